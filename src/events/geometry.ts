@@ -1,0 +1,9 @@
+/** Sensor size in pixels. Coordinates satisfy 0 <= x < width, 0 <= y < height. */
+export interface Geometry {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function sameGeometry(a: Geometry, b: Geometry): boolean {
+  return a.width === b.width && a.height === b.height;
+}
