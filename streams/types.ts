@@ -1,0 +1,36 @@
+import type { Observable } from 'rxjs';
+import type { EventBatch } from '../src/events/event-batch';
+import type { Geometry } from '../src/events/geometry';
+
+/** One unit of classification work: a window of one stream's events. */
+export interface Sample {
+  /** Unique within a run, e.g. `user24_led#3` or `cam0#17`. */
+  readonly id: string;
+  readonly streamId: string;
+  /** Class index (0-based) when known (datasets). */
+  readonly label?: number;
+  /** Window start (inclusive) and end (exclusive) in µs of sensor time; tEnd is Infinity when open-ended. */
+  readonly tStart: number;
+  readonly tEnd: number;
+  readonly geometry: Geometry;
+  /** The window's events. Unsubscribing stops reading/decoding them at once. */
+  readonly events: Observable<EventBatch>;
+}
+
+/** Why a frame's bin closed. */
+export type FrameCloseReason = 'time' | 'count' | 'window-end' | 'stream-end';
+
+/** One time step of one sample: a dense H×W×2 (NHWC, channel 0 = OFF, 1 = ON) event-count frame. */
+export interface Frame {
+  readonly sampleId: string;
+  readonly streamId: string;
+  /** 0-based step index within the sample. */
+  readonly step: number;
+  readonly tStart: number;
+  readonly tEnd: number;
+  readonly eventCount: number;
+  readonly closedBy: FrameCloseReason;
+  readonly height: number;
+  readonly width: number;
+  readonly data: Float32Array;
+}
