@@ -1,0 +1,34 @@
+import type { EventDecoder, FormatName } from './decoder';
+import { Aedat2Decoder } from './aedat2';
+import { Aedat3Decoder } from './aedat3';
+import { Aedat4Decoder } from './aedat4';
+import { NmnistDecoder } from './nmnist';
+import { PropheseeDatDecoder } from './prophesee-dat';
+import { Evt2Decoder } from './evt2';
+import { Evt3Decoder } from './evt3';
+
+export const FORMAT_NAMES: readonly FormatName[] = ['aedat2', 'aedat3', 'aedat4', 'nmnist', 'prophesee-dat', 'evt2', 'evt3'];
+
+export function isFormatName(s: string): s is FormatName {
+  return (FORMAT_NAMES as readonly string[]).includes(s);
+}
+
+/** A fresh incremental decoder for `format`. */
+export function createDecoder(format: FormatName): EventDecoder {
+  switch (format) {
+    case 'aedat2':
+      return new Aedat2Decoder();
+    case 'aedat3':
+      return new Aedat3Decoder();
+    case 'aedat4':
+      return new Aedat4Decoder();
+    case 'nmnist':
+      return new NmnistDecoder();
+    case 'prophesee-dat':
+      return new PropheseeDatDecoder();
+    case 'evt2':
+      return new Evt2Decoder();
+    case 'evt3':
+      return new Evt3Decoder();
+  }
+}
