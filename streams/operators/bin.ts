@@ -1,0 +1,309 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { EventBatch } from '../../src/events/event-batch';
+import type { Geometry } from '../../src/events/geometry';
+import type { Frame, FrameCloseReason, Sample } from '../types';
+
+/** Counters `binFrames`/`binEvents` increment. */
+export interface BinStats {
+  /** Frames whose data array was allocated (every emitted frame; never one past a cancellation). */
+  framesBuilt: number;
+  /** Events with x >= width or y >= height of the sensor geometry. */
+  outOfBounds: number;
+  /** Events before the sample's tStart or at/after its tEnd. */
+  outOfWindow: number;
+}
+
+export function binStats(): BinStats {
+  return { framesBuilt: 0, outOfBounds: 0, outOfWindow: 0 };
+}
+
+/**
+ * Options for binning ONE sample's events into frames. Give exactly one of `binUs` (time bins,
+ * Tonic's `time_window`) or `eventsPerBin` (Tonic's `event_count`).
+ */
+export interface BinOptions {
+  /** Sensor geometry of the incoming events (before downsampling). */
+  readonly geometry: Geometry;
+  readonly sampleId?: string;
+  readonly streamId?: string;
+  /** Bin origin: time bins are [tStart + k·binUs, tStart + (k+1)·binUs). Default: the first event's time. */
+  readonly tStart?: number;
+  /** Window end (exclusive); Infinity (default) when open-ended. */
+  readonly tEnd?: number;
+  /** Time bin width in µs. */
+  readonly binUs?: number;
+  /** Events per bin. */
+  readonly eventsPerBin?: number;
+  /** Integer spatial downsample factor f (default 1); frames are ceil(H/f) × ceil(W/f). */
+  readonly downsample?: number;
+  /** At most this many frames (default Infinity); the operator completes after frame maxSteps-1. */
+  readonly maxSteps?: number;
+  readonly stats?: BinStats;
+}
+
+/** Frame size for a sensor and a downsample factor: ceil(height / f) × ceil(width / f). */
+export function frameGeometry(geometry: Geometry, downsample = 1): Geometry {
+  return { width: Math.ceil(geometry.width / downsample), height: Math.ceil(geometry.height / downsample) };
+}
+
+function checkOptions(o: BinOptions): void {
+  const hasTime = o.binUs !== undefined;
+  const hasCount = o.eventsPerBin !== undefined;
+  if (hasTime === hasCount) throw new RangeError('binFrames: give exactly one of binUs and eventsPerBin');
+  if (hasTime && !(Number.isFinite(o.binUs) && (o.binUs as number) > 0)) throw new RangeError(`binFrames: binUs must be a finite number > 0, got ${o.binUs}`);
+  if (hasCount && !(Number.isInteger(o.eventsPerBin) && (o.eventsPerBin as number) > 0)) {
+    throw new RangeError(`binFrames: eventsPerBin must be a positive integer, got ${o.eventsPerBin}`);
+  }
+  const f = o.downsample ?? 1;
+  if (!Number.isInteger(f) || f < 1) throw new RangeError(`binFrames: downsample must be a positive integer, got ${f}`);
+  const m = o.maxSteps ?? Infinity;
+  if (!(m === Infinity || (Number.isInteger(m) && m > 0))) throw new RangeError(`binFrames: maxSteps must be a positive integer or Infinity, got ${m}`);
+  const g = o.geometry;
+  if (!Number.isInteger(g.width) || !Number.isInteger(g.height) || g.width <= 0 || g.height <= 0) {
+    throw new RangeError(`binFrames: geometry must have positive integer width and height, got ${g.width}×${g.height}`);
+  }
+  if (o.tStart !== undefined && !Number.isFinite(o.tStart)) throw new RangeError(`binFrames: tStart must be finite, got ${o.tStart}`);
+  if (o.tEnd !== undefined && o.tStart !== undefined && !(o.tEnd > o.tStart)) throw new RangeError(`binFrames: tEnd (${o.tEnd}) must be > tStart (${o.tStart})`);
+}
+
+/** Receives a frame; returns false when the consumer is gone (no further frame may be built). */
+type Emit = (frame: Frame) => boolean;
+
+/**
+ * The binning state machine shared by `binFrames` and `binEvents` (so both give the same
+ * frames). A frame's data array is allocated when its first event arrives or when it is emitted
+ * empty — never ahead — so a consumer that stops after frame k costs no frame k+1.
+ */
+class FrameBinner {
+  private readonly sensorW: number;
+  private readonly sensorH: number;
+  private readonly f: number;
+  private readonly outW: number;
+  private readonly outH: number;
+  private readonly tEnd: number;
+  private readonly maxSteps: number;
+  private readonly sampleId: string;
+  private readonly streamId: string;
+  private origin: number | null;
+  private step = 0;
+  private data: Float32Array | null = null;
+  private count = 0;
+  private firstT = 0;
+  private lastT = 0;
+  private done = false;
+
+  constructor(private readonly o: BinOptions) {
+    checkOptions(o);
+    this.sensorW = o.geometry.width;
+    this.sensorH = o.geometry.height;
+    this.f = o.downsample ?? 1;
+    const g = frameGeometry(o.geometry, this.f);
+    this.outW = g.width;
+    this.outH = g.height;
+    this.tEnd = o.tEnd ?? Infinity;
+    this.maxSteps = o.maxSteps ?? Infinity;
+    this.sampleId = o.sampleId ?? '';
+    this.streamId = o.streamId ?? '';
+    this.origin = o.tStart ?? null;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  private alloc(): Float32Array {
+    if (this.o.stats) this.o.stats.framesBuilt++;
+    return new Float32Array(this.outH * this.outW * 2);
+  }
+
+  /** Emits the open bin; returns false when binning must stop (consumer gone or maxSteps reached). */
+  private emitCurrent(closedBy: FrameCloseReason, tStart: number, tEnd: number, emit: Emit): boolean {
+    const data = this.data ?? this.alloc();
+    const frame: Frame = {
+      sampleId: this.sampleId,
+      streamId: this.streamId,
+      step: this.step,
+      tStart,
+      tEnd,
+      eventCount: this.count,
+      closedBy,
+      height: this.outH,
+      width: this.outW,
+      data,
+    };
+    this.data = null;
+    this.count = 0;
+    this.step++;
+    const more = emit(frame);
+    if (!more || this.step >= this.maxSteps) {
+      this.done = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Time mode: emits bins step.. until `upTo` (exclusive step index). */
+  private emitTimeBinsBefore(upTo: number, emit: Emit): boolean {
+    const binUs = this.o.binUs as number;
+    const origin = this.origin as number;
+    while (this.step < upTo) {
+      const s = origin + this.step * binUs;
+      const e = Math.min(origin + (this.step + 1) * binUs, this.tEnd);
+      const reason: FrameCloseReason = e >= this.tEnd ? 'window-end' : 'time';
+      if (!this.emitCurrent(reason, s, e, emit)) return false;
+    }
+    return true;
+  }
+
+  /** Time mode: emits every remaining bin of a finite window (capped by maxSteps). */
+  private closeWindow(emit: Emit): void {
+    const binUs = this.o.binUs as number;
+    const origin = this.origin as number;
+    const last = Math.min(Math.ceil((this.tEnd - origin) / binUs), this.maxSteps);
+    this.emitTimeBinsBefore(last, emit);
+    this.done = true;
+  }
+
+  private add(xi: number, yi: number, pi: number): void {
+    if (this.data === null) this.data = this.alloc();
+    const f = this.f;
+    const cx = f === 1 ? xi : Math.floor(xi / f);
+    const cy = f === 1 ? yi : Math.floor(yi / f);
+    this.data[(cy * this.outW + cx) * 2 + (pi !== 0 ? 1 : 0)] += 1;
+    this.count++;
+  }
+
+  /** Feeds one batch; returns false once binning has finished (window end, maxSteps, consumer gone). */
+  push(batch: EventBatch, emit: Emit): boolean {
+    if (this.done) return false;
+    const n = batch.length;
+    const { x, y, p, t } = batch;
+    const stats = this.o.stats;
+    const timeMode = this.o.binUs !== undefined;
+    const binUs = this.o.binUs ?? 0;
+    const perBin = this.o.eventsPerBin ?? 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      const yi = y[i];
+      if (xi >= this.sensorW || yi >= this.sensorH) {
+        if (stats) stats.outOfBounds++;
+        continue;
+      }
+      const ti = t[i];
+      if (this.origin === null) this.origin = ti;
+      if (ti < this.origin) {
+        if (stats) stats.outOfWindow++;
+        continue;
+      }
+      if (ti >= this.tEnd) {
+        if (stats) stats.outOfWindow += 1;
+        if (timeMode) this.closeWindow(emit);
+        else {
+          if (this.count > 0) this.emitCurrent('window-end', this.firstT, this.lastT, emit);
+          this.done = true;
+        }
+        return false;
+      }
+      if (timeMode) {
+        const k = Math.floor((ti - this.origin) / binUs);
+        if (k > this.step) {
+          if (!this.emitTimeBinsBefore(Math.min(k, this.maxSteps), emit)) return false;
+        }
+        this.add(xi, yi, p[i]);
+      } else {
+        if (this.count === 0) this.firstT = ti;
+        this.lastT = ti;
+        this.add(xi, yi, p[i]);
+        if (this.count === perBin && !this.emitCurrent('count', this.firstT, this.lastT, emit)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The input ended: emits what remains (see `binFrames` for the rules). */
+  finish(emit: Emit): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.o.binUs !== undefined) {
+      if (this.origin === null) return; // no event and no tStart: nothing to bin
+      if (this.tEnd !== Infinity) {
+        this.done = false;
+        this.closeWindow(emit);
+        return;
+      }
+      if (this.count > 0) {
+        const s = this.origin + this.step * this.o.binUs;
+        this.emitCurrent('stream-end', s, s + this.o.binUs, emit);
+      }
+      return;
+    }
+    if (this.count > 0) this.emitCurrent(this.tEnd !== Infinity ? 'window-end' : 'stream-end', this.firstT, this.lastT, emit);
+  }
+}
+
+/**
+ * Bins ONE sample's events into dense frames (H×W×2 NHWC Float32Array event counts,
+ * channel 0 = OFF, 1 = ON, H = ceil(sensorH / downsample), W = ceil(sensorW / downsample)).
+ *
+ * Time bins (`binUs`): frame k covers [tStart + k·binUs, min(tStart + (k+1)·binUs, tEnd)).
+ * A frame is emitted when an event of a later bin arrives (closedBy 'time'); a gap emits the
+ * empty frames in between. An event at/after tEnd, or the input's completion with a finite
+ * tEnd, emits every remaining frame up to the window end, the last one 'window-end' (capped by
+ * maxSteps). On completion with tEnd = Infinity the open bin is emitted ('stream-end') if it holds
+ * events. Count bins (`eventsPerBin`): a frame closes at its N-th event ('count'); its tStart and
+ * tEnd are the times of its first and last event (inclusive); the partial last bin is emitted at
+ * window end ('window-end') or completion ('stream-end'); there are no empty count bins.
+ *
+ * Events outside the geometry or the window are dropped and counted (`stats`). After maxSteps
+ * frames, or after an event at/after tEnd, the operator completes and unsubscribes upstream.
+ * Lazy: frames are built only as they are emitted; when the consumer unsubscribes (the sample
+ * was decided at step k) no frame k+1 is built.
+ */
+export function binFrames(options: BinOptions): OperatorFunction<EventBatch, Frame> {
+  checkOptions(options);
+  return (source) =>
+    new Observable<Frame>((subscriber) => {
+      const binner = new FrameBinner(options);
+      const emit: Emit = (frame) => {
+        subscriber.next(frame);
+        return !subscriber.closed;
+      };
+      const sub = source.subscribe({
+        next: (batch) => {
+          if (subscriber.closed || binner.finished) return;
+          if (!binner.push(batch, emit) && !subscriber.closed) subscriber.complete();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          if (subscriber.closed) return;
+          binner.finish(emit);
+          subscriber.complete();
+        },
+      });
+      return () => sub.unsubscribe();
+    });
+}
+
+/** Offline binning (training data preparation): the frames `binFrames` emits for these events. */
+export function binEvents(batch: EventBatch | readonly EventBatch[], options: BinOptions): Frame[] {
+  const binner = new FrameBinner(options);
+  const frames: Frame[] = [];
+  const emit: Emit = (f) => {
+    frames.push(f);
+    return true;
+  };
+  const batches = Array.isArray(batch) ? (batch as readonly EventBatch[]) : [batch as EventBatch];
+  for (const b of batches) if (!binner.push(b, emit)) break;
+  binner.finish(emit);
+  return frames;
+}
+
+/** Bin options a Sample determines: its ids, window and geometry. */
+export type SampleBinOptions = Omit<BinOptions, 'sampleId' | 'streamId' | 'tStart' | 'tEnd' | 'geometry'>;
+
+/** `sample.events` binned with the sample's own id, window and geometry. */
+export function binSample(sample: Sample, options: SampleBinOptions): Observable<Frame> {
+  return sample.events.pipe(
+    binFrames({ ...options, sampleId: sample.id, streamId: sample.streamId, tStart: sample.tStart, tEnd: sample.tEnd, geometry: sample.geometry }),
+  );
+}

@@ -1,0 +1,58 @@
+import type { OperatorFunction } from 'rxjs';
+import type { EventBatch } from '../../src/events/event-batch';
+import type { Geometry } from '../../src/events/geometry';
+import { batchFilter, checkGeometry, countFiltered, gatherKept, type FilterStats } from './batch-filter';
+
+/** Per-pixel time of the last kept event (µs), row-major, -Infinity where none yet. */
+export interface RefractoryState {
+  readonly geometry: Geometry;
+  readonly lastKept: Float64Array;
+}
+
+export function createRefractoryState(geometry: Geometry): RefractoryState {
+  checkGeometry(geometry, 'refractoryFilter');
+  return { geometry, lastKept: new Float64Array(geometry.width * geometry.height).fill(-Infinity) };
+}
+
+/**
+ * Refractory period (pure given `state`, which it updates): an event is dropped when the same
+ * pixel (either polarity) emitted a kept event less than `periodUs` before it
+ * (t - tLastKept < periodUs); it is kept when at least `periodUs` has passed. Dropped events do
+ * not extend the period. Events outside the geometry are dropped and counted in `outOfBounds`.
+ */
+export function refractoryBatch(batch: EventBatch, state: RefractoryState, periodUs: number, stats?: FilterStats): EventBatch {
+  const n = batch.length;
+  const { width, height } = state.geometry;
+  const last = state.lastKept;
+  const { x, y, t } = batch;
+  const keep = new Uint8Array(n);
+  let kept = 0;
+  let oob = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    const yi = y[i];
+    if (xi >= width || yi >= height) {
+      oob++;
+      continue;
+    }
+    const k = yi * width + xi;
+    const ti = t[i];
+    if (ti - last[k] >= periodUs) {
+      last[k] = ti;
+      keep[i] = 1;
+      kept++;
+    }
+  }
+  countFiltered(stats, n, kept, oob);
+  return gatherKept(batch, keep, kept);
+}
+
+/** Drops events within `periodUs` of the pixel's previous kept event; state is carried across batches. */
+export function refractoryFilter(periodUs: number, geometry: Geometry, stats?: FilterStats): OperatorFunction<EventBatch, EventBatch> {
+  if (!(periodUs >= 0) || !Number.isFinite(periodUs)) throw new RangeError(`refractoryFilter: periodUs must be a finite number >= 0, got ${periodUs}`);
+  checkGeometry(geometry, 'refractoryFilter');
+  return batchFilter(() => {
+    const state = createRefractoryState(geometry);
+    return (batch) => refractoryBatch(batch, state, periodUs, stats);
+  });
+}

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { from, lastValueFrom, Subject, take, toArray } from 'rxjs';
+import { batchFromArrays, type EventBatch } from '../../src/events/event-batch';
+import { binEvents, binFrames, binStats, frameGeometry, type BinOptions } from '../../streams/operators/bin';
+import type { Frame } from '../../streams/types';
+import { randomEvents, splitRandom } from './util';
+
+const geom = { width: 4, height: 3 };
+
+function runBin(batches: EventBatch[], o: BinOptions): Promise<Frame[]> {
+  return lastValueFrom(from(batches).pipe(binFrames(o), toArray()));
+}
+const summary = (fs: Frame[]) => fs.map((f) => [f.step, f.tStart, f.tEnd, f.eventCount, f.closedBy]);
+const at = (f: Frame, x: number, y: number, c: number) => f.data[(y * f.width + x) * 2 + c];
+
+describe('operators: binFrames', () => {
+  const b = batchFromArrays({ x: [0, 1, 3, 2], y: [0, 1, 2, 0], p: [1, 0, 1, 1], t: [1, 2, 25, 26] });
+
+  it('bins by time, emits empty bins in gaps and tags closedBy', async () => {
+    const fs = await runBin([b], { geometry: geom, tStart: 0, binUs: 10 });
+    expect(summary(fs)).to.deep.equal([
+      [0, 0, 10, 2, 'time'],
+      [1, 10, 20, 0, 'time'],
+      [2, 20, 30, 2, 'stream-end'],
+    ]);
+    expect(fs[0].data.length).to.equal(3 * 4 * 2);
+    expect(at(fs[0], 0, 0, 1)).to.equal(1);
+    expect(at(fs[0], 1, 1, 0)).to.equal(1);
+    expect(Array.from(fs[1].data).every((v) => v === 0)).to.equal(true);
+    expect(at(fs[2], 3, 2, 1)).to.equal(1);
+  });
+
+  it('pads to a finite window end at completion and closes at an event past tEnd', async () => {
+    const fs = await runBin([b], { geometry: geom, tStart: 0, tEnd: 45, binUs: 10 });
+    expect(summary(fs)).to.deep.equal([
+      [0, 0, 10, 2, 'time'],
+      [1, 10, 20, 0, 'time'],
+      [2, 20, 30, 2, 'time'],
+      [3, 30, 40, 0, 'time'],
+      [4, 40, 45, 0, 'window-end'],
+    ]);
+    const stats = binStats();
+    const src = new Subject<EventBatch>();
+    const got: Frame[] = [];
+    let completed = false;
+    src.pipe(binFrames({ geometry: geom, tStart: 0, tEnd: 20, binUs: 10, stats })).subscribe({ next: (f) => got.push(f), complete: () => (completed = true) });
+    src.next(b); // 25 >= tEnd: closes the window
+    expect(completed).to.equal(true);
+    expect(src.observed).to.equal(false);
+    expect(summary(got)).to.deep.equal([
+      [0, 0, 10, 2, 'time'],
+      [1, 10, 20, 0, 'window-end'],
+    ]);
+    expect(stats.outOfWindow).to.equal(1);
+  });
+
+  it('bins by event count', async () => {
+    const fs = await runBin([b], { geometry: geom, eventsPerBin: 3 });
+    expect(summary(fs)).to.deep.equal([
+      [0, 1, 25, 3, 'count'],
+      [1, 26, 26, 1, 'stream-end'],
+    ]);
+    const w = await runBin([b], { geometry: geom, eventsPerBin: 3, tStart: 0, tEnd: 100 });
+    expect(w[1].closedBy).to.equal('window-end');
+  });
+
+  it('downsamples with H = ceil(H/f), W = ceil(W/f) and drops out-of-geometry events', async () => {
+    const e = batchFromArrays({ x: [4, 0, 1, 9], y: [2, 0, 1, 0], p: [1, 0, 0, 1], t: [0, 1, 2, 3] });
+    const stats = binStats();
+    const fs = await runBin([e], { geometry: { width: 5, height: 3 }, binUs: 100, downsample: 2, stats });
+    expect(frameGeometry({ width: 5, height: 3 }, 2)).to.deep.equal({ width: 3, height: 2 });
+    expect([fs[0].height, fs[0].width]).to.deep.equal([2, 3]);
+    expect(at(fs[0], 2, 1, 1)).to.equal(1);
+    expect(at(fs[0], 0, 0, 0)).to.equal(2);
+    expect(fs[0].eventCount).to.equal(3);
+    expect(stats.outOfBounds).to.equal(1);
+  });
+
+  it('stops at maxSteps and unsubscribes upstream', async () => {
+    const src = new Subject<EventBatch>();
+    const got: Frame[] = [];
+    src.pipe(binFrames({ geometry: geom, tStart: 0, binUs: 1, maxSteps: 3 })).subscribe((f) => got.push(f));
+    src.next(b);
+    expect(got.map((f) => f.step)).to.deep.equal([0, 1, 2]);
+    expect(src.observed).to.equal(false);
+    const fs = await runBin([b], { geometry: geom, tStart: 0, tEnd: 1000, binUs: 10, maxSteps: 5 });
+    expect(fs.length).to.equal(5);
+    expect(fs[4].closedBy).to.equal('time');
+  });
+
+  it('is lazy: no frame is built after the consumer unsubscribes', () => {
+    const many = randomEvents(2000, 4, 3, 7, 5); // ~10 ms of events, 1000 bins of 10 µs
+    for (const sync of [true, false]) {
+      const stats = binStats();
+      const frames: Frame[] = [];
+      const op = binFrames({ geometry: geom, tStart: 0, binUs: 10, stats });
+      if (sync) {
+        from(splitRandom(many, 4, 300)).pipe(op, take(2)).subscribe((f) => frames.push(f));
+      } else {
+        const src = new Subject<EventBatch>();
+        src.pipe(op, take(2)).subscribe((f) => frames.push(f));
+        src.next(many);
+        expect(src.observed).to.equal(false);
+      }
+      expect(frames.length).to.equal(2);
+      expect(stats.framesBuilt).to.equal(2);
+    }
+  });
+
+  it('binEvents matches the operator, whatever the batch boundaries', async () => {
+    const all = randomEvents(3000, 5, 4, 21, 4);
+    const opts: BinOptions[] = [
+      { geometry: geom, binUs: 37, tStart: -5, tEnd: 9000, downsample: 2 },
+      { geometry: geom, binUs: 50 },
+      { geometry: geom, eventsPerBin: 64, maxSteps: 20 },
+      { geometry: geom, binUs: 20, maxSteps: 50 },
+    ];
+    for (const o of opts) {
+      const offline = binEvents(all, o);
+      expect(offline.length).to.be.greaterThan(1);
+      for (const seed of [1, 2]) {
+        const live = await runBin(splitRandom(all, seed, 120), o);
+        expect(live.length).to.equal(offline.length);
+        live.forEach((f, i) => {
+          expect(summary([f])).to.deep.equal(summary([offline[i]]));
+          expect(Array.from(f.data)).to.deep.equal(Array.from(offline[i].data));
+        });
+      }
+    }
+  });
+});
