@@ -1,0 +1,54 @@
+/**
+ * The Dynamic Confidence decision rule: terminate at the first step t with c_t > θ (strict),
+ * otherwise at the last step T. The prediction is argmax O_t at the terminating step.
+ *
+ * Step convention used throughout src/confidence: `stepIndex` is 0-based (frame.step), and
+ * `steps` = stepIndex + 1 is the number of time steps spent (1..T), the quantity averaged in
+ * "mean time steps".
+ */
+
+/** Per-step test for a streaming operator: stop now iff c > θ. NaN confidence never stops. */
+export function shouldStop(c: number, theta: number): boolean {
+  return c > theta;
+}
+
+export interface DecisionOutcome {
+  /** 0-based index of the terminating step. */
+  readonly stepIndex: number;
+  /** Number of steps used, stepIndex + 1 (1..T). */
+  readonly steps: number;
+  readonly predicted: number;
+  readonly confidence: number;
+  /** True when the threshold fired before the last step. */
+  readonly early: boolean;
+}
+
+/**
+ * Applies the rule to one sample's trace: confidence[offset + t] and predicted[offset + t] for
+ * t = 0..T-1. A sample with T = 0 steps gives stepIndex -1, predicted -1.
+ */
+export function decide(
+  confidence: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  theta: number,
+  T: number = confidence.length,
+  offset = 0,
+): DecisionOutcome {
+  if (T <= 0) return { stepIndex: -1, steps: 0, predicted: -1, confidence: NaN, early: false };
+  let t = 0;
+  while (t < T - 1 && !(confidence[offset + t] > theta)) t++;
+  return {
+    stepIndex: t,
+    steps: t + 1,
+    predicted: predicted[offset + t],
+    confidence: confidence[offset + t],
+    early: t < T - 1,
+  };
+}
+
+/** 0-based stopping index only (hot path of brute-force evaluation). */
+export function stopIndex(confidence: ArrayLike<number>, theta: number, T: number, offset = 0): number {
+  let t = 0;
+  while (t < T - 1 && !(confidence[offset + t] > theta)) t++;
+  return t;
+}
