@@ -1,0 +1,328 @@
+/**
+ * jAER AEDAT 2.0 (`#!AER-DAT2.0`).
+ *
+ * Layout: text header lines that begin with `#` (CRLF or LF), the first being `#!AER-DAT2.0`,
+ * then 8-byte big-endian records: int32 address, int32 timestamp (µs). The header ends at the
+ * first line that does not begin with `#`; the binary body may itself begin with a `#` byte
+ * only if it is the high byte of an address (0x23), which jAER files avoid in practice.
+ *
+ * Address layouts (chosen from the `# AEChip:` header line, or the `layout` option):
+ * - DVS128 (`…DVS128`, `Tmpdiff128`, and the default when the chip is unknown): bit 15 set =
+ *   external event (skipped), y = bits 14–8, x = bits 7–1, polarity = bit 0 (1 = ON).
+ * - DAVIS (`…DAVIS240C`, `Davis346red`, …): bit 31 set = APS sample (skipped), bit 10 set =
+ *   IMU/external event (skipped), otherwise DVS with y = bits 30–22, x = bits 21–12,
+ *   polarity = bit 11.
+ *
+ * Coordinates are the raw address fields, unflipped. jAER's convention puts the origin at the
+ * lower-left (y grows upwards); jAER's DAVIS display additionally mirrors x, which we do NOT do.
+ *
+ * Timestamps: jAER writes a 32-bit counter. Files written by jAER itself overflow like a Java
+ * int (…, 2^31 − 1, −2^31, …), which read as unsigned is continuous until 2^32 → 0; devices
+ * with a 31-bit counter go 2^31 − 1 → 0. We read the timestamp as unsigned and, when it drops
+ * by more than 2^30 from the previous kept event, add the smallest multiple of 2^31 that makes
+ * time non-decreasing again (2^31 for a 31-bit counter, 2^32 for an int overflow). Smaller
+ * backward steps (a jAER timestamp reset) are not wraps and are passed through unchanged; they
+ * are counted in `timeReversals`.
+ */
+import { allocBatch, emptyBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
+import type { Geometry } from '../events/geometry';
+import { ChunkCarry, type EventDecoder, type FormatName } from './decoder';
+import { FormatError } from './format-error';
+
+// ---------------------------------------------------------------------------------------------
+// Shared helper: a linear-time reader for text headers made of prefixed lines (`#` for AEDAT,
+// `%` for Prophesee). Also used by prophesee-dat.ts, evt2.ts and evt3.ts.
+// ---------------------------------------------------------------------------------------------
+
+export interface HeaderLimits {
+  /** Longest accepted header line in bytes (protects against binary input without newlines). */
+  readonly maxLineBytes: number;
+  /** Longest accepted header in bytes. */
+  readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_HEADER_LIMITS: HeaderLimits = { maxLineBytes: 1 << 20, maxHeaderBytes: 32 << 20 };
+
+/**
+ * Reads header lines that begin with `prefix`, one at a time, from chunks of any size. Each
+ * byte is looked at a bounded number of times (no re-scan of a growing carry), so a 1-byte
+ * chunked read of a 2000-line header stays linear. The header ends before the first line that
+ * does not begin with `prefix`, or after a line for which `onLine` returns true.
+ */
+export class HeaderLineReader {
+  private buf = new Uint8Array(256);
+  private len = 0;
+  private inLine = false;
+  private lineStart = 0;
+  /** True once the header has ended (the body starts at the index `feed` returned). */
+  done = false;
+  /** Complete header lines seen. */
+  lines = 0;
+  /** Header bytes consumed so far. */
+  consumed = 0;
+
+  constructor(
+    private readonly format: FormatName,
+    private readonly prefix: number,
+    /** Called with each line (latin1, without CR/LF) and its byte offset; true ends the header. */
+    private readonly onLine: (line: string, offset: number) => boolean | void,
+    private readonly limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
+  ) {}
+
+  /** True while a line has been started but not finished. */
+  get midLine(): boolean {
+    return this.inLine;
+  }
+
+  /**
+   * Parses header bytes from `bytes[from…]`, where `bytes[0]` is at absolute input offset
+   * `offset`. Returns the index at which the body starts, or -1 when every byte was header.
+   */
+  feed(bytes: Uint8Array, from: number, offset: number): number {
+    let i = from;
+    while (i < bytes.length) {
+      if (!this.inLine) {
+        if (bytes[i] !== this.prefix) {
+          this.done = true;
+          return i;
+        }
+        this.inLine = true;
+        this.lineStart = offset + i;
+        this.len = 0;
+      }
+      const nl = bytes.indexOf(10, i);
+      const end = nl < 0 ? bytes.length : nl;
+      this.append(bytes, i, end);
+      this.consumed += end - i;
+      if (nl < 0) return -1;
+      i = nl + 1;
+      this.consumed += 1;
+      this.inLine = false;
+      this.lines++;
+      if (this.consumed > this.limits.maxHeaderBytes) {
+        throw new FormatError(this.format, offset + i, `header longer than ${this.limits.maxHeaderBytes} bytes`);
+      }
+      let n = this.len;
+      if (n > 0 && this.buf[n - 1] === 13) n--;
+      const line = Buffer.from(this.buf.buffer, this.buf.byteOffset, n).toString('latin1');
+      if (this.onLine(line, this.lineStart) === true) {
+        this.done = true;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private append(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.len + (end - start);
+    if (need > this.limits.maxLineBytes) {
+      throw new FormatError(this.format, this.lineStart, `header line longer than ${this.limits.maxLineBytes} bytes (not a text header?)`);
+    }
+    if (need > this.buf.length) {
+      let c = this.buf.length * 2;
+      while (c < need) c *= 2;
+      const b = new Uint8Array(c);
+      b.set(this.buf.subarray(0, this.len));
+      this.buf = b;
+    }
+    this.buf.set(bytes.subarray(start, end), this.len);
+    this.len = need;
+  }
+}
+
+/** Checks `bytes` (starting at absolute offset `offset`) against the first bytes of `magic`. */
+export function checkMagicPrefix(format: FormatName, magic: Uint8Array, bytes: Uint8Array, offset: number, what: string): void {
+  for (let j = 0; offset + j < magic.length && j < bytes.length; j++) {
+    if (bytes[j] !== magic[offset + j]) throw new FormatError(format, offset + j, `bad magic: not ${what}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The empty batch decoders return when a chunk completes no event: shared, since a batch of
+ * zero-length arrays cannot be written to (saves four allocations per tiny chunk).
+ */
+export const NO_EVENTS: EventBatch = Object.freeze(emptyBatch());
+
+const MAGIC = Uint8Array.from(Buffer.from('#!AER-DAT2.0', 'latin1'));
+
+export type Aedat2Layout = 'dvs128' | 'davis';
+
+export interface Aedat2Options {
+  /** Force an address layout instead of taking it from the `# AEChip:` line. */
+  readonly layout?: Aedat2Layout;
+  /** Force a geometry instead of taking it from the `# AEChip:` line. */
+  readonly geometry?: Geometry;
+}
+
+/** Address layout and sensor size for a jAER chip class name (the `# AEChip:` value). */
+export function aedat2Chip(chipClass: string): { layout: Aedat2Layout; geometry: Geometry | undefined } {
+  const name = (chipClass.split('.').pop() ?? chipClass).trim().toLowerCase();
+  if (name.includes('dvs128') || name.includes('tmpdiff128')) return { layout: 'dvs128', geometry: { width: 128, height: 128 } };
+  if (name.includes('davis240') || name.includes('sbret10')) return { layout: 'davis', geometry: { width: 240, height: 180 } };
+  if (name.includes('davis346')) return { layout: 'davis', geometry: { width: 346, height: 260 } };
+  if (name.includes('davis640')) return { layout: 'davis', geometry: { width: 640, height: 480 } };
+  if (name.includes('davis208')) return { layout: 'davis', geometry: { width: 208, height: 192 } };
+  if (name.includes('davis128')) return { layout: 'davis', geometry: { width: 128, height: 128 } };
+  if (name.includes('davis')) return { layout: 'davis', geometry: undefined };
+  return { layout: 'dvs128', geometry: undefined };
+}
+
+/** Sniffs AEDAT 2.0 from the first bytes of a file. */
+export function looksLikeAedat2(head: Uint8Array): boolean {
+  if (head.length < MAGIC.length) return false;
+  for (let i = 0; i < MAGIC.length; i++) if (head[i] !== MAGIC[i]) return false;
+  // Exclude e.g. `#!AER-DAT2.01`: the magic must end the line.
+  const next = head[MAGIC.length];
+  return next === undefined || next === 13 || next === 10;
+}
+
+const TWO_31 = 2147483648;
+const TWO_30 = 1073741824;
+
+export class Aedat2Decoder implements EventDecoder {
+  readonly format: FormatName = 'aedat2';
+  geometry: Geometry | undefined;
+  /** Address layout in use (known once the header has ended). */
+  layout: Aedat2Layout = 'dvs128';
+  /** The `# AEChip:` value, if the header had one. */
+  chipClass: string | undefined;
+  /** Records skipped: DVS128 external events, DAVIS APS samples and IMU/external events. */
+  skippedRecords = 0;
+  /** Times the (unwrapped) timestamp went backwards by less than a wrap (passed through). */
+  timeReversals = 0;
+
+  private consumed = 0;
+  private readonly carry = new ChunkCarry();
+  private readonly header: HeaderLineReader;
+  private inBody = false;
+  private prevRaw = -1;
+  private wrapOffset = 0;
+
+  constructor(private readonly options: Aedat2Options = {}) {
+    this.header = new HeaderLineReader('aedat2', 0x23, (line, offset) => this.onHeaderLine(line, offset));
+  }
+
+  get bytesConsumed(): number {
+    return this.consumed;
+  }
+
+  private onHeaderLine(line: string, offset: number): void {
+    if (this.header.lines === 1) {
+      if (line.trimEnd() !== '#!AER-DAT2.0') throw new FormatError('aedat2', offset, `bad magic line ${JSON.stringify(line.slice(0, 40))}`);
+      return;
+    }
+    const m = /^#\s*AEChip:\s*(\S+)/.exec(line);
+    if (m) this.chipClass = m[1];
+  }
+
+  private startBody(): void {
+    if (this.header.lines === 0) throw new FormatError('aedat2', 0, 'missing #!AER-DAT2.0 header');
+    const chip = this.chipClass !== undefined ? aedat2Chip(this.chipClass) : { layout: 'dvs128' as const, geometry: undefined };
+    this.layout = this.options.layout ?? chip.layout;
+    this.geometry = this.options.geometry ?? chip.geometry;
+    this.inBody = true;
+  }
+
+  push(chunk: Uint8Array): EventBatch {
+    if (chunk.length === 0) return NO_EVENTS;
+    let bytes: Uint8Array;
+    let pos = 0;
+    if (!this.inBody) {
+      checkMagicPrefix('aedat2', MAGIC, chunk, this.consumed, 'AEDAT 2.0 (#!AER-DAT2.0)');
+      const at = this.header.feed(chunk, 0, this.consumed);
+      if (at < 0) {
+        this.consumed += chunk.length;
+        return NO_EVENTS;
+      }
+      this.consumed += at;
+      this.startBody();
+      bytes = chunk;
+      pos = at;
+    } else {
+      bytes = this.carry.take(chunk);
+    }
+    const out = this.decodeRecords(bytes, pos);
+    return out;
+  }
+
+  private decodeRecords(b: Uint8Array, pos: number): EventBatch {
+    const nrec = ((b.length - pos) / 8) | 0;
+    const stop = pos + nrec * 8;
+    if (nrec === 0) {
+      this.carry.keep(b, pos);
+      return NO_EVENTS;
+    }
+    const out = allocBatch(nrec);
+    const xs = out.x;
+    const ys = out.y;
+    const ps = out.p;
+    const ts = out.t;
+    let n = 0;
+    let skipped = 0;
+    let reversals = 0;
+    let prev = this.prevRaw;
+    let offset = this.wrapOffset;
+    if (this.layout === 'dvs128') {
+      for (let i = pos; i < stop; i += 8) {
+        const a = (b[i + 2] << 8) | b[i + 3];
+        if ((a & 0x8000) !== 0) {
+          skipped++;
+          continue;
+        }
+        const u = ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) >>> 0;
+        if (u < prev) {
+          if (prev - u > TWO_30) offset += prev >= TWO_31 ? 2 * TWO_31 : TWO_31;
+          else reversals++;
+        }
+        prev = u;
+        xs[n] = (a >>> 1) & 0x7f;
+        ys[n] = (a >>> 8) & 0x7f;
+        ps[n] = a & 1;
+        ts[n] = offset + u;
+        n++;
+      }
+    } else {
+      for (let i = pos; i < stop; i += 8) {
+        const a = (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+        if (a < 0 || (a & 0x400) !== 0) {
+          skipped++;
+          continue;
+        }
+        const u = ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) >>> 0;
+        if (u < prev) {
+          if (prev - u > TWO_30) offset += prev >= TWO_31 ? 2 * TWO_31 : TWO_31;
+          else reversals++;
+        }
+        prev = u;
+        xs[n] = (a >>> 12) & 0x3ff;
+        ys[n] = (a >>> 22) & 0x1ff;
+        ps[n] = (a >>> 11) & 1;
+        ts[n] = offset + u;
+        n++;
+      }
+    }
+    this.prevRaw = prev;
+    this.wrapOffset = offset;
+    this.skippedRecords += skipped;
+    this.timeReversals += reversals;
+    this.consumed += stop - pos;
+    this.carry.keep(b, stop);
+    return n === nrec ? out : sliceByIndex(out, 0, n);
+  }
+
+  end(): EventBatch {
+    if (!this.inBody) {
+      if (this.header.midLine || this.header.lines === 0) {
+        throw new FormatError('aedat2', this.consumed, this.header.lines === 0 ? 'input ended before the #!AER-DAT2.0 header line was complete' : 'input ended inside a header line');
+      }
+      this.startBody(); // header-only file: valid, 0 events
+      return NO_EVENTS;
+    }
+    if (this.carry.pending > 0) {
+      throw new FormatError('aedat2', this.consumed, `input ended inside an 8-byte record (${this.carry.pending} trailing bytes)`);
+    }
+    return NO_EVENTS;
+  }
+}

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { FormatError } from '../../src/formats/format-error';
+import { detectFormat } from '../../src/formats/detect';
+import { createDecoder } from '../../src/formats/registry';
+import { sharedDir } from '../helpers/paths';
+
+/** mulberry32: a tiny seeded PRNG so every run fuzzes the same cases. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FUZZ_PREFIX_BYTES = 192 * 1024;
+const CASES_PER_FILE = 300;
+const CHUNK_SIZES = [1 << 16, 4093, 7];
+
+describe('decoders under corrupted input (seeded fuzz)', function () {
+  this.timeout(300_000);
+  const dir = path.join(sharedDir, 'recordings');
+  const files = fs.readdirSync(dir).filter((f) => /\.(aedat4?|bin|dat|raw)$/.test(f));
+
+  it('finds the real recordings', () => {
+    expect(files.length).to.be.greaterThan(8);
+  });
+
+  for (const name of files) {
+    it(`${name}: random byte flips and truncations give events or a FormatError, nothing else`, () => {
+      const whole = new Uint8Array(fs.readFileSync(path.join(dir, name)));
+      const format = detectFormat(whole.subarray(0, 65536), name, whole.length);
+      const base = whole.subarray(0, Math.min(whole.length, FUZZ_PREFIX_BYTES));
+      const rnd = prng(0x5eed ^ whole.length);
+      const rssBefore = process.memoryUsage().rss;
+      let formatErrors = 0;
+      for (let c = 0; c < CASES_PER_FILE; c++) {
+        const bytes = base.slice();
+        const kind = rnd();
+        let len = bytes.length;
+        if (kind < 0.4 || kind >= 0.8) {
+          // Flip 1–16 random bytes, biased toward the header where lengths and sizes live.
+          const flips = 1 + Math.floor(rnd() * 16);
+          for (let k = 0; k < flips; k++) {
+            const at = rnd() < 0.5 ? Math.floor(rnd() * Math.min(len, 8192)) : Math.floor(rnd() * len);
+            bytes[at] = Math.floor(rnd() * 256);
+          }
+        }
+        if (kind >= 0.4) len = Math.floor(rnd() * bytes.length);
+        const input = bytes.subarray(0, len);
+        const chunk = CHUNK_SIZES[c % CHUNK_SIZES.length];
+        const started = Date.now();
+        try {
+          const dec = createDecoder(format);
+          let events = 0;
+          for (let at = 0; at < input.length; at += chunk) events += dec.push(input.subarray(at, at + chunk)).length;
+          events += dec.end().length;
+          expect(events).to.be.at.least(0);
+        } catch (err) {
+          if (!(err instanceof FormatError)) {
+            throw new Error(`case ${c} (${name}, ${len} B, chunk ${chunk}): ${err instanceof Error ? err.stack : String(err)}`);
+          }
+          expect(err.offset, `case ${c}: offset`).to.be.within(0, input.length + 1_000_000);
+          formatErrors++;
+        }
+        expect(Date.now() - started, `case ${c} took too long (a hang?)`).to.be.below(10_000);
+      }
+      // Decoders must never allocate from a corrupt length: memory stays near where it was.
+      expect(process.memoryUsage().rss - rssBefore).to.be.below(1024 * 1024 * 1024);
+      expect(formatErrors, 'some corruptions must be detected').to.be.greaterThan(0);
+    });
+  }
+});

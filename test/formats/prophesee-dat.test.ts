@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { countOn } from '../../src/events/event-batch';
+import { FormatError } from '../../src/formats/format-error';
+import { looksLikePropheseeDat, PropheseeDatDecoder } from '../../src/formats/prophesee-dat';
+import { decodeInChunks, expectChunkingInvariant, firstEvents } from '../helpers/decode';
+import { readSharedRecording } from '../helpers/paths';
+
+const make = (): PropheseeDatDecoder => new PropheseeDatDecoder();
+
+function dat(headerLines: string[], recs: Array<[number, number, number, number]>, type = 0, size = 8): Uint8Array {
+  const h = Buffer.from(headerLines.map((l) => l + '\n').join(''), 'latin1');
+  const b = new Uint8Array(h.length + 2 + recs.length * 8);
+  b.set(h);
+  b[h.length] = type;
+  b[h.length + 1] = size;
+  const dv = new DataView(b.buffer);
+  recs.forEach(([x, y, p, t], i) => {
+    const o = h.length + 2 + i * 8;
+    dv.setUint32(o, t >>> 0, true);
+    dv.setUint32(o + 4, (x | (y << 14) | (p << 28)) >>> 0, true);
+  });
+  return b;
+}
+
+function expectFormatError(fn: () => unknown, offset?: number): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(FormatError);
+    expect((e as FormatError).format).to.equal('prophesee-dat');
+    if (offset !== undefined) expect((e as FormatError).offset).to.equal(offset);
+    return;
+  }
+  expect.fail('expected a FormatError');
+}
+
+describe('formats/prophesee-dat', () => {
+  describe('ncars_tonic_sample.dat', function () {
+    this.timeout(120000);
+    it('has the documented count, ON count, times, first events; no geometry in its header; chunking does not matter', () => {
+      const bytes = readSharedRecording('ncars_tonic_sample.dat');
+      const dec = make();
+      const whole = decodeInChunks(() => dec, bytes);
+      expect(whole.length).to.equal(2009);
+      expect(countOn(whole)).to.equal(1350);
+      expect(whole.t[0]).to.equal(0);
+      expect(whole.t[whole.length - 1]).to.equal(99952);
+      expect(firstEvents(whole, 3)).to.deep.equal([
+        [25, 8, 0, 0],
+        [67, 35, 0, 35],
+        [56, 27, 1, 152],
+      ]);
+      let mx = 0;
+      let my = 0;
+      for (let i = 0; i < whole.length; i++) {
+        mx = Math.max(mx, whole.x[i]);
+        my = Math.max(my, whole.y[i]);
+        if (i > 0 && whole.t[i] < whole.t[i - 1]) expect.fail(`time decreases at ${i}`);
+      }
+      expect([mx, my]).to.deep.equal([77, 41]);
+      expect(dec.geometry).to.equal(undefined);
+      expect(dec.eventType).to.equal(0);
+      expect(dec.bytesConsumed).to.equal(bytes.length);
+      expectChunkingInvariant(make, bytes, whole);
+      expect(looksLikePropheseeDat(bytes)).to.equal(true);
+    });
+  });
+
+  it('takes geometry from % Width / % Height, from % geometry, or from the option', () => {
+    const a = make();
+    decodeInChunks(() => a, dat(['% Data file containing Event2D events.', '% Version 2', '% Width 304', '% Height 240'], []));
+    expect(a.geometry).to.deep.equal({ width: 304, height: 240 });
+    const b = make();
+    decodeInChunks(() => b, dat(['% geometry 1280x720'], []), 1);
+    expect(b.geometry).to.deep.equal({ width: 1280, height: 720 });
+    const c = new PropheseeDatDecoder({ geometry: { width: 64, height: 48 } });
+    decodeInChunks(() => c, dat(['% Version 2'], []));
+    expect(c.geometry).to.deep.equal({ width: 64, height: 48 });
+  });
+
+  it('decodes x, y (14 bits), any non-zero 4-bit p as ON, and unwraps uint32 time', () => {
+    const bytes = dat(['% Version 2'], [
+      [16383, 16383, 0, 0xfffffff0],
+      [1, 2, 5, 0x10],
+      [3, 4, 1, 0x20],
+    ]);
+    const whole = decodeInChunks(make, bytes);
+    expect(firstEvents(whole, 3)).to.deep.equal([
+      [16383, 16383, 0, 0xfffffff0],
+      [1, 2, 1, 2 ** 32 + 0x10],
+      [3, 4, 1, 2 ** 32 + 0x20],
+    ]);
+    expectChunkingInvariant(make, bytes, whole);
+  });
+
+  it('rejects bad magic, RAW headers, and event sizes other than 8', () => {
+    expectFormatError(() => make().push(Uint8Array.from([0, 8, 1, 2])), 0);
+    expectFormatError(() => make().push(Uint8Array.from(Buffer.from('% evt 2.0\n'))), 0);
+    expectFormatError(() => decodeInChunks(make, dat(['% Version 2'], [], 0, 16)), 13);
+    expect(looksLikePropheseeDat(Uint8Array.from(Buffer.from('% evt 3.0\n')))).to.equal(false);
+    expect(looksLikePropheseeDat(dat(['% Version 2'], [], 0, 16))).to.equal(false);
+  });
+
+  it('throws a FormatError at end() mid-record, mid-header, and before the type/size bytes', () => {
+    const good = dat(['% Version 2'], [[1, 1, 1, 1]]);
+    const dec = make();
+    dec.push(good);
+    dec.push(Uint8Array.from([1, 2, 3]));
+    expectFormatError(() => dec.end(), good.length);
+    const h = make();
+    h.push(Uint8Array.from(Buffer.from('% Version')));
+    expectFormatError(() => h.end());
+    const ts = make();
+    ts.push(Uint8Array.from(Buffer.from('% Version 2\n\u0000')));
+    expectFormatError(() => ts.end());
+  });
+
+  it('never throws anything but FormatError on corrupted input', () => {
+    const good = dat(['% Version 2', '% Width 10', '% Height 10'], [[1, 1, 1, 1], [2, 2, 0, 2]]);
+    let seed = 99;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let k = 0; k < 300; k++) {
+      const b = good.slice(0, rnd(good.length + 1));
+      for (let j = 0; j < 4; j++) if (b.length) b[rnd(b.length)] = rnd(256);
+      try {
+        decodeInChunks(make, b, 1 + rnd(9));
+      } catch (e) {
+        expect(e).to.be.instanceOf(FormatError);
+      }
+    }
+  });
+});
