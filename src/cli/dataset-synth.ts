@@ -1,0 +1,118 @@
+/**
+ * `spikestream dataset synth-gestures --out DIR [--subjects 29 --lightings 3 --seed S --json]`:
+ * writes a synthetic DVS128-Gesture-layout folder (see src/datasets/synth-gestures.ts).
+ */
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import {
+  generateSynthGestures as generate,
+  type SynthGesturesOptions,
+  type SynthGesturesProgress,
+  type SynthGesturesResult,
+} from '../datasets/synth-gestures-files';
+import { SYNTH_LIGHTINGS } from '../datasets/synth-gestures';
+import { parseNumberOption, printJson, UsageError } from './output';
+
+export type { SynthGesturesOptions, SynthGesturesProgress, SynthGesturesResult };
+
+/** Generates the dataset (synchronously; the CPU is the limit). */
+export function generateSynthGestures(opts: SynthGesturesOptions, onProgress?: (p: SynthGesturesProgress) => void): SynthGesturesResult {
+  return generate(opts, onProgress);
+}
+
+function parseLightings(v: string): number | string[] {
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n < 1 || n > SYNTH_LIGHTINGS.length) throw new UsageError(`--lightings must be 1…${SYNTH_LIGHTINGS.length} or a comma-separated list of ${SYNTH_LIGHTINGS.join(', ')}`);
+    return n;
+  }
+  const names = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) if (!(SYNTH_LIGHTINGS as readonly string[]).includes(n)) throw new UsageError(`unknown lighting '${n}' (known: ${SYNTH_LIGHTINGS.join(', ')})`);
+  if (names.length === 0) throw new UsageError('--lightings: no lighting given');
+  return names;
+}
+
+function intOption(name: string, min: number, max: number): (v: string) => number {
+  const num = parseNumberOption(name, min);
+  return (v: string) => {
+    const n = num(v);
+    if (!Number.isInteger(n) || n > max) throw new UsageError(`${name} must be an integer in ${min}…${max}, got ${v}`);
+    return n;
+  };
+}
+
+export function register(dataset: Command): void {
+  dataset
+    .command('synth-gestures')
+    .description('generate synthetic gestures (11 classes) in the DVS128 Gesture layout through the DVS emulator')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--subjects <n>', 'number of subjects (users)', intOption('--subjects', 1, 99), 29)
+    .option('--first-user <n>', 'first user number', intOption('--first-user', 1, 99), 1)
+    .option('--lightings <n|names>', `number of lightings, or names (${SYNTH_LIGHTINGS.join(', ')})`, parseLightings, 3 as number | string[])
+    .option('--seed <s>', 'master seed', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--last-train-user <n>', 'users up to this one are listed in trials_to_train.txt', intOption('--last-train-user', 0, 99), 23)
+    .option('--min-seconds <s>', 'shortest gesture (≥ 1.5 s)', parseNumberOption('--min-seconds', 1.5), 1.6)
+    .option('--max-seconds <s>', 'longest gesture', parseNumberOption('--max-seconds', 1.5), 2.6)
+    .option('--repeats <n>', 'gestures per file beyond one per class', intOption('--repeats', 0, 11), 2)
+    .option('--json', 'print one JSON object')
+    .action(
+      (o: {
+        out: string;
+        subjects: number;
+        firstUser: number;
+        lightings: number | string[];
+        seed: number;
+        lastTrainUser: number;
+        minSeconds: number;
+        maxSeconds: number;
+        repeats: number;
+        json?: boolean;
+      }) => {
+        if (o.maxSeconds < o.minSeconds) throw new UsageError('--max-seconds must be ≥ --min-seconds');
+        const opts: SynthGesturesOptions = {
+          out: o.out,
+          subjects: o.subjects,
+          firstUser: o.firstUser,
+          lightings: o.lightings,
+          seed: o.seed,
+          lastTrainUser: o.lastTrainUser,
+          minSeconds: o.minSeconds,
+          maxSeconds: o.maxSeconds,
+          repeats: o.repeats,
+        };
+        const bar = process.stderr.isTTY
+          ? new SingleBar(
+              { format: 'synth-gestures [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted} | {file}', stream: process.stderr, hideCursor: true },
+              Presets.shades_classic,
+            )
+          : undefined;
+        const t0 = Date.now();
+        let started = false;
+        let lastLog = 0;
+        const result = generateSynthGestures(opts, (p) => {
+          const rate = p.samplesDone / Math.max(1e-3, (Date.now() - t0) / 1000);
+          if (bar) {
+            if (!started) {
+              bar.start(p.samples, 0, { rate: '0.0', file: p.file });
+              started = true;
+            }
+            bar.update(p.samplesDone, { rate: rate.toFixed(1), file: p.file });
+          } else if (!o.json && (Date.now() - lastLog > 5000 || p.samplesDone === p.samples)) {
+            lastLog = Date.now();
+            const eta = rate > 0 ? (p.samples - p.samplesDone) / rate : 0;
+            process.stderr.write(`synth-gestures: ${p.samplesDone}/${p.samples} samples, ${rate.toFixed(1)} samples/s, ETA ${eta.toFixed(0)} s\n`);
+          }
+        });
+        bar?.stop();
+        if (o.json) {
+          printJson(result);
+          return;
+        }
+        process.stdout.write(
+          `wrote ${result.files.length} recordings (${result.samples} samples, ${result.events} events, ${(result.bytes / 1e6).toFixed(1)} MB, ` +
+            `${result.recordedSeconds.toFixed(0)} s recorded) to ${result.out}\n` +
+            `generation took ${result.elapsedSeconds.toFixed(1)} s (${(result.eventsPerSecond / 1e6).toFixed(2)} M events/s)\n`,
+        );
+      },
+    );
+}

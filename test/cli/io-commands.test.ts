@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runSpikestream } from '../helpers/cli';
+import { makeTempDir, sharedRecording } from '../helpers/paths';
+import { summarizeEventFile } from '../../src/formats/read-file';
+import { expectSameEvents } from '../helpers/decode';
+import { concatBatches, type EventBatch } from '../../src/events/event-batch';
+import { readEventFile } from '../../src/formats/read-file';
+
+async function readAll(file: string): Promise<EventBatch> {
+  const parts: EventBatch[] = [];
+  for await (const b of readEventFile(file)) parts.push(b);
+  return concatBatches(parts);
+}
+
+describe('spikestream info', function () {
+  this.timeout(120_000);
+
+  it('prints format, geometry, counts and time range as JSON', () => {
+    const r = runSpikestream(['info', sharedRecording('dvs128_dv_dvSave-2024_06_20_16_13_00.aedat4'), '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.format).to.equal('aedat4');
+    expect(s.geometry).to.deep.equal({ width: 128, height: 128 });
+    expect(s.events).to.equal(149629);
+    expect(s.onEvents).to.equal(66767);
+    expect(s.firstT).to.equal(1718925184590631);
+    expect(s.lastT).to.equal(1718925190610468);
+    expect(s.durationUs).to.equal(1718925190610468 - 1718925184590631);
+    expect(s.eventRatePerSecond).to.be.closeTo(149629 / 6.019837, 1);
+  });
+
+  it('prints a readable summary', () => {
+    const r = runSpikestream(['info', sharedRecording('nmnist_tonic_sample.bin')]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/format\s+nmnist/);
+    expect(r.stdout).to.match(/events\s+4325/);
+    expect(r.stdout).to.match(/ON events\s+2145/);
+  });
+
+  it('fails with a clear message and exit code 1 on an unrecognised file', () => {
+    const dir = makeTempDir();
+    const f = path.join(dir, 'junk.xyz');
+    fs.writeFileSync(f, 'not an event file');
+    const r = runSpikestream(['info', f]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('junk.xyz');
+    expect(r.stderr).to.contain('unrecognised');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 on a usage error', () => {
+    const r = runSpikestream(['info', sharedRecording('nmnist_tonic_sample.bin'), '--format', 'nope']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain("unknown format 'nope'");
+  });
+});
+
+describe('spikestream convert', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => (dir = makeTempDir()));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const [src, outName] of [
+    ['dvs128_jaer_alex_walking_again.aedat', 'alex.aedat'],
+    ['dvs128_dv_dvSave-2024_06_13_16_16_25.aedat4', 'dv.aedat'],
+    ['ncars_tonic_sample.dat', 'ncars.aedat4'],
+    ['prophesee_evt3_expelliarmus_sample.raw', 'evt3.aedat4'],
+  ] as const) {
+    it(`${src} → ${outName} keeps every event`, async () => {
+      const input = sharedRecording(src);
+      const out = path.join(dir, outName);
+      const r = runSpikestream(['convert', input, out, '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const res = JSON.parse(r.stdout);
+      expectSameEvents(await readAll(out), await readAll(input), `${src} → ${outName}`);
+      expect(res.events).to.equal((await summarizeEventFile(input)).events);
+      expect(fs.existsSync(`${out}.partial`)).to.equal(false);
+    });
+  }
+
+  it('writes CSV with a t,x,y,p header and integer µs', () => {
+    const out = path.join(dir, 'n.csv');
+    const r = runSpikestream(['convert', sharedRecording('nmnist_tonic_sample.bin'), out]);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = fs.readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).to.equal('t,x,y,p');
+    expect(lines.length).to.equal(4326);
+    expect(lines[1]).to.equal('654,7,15,1');
+    expect(lines[2]).to.equal('2999,19,18,0');
+  });
+
+  it('refuses an unknown output extension', () => {
+    const r = runSpikestream(['convert', sharedRecording('nmnist_tonic_sample.bin'), path.join(dir, 'x.mp4')]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('.aedat');
+  });
+});
