@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { concatBatches, type EventBatch, EventBatchBuilder, sliceByTime } from '../../src/events/event-batch';
+import { concatBatches, type EventBatch, sliceByTime } from '../../src/events/event-batch';
 import {
   GESTURE_CLASSES,
   clearGestureIndexCache,
@@ -15,18 +15,9 @@ import { encodeAedat31 } from '../../src/formats/aedat3-writer';
 import { FormatError } from '../../src/formats/format-error';
 import { expectSameEvents } from '../helpers/decode';
 import { makeTempDir, sharedRecording } from '../helpers/paths';
+import { randomRecording } from '../helpers/gesture-fixture';
 
-/** Events every ~`gap` µs over [t0, t1), deterministic per seed. */
-function recording(t0: number, t1: number, gap: number, seed: number): EventBatch {
-  let s = seed >>> 0;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const b = new EventBatchBuilder(Math.ceil((t1 - t0) / gap));
-  for (let t = t0; t < t1; t += 1 + Math.floor(rnd() * 2 * gap)) b.push(Math.floor(rnd() * 128), Math.floor(rnd() * 128), rnd() < 0.5 ? 1 : 0, t);
-  return b.take();
-}
+const recording = randomRecording;
 
 interface Trial {
   name: string;
