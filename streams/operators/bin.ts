@@ -66,8 +66,17 @@ function checkOptions(o: BinOptions): void {
   if (o.tEnd !== undefined && o.tStart !== undefined && !(o.tEnd > o.tStart)) throw new RangeError(`binFrames: tEnd (${o.tEnd}) must be > tStart (${o.tStart})`);
 }
 
-/** Receives a frame; returns false when the consumer is gone (no further frame may be built). */
-type Emit = (frame: Frame) => boolean;
+/**
+ * Receives a frame and says what the binner does next: go on, stop for good (the consumer is
+ * gone), or pause (a pulled consumer wants this frame's result before the next one is built).
+ */
+type EmitResult = 'continue' | 'pause' | 'stop';
+type Emit = (frame: Frame) => EmitResult;
+
+/** Where `push` stopped: the batch is used up, binning is over, or it paused before event `at`. */
+type PushResult = { readonly kind: 'consumed' } | { readonly kind: 'finished' } | { readonly kind: 'paused'; readonly at: number };
+const CONSUMED: PushResult = { kind: 'consumed' };
+const FINISHED: PushResult = { kind: 'finished' };
 
 /**
  * The binning state machine shared by `binFrames` and `binEvents` (so both give the same
@@ -91,6 +100,8 @@ class FrameBinner {
   private firstT = 0;
   private lastT = 0;
   private done = false;
+  /** An event at/after tEnd arrived: the remaining bins are being emitted. */
+  private closing = false;
 
   constructor(private readonly o: BinOptions) {
     checkOptions(o);
@@ -116,8 +127,8 @@ class FrameBinner {
     return new Float32Array(this.outH * this.outW * 2);
   }
 
-  /** Emits the open bin; returns false when binning must stop (consumer gone or maxSteps reached). */
-  private emitCurrent(closedBy: FrameCloseReason, tStart: number, tEnd: number, emit: Emit): boolean {
+  /** Emits the open bin; 'stop' when binning must end (consumer gone or maxSteps reached). */
+  private emitCurrent(closedBy: FrameCloseReason, tStart: number, tEnd: number, emit: Emit): EmitResult {
     const data = this.data ?? this.alloc();
     const frame: Frame = {
       sampleId: this.sampleId,
@@ -134,34 +145,37 @@ class FrameBinner {
     this.data = null;
     this.count = 0;
     this.step++;
-    const more = emit(frame);
-    if (!more || this.step >= this.maxSteps) {
+    const next = emit(frame);
+    if (next === 'stop' || this.step >= this.maxSteps) {
       this.done = true;
-      return false;
+      return 'stop';
     }
-    return true;
+    return next;
   }
 
   /** Time mode: emits bins step.. until `upTo` (exclusive step index). */
-  private emitTimeBinsBefore(upTo: number, emit: Emit): boolean {
+  private emitTimeBinsBefore(upTo: number, emit: Emit): EmitResult {
     const binUs = this.o.binUs as number;
     const origin = this.origin as number;
     while (this.step < upTo) {
       const s = origin + this.step * binUs;
       const e = Math.min(origin + (this.step + 1) * binUs, this.tEnd);
       const reason: FrameCloseReason = e >= this.tEnd ? 'window-end' : 'time';
-      if (!this.emitCurrent(reason, s, e, emit)) return false;
+      const r = this.emitCurrent(reason, s, e, emit);
+      if (r !== 'continue') return r;
     }
-    return true;
+    return 'continue';
   }
 
-  /** Time mode: emits every remaining bin of a finite window (capped by maxSteps). */
-  private closeWindow(emit: Emit): void {
+  /** Time mode: emits every remaining bin of a finite window (capped by maxSteps); resumable after a pause. */
+  private closeWindow(emit: Emit): EmitResult {
     const binUs = this.o.binUs as number;
     const origin = this.origin as number;
     const last = Math.min(Math.ceil((this.tEnd - origin) / binUs), this.maxSteps);
-    this.emitTimeBinsBefore(last, emit);
+    const r = this.emitTimeBinsBefore(last, emit);
+    if (r === 'pause' && this.step < last) return 'pause';
     this.done = true;
+    return 'stop';
   }
 
   private add(xi: number, yi: number, pi: number): void {
@@ -173,16 +187,19 @@ class FrameBinner {
     this.count++;
   }
 
-  /** Feeds one batch; returns false once binning has finished (window end, maxSteps, consumer gone). */
-  push(batch: EventBatch, emit: Emit): boolean {
-    if (this.done) return false;
+  /**
+   * Feeds events [from, n) of one batch. Returns 'finished' once binning is over (window end,
+   * maxSteps, consumer gone), or where it paused: call again from `at` with the same batch.
+   */
+  push(batch: EventBatch, emit: Emit, from = 0): PushResult {
+    if (this.done) return FINISHED;
     const n = batch.length;
     const { x, y, p, t } = batch;
     const stats = this.o.stats;
     const timeMode = this.o.binUs !== undefined;
     const binUs = this.o.binUs ?? 0;
     const perBin = this.o.eventsPerBin ?? 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const xi = x[i];
       const yi = y[i];
       if (xi >= this.sensorW || yi >= this.sensorH) {
@@ -196,48 +213,118 @@ class FrameBinner {
         continue;
       }
       if (ti >= this.tEnd) {
-        if (stats) stats.outOfWindow += 1;
-        if (timeMode) this.closeWindow(emit);
-        else {
+        if (timeMode) {
+          // Resuming after a pause meets this event again: count it once.
+          if (!this.closing && stats) stats.outOfWindow += 1;
+          this.closing = true;
+          if (this.closeWindow(emit) === 'pause') return { kind: 'paused', at: i };
+        } else {
+          if (stats) stats.outOfWindow += 1;
           if (this.count > 0) this.emitCurrent('window-end', this.firstT, this.lastT, emit);
           this.done = true;
         }
-        return false;
+        return FINISHED;
       }
       if (timeMode) {
         const k = Math.floor((ti - this.origin) / binUs);
         if (k > this.step) {
-          if (!this.emitTimeBinsBefore(Math.min(k, this.maxSteps), emit)) return false;
+          const r = this.emitTimeBinsBefore(Math.min(k, this.maxSteps), emit);
+          if (r === 'stop') return FINISHED;
+          // The event is not added yet: resuming at i emits any further empty bins first.
+          if (r === 'pause') return { kind: 'paused', at: i };
         }
         this.add(xi, yi, p[i]);
       } else {
         if (this.count === 0) this.firstT = ti;
         this.lastT = ti;
         this.add(xi, yi, p[i]);
-        if (this.count === perBin && !this.emitCurrent('count', this.firstT, this.lastT, emit)) return false;
+        if (this.count === perBin) {
+          const r = this.emitCurrent('count', this.firstT, this.lastT, emit);
+          if (r === 'stop') return FINISHED;
+          if (r === 'pause') return { kind: 'paused', at: i + 1 };
+        }
       }
     }
-    return true;
+    return CONSUMED;
   }
 
-  /** The input ended: emits what remains (see `binFrames` for the rules). */
-  finish(emit: Emit): void {
-    if (this.done) return;
-    this.done = true;
+  /** The input ended: emits what remains (see `binFrames` for the rules); 'pause' means call again. */
+  finish(emit: Emit): 'pause' | 'stop' {
+    if (this.done) return 'stop';
     if (this.o.binUs !== undefined) {
-      if (this.origin === null) return; // no event and no tStart: nothing to bin
-      if (this.tEnd !== Infinity) {
-        this.done = false;
-        this.closeWindow(emit);
-        return;
+      if (this.origin === null) {
+        this.done = true; // no event and no tStart: nothing to bin
+        return 'stop';
       }
+      if (this.tEnd !== Infinity) return this.closeWindow(emit) === 'pause' ? 'pause' : 'stop';
+      this.done = true;
       if (this.count > 0) {
         const s = this.origin + this.step * this.o.binUs;
         this.emitCurrent('stream-end', s, s + this.o.binUs, emit);
       }
-      return;
+      return 'stop';
     }
+    this.done = true;
     if (this.count > 0) this.emitCurrent(this.tEnd !== Infinity ? 'window-end' : 'stream-end', this.firstT, this.lastT, emit);
+    return 'stop';
+  }
+}
+
+/**
+ * Pull-driven binning for one sample: `feed` batches, then ask for frames one at a time. A frame
+ * is built only when asked for, so a consumer that decides after frame k never causes frame k+1
+ * to be built, even when the events for it are already in memory.
+ */
+export class FrameCursor {
+  private readonly binner: FrameBinner;
+  private pending: EventBatch | null = null;
+  private at = 0;
+  private ended = false;
+  private out: Frame | null = null;
+  private readonly take: Emit = (frame) => {
+    this.out = frame;
+    return 'pause';
+  };
+
+  constructor(options: BinOptions) {
+    checkOptions(options);
+    this.binner = new FrameBinner(options);
+  }
+
+  /** True when no more frames will come. */
+  get finished(): boolean {
+    return this.binner.finished && this.out === null;
+  }
+
+  /** True when the cursor needs another batch (or `end()`) before it can build the next frame. */
+  get needsInput(): boolean {
+    return this.pending === null && !this.ended && !this.binner.finished;
+  }
+
+  feed(batch: EventBatch): void {
+    if (this.pending !== null) throw new Error('FrameCursor: feed() before the previous batch was used up');
+    this.pending = batch;
+    this.at = 0;
+  }
+
+  /** No more input will come. */
+  end(): void {
+    this.ended = true;
+  }
+
+  /** The next frame, or undefined when more input is needed (`needsInput`) or binning is over. */
+  next(): Frame | undefined {
+    if (this.pending !== null) {
+      const r = this.binner.push(this.pending, this.take, this.at);
+      if (r.kind === 'paused') this.at = r.at;
+      else this.pending = null;
+    } else if (this.ended) {
+      this.binner.finish(this.take);
+    }
+    const f = this.out;
+    this.out = null;
+    if (f === null && this.pending === null && this.ended && !this.binner.finished) return this.next();
+    return f ?? undefined;
   }
 }
 
@@ -266,12 +353,12 @@ export function binFrames(options: BinOptions): OperatorFunction<EventBatch, Fra
       const binner = new FrameBinner(options);
       const emit: Emit = (frame) => {
         subscriber.next(frame);
-        return !subscriber.closed;
+        return subscriber.closed ? 'stop' : 'continue';
       };
       const sub = source.subscribe({
         next: (batch) => {
           if (subscriber.closed || binner.finished) return;
-          if (!binner.push(batch, emit) && !subscriber.closed) subscriber.complete();
+          if (binner.push(batch, emit).kind === 'finished' && !subscriber.closed) subscriber.complete();
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
@@ -290,10 +377,10 @@ export function binEvents(batch: EventBatch | readonly EventBatch[], options: Bi
   const frames: Frame[] = [];
   const emit: Emit = (f) => {
     frames.push(f);
-    return true;
+    return 'continue';
   };
   const batches = Array.isArray(batch) ? (batch as readonly EventBatch[]) : [batch as EventBatch];
-  for (const b of batches) if (!binner.push(b, emit)) break;
+  for (const b of batches) if (binner.push(b, emit).kind === 'finished') break;
   binner.finish(emit);
   return frames;
 }

@@ -129,3 +129,71 @@ describe('operators: binFrames', () => {
     }
   });
 });
+
+describe('FrameCursor (pull-driven binning)', () => {
+  const { FrameCursor, binEvents, binStats } = require('../../streams/operators/bin') as typeof import('../../streams/operators/bin');
+  const { batchFromArrays, sliceByIndex } = require('../../src/events/event-batch') as typeof import('../../src/events/event-batch');
+  const geometry = { width: 8, height: 8 };
+  const ev = batchFromArrays({
+    x: [0, 1, 2, 3, 4, 5, 6, 7, 1, 2],
+    y: [0, 1, 2, 3, 4, 5, 6, 7, 1, 2],
+    p: [1, 0, 1, 0, 1, 0, 1, 0, 1, 1],
+    t: [0, 5, 12, 35, 36, 58, 61, 99, 130, 260],
+  });
+
+  function drain(options: Parameters<typeof binEvents>[1], splits: number[]) {
+    const c = new FrameCursor(options);
+    const frames = [];
+    let from = 0;
+    const cuts = [...splits, ev.length];
+    for (;;) {
+      const f = c.next();
+      if (f) {
+        frames.push(f);
+        continue;
+      }
+      if (c.finished) break;
+      if (!c.needsInput) continue;
+      if (cuts.length === 0) c.end();
+      else {
+        const to = cuts.shift() as number;
+        c.feed(sliceByIndex(ev, from, to));
+        from = to;
+      }
+    }
+    return frames;
+  }
+
+  for (const options of [
+    { geometry, binUs: 10, tStart: 0, tEnd: 200 },
+    { geometry, binUs: 25, tStart: 0 },
+    { geometry, eventsPerBin: 3, tStart: 0, tEnd: 200 },
+    { geometry, binUs: 10, tStart: 0, tEnd: 1000, maxSteps: 7, downsample: 2 },
+  ]) {
+    it(`gives exactly binEvents' frames, however the input is split (${JSON.stringify({ ...options, geometry: undefined })})`, () => {
+      const expected = binEvents(ev, options);
+      for (const splits of [[], [1, 2, 3], [4], [9]]) {
+        const got = drain(options, splits);
+        expect(got.map((f) => [f.step, f.tStart, f.tEnd, f.eventCount, f.closedBy])).to.deep.equal(
+          expected.map((f) => [f.step, f.tStart, f.tEnd, f.eventCount, f.closedBy]),
+        );
+        got.forEach((f, i) => expect(Array.from(f.data)).to.deep.equal(Array.from(expected[i].data)));
+      }
+    });
+  }
+
+  it('builds a frame only when asked for one', () => {
+    const stats = binStats();
+    const c = new FrameCursor({ geometry, binUs: 10, tStart: 0, tEnd: 200, stats });
+    c.feed(ev); // all the events of 20 bins are in memory
+    expect(c.next()?.step).to.equal(0);
+    expect(c.next()?.step).to.equal(1);
+    expect(stats.framesBuilt).to.equal(2);
+    expect(stats.outOfWindow, 'the event at t=260 is not looked at yet').to.equal(0);
+    let n = 2;
+    while (c.next()) n++;
+    expect(n).to.equal(20);
+    expect(stats.framesBuilt).to.equal(20);
+    expect(stats.outOfWindow).to.equal(1);
+  });
+});
