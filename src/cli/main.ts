@@ -5,6 +5,7 @@ import { UsageError } from './output';
 import * as info from './info';
 import * as convert from './convert';
 import * as dataset from './dataset';
+import * as train from './train';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   info.register(program);
   convert.register(program);
   dataset.register(program);
+  train.register(program);
   return program;
 }
 

@@ -1,12 +1,13 @@
 import { Observable } from 'rxjs';
+import { PULL, type Pullable } from './pull';
 
 /**
  * An Observable over an async iterator that is pulled one value at a time: the next value is
  * requested only after the subscriber's `next` returned, and unsubscribing calls the
  * iterator's `return()` at once (closing files and sockets behind it).
  */
-export function fromPulledIterator<T>(open: () => AsyncIterator<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
+export function fromPulledIterator<T>(open: () => AsyncIterator<T>): Pullable<T> {
+  const observable = new Observable<T>((subscriber) => {
     const it = open();
     let stopped = false;
     (async () => {
@@ -30,4 +31,5 @@ export function fromPulledIterator<T>(open: () => AsyncIterator<T>): Observable<
       it.return?.(undefined)?.catch(() => undefined);
     };
   });
+  return Object.assign(observable, { [PULL]: open });
 }

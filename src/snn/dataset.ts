@@ -1,0 +1,53 @@
+/** In-memory frame datasets for training and evaluation (no I/O; see frames-file.ts for the file format). */
+
+export interface FrameDataset {
+  /** [n, T, height, width, 2] event counts (NHWC per frame, channel 0 = OFF, 1 = ON). */
+  frames: Float32Array;
+  /** [n] class indices. */
+  labels: Int32Array;
+  n: number;
+  T: number;
+  height: number;
+  width: number;
+  classes?: string[];
+}
+
+export function validateDataset(ds: FrameDataset, what = 'dataset'): void {
+  for (const k of ['n', 'T', 'height', 'width'] as const) {
+    if (!Number.isInteger(ds[k]) || ds[k] < 1) throw new Error(`${what}: ${k} must be a positive integer (got ${ds[k]})`);
+  }
+  const expect = ds.n * ds.T * ds.height * ds.width * 2;
+  if (ds.frames.length !== expect) throw new Error(`${what}: frames has ${ds.frames.length} values, expected n·T·H·W·2 = ${expect}`);
+  if (ds.labels.length !== ds.n) throw new Error(`${what}: labels has ${ds.labels.length} entries, expected ${ds.n}`);
+}
+
+/** Frame t of sample i (a view, not a copy). */
+export function frameOf(ds: FrameDataset, i: number, t: number): Float32Array {
+  const size = ds.height * ds.width * 2;
+  const o = (i * ds.T + t) * size;
+  return ds.frames.subarray(o, o + size);
+}
+
+/**
+ * Writes the mean of sample i's first k frames into out (H·W·2), shifted by (dy, dx) pixels with
+ * zero fill — the ANN's view of what the SNN has integrated after k steps.
+ */
+export function meanOfFirstK(ds: FrameDataset, i: number, k: number, out: Float32Array, dy = 0, dx = 0, outOffset = 0): void {
+  const H = ds.height, W = ds.width, size = H * W * 2;
+  out.fill(0, outOffset, outOffset + size);
+  const inv = 1 / k;
+  for (let t = 0; t < k; t++) {
+    const base = (i * ds.T + t) * size;
+    for (let y = 0; y < H; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= H) continue;
+      for (let x = 0; x < W; x++) {
+        const sx = x - dx;
+        if (sx < 0 || sx >= W) continue;
+        const si = base + (sy * W + sx) * 2, di = outOffset + (y * W + x) * 2;
+        out[di] += ds.frames[si] * inv;
+        out[di + 1] += ds.frames[si + 1] * inv;
+      }
+    }
+  }
+}

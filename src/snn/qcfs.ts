@@ -1,0 +1,48 @@
+/**
+ * QCFS activation (quantization-clip-floor-shift), Bu et al. 2022, as used by Dynamic Confidence:
+ *
+ *   a = λ · clip(floor(x·L/λ + 1/2) / L, 0, 1),   L = 2^bits − 1, λ trainable (one per layer).
+ *
+ * Gradients (tf.customGrad):
+ *   ∂a/∂x = 1 for 0 < x < λ, else 0                       (straight-through inside the range)
+ *   ∂a/∂λ = (a − x)/λ for 0 < x < λ;  1 for x ≥ λ;  0 for x ≤ 0   (LSQ: a = s·round(x/s), λ = L·s)
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Plain-number reference of the forward function (for tests and the SNN side). */
+export function qcfsValue(x: number, lambda: number, L: number): number {
+  const q = Math.floor((x * L) / lambda + 0.5);
+  return (lambda * Math.min(Math.max(q, 0), L)) / L;
+}
+
+/** Forward only (no gradient bookkeeping). */
+export function qcfsForward(x: tf.Tensor, lambda: tf.Tensor, L: number): tf.Tensor {
+  return tf.tidy(() => {
+    const q = tf.clipByValue(tf.floor(tf.add(tf.mul(tf.div(x, lambda), L), 0.5)), 0, L);
+    return tf.mul(q, tf.div(lambda, L));
+  });
+}
+
+/** QCFS with straight-through / LSQ gradients; `lambda` is a scalar tensor (usually a tf.Variable). */
+export function qcfs(x: tf.Tensor, lambda: tf.Tensor, L: number): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor, li = args[1] as tf.Tensor, save = args[2] as tf.GradSaveFunc;
+    const a = qcfsForward(xi, li, L);
+    save([xi, li, a]);
+    return {
+      value: a,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ls, as] = saved;
+        const g = dy;
+        const inside = tf.logicalAnd(tf.greater(xs, 0), tf.less(xs, ls));
+        const above = tf.greaterEqual(xs, ls);
+        const zeros = tf.zerosLike(xs);
+        const dx = tf.mul(g, tf.cast(inside, 'float32'));
+        const dl = tf.where(above, tf.onesLike(xs), tf.where(inside, tf.div(tf.sub(as, xs), ls), zeros));
+        const dlam = tf.reshape(tf.sum(tf.mul(g, dl)), ls.shape);
+        return [dx, dlam];
+      },
+    };
+  });
+  return f(x, lambda);
+}

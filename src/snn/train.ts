@@ -1,0 +1,255 @@
+/**
+ * Training of the quantized ANN (then converted to an SNN).
+ *
+ * Recipe: AdamW (Adam with decoupled weight decay on kernels), cosine learning-rate schedule per
+ * step, seeded init and per-epoch seeded shuffles/augmentation (the same seed gives the same model on
+ * the same backend). Each training sample is shown as the mean of its first k frames for a random
+ * k ∈ [1, T] — what the SNN has integrated after k steps — shifted by a random (dy, dx) ∈ [−2, 2]²
+ * (zero fill). λ starts from activation statistics of the first batch. Validation uses the mean of
+ * all T frames. A checkpoint (weights + Adam moments + epoch) is written after every epoch and can
+ * be resumed from.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { QuantizedAnn, NamedWeight } from './ann';
+import { FrameDataset, meanOfFirstK, validateDataset } from './dataset';
+import { defaultSpec, ModelSpec, ResolvedSpec, validateSpec } from './spec';
+import { deriveSeed, mulberry32, randInt, shuffle } from './prng';
+import { EpochLog, hasModel, InputBinning, loadModel, ModelMeta, SavedModel, saveModel } from './model-file';
+import type { ConversionMode } from './convert';
+
+export interface TrainOptions {
+  /** Model spec (default: defaultSpec(height, width, classes)). */
+  spec?: ModelSpec | ResolvedSpec;
+  /** Class names (default: data.classes, else "0".."n−1"). */
+  classes?: string[];
+  epochs: number;
+  batchSize?: number;
+  /** Peak learning rate (default 5e-3), decayed by a cosine to lr·minLrFactor (default 0.01). */
+  lr?: number;
+  minLrFactor?: number;
+  /** Decoupled weight decay on kernels (default 1e-4). */
+  weightDecay?: number;
+  seed?: number;
+  validation?: FrameDataset;
+  /** Max random shift in pixels (default 2; 0 disables). */
+  shift?: number;
+  /** Train on the mean of the first k frames for random k ∈ [1, T] (default true); false: all T frames. */
+  randomK?: boolean;
+  /** λ init: 'stats' (default: quantile of the first batch's pre-activations) or a number. */
+  lambdaInit?: 'stats' | number;
+  /** Per-epoch checkpoint directory; with resume, training continues from it. */
+  checkpointDir?: string;
+  resume?: boolean;
+  /** Stored in the model's spikestream.json. */
+  dataset?: string;
+  binning?: InputBinning;
+  conversionMode?: ConversionMode;
+  backend?: string;
+}
+
+export interface TrainProgress {
+  phase: 'batch' | 'epoch';
+  epoch: number; epochs: number;
+  batch: number; batches: number;
+  step: number; totalSteps: number;
+  /** Running means over the epoch so far. */
+  loss: number; acc: number;
+  samplesPerSec: number; etaSec: number; lr: number;
+  valAcc?: number;
+}
+
+export interface TrainResult { ann: QuantizedAnn; log: EpochLog[]; model: SavedModel }
+
+function lrAt(step: number, total: number, lr: number, minFactor: number): number {
+  const p = total <= 1 ? 1 : Math.min(1, step / (total - 1));
+  return lr * (minFactor + (1 - minFactor) * 0.5 * (1 + Math.cos(Math.PI * p)));
+}
+
+/** Adam with decoupled weight decay; moments are tf.Variables so they can be checkpointed. */
+class AdamW {
+  t = 0;
+  readonly m: tf.Variable[]; readonly v: tf.Variable[];
+  constructor(readonly vars: tf.Variable[], readonly decay: boolean[], readonly beta1 = 0.9, readonly beta2 = 0.999, readonly eps = 1e-8) {
+    this.m = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
+    this.v = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
+  }
+  apply(grads: tf.Tensor[], lr: number, wd: number, lambdaIdx: Set<number>): void {
+    this.t++;
+    const c1 = 1 - this.beta1 ** this.t, c2 = 1 - this.beta2 ** this.t;
+    tf.tidy(() => {
+      this.vars.forEach((w, i) => {
+        const g = grads[i];
+        const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        this.m[i].assign(m); this.v[i].assign(v);
+        let upd = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps));
+        if (this.decay[i] && wd > 0) upd = tf.add(upd, tf.mul(w, lr * wd));
+        let nw = tf.sub(w, upd);
+        if (lambdaIdx.has(i)) nw = tf.maximum(nw, 1e-3); // λ stays positive
+        w.assign(nw);
+      });
+    });
+  }
+  state(names: string[]): NamedWeight[] {
+    const out: NamedWeight[] = [];
+    this.vars.forEach((x, i) => {
+      out.push({ name: `opt/m/${names[i]}`, shape: x.shape.slice(), data: Float32Array.from(this.m[i].dataSync() as Float32Array) });
+      out.push({ name: `opt/v/${names[i]}`, shape: x.shape.slice(), data: Float32Array.from(this.v[i].dataSync() as Float32Array) });
+    });
+    return out;
+  }
+  restore(names: string[], weights: NamedWeight[], t: number): void {
+    const by = new Map(weights.map((w) => [w.name, w]));
+    names.forEach((n, i) => {
+      const m = by.get(`opt/m/${n}`), v = by.get(`opt/v/${n}`);
+      if (!m || !v) throw new Error(`checkpoint lacks optimizer state for ${n}`);
+      tf.tidy(() => { this.m[i].assign(tf.tensor(m.data, this.vars[i].shape)); this.v[i].assign(tf.tensor(v.data, this.vars[i].shape)); });
+    });
+    this.t = t;
+  }
+  dispose(): void { for (const x of [...this.m, ...this.v]) x.dispose(); }
+}
+
+/** Fills `buf` with the (augmented) inputs of samples `ids`; returns the labels. */
+export function makeBatch(ds: FrameDataset, ids: ArrayLike<number>, buf: Float32Array, rng: (() => number) | null, shift: number, randomK: boolean): Int32Array {
+  const size = ds.height * ds.width * 2;
+  const labels = new Int32Array(ids.length);
+  for (let b = 0; b < ids.length; b++) {
+    const i = ids[b];
+    const k = rng && randomK ? randInt(rng, 1, ds.T) : ds.T;
+    const dy = rng && shift ? randInt(rng, -shift, shift) : 0;
+    const dx = rng && shift ? randInt(rng, -shift, shift) : 0;
+    meanOfFirstK(ds, i, k, buf, dy, dx, b * size);
+    labels[b] = ds.labels[i];
+  }
+  return labels;
+}
+
+/** ANN accuracy on the mean of the first k frames (default all T), in batches. */
+export function annAccuracy(ann: QuantizedAnn, ds: FrameDataset, k = ds.T, batchSize = 64): number {
+  const size = ds.height * ds.width * 2;
+  let correct = 0;
+  for (let s = 0; s < ds.n; s += batchSize) {
+    const m = Math.min(batchSize, ds.n - s);
+    const buf = new Float32Array(m * size);
+    for (let b = 0; b < m; b++) meanOfFirstK(ds, s + b, Math.min(k, ds.T), buf, 0, 0, b * size);
+    const pred = tf.tidy(() => ann.predict(tf.tensor4d(buf, [m, ds.height, ds.width, 2])));
+    for (let b = 0; b < m; b++) if (pred[b] === ds.labels[s + b]) correct++;
+  }
+  return correct / ds.n;
+}
+
+/** The model-file form of a trained ANN. */
+export function annToSavedModel(ann: QuantizedAnn, meta: Partial<ModelMeta> & { T: number }): SavedModel {
+  const lambdas: Record<string, number> = {};
+  for (const [i, l] of ann.lambdas()) lambdas[String(i)] = l;
+  const { T, ...rest } = meta;
+  const full: ModelMeta = {
+    format: 'spikestream-model', version: 1,
+    spec: ann.spec, lambdas,
+    conversion: meta.conversion ?? { mode: 'qcfs', T },
+    classes: ann.spec.classes,
+    calibration: meta.calibration ?? { alpha: null, tau: null },
+    ...rest,
+  } as ModelMeta;
+  full.format = 'spikestream-model'; full.version = 1; full.spec = ann.spec; full.lambdas = lambdas; full.classes = ann.spec.classes;
+  return { meta: full, weights: ann.getWeights() };
+}
+
+export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+  validateDataset(data, 'training data');
+  if (opts.validation) validateDataset(opts.validation, 'validation data');
+  const classes = opts.classes ?? data.classes ?? (opts.spec ? (opts.spec as ModelSpec).classes : undefined)
+    ?? Array.from({ length: Math.max(...Array.from(data.labels)) + 1 }, (_, i) => String(i));
+  const spec = opts.spec ? validateSpec(opts.spec) : defaultSpec(data.height, data.width, classes);
+  if (spec.input.height !== data.height || spec.input.width !== data.width)
+    throw new Error(`spec input ${spec.input.height}×${spec.input.width} does not match the data's ${data.height}×${data.width}`);
+  for (let i = 0; i < data.n; i++) if (data.labels[i] < 0 || data.labels[i] >= spec.classes.length) throw new Error(`label ${data.labels[i]} of sample ${i} outside the ${spec.classes.length} classes`);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error('epochs must be a positive integer');
+  const batchSize = opts.batchSize ?? 32, lr = opts.lr ?? 5e-3, minLrFactor = opts.minLrFactor ?? 0.01;
+  const wd = opts.weightDecay ?? 1e-4, seed = opts.seed ?? 0, shift = opts.shift ?? 2, randomK = opts.randomK ?? true;
+  const batches = Math.ceil(data.n / batchSize), totalSteps = batches * opts.epochs;
+  const size = data.height * data.width * 2;
+
+  const ann = QuantizedAnn.create(spec, seed, typeof opts.lambdaInit === 'number' ? opts.lambdaInit : 4);
+  const vars = ann.variables(), names = ann.variableNames();
+  const lambdaIdx = new Set(names.map((n, i) => (n.endsWith('/lambda') ? i : -1)).filter((i) => i >= 0));
+  const opt = new AdamW(vars, ann.decayMask());
+  let log: EpochLog[] = [];
+  let startEpoch = 0;
+  const baseMeta = (): Partial<ModelMeta> & { T: number } => ({
+    T: data.T, seed, dataset: opts.dataset, binning: opts.binning ?? { T: data.T },
+    conversion: { mode: opts.conversionMode ?? 'qcfs', T: data.T },
+    training: { epochs: opts.epochs, batchSize, lr, minLrFactor, weightDecay: wd, shift, randomK, backend: opts.backend ?? tf.getBackend(), log },
+  });
+
+  const ckpt = opts.checkpointDir;
+  if (ckpt && opts.resume && hasModel(ckpt)) {
+    const saved = loadModel(ckpt);
+    if (!saved.meta.checkpoint) throw new Error(`${ckpt} is a model, not a training checkpoint`);
+    if (JSON.stringify(saved.spec) !== JSON.stringify(spec)) throw new Error(`checkpoint ${ckpt} was trained with a different spec`);
+    ann.setWeights(saved.weights.filter((w) => !w.name.startsWith('opt/')));
+    opt.restore(names, saved.weights, saved.meta.checkpoint.step);
+    startEpoch = saved.meta.checkpoint.epoch + 1;
+    log = (saved.meta.training?.log ?? []).slice(0, startEpoch);
+  } else if (opts.lambdaInit === undefined || opts.lambdaInit === 'stats') {
+    const m = Math.min(data.n, 64), buf = new Float32Array(m * size);
+    const ids = Array.from({ length: m }, (_, i) => i);
+    makeBatch(data, ids, buf, null, 0, false);
+    const x = tf.tensor4d(buf, [m, data.height, data.width, 2]);
+    ann.calibrateLambdas(x);
+    x.dispose();
+  }
+
+  const buf = new Float32Array(batchSize * size);
+  const t0 = Date.now();
+  let samplesDone = 0;
+  for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
+    const te = Date.now();
+    const rng = mulberry32(deriveSeed(seed, epoch));
+    const order = shuffle(Int32Array.from({ length: data.n }, (_, i) => i), rng);
+    let lossSum = 0, correct = 0, seen = 0;
+    let lrNow = lr;
+    for (let b = 0; b < batches; b++) {
+      const ids = order.subarray(b * batchSize, Math.min(data.n, (b + 1) * batchSize));
+      const m = ids.length;
+      const labels = makeBatch(data, ids, buf, rng, shift, randomK);
+      lrNow = lrAt(opt.t, totalSteps, lr, minLrFactor);
+      const stats = tf.tidy(() => {
+        const x = tf.tensor4d(buf.subarray(0, m * size), [m, data.height, data.width, 2]);
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), spec.classes.length);
+        let hits: tf.Tensor | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = ann.forward(x, { train: true });
+          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(labels, 'int32')), 'float32')));
+          return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        }, vars);
+        opt.apply(vars.map((v) => grads[v.name]), lrNow, wd, lambdaIdx);
+        const out = tf.stack([value, hits!]).dataSync();
+        tf.dispose(hits!);
+        return out;
+      });
+      lossSum += stats[0] * m; correct += stats[1]; seen += m; samplesDone += m;
+      const elapsed = (Date.now() - t0) / 1000;
+      const sps = samplesDone / Math.max(elapsed, 1e-3);
+      const remaining = (opts.epochs - epoch - 1) * data.n + (data.n - seen);
+      onProgress?.({ phase: 'batch', epoch, epochs: opts.epochs, batch: b, batches, step: opt.t, totalSteps, loss: lossSum / seen, acc: correct / seen,
+        samplesPerSec: sps, etaSec: remaining / sps, lr: lrNow });
+      if (onProgress) await new Promise((r) => setImmediate(r));
+    }
+    const seconds = (Date.now() - te) / 1000;
+    const entry: EpochLog = { epoch, loss: lossSum / seen, acc: correct / seen, lr: lrNow, seconds, samplesPerSec: seen / seconds };
+    if (opts.validation) entry.valAcc = annAccuracy(ann, opts.validation);
+    log.push(entry);
+    const elapsed = (Date.now() - t0) / 1000, sps = samplesDone / Math.max(elapsed, 1e-3);
+    onProgress?.({ phase: 'epoch', epoch, epochs: opts.epochs, batch: batches - 1, batches, step: opt.t, totalSteps, loss: entry.loss, acc: entry.acc,
+      samplesPerSec: entry.samplesPerSec, etaSec: ((opts.epochs - epoch - 1) * data.n) / sps, lr: lrNow, valAcc: entry.valAcc });
+    if (ckpt) {
+      const model = annToSavedModel(ann, baseMeta());
+      model.meta.checkpoint = { epoch, step: opt.t };
+      saveModel(ckpt, { meta: model.meta, weights: [...model.weights, ...opt.state(names)] });
+    }
+  }
+  opt.dispose();
+  return { ann, log, model: annToSavedModel(ann, baseMeta()) };
+}

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend } from '../../src/snn/backend';
+import { defaultSpec, layerGeometry, validateSpec } from '../../src/snn/spec';
+import { makeToyBars } from '../../src/snn/toy';
+import { decodeFramesFile, encodeFramesFile, readFramesFile, writeFramesFile } from '../../src/snn/frames-file';
+import { trainAnn } from '../../src/snn/train';
+import { makeTempDir } from '../helpers/paths';
+
+describe('snn spec, frames files, checkpoints', function () {
+  this.timeout(60000);
+  const dirs: string[] = [];
+  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+  it('validates specs with clear errors and computes shapes', () => {
+    const ok = { input: { height: 32, width: 32, channels: 2 }, layers: [{ type: 'conv', kernel: 3, channels: 4, stride: 2 }, { type: 'avgpool', size: 2 }, { type: 'dense', units: 8 }], classes: ['a', 'b'] };
+    const s = validateSpec(ok);
+    expect(s.bits).to.equal(2);
+    expect(layerGeometry(s).map((g) => g.outShape)).to.deep.equal([[16, 16, 4], [8, 8, 4], [1, 1, 8], [1, 1, 2]]);
+    const bad = (patch: object, re: RegExp) => expect(() => validateSpec({ ...ok, ...patch })).to.throw(re);
+    bad({ input: { height: 32, width: 32, channels: 3 } }, /input.channels must be 2/);
+    bad({ layers: [{ type: 'conv', kernel: 4, channels: 4 }] }, /layers\[0\].kernel must be an odd integer/);
+    bad({ layers: [{ type: 'maxpool', size: 2 }] }, /layers\[0\].type/);
+    bad({ layers: [{ type: 'dense', units: 4 }, { type: 'conv', kernel: 3, channels: 2 }] }, /conv after dense/);
+    bad({ classes: ['a'] }, /classes/);
+    bad({ bits: 0 }, /bits/);
+    for (const hw of [32, 64]) {
+      const d = defaultSpec(hw, hw, ['a', 'b', 'c']);
+      expect(layerGeometry(d).slice(-1)[0].outShape).to.deep.equal([1, 1, 3]);
+    }
+  });
+
+  it('frames file round trip (float32 and uint8) and corruption errors', () => {
+    const ds = makeToyBars({ n: 5, T: 3, height: 6, width: 7, seed: 4 });
+    for (const dtype of ['float32', 'uint8'] as const) {
+      const bytes = encodeFramesFile(ds, { dtype, dataset: 'toy', binning: { binUs: 1000, T: 3, downsample: 4 } });
+      const back = decodeFramesFile(bytes);
+      expect(back.n).to.equal(5); expect(back.T).to.equal(3); expect(back.height).to.equal(6); expect(back.width).to.equal(7);
+      expect(Array.from(back.labels)).to.deep.equal(Array.from(ds.labels));
+      expect(Array.from(back.frames)).to.deep.equal(Array.from(ds.frames));
+      expect(back.classes).to.deep.equal(ds.classes);
+      expect(back.header.binning).to.deep.equal({ binUs: 1000, T: 3, downsample: 4 });
+      expect(() => decodeFramesFile(bytes.subarray(0, bytes.length - 1))).to.throw(/size/);
+    }
+    expect(() => decodeFramesFile(new Uint8Array(20))).to.throw(/magic/);
+    const dir = makeTempDir(); dirs.push(dir);
+    writeFramesFile(path.join(dir, 'd.ssf'), ds);
+    expect(readFramesFile(path.join(dir, 'd.ssf')).n).to.equal(5);
+  });
+
+  it('is deterministic per seed, and resuming from a checkpoint reproduces uninterrupted training', async () => {
+    await initBackend('wasm', { log: () => undefined });
+    const ds = makeToyBars({ n: 40, T: 4, height: 8, width: 8, seed: 9 });
+    const spec = { input: { height: 8, width: 8, channels: 2 as const }, layers: [{ type: 'conv' as const, kernel: 3, channels: 4 }, { type: 'avgpool' as const, size: 2 }, { type: 'dense' as const, units: 8 }], classes: ds.classes! };
+    const full = await trainAnn(ds, { spec, epochs: 3, batchSize: 16, seed: 5 });
+    const again = await trainAnn(ds, { spec, epochs: 3, batchSize: 16, seed: 5 });
+    expect(again.model.weights.map((w) => Array.from(w.data))).to.deep.equal(full.model.weights.map((w) => Array.from(w.data)));
+    // interrupt during epoch 2 (checkpoint of epoch 1 on disk), then resume
+    const dir2 = makeTempDir(); dirs.push(dir2);
+    let stopAt = 0;
+    try {
+      await trainAnn(ds, { spec, epochs: 3, batchSize: 16, seed: 5, checkpointDir: dir2 }, (p) => { if (p.phase === 'batch' && p.epoch === 2) { stopAt = p.epoch; throw new Error('interrupted'); } });
+    } catch (e) { expect(String(e)).to.match(/interrupted/); }
+    expect(stopAt).to.equal(2);
+    const resumed = await trainAnn(ds, { spec, epochs: 3, batchSize: 16, seed: 5, checkpointDir: dir2, resume: true });
+    expect(resumed.log.map((l) => l.epoch)).to.deep.equal([0, 1, 2]);
+    expect(resumed.model.weights.map((w) => Array.from(w.data))).to.deep.equal(full.model.weights.map((w) => Array.from(w.data)));
+    for (const r of [full, again, resumed]) r.ann.dispose();
+  });
+});
