@@ -34,3 +34,22 @@ export interface Frame {
   readonly width: number;
   readonly data: Float32Array;
 }
+
+/** The SNN's state for one sample after one step. */
+export interface StepResult {
+  readonly sampleId: string;
+  readonly streamId: string;
+  /** 0-based step index. */
+  readonly step: number;
+  /** The accumulated output O_t (one value per class). */
+  readonly output: Float32Array;
+  /** max softmax(O_t / (α·τ)). */
+  readonly confidence: number;
+  /** argmax O_t. */
+  readonly predicted: number;
+  /** Spike events per spiking layer since the sample started. */
+  readonly spikes: readonly number[];
+  readonly spikesPerNeuron: number;
+  /** The frame this step consumed. */
+  readonly frame: Pick<Frame, 'tStart' | 'tEnd' | 'eventCount' | 'closedBy'>;
+}

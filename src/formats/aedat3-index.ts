@@ -45,12 +45,17 @@ export interface Aedat3Index {
 export interface Aedat3ReadOptions {
   /** Called after every read with the number of bytes read. */
   onBytesRead?(n: number): void;
+  /**
+   * Bytes per window read (default 64 KiB, at least one packet). Small reads let a consumer
+   * that stops early (an early decision) skip most of a window; large ones suit bulk reading.
+   */
+  readBytes?: number;
 }
 
 const TWO_POW_31 = 2147483648;
 const HEADER_READ_BYTES = 4096;
 /** Windows read consecutive overlapping packets in reads of about this size. */
-const WINDOW_READ_BYTES = 1024 * 1024;
+const WINDOW_READ_BYTES = 64 * 1024;
 
 type Reader = (buf: Uint8Array, position: number) => Promise<number>;
 
@@ -197,7 +202,7 @@ export function aedat3PacketsInWindow(index: Aedat3Index, tStart: number, tEnd: 
 
 /**
  * The events with tStart ≤ t < tEnd, decoding only the polarity packets the index says
- * overlap the window (consecutive ones read together, about 1 MiB per read). Pulled: the
+ * overlap the window (consecutive ones read together, `readBytes` per read). Pulled: the
  * next read happens when the consumer asks for the next batch, and stopping early (`break`,
  * `return()`) closes the file. Batches are never empty. FormatErrors carry the file.
  */
@@ -211,6 +216,7 @@ export async function* readAedat3Window(
   if (!(tEnd > tStart)) return;
   const wanted = aedat3PacketsInWindow(index, tStart, tEnd);
   if (wanted.length === 0) return;
+  const readBytes = opts.readBytes ?? WINDOW_READ_BYTES;
   const fh = await fsp.open(path, 'r');
   try {
     const read = makeReader(fh, opts);
@@ -219,7 +225,7 @@ export async function* readAedat3Window(
       // A run of packets adjacent in the file, up to about WINDOW_READ_BYTES (at least one).
       let j = i + 1;
       let bytes = wanted[i].byteLength;
-      while (j < wanted.length && wanted[j].offset === wanted[j - 1].offset + wanted[j - 1].byteLength && bytes + wanted[j].byteLength <= WINDOW_READ_BYTES) {
+      while (j < wanted.length && wanted[j].offset === wanted[j - 1].offset + wanted[j - 1].byteLength && bytes + wanted[j].byteLength <= readBytes) {
         bytes += wanted[j].byteLength;
         j++;
       }

@@ -1,0 +1,193 @@
+import { mergeMap, Observable, type OperatorFunction } from 'rxjs';
+import { confidence as confidenceOf } from '../../src/confidence/confidence';
+import { shouldStop } from '../../src/confidence/decide';
+import type { Decision } from '../sinks/decision';
+import { toPulledIterator, type PushBufferStats } from '../sources/pull';
+import type { Sample, StepResult } from '../types';
+import type { ClassifierModel } from '../classifier-model';
+import { binStats, FrameCursor, type BinStats } from './bin';
+import type { SnnScheduler } from './snn-scheduler';
+
+/** A decision with what the run of its sample cost. */
+export interface ClassifiedDecision extends Decision {
+  /** The sample's window start (µs); sensor-time latency is eventTimeUs − sampleStartUs. */
+  readonly sampleStartUs: number;
+  /** Events the sample consumed (binned) before its decision. */
+  readonly eventsConsumed: number;
+  /** Spikes per neuron (output layer excluded) up to the decision. */
+  readonly spikesPerNeuron: number;
+}
+
+export interface ClassifyStats {
+  samples: number;
+  decisions: number;
+  early: number;
+  /** Steps not run because of early decisions (Σ maxSteps − steps over early decisions). */
+  stepsSaved: number;
+  stepsRun: number;
+  eventsConsumed: number;
+  /** Samples that produced no frame at all (no events and an open window). */
+  emptySamples: number;
+  bin: BinStats;
+  /** Live events dropped because a sample's consumer fell too far behind. */
+  buffer: PushBufferStats;
+}
+
+export function classifyStats(): ClassifyStats {
+  return { samples: 0, decisions: 0, early: 0, stepsSaved: 0, stepsRun: 0, eventsConsumed: 0, emptySamples: 0, bin: binStats(), buffer: { dropped: 0 } };
+}
+
+export interface ClassifyOptions {
+  readonly model: ClassifierModel;
+  readonly scheduler: SnnScheduler;
+  /** Overrides of the model's θ, α, τ and T. */
+  readonly theta?: number;
+  readonly alpha?: number;
+  readonly tau?: number;
+  readonly maxSteps?: number;
+  /** Per-step results, for whoever asks (off when absent). */
+  readonly onStep?: (r: StepResult) => void;
+  readonly stats?: ClassifyStats;
+  /** Most event batches buffered per live (push) sample before the oldest is dropped. */
+  readonly maxBufferedBatches?: number;
+}
+
+/**
+ * Runs one sample to its decision: pull events only as far as the next frame needs, build that
+ * frame, step it in the shared batched runner, and stop at the first step whose confidence
+ * exceeds θ (or at T, or at the window's end). Stopping returns the iterator (a file reader
+ * closes, a live segmenter stops routing) and frees the slot: no frame after the deciding one is
+ * ever built. Resolves undefined if cancelled or if the sample had no frame at all.
+ */
+export async function classifySample(sample: Sample, o: ClassifyOptions, cancelled: () => boolean = () => false): Promise<ClassifiedDecision | undefined> {
+  const { model, scheduler } = o;
+  const stats = o.stats;
+  const theta = o.theta ?? model.theta;
+  const alpha = o.alpha ?? model.alpha;
+  const tau = o.tau ?? model.tau;
+  const maxSteps = o.maxSteps ?? model.maxSteps;
+  if (stats) stats.samples++;
+  const slot = await scheduler.admit();
+  if (cancelled()) {
+    scheduler.release(slot);
+    return undefined;
+  }
+  const events = toPulledIterator(sample.events, { maxBuffered: o.maxBufferedBatches ?? 65536, stats: stats?.buffer });
+  const cursor = new FrameCursor({
+    geometry: sample.geometry,
+    sampleId: sample.id,
+    streamId: sample.streamId,
+    tStart: Number.isFinite(sample.tStart) ? sample.tStart : undefined,
+    tEnd: sample.tEnd,
+    binUs: model.binUs,
+    eventsPerBin: model.eventsPerBin,
+    downsample: model.downsample,
+    maxSteps,
+    stats: stats?.bin,
+  });
+  let consumed = 0;
+  let last: { r: StepResult; readyAt: number } | undefined;
+  try {
+    for (;;) {
+      const frame = cursor.next();
+      if (!frame) {
+        if (cursor.finished || !cursor.needsInput) break;
+        const r = await events.next();
+        if (cancelled()) return undefined;
+        if (r.done) cursor.end();
+        else {
+          cursor.feed(r.value);
+          consumed += r.value.length;
+        }
+        continue;
+      }
+      const readyAt = performance.now();
+      const readout = await scheduler.step(slot, frame.data);
+      if (cancelled()) return undefined;
+      const c = confidenceOf(readout.output, alpha, tau);
+      const result: StepResult = {
+        sampleId: sample.id,
+        streamId: sample.streamId,
+        step: frame.step,
+        output: readout.output,
+        confidence: c.confidence,
+        predicted: c.predicted,
+        spikes: readout.spikes,
+        spikesPerNeuron: readout.spikesPerNeuron,
+        frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
+      };
+      if (stats) stats.stepsRun++;
+      o.onStep?.(result);
+      last = { r: result, readyAt };
+      const lastStep = frame.step + 1 >= maxSteps || frame.closedBy === 'window-end';
+      if (shouldStop(c.confidence, theta) || lastStep) break;
+    }
+  } finally {
+    // Closing the source first: a file reader must not read on while the slot is handed over.
+    void events.return?.().catch(() => undefined);
+    scheduler.release(slot);
+  }
+  if (!last) {
+    if (stats) stats.emptySamples++;
+    return undefined;
+  }
+  const { r, readyAt } = last;
+  const steps = r.step + 1;
+  const early = steps < maxSteps && shouldStop(r.confidence, theta);
+  if (stats) {
+    stats.decisions++;
+    stats.eventsConsumed += consumed;
+    if (early) {
+      stats.early++;
+      stats.stepsSaved += maxSteps - steps;
+    }
+  }
+  return {
+    streamId: sample.streamId,
+    sampleId: sample.id,
+    label: r.predicted,
+    className: model.classes[r.predicted] ?? `class ${r.predicted}`,
+    confidence: r.confidence,
+    steps,
+    maxSteps,
+    early,
+    eventTimeUs: r.frame.tEnd,
+    latencyMs: performance.now() - readyAt,
+    ...(sample.label !== undefined ? { trueLabel: sample.label } : {}),
+    sampleStartUs: sample.tStart,
+    eventsConsumed: consumed,
+    spikesPerNeuron: r.spikesPerNeuron,
+  };
+}
+
+/**
+ * Samples in, one decision per sample out (in the order they are decided). Up to `concurrency`
+ * samples run at once (default: the runner's slot count); their frames share one batched SNN
+ * call per event-loop turn. Unsubscribing cancels every running sample and frees its slot.
+ */
+export function classify(o: ClassifyOptions & { concurrency?: number }): OperatorFunction<Sample, ClassifiedDecision> {
+  const concurrency = o.concurrency ?? o.scheduler.runner.capacity;
+  return (samples) =>
+    samples.pipe(
+      mergeMap(
+        (sample) =>
+          new Observable<ClassifiedDecision>((subscriber) => {
+            let cancelled = false;
+            classifySample(sample, o, () => cancelled).then(
+              (d) => {
+                if (cancelled) return;
+                if (d) subscriber.next(d);
+                subscriber.complete();
+              },
+              (err: unknown) => {
+                if (!cancelled) subscriber.error(err);
+              },
+            );
+            return () => {
+              cancelled = true;
+            };
+          }),
+        concurrency,
+      ),
+    );
+}
