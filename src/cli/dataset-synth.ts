@@ -89,7 +89,10 @@ export function register(dataset: Command): void {
         const t0 = Date.now();
         let started = false;
         let lastLog = 0;
+        let lastDone = -1;
         const result = generateSynthGestures(opts, (p) => {
+          if (p.samplesDone === lastDone) return;
+          lastDone = p.samplesDone;
           const rate = p.samplesDone / Math.max(1e-3, (Date.now() - t0) / 1000);
           if (bar) {
             if (!started) {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadGestureDataset, readSample } from '../datasets/dvs-gesture';
 import { formatTable, printJson, UsageError } from './output';
+import * as synth from './dataset-synth';
+import * as saccades from './dataset-saccades';
 
 type Split = 'train' | 'test' | 'all';
 
@@ -57,5 +59,7 @@ export function register(program: Command): Command {
       process.stdout.write(formatTable(['class', 'name', 'samples', 'events'], r.perClass.map((c) => [c.label, c.className, c.samples, c.events])) + '\n');
       process.stdout.write(`${r.samples.length} samples\n`);
     });
+  synth.register(dataset);
+  saccades.register(dataset);
   return dataset;
 }

@@ -6,6 +6,7 @@ import * as info from './info';
 import * as convert from './convert';
 import * as dataset from './dataset';
 import * as train from './train';
+import * as frames from './frames';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   info.register(program);
   convert.register(program);
   dataset.register(program);
+  frames.register(program);
   train.register(program);
   return program;
 }
