@@ -123,10 +123,18 @@ export class WebSocketIngest {
         return;
       }
       this.hasConsumer = true;
-      const sub = q.subscribe(subscriber);
+      const sub = q.subscribe({
+        next: (b) => subscriber.next(b),
+        error: (e) => {
+          // The queue fails only under the 'error' overflow policy (the socket is closed with 1008).
+          if (!opts.errorOnProtocolError) subscriber.complete();
+          else subscriber.error(e instanceof QueueOverflowError ? new IngestClosedError(1008, e.message, e) : e);
+        },
+        complete: () => subscriber.complete(),
+      });
       return () => {
         sub.unsubscribe();
-        if ((opts.closeOnUnsubscribe ?? true) && !this.queue.finished) this.close(1000, 'consumer unsubscribed');
+        if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
       };
     });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));

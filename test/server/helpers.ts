@@ -1,0 +1,88 @@
+import { WebSocket } from 'ws';
+import type { EventBatch } from '../../src/events/event-batch';
+import type { Geometry } from '../../src/events/geometry';
+
+/** Deterministic batch: small gaps (0…maxGap µs) from t0, coordinates inside `g`. */
+export function makeBatch(n: number, g: Geometry, seed = 1, t0 = 1000, maxGap = 20): EventBatch {
+  let s = seed >>> 0 || 1;
+  const rnd = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+  const x = new Uint16Array(n);
+  const y = new Uint16Array(n);
+  const p = new Uint8Array(n);
+  const t = new Float64Array(n);
+  let cur = t0;
+  for (let i = 0; i < n; i++) {
+    x[i] = Math.floor(rnd() * g.width);
+    y[i] = Math.floor(rnd() * g.height);
+    p[i] = rnd() < 0.5 ? 1 : 0;
+    if (i > 0) cur += Math.floor(rnd() * (maxGap + 1));
+    t[i] = cur;
+  }
+  return { x, y, p, t, length: n };
+}
+
+export function sameBatch(a: EventBatch, b: EventBatch): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a.x[i] !== b.x[i] || a.y[i] !== b.y[i] || a.p[i] !== b.p[i] || a.t[i] !== b.t[i]) return false;
+  }
+  return true;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Resolves when `cond()` holds, rejects after `timeoutMs` (polling every 5 ms). */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Opens a client socket; resolves once open, or rejects with the error (e.g. 'Unexpected server response: 401'). */
+export function openWs(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** Resolves with the close code and reason. */
+export function closed(ws: WebSocket, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve({ code: -1, reason: 'already closed' });
+    const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+/** Expects the upgrade to be refused; resolves with the HTTP status. */
+export function refusedStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      req.destroy();
+    });
+    ws.on('error', () => undefined);
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error(`expected ${url} to be refused, but it opened`));
+    });
+  });
+}
