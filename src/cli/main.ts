@@ -7,6 +7,8 @@ import * as convert from './convert';
 import * as dataset from './dataset';
 import * as train from './train';
 import * as frames from './frames';
+import * as calibrate from './calibrate';
+import * as evaluate from './evaluate';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   dataset.register(program);
   frames.register(program);
   train.register(program);
+  calibrate.register(program);
+  evaluate.register(program);
   return program;
 }
 

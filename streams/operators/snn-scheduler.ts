@@ -31,7 +31,11 @@ export class SnnScheduler {
   private waiters: ((slot: number) => void)[] = [];
   readonly stats: SchedulerStats = { batches: 0, sampleSteps: 0, maxBatch: 0, recentStepMs: [] };
 
-  constructor(readonly runner: SnnRunner) {}
+  constructor(
+    readonly runner: SnnRunner,
+    /** Called after every batched call (e.g. to feed a latency histogram and a slots gauge). */
+    private readonly onBatch?: (size: number, ms: number) => void,
+  ) {}
 
   get freeSlots(): number {
     return this.runner.capacity - this.runner.activeCount;
@@ -85,6 +89,7 @@ export class SnnScheduler {
     if (batch.length > this.stats.maxBatch) this.stats.maxBatch = batch.length;
     this.stats.recentStepMs.push(ms);
     if (this.stats.recentStepMs.length > 4096) this.stats.recentStepMs.splice(0, 2048);
+    this.onBatch?.(batch.length, ms);
     for (const p of batch) p.resolve(this.runner.read(p.slot));
   }
 }

@@ -1,0 +1,102 @@
+/**
+ * `spikestream calibrate` — fits Dynamic Confidence's τ, α and θ on a validation frames file and
+ * stores them in the model's spikestream.json (weights untouched; the file is replaced atomically).
+ *
+ *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0]
+ *                         [--alpha auto|fit|<number>] [--batch 32] [--slots 64] [--backend wasm] [--json]
+ *
+ * τ: temperature scaling of the ANN's logits on the validation frames (mean of the T frames).
+ * Per mode: the SNN runs T steps over every validation sample; α = alphaFor(mode, T, bits) (auto),
+ * the least-squares fit of O_T to the ANN logits (fit) or the given number; θ = the lowest mean
+ * steps whose validation accuracy is ≥ the full-T accuracy − ε. Written to
+ * calibration.modes[mode] = { alpha, tau, theta, accFullT, accAtTheta, meanSteps, latencySavingPct, … },
+ * and to the top level of `calibration` for the model's default mode. See src/eval/calibrate.ts.
+ */
+import type { Command } from 'commander';
+import * as path from 'path';
+import { calibrateModel, parseAlpha, parseModes, type CalibrationReport } from '../eval/calibrate';
+import { phaseProgress } from '../eval/progress';
+import { initBackend } from '../snn/backend';
+import { readFramesFile } from '../snn/frames-file';
+import { loadModel } from '../snn/model-file';
+import { formatTable, printJson, UsageError } from './output';
+
+interface CalibrateCliOptions {
+  model: string; val: string; mode: string; epsilon: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
+}
+
+/** Parses an option with the option's name in the error. */
+export function usage<T>(name: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError(`${name}: ${(e as Error).message}`);
+  }
+}
+
+export function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got '${v}')`);
+  return n;
+}
+
+export function pct(x: number): string {
+  return Number.isFinite(x) ? (x * 100).toFixed(2) : '-';
+}
+
+function summary(r: CalibrationReport): string {
+  const t = r.temperature;
+  const lines = [
+    `calibrated ${r.model} on ${r.validation} (${r.n} samples, T = ${r.T}); ANN accuracy ${pct(r.annAccuracy)}%`,
+    `τ = ${t.tau.toFixed(4)}${t.atBound ? ` (at ${t.atBound} bound)` : ''}: NLL ${t.nllBefore.toFixed(4)} → ${t.nllAfter.toFixed(4)}, ` +
+      `ECE ${t.eceBefore.toFixed(4)} → ${t.eceAfter.toFixed(4)}`,
+    '',
+    formatTable(
+      ['mode', 'α', 'α source', 'θ', 'acc T (%)', 'acc θ (%)', 'mean steps', 'saving (%)'],
+      Object.values(r.modes).map((c) => [
+        c!.mode, c!.alpha.toPrecision(5), c!.alphaSource, c!.theta.toPrecision(6), pct(c!.accFullT), pct(c!.accAtTheta),
+        c!.meanSteps.toFixed(2), c!.latencySavingPct.toFixed(1),
+      ]),
+    ),
+  ];
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  if (r.written) lines.push(`wrote ${r.written}`);
+  return lines.join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('calibrate')
+    .description("fit Dynamic Confidence's τ, α and θ on a validation frames file and store them in the model's spikestream.json")
+    .requiredOption('--model <dir>', 'model directory (spikestream train output)')
+    .requiredOption('--val <file>', 'validation frames file (.ssf)')
+    .option('--mode <mode>', 'conversion mode(s) to calibrate: qcfs | qffs | both', 'both')
+    .option('--epsilon <x>', 'accuracy loss allowed against the full-T SNN (fraction, e.g. 0.005)', '0')
+    .option('--alpha <a>', 'α: auto (alphaFor: T for QCFS, 2^b−1 for QFFS) | fit (least squares vs the ANN logits) | a number', 'auto')
+    .option('--batch <n>', 'ANN batch size', '32')
+    .option('--slots <n>', 'SNN runner slots (samples stepped together)', '64')
+    .option('--backend <name>', 'tfjs backend for the ANN: tensorflow | wasm | cpu (default: best available)')
+    .option('--json', 'print one JSON object instead of text and the progress bar')
+    .action(async (o: CalibrateCliOptions) => {
+      const modes = usage('--mode', () => parseModes(o.mode));
+      const alpha = usage('--alpha', () => parseAlpha(o.alpha));
+      const epsilon = Number(o.epsilon);
+      if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
+      const batchSize = positiveInt('--batch', o.batch);
+      const slots = positiveInt('--slots', o.slots);
+      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
+      const model = { dir: path.resolve(o.model), ...loadModel(path.resolve(o.model)) };
+      const val = readFramesFile(o.val);
+      const progress = phaseProgress(!o.json);
+      let report: CalibrationReport;
+      try {
+        report = await calibrateModel(model, val, {
+          modes, epsilon, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress: progress.update,
+        });
+      } finally {
+        progress.stop();
+      }
+      if (o.json) printJson({ ...report, annBackend: backend });
+      else process.stdout.write(summary(report));
+    });
+}

@@ -1,0 +1,101 @@
+/**
+ * `spikestream evaluate` — the Dynamic Confidence report of a calibrated model on a test frames
+ * file (the paper's tables 1–3 and figures, per conversion mode).
+ *
+ *   spikestream evaluate --model DIR --data TEST.ssf --out REPORT_DIR [--val VAL.ssf] [--mode qcfs|qffs|both]
+ *                        [--timing-samples 100] [--batch 32] [--slots 64] [--backend wasm] [--json]
+ *
+ * θ, α and τ come from the model's calibration (θ chosen on validation, never on the test split);
+ * when a mode is uncalibrated and --val is given, `calibrate` runs on it first (and writes the
+ * model's spikestream.json). Writes REPORT_DIR/report.md, report.json and the SVG figures
+ * ({mode}-accuracy-confidence.svg, {mode}-pareto.svg, {mode}-termination.svg). See src/eval/evaluate.ts.
+ */
+import type { Command } from 'commander';
+import * as path from 'path';
+import { parseAlpha, parseModes } from '../eval/calibrate';
+import { evaluateModel, type EvaluateOutput } from '../eval/evaluate';
+import { phaseProgress } from '../eval/progress';
+import { initBackend } from '../snn/backend';
+import { readFramesFile } from '../snn/frames-file';
+import { loadModel } from '../snn/model-file';
+import { pct, positiveInt, usage } from './calibrate';
+import { formatTable, printJson, UsageError } from './output';
+
+interface EvaluateCliOptions {
+  model: string; data: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
+  epsilon: string; alpha: string; backend?: string; json?: boolean;
+}
+
+function num(x: number | undefined, d = 2): string {
+  return x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-';
+}
+
+/** The key figures of each mode (what --json prints, with the file paths). */
+export function summarize(out: EvaluateOutput): Record<string, unknown> {
+  return {
+    files: out.files,
+    calibratedNow: out.calibration ? Object.keys(out.calibration.modes) : [],
+    results: out.results.map((r) => ({
+      mode: r.conversion, T: r.T, n: r.n, alpha: r.alpha, tau: r.tau, theta: r.dc.theta,
+      accAnn: r.accAnn, accSnnT: r.accSnnT, accDc: r.dc.accuracy, meanSteps: r.dc.meanSteps, latencySavingPct: r.latencySavingPct,
+      oracles: r.oracles, wallMs: r.wallMs, backend: r.backend, spikesPerNeuron: r.spikesPerNeuron, decisionLatencyMs: r.decisionLatencyMs,
+    })),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description('evaluate a calibrated model with Dynamic Confidence on a test frames file: report.md, report.json and SVG figures')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--data <file>', 'test frames file (.ssf)')
+    .requiredOption('--out <dir>', 'report directory')
+    .option('--val <file>', 'validation frames file: calibrate on it first when a mode is uncalibrated')
+    .option('--mode <mode>', 'qcfs | qffs | both', 'both')
+    .option('--timing-samples <n>', 'test samples timed one by one at batch 1 (Table 2); 0 skips', '100')
+    .option('--epsilon <x>', 'for calibration with --val: accuracy loss allowed', '0')
+    .option('--alpha <a>', 'for calibration with --val: auto | fit | a number', 'auto')
+    .option('--batch <n>', 'ANN batch size', '32')
+    .option('--slots <n>', 'SNN runner slots (samples stepped together)', '64')
+    .option('--backend <name>', 'tfjs backend for the ANN: tensorflow | wasm | cpu (default: best available)')
+    .option('--json', 'print one JSON object instead of text and the progress bar')
+    .action(async (o: EvaluateCliOptions) => {
+      const modes = usage('--mode', () => parseModes(o.mode));
+      const alpha = usage('--alpha', () => parseAlpha(o.alpha));
+      const epsilon = Number(o.epsilon);
+      if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
+      const timingSamples = Number(o.timingSamples);
+      if (!Number.isInteger(timingSamples) || timingSamples < 0) throw new UsageError(`--timing-samples must be an integer ≥ 0 (got '${o.timingSamples}')`);
+      const batchSize = positiveInt('--batch', o.batch);
+      const slots = positiveInt('--slots', o.slots);
+      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
+      const dir = path.resolve(o.model);
+      const model = { dir, ...loadModel(dir) };
+      const test = readFramesFile(o.data);
+      const val = o.val ? readFramesFile(o.val) : undefined;
+      const progress = phaseProgress(!o.json);
+      let out: EvaluateOutput;
+      try {
+        out = await evaluateModel(model, test, {
+          modes, validation: val, validationName: val ? (val.header.dataset ?? path.basename(o.val!)) : undefined,
+          dataName: test.header.dataset ?? path.basename(o.data), binning: test.header.binning, outDir: path.resolve(o.out),
+          timingSamples, slots, batchSize, epsilon, alpha, annBackend: backend, onProgress: progress.update,
+        });
+      } finally {
+        progress.stop();
+      }
+      if (o.json) {
+        printJson(summarize(out));
+        return;
+      }
+      const rows = out.results.map((r) => [
+        r.mode, pct(r.accAnn), pct(r.accSnnT), pct(r.dc.accuracy), num(r.dc.meanSteps), String(r.T), num(r.latencySavingPct, 1),
+        `${num(r.wallMsPerInference?.without, 3)} / ${num(r.wallMsPerInference?.with, 3)}`,
+        `${num(r.spikesPerNeuron?.without)} / ${num(r.spikesPerNeuron?.with)}`,
+      ]);
+      process.stdout.write(
+        formatTable(['mode', 'ANN (%)', 'SNN T (%)', 'DC (%)', 'mean steps', 'T', 'saving (%)', 'ms/inf w/o / with', 'spikes/neuron w/o / with'], rows) +
+          `\nwrote ${out.files!.markdown}, ${out.files!.json} and ${out.files!.figures.length} figures\n`,
+      );
+    });
+}

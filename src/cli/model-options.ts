@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadClassifierModel, type ClassifierModel } from '../../streams/classifier-model';
+import { parseNumberOption, UsageError } from './output';
+
+/** The bundled default model (DVS128 Gesture layout, 11 classes). */
+export function defaultModelDir(): string {
+  return path.resolve(__dirname, '..', '..', '..', 'models', 'gesture');
+}
+
+export interface ModelCliOptions {
+  model?: string;
+  theta?: number;
+  mode?: string;
+  steps?: number;
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <dir>', 'model directory (default: the bundled models/gesture)')
+    .option('--theta <θ>', 'confidence threshold (default: the one calibrated with the model)', parseNumberOption('--theta'))
+    .option('--mode <mode>', 'conversion: qcfs or qffs (default: the model\'s)')
+    .option('--steps <T>', 'maximum steps per sample (default: the model\'s T)', parseNumberOption('--steps', 1));
+}
+
+export function loadModelFromCli(o: ModelCliOptions): ClassifierModel {
+  const dir = o.model ?? defaultModelDir();
+  if (!fs.existsSync(path.join(dir, 'spikestream.json'))) throw new UsageError(`no model at ${dir} (spikestream.json missing)`);
+  if (o.mode !== undefined && o.mode !== 'qcfs' && o.mode !== 'qffs') throw new UsageError(`--mode must be qcfs or qffs, got '${o.mode}'`);
+  if (o.theta !== undefined && !(o.theta >= 0 && o.theta <= 1)) throw new UsageError(`--theta must be in [0, 1], got ${o.theta}`);
+  return loadClassifierModel(dir, { theta: o.theta, mode: o.mode as 'qcfs' | 'qffs' | undefined, maxSteps: o.steps });
+}
+
+export function describeModel(m: ClassifierModel): string {
+  const bin = m.binUs !== undefined ? `${m.binUs / 1000} ms bins` : `${m.eventsPerBin} events per bin`;
+  return `model ${m.dir}: ${m.mode.toUpperCase()}, ${m.classes.length} classes, T = ${m.maxSteps}, ${bin}, downsample ${m.downsample}, θ = ${m.theta} (${m.thetaSource}), α = ${m.alpha}, τ = ${m.tau.toFixed(3)}`;
+}
