@@ -9,6 +9,10 @@ import * as train from './train';
 import * as frames from './frames';
 import * as calibrate from './calibrate';
 import * as evaluate from './evaluate';
+import * as replay from './replay';
+import * as serve from './serve';
+import * as sensor from './sensor';
+import * as start from './start';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   train.register(program);
   calibrate.register(program);
   evaluate.register(program);
+  replay.register(program);
+  serve.register(program);
+  sensor.register(program);
+  start.register(program);
   return program;
 }
 

@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
+import { SnnRunner } from '../snn/runner';
+import { parseGestureLabels } from '../datasets/dvs-gesture';
+import { detectFileFormat, summarizeEventFile } from '../formats/read-file';
+import { classify, classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
+import { SnnScheduler } from '../../streams/operators/snn-scheduler';
+import { segmentByWindows } from '../../streams/operators/segment-windows';
+import { classifyLiveStream } from '../../streams/live';
+import { fromEventFile } from '../../streams/sources/from-event-file';
+import { openDataset } from '../../streams/sources/open-dataset';
+import { ASAP, REALTIME, speed, type Pacing } from '../../streams/sources/pacing';
+import type { ClassifierModel } from '../../streams/classifier-model';
+import type { Sample } from '../../streams/types';
+import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
+import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
+import { parseNumberOption, printJson, UsageError } from './output';
+
+interface ReplayOptions extends ModelCliOptions {
+  realtime?: boolean;
+  speed?: number;
+  split: string;
+  limit?: number;
+  slots: number;
+  json?: boolean;
+}
+
+/** Label windows from `<file>_labels.csv` beside a recording, when there is one. */
+function labelWindowsFor(file: string): { label: number; tStart: number; tEnd: number }[] | undefined {
+  const csv = file.replace(/\.aedat$/i, '') + '_labels.csv';
+  if (csv === file || !fs.existsSync(csv)) return undefined;
+  return parseGestureLabels(fs.readFileSync(csv, 'utf8'), csv).map((w) => ({ label: w.label, tStart: w.tStart, tEnd: w.tEnd }));
+}
+
+export interface ReplayResult {
+  decisions: ClassifiedDecision[];
+  source: string;
+  samples: number;
+  skippedFrames: number;
+}
+
+/**
+ * Replays a dataset folder (its labelled samples), a recording with a labels CSV beside it (its
+ * label windows), or any event file (activity-segmented, like a live sensor) through the model.
+ */
+export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; onDecision?(d: ClassifiedDecision): void }): Promise<ReplayResult> {
+  const scheduler = new SnnScheduler(new SnnRunner(model.net, o.slots));
+  const stats = classifyStats();
+  let decisions$: Observable<ClassifiedDecision>;
+  let source: string;
+  if (fs.statSync(target).isDirectory()) {
+    const ds = await openDataset(target, { split: o.split, limit: o.limit, pacing: o.pacing });
+    source = `${ds.kind} folder, ${ds.size} samples (${o.split})`;
+    decisions$ = ds.samples.pipe(classify({ model, scheduler, stats, concurrency: o.pacing.mode === 'asap' ? o.slots : 1 }));
+  } else {
+    const format = await detectFileFormat(target);
+    const windows = labelWindowsFor(target);
+    if (windows) {
+      const summary = await summarizeEventFile(target);
+      const geometry = summary.geometry ?? { width: 128, height: 128 };
+      const selected = o.limit !== undefined ? windows.slice(0, o.limit) : windows;
+      source = `${format} recording with ${selected.length} label windows`;
+      const id = path.basename(target).replace(/\.[^.]+$/, '');
+      const samples = fromEventFile(target, { pacing: o.pacing }).pipe(segmentByWindows(selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry }));
+      decisions$ = samples.pipe(classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }));
+    } else {
+      const summary = await summarizeEventFile(target);
+      if (!summary.geometry) throw new UsageError(`${target}: no events, nothing to replay`);
+      source = `${format} recording, activity-segmented`;
+      decisions$ = classifyLiveStream(path.basename(target), summary.geometry, fromEventFile(target, { pacing: o.pacing }), { model, scheduler, stats });
+    }
+  }
+  const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d)), toArray()));
+  return { decisions, source, samples: stats.samples, skippedFrames: stats.stepsSaved };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('replay')
+    .description('classify a recording or a dataset folder, printing each decision and a closing summary (NDJSON with --json)')
+    .argument('<target>', 'event file (a _labels.csv beside it gives label windows) or dataset folder (DVS128 Gesture or N-MNIST layout)')
+    .option('--realtime', 'replay at recorded speed (default: as fast as possible)')
+    .option('--speed <x>', 'replay at x times the recorded speed', parseNumberOption('--speed'))
+    .option('--split <split>', 'dataset split: train, test or all', 'test')
+    .option('--limit <n>', 'at most n samples', parseNumberOption('--limit', 1))
+    .option('--slots <n>', 'SNN slots (samples stepped together)', parseNumberOption('--slots', 1), 32)
+    .option('--json', 'NDJSON: one line per decision, then {"type":"summary",…}');
+  addModelOptions(cmd).action(async (target: string, o: ReplayOptions) => {
+    if (!fs.existsSync(target)) throw new UsageError(`${target} does not exist`);
+    if (!['train', 'test', 'all'].includes(o.split)) throw new UsageError(`--split must be train, test or all`);
+    if (o.realtime && o.speed !== undefined) throw new UsageError('give --realtime or --speed, not both');
+    const pacing = o.realtime ? REALTIME : o.speed !== undefined ? speed(o.speed) : ASAP;
+    const model = loadModelFromCli(o);
+    if (!o.json) process.stdout.write(`${describeModel(model)}\n`);
+    const t0 = performance.now();
+    const r = await replay(target, model, {
+      pacing,
+      split: o.split as 'train' | 'test' | 'all',
+      limit: o.limit,
+      slots: o.slots,
+      onDecision: (d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(formatDecision(d, model.classes) + '\n')),
+    });
+    const summary = summarizeDecisions(r.decisions);
+    const seconds = (performance.now() - t0) / 1000;
+    if (o.json) printJson({ type: 'summary', source: r.source, theta: model.theta, mode: model.mode, ...summary, framesSkipped: r.skippedFrames, seconds });
+    else process.stdout.write(`\n${r.source}\n${formatSummary(summary, { 'frames skipped': r.skippedFrames, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(2)} s` })}\n`);
+  });
+}

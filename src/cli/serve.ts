@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { startService, type Service } from '../server/service';
+import { formatDecision } from './decisions';
+import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
+import { parseNumberOption, printJson, UsageError } from './output';
+
+interface ServeOptions extends ModelCliOptions {
+  host: string;
+  port: number;
+  token?: string;
+  slots: number;
+  traces?: boolean;
+  maxStreams: number;
+  rateLimit?: number;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** Stops the service on SIGINT/SIGTERM: ingest closes, queued events finish, pending decisions go out. */
+export function stopOnSignals(service: Service, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: stopping (finishing queued events, delivering pending decisions)`);
+      service.stop(3000).then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('HTTP + WebSocket service: sensors stream events to /ingest/<id>, subscribers get decisions from /decisions')
+    .option('--host <host>', 'address to listen on (a token is required beyond loopback)', '127.0.0.1')
+    .option('--port <port>', 'port (0 = any free port)', parseNumberOption('--port', 0), 8080)
+    .option('--token <token>', 'bearer token for /ingest and /decisions (env SPIKESTREAM_TOKEN)')
+    .option('--slots <n>', 'SNN slots shared by all streams', parseNumberOption('--slots', 1), 32)
+    .option('--max-streams <n>', 'concurrent sensor streams', parseNumberOption('--max-streams', 1), 64)
+    .option('--rate-limit <events/s>', 'per-connection event rate limit (0 = none)', parseNumberOption('--rate-limit', 0))
+    .option('--traces', 'publish per-step traces to ?trace=1 subscribers')
+    .option('--quiet', 'do not print decisions')
+    .option('--json', 'NDJSON output');
+  addModelOptions(cmd).action(async (o: ServeOptions) => {
+    const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
+    if (!Number.isInteger(o.port) || o.port > 65535) throw new UsageError(`--port must be an integer 0–65535`);
+    const model = loadModelFromCli(o);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    const service = await startService({
+      model,
+      host: o.host,
+      port: o.port,
+      token,
+      slots: o.slots,
+      traces: o.traces,
+      maxIngestStreams: o.maxStreams,
+      maxEventsPerSecond: o.rateLimit,
+      onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    const { url } = service.address;
+    if (o.json) printJson({ type: 'listening', url, model: model.dir, mode: model.mode, theta: model.theta });
+    else {
+      log(describeModel(model));
+      log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
+    }
+    if (!o.quiet) service.decisions.subscribe((d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(`${d.streamId}  ${formatDecision(d, model.classes)}\n`)));
+    await stopOnSignals(service, log);
+  });
+}

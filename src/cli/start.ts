@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import WebSocket from 'ws';
+import { parseGestureLabels } from '../datasets/dvs-gesture';
+import { readEventFile, summarizeEventFile } from '../formats/read-file';
+import { startService } from '../server/service';
+import { streamToServer } from '../server/sensor-client';
+import { paceBatches } from '../../streams/sources/from-event-file';
+import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
+import type { ClassifiedDecision } from '../../streams/operators/classify';
+import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
+import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
+import { parseNumberOption, printJson, UsageError } from './output';
+import { stopOnSignals } from './serve';
+
+/** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
+export function defaultRecordingsDir(): string {
+  return path.resolve(__dirname, '..', '..', '..', 'recordings', 'gestures');
+}
+
+interface StartOptions extends ModelCliOptions {
+  once?: boolean;
+  speed?: number;
+  asap?: boolean;
+  recordings?: string;
+  port: number;
+  json?: boolean;
+}
+
+interface LabelWindow {
+  label: number;
+  tStart: number;
+  tEnd: number;
+}
+
+/** The label window a live decision belongs to: the one holding most of [sample start, decision]. */
+export function matchWindow(d: ClassifiedDecision, windows: readonly LabelWindow[]): LabelWindow | undefined {
+  let best: LabelWindow | undefined;
+  let bestOverlap = 0;
+  for (const w of windows) {
+    const overlap = Math.min(w.tEnd, Math.max(d.eventTimeUs, d.sampleStartUs + 1)) - Math.max(w.tStart, d.sampleStartUs);
+    if (overlap > bestOverlap) {
+      best = w;
+      bestOverlap = overlap;
+    }
+  }
+  return best;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('start')
+    .description('the main job: serve, feed the bundled recordings in as live sensors, print decisions as subscribers receive them')
+    .option('--once', 'one pass over the recordings, then a summary and exit')
+    .option('--speed <x>', 'sensor replay speed (default 1 = real time)', parseNumberOption('--speed'))
+    .option('--asap', 'feed the recordings as fast as the server takes them')
+    .option('--recordings <dir>', 'folder of .aedat recordings with _labels.csv (default: the bundled recordings/gestures)')
+    .option('--port <port>', 'port (default: any free port)', parseNumberOption('--port', 0), 0)
+    .option('--json', 'NDJSON output');
+  addModelOptions(cmd).action(async (o: StartOptions) => {
+    if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
+    const dir = o.recordings ?? defaultRecordingsDir();
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.aedat')).sort() : [];
+    if (files.length === 0) throw new UsageError(`no .aedat recordings in ${dir}`);
+    const model = loadModelFromCli(o);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
+    const service = await startService({ model, port: o.port, slots: 32 });
+    const base = service.address.url.replace(/^http/, 'ws');
+    if (!o.json) {
+      log(describeModel(model));
+      log(`serving on ${service.address.url}; feeding ${files.length} recording(s) from ${dir} as live sensors (${pacing.mode === 'asap' ? 'as fast as possible' : `${pacing.factor}× real time`})`);
+    }
+
+    // A real subscriber over WebSocket: what it receives is what gets printed.
+    const labels = new Map<string, LabelWindow[]>();
+    for (const f of files) {
+      const csv = path.join(dir, f.replace(/\.aedat$/, '_labels.csv'));
+      if (fs.existsSync(csv)) labels.set(f.replace(/\.aedat$/, ''), parseGestureLabels(fs.readFileSync(csv, 'utf8'), csv));
+    }
+    const received: ClassifiedDecision[] = [];
+    const subscriber = new WebSocket(`${base}/decisions`);
+    await new Promise<void>((resolve, reject) => {
+      subscriber.once('open', () => resolve());
+      subscriber.once('error', reject);
+    });
+    subscriber.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { type: string } & ClassifiedDecision;
+      if (msg.type !== 'decision') return;
+      const w = matchWindow(msg, labels.get(msg.streamId) ?? []);
+      const d: ClassifiedDecision = w ? { ...msg, trueLabel: w.label } : msg;
+      received.push(d);
+      if (o.json) printJson({ type: 'decision', ...d });
+      else process.stdout.write(`${d.streamId}  ${formatDecision(d, model.classes)}\n`);
+    });
+
+    let stopped = false;
+    const feedAll = async () =>
+      Promise.all(
+        files.map(async (f) => {
+          const file = path.join(dir, f);
+          const summary = await summarizeEventFile(file);
+          if (!summary.geometry) return;
+          const id = f.replace(/\.aedat$/, '');
+          try {
+            await streamToServer(`${base}/ingest/${id}`, paceBatches(readEventFile(file), pacing), summary.geometry);
+          } catch (err) {
+            // A stop in the middle of a pass closes the sensors: that is not a failure.
+            if (!stopped) throw err;
+          }
+        }),
+      );
+    const signals = stopOnSignals(service, log).then(() => {
+      stopped = true;
+    });
+    const t0 = performance.now();
+    while (!stopped) {
+      await feedAll();
+      if (o.once) break;
+      received.length = 0;
+    }
+    if (o.once) {
+      await service.stop(5000);
+      subscriber.close();
+      const s = summarizeDecisions(received);
+      const seconds = (performance.now() - t0) / 1000;
+      if (o.json) printJson({ type: 'summary', ...s, streams: files.length, seconds, theta: model.theta, mode: model.mode });
+      else process.stdout.write(`\n${formatSummary(s, { streams: files.length, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(1)} s` })}\n`);
+      return;
+    }
+    await signals;
+    subscriber.close();
+  });
+}
