@@ -15,6 +15,7 @@ interface FramesOptions {
   steps: number;
   downsample: number;
   limit?: number;
+  skip?: number;
   dtype: string;
   json?: boolean;
 }
@@ -32,13 +33,14 @@ export function register(program: Command): void {
     .option('--steps <T>', 'frames per sample (T)', parseNumberOption('--steps', 1), 16)
     .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseNumberOption('--downsample', 1))
     .option('--limit <n>', 'keep only the first n samples', parseNumberOption('--limit', 1))
+    .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseNumberOption('--skip', 0))
     .option('--dtype <t>', 'uint8 (counts saturate at 255) or float32', 'uint8')
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: FramesOptions) => {
       if (!['train', 'test', 'all'].includes(o.split)) throw new UsageError(`--split must be train, test or all, got '${o.split}'`);
       if (o.dtype !== 'uint8' && o.dtype !== 'float32') throw new UsageError(`--dtype must be uint8 or float32`);
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
-      const ds = await openDataset(dir, { split: o.split as DatasetSplit, users: o.users ? parseUserList(o.users) : undefined, limit: o.limit });
+      const ds = await openDataset(dir, { split: o.split as DatasetSplit, users: o.users ? parseUserList(o.users) : undefined, limit: o.limit, skip: o.skip });
       const small = ds.geometry.width <= 64;
       const binning = {
         binUs: o.eventsPerBin !== undefined ? undefined : (o.binUs ?? (small ? 30_000 : 100_000)),
@@ -52,7 +54,7 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const frames = await collectFrameDataset(ds, { ...binning, stats, onProgress: (done) => bar.update(done) });
       bar.stop();
-      writeFramesFile(o.out, frames, { dtype: o.dtype, classes: [...ds.classes], dataset: `${ds.kind}:${dir} split=${o.split}${o.users ? ` users=${o.users}` : ''}`, binning });
+      writeFramesFile(o.out, frames, { dtype: o.dtype, classes: [...ds.classes], dataset: `${ds.kind}:${dir} split=${o.split}${o.users ? ` users=${o.users}` : ''}${o.skip ? ` skip=${o.skip}` : ''}${o.limit ? ` limit=${o.limit}` : ''}`, binning });
       const perClass = new Array<number>(ds.classes.length).fill(0);
       for (const l of frames.labels) if (l >= 0) perClass[l]++;
       const result = {

@@ -12,7 +12,8 @@ export interface NmnistFolderSample {
 
 /**
  * The N-MNIST folder layout (`Train/<label>/<id>.bin`, `Test/<label>/<id>.bin`), as the
- * original dataset and our saccade generator write it. Samples come in split, label, file order.
+ * original dataset and our saccade generator write it. Samples come in split order, then by file
+ * number, then label: classes interleave, so the first n samples are a fair subset.
  */
 export async function listNmnistFolder(dir: string, split: 'train' | 'test' | 'all'): Promise<NmnistFolderSample[]> {
   const splits: ('train' | 'test')[] = split === 'all' ? ['train', 'test'] : [split];
@@ -34,6 +35,8 @@ export async function listNmnistFolder(dir: string, split: 'train' | 'test' | 'a
       }
     }
   }
+  const num = (f: string) => Number(/(\d+)\.bin$/.exec(f)?.[1] ?? 0);
+  out.sort((a, b) => (a.split === b.split ? num(a.file) - num(b.file) || a.label - b.label : a.split === 'train' ? -1 : 1));
   if (!found) throw new FormatError('nmnist-folder', 0, `no ${splits.map((s) => (s === 'train' ? 'Train/' : 'Test/')).join(' or ')} folder`, dir);
   return out;
 }

@@ -27,8 +27,10 @@ export interface OpenDatasetOptions {
   users?: (user: number) => boolean;
   pacing?: Pacing;
   onBytesRead?(n: number): void;
-  /** Keep at most this many samples (the first ones). */
+  /** Keep at most this many samples (the first ones after `skip`). */
   limit?: number;
+  /** Leave out the first `skip` samples (with `limit`, carves disjoint train/validation parts). */
+  skip?: number;
 }
 
 /** Parses `1-20,23` into a user filter. */
@@ -52,9 +54,10 @@ export async function openDataset(dir: string, o: OpenDatasetOptions = {}): Prom
   const split = o.split ?? 'all';
   const pacing = o.pacing ?? ASAP;
   const limit = o.limit ?? Infinity;
+  const skip = o.skip ?? 0;
   if (await isNmnistFolder(dir)) {
     const all = await listNmnistFolder(dir, split);
-    const items = all.slice(0, Math.min(all.length, limit));
+    const items = all.slice(skip, Math.min(all.length, skip + limit));
     let classes: string[];
     try {
       classes = (await fsp.readFile(path.join(dir, 'classes.txt'), 'utf8')).split(/\r?\n/).filter((l) => l.length > 0);
@@ -76,7 +79,7 @@ export async function openDataset(dir: string, o: OpenDatasetOptions = {}): Prom
   const ds = await loadGestureDataset(dir, { split });
   const users = o.users;
   const infos = ds.samples.filter((s) => (users ? users(s.user) : true));
-  const kept = infos.slice(0, Math.min(infos.length, limit));
+  const kept = infos.slice(skip, Math.min(infos.length, skip + limit));
   return {
     kind: 'dvs-gesture',
     dir,
