@@ -307,6 +307,11 @@ export class FrameCursor {
     this.at = 0;
   }
 
+  /** Events of the batch last fed that are not binned yet (a decision returns them to the segmenter). */
+  get unconsumed(): number {
+    return this.pending === null ? 0 : this.pending.length - this.at;
+  }
+
   /** No more input will come. */
   end(): void {
     this.ended = true;

@@ -4,8 +4,8 @@ import { shouldStop } from '../../src/confidence/decide';
 import type { Decision } from '../sinks/decision';
 import { toPulledIterator, type PushBufferStats } from '../sources/pull';
 import type { Sample, StepResult } from '../types';
-import type { ClassifierModel } from '../classifier-model';
 import { binStats, FrameCursor, type BinStats } from './bin';
+import type { ClassifierModel } from '../classifier-model';
 import type { SnnScheduler } from './snn-scheduler';
 
 /** A decision with what the run of its sample cost. */
@@ -52,97 +52,92 @@ export interface ClassifyOptions {
   readonly maxBufferedBatches?: number;
 }
 
+/** What identifies a sample in its decision. */
+export interface SampleInfo {
+  readonly id: string;
+  readonly streamId: string;
+  readonly label?: number;
+  readonly tStart: number;
+}
+
 /**
- * Runs one sample to its decision: pull events only as far as the next frame needs, build that
- * frame, step it in the shared batched runner, and stop at the first step whose confidence
- * exceeds θ (or at T, or at the window's end). Stopping returns the iterator (a file reader
- * closes, a live segmenter stops routing) and frees the slot: no frame after the deciding one is
- * ever built. Resolves undefined if cancelled or if the sample had no frame at all.
+ * Supplies the cursor with input when it needs some: feeds it a batch, or calls `end()` when no
+ * more will come. Resolves false when the run was cancelled meanwhile.
  */
-export async function classifySample(sample: Sample, o: ClassifyOptions, cancelled: () => boolean = () => false): Promise<ClassifiedDecision | undefined> {
+export type CursorFeeder = (cursor: FrameCursor) => Promise<boolean>;
+
+/** Where a sample's run stopped, for the caller to act on (free its input, start the next sample). */
+export interface SampleRunResult {
+  readonly decision: ClassifiedDecision | undefined;
+  /** True when stopped by confidence before the last step. */
+  readonly early: boolean;
+}
+
+/**
+ * The core of classification, shared by recorded and live sources: build frames from the cursor
+ * only as they are needed, step each in the shared batched runner from the given slot, and stop at
+ * the first step whose confidence exceeds θ, at T, or when the cursor has no more frames. No frame
+ * after the deciding one is ever built. The slot stays the caller's to release.
+ */
+export async function runSampleFrames(
+  sample: SampleInfo,
+  slot: number,
+  cursor: FrameCursor,
+  feed: CursorFeeder,
+  o: ClassifyOptions,
+  cancelled: () => boolean,
+): Promise<SampleRunResult | undefined> {
   const { model, scheduler } = o;
   const stats = o.stats;
   const theta = o.theta ?? model.theta;
   const alpha = o.alpha ?? model.alpha;
   const tau = o.tau ?? model.tau;
   const maxSteps = o.maxSteps ?? model.maxSteps;
-  if (stats) stats.samples++;
-  const slot = await scheduler.admit();
-  if (cancelled()) {
-    scheduler.release(slot);
-    return undefined;
-  }
-  const events = toPulledIterator(sample.events, { maxBuffered: o.maxBufferedBatches ?? 65536, stats: stats?.buffer });
-  const cursor = new FrameCursor({
-    geometry: sample.geometry,
-    sampleId: sample.id,
-    streamId: sample.streamId,
-    tStart: Number.isFinite(sample.tStart) ? sample.tStart : undefined,
-    tEnd: sample.tEnd,
-    binUs: model.binUs,
-    eventsPerBin: model.eventsPerBin,
-    downsample: model.downsample,
-    maxSteps,
-    stats: stats?.bin,
-  });
-  let consumed = 0;
-  let last: { r: StepResult; readyAt: number } | undefined;
-  try {
-    for (;;) {
-      const frame = cursor.next();
-      if (!frame) {
-        if (cursor.finished || !cursor.needsInput) break;
-        const r = await events.next();
-        if (cancelled()) return undefined;
-        if (r.done) cursor.end();
-        else {
-          cursor.feed(r.value);
-          consumed += r.value.length;
-        }
-        continue;
-      }
-      const readyAt = performance.now();
-      const readout = await scheduler.step(slot, frame.data);
-      if (cancelled()) return undefined;
-      const c = confidenceOf(readout.output, alpha, tau);
-      const result: StepResult = {
-        sampleId: sample.id,
-        streamId: sample.streamId,
-        step: frame.step,
-        output: readout.output,
-        confidence: c.confidence,
-        predicted: c.predicted,
-        spikes: readout.spikes,
-        spikesPerNeuron: readout.spikesPerNeuron,
-        frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
-      };
-      if (stats) stats.stepsRun++;
-      o.onStep?.(result);
-      last = { r: result, readyAt };
-      const lastStep = frame.step + 1 >= maxSteps || frame.closedBy === 'window-end';
-      if (shouldStop(c.confidence, theta) || lastStep) break;
+  let last: { r: StepResult; readyAt: number; lastStep: boolean } | undefined;
+  for (;;) {
+    const frame = cursor.next();
+    if (!frame) {
+      if (cursor.finished || !cursor.needsInput) break;
+      if (!(await feed(cursor)) || cancelled()) return undefined;
+      continue;
     }
-  } finally {
-    // Closing the source first: a file reader must not read on while the slot is handed over.
-    void events.return?.().catch(() => undefined);
-    scheduler.release(slot);
+    const readyAt = performance.now();
+    const readout = await scheduler.step(slot, frame.data);
+    if (cancelled()) return undefined;
+    const c = confidenceOf(readout.output, alpha, tau);
+    const result: StepResult = {
+      sampleId: sample.id,
+      streamId: sample.streamId,
+      step: frame.step,
+      output: readout.output,
+      confidence: c.confidence,
+      predicted: c.predicted,
+      spikes: readout.spikes,
+      spikesPerNeuron: readout.spikesPerNeuron,
+      frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
+    };
+    if (stats) stats.stepsRun++;
+    o.onStep?.(result);
+    // The sample's final frame (T reached, window or stream ended) is a decision at its end, not an early one.
+    const lastStep = frame.step + 1 >= maxSteps || frame.closedBy === 'window-end' || frame.closedBy === 'stream-end';
+    last = { r: result, readyAt, lastStep };
+    if (shouldStop(c.confidence, theta) || lastStep) break;
   }
   if (!last) {
     if (stats) stats.emptySamples++;
-    return undefined;
+    return { decision: undefined, early: false };
   }
-  const { r, readyAt } = last;
+  const { r, readyAt, lastStep } = last;
   const steps = r.step + 1;
-  const early = steps < maxSteps && shouldStop(r.confidence, theta);
+  const early = !lastStep && shouldStop(r.confidence, theta);
   if (stats) {
     stats.decisions++;
-    stats.eventsConsumed += consumed;
     if (early) {
       stats.early++;
       stats.stepsSaved += maxSteps - steps;
     }
   }
-  return {
+  const decision: ClassifiedDecision = {
     streamId: sample.streamId,
     sampleId: sample.id,
     label: r.predicted,
@@ -155,9 +150,68 @@ export async function classifySample(sample: Sample, o: ClassifyOptions, cancell
     latencyMs: performance.now() - readyAt,
     ...(sample.label !== undefined ? { trueLabel: sample.label } : {}),
     sampleStartUs: sample.tStart,
-    eventsConsumed: consumed,
+    eventsConsumed: 0,
     spikesPerNeuron: r.spikesPerNeuron,
   };
+  return { decision, early };
+}
+
+/** The cursor a model needs for one sample. */
+export function sampleCursor(model: ClassifierModel, geometry: Sample['geometry'], sample: { id: string; streamId: string; tStart: number; tEnd: number }, o: Pick<ClassifyOptions, 'maxSteps' | 'stats'>): FrameCursor {
+  return new FrameCursor({
+    geometry,
+    sampleId: sample.id,
+    streamId: sample.streamId,
+    tStart: Number.isFinite(sample.tStart) ? sample.tStart : undefined,
+    tEnd: sample.tEnd,
+    binUs: model.binUs,
+    eventsPerBin: model.eventsPerBin,
+    downsample: model.downsample,
+    maxSteps: o.maxSteps ?? model.maxSteps,
+    stats: o.stats?.bin,
+  });
+}
+
+/**
+ * Runs one sample to its decision: pull events only as far as the next frame needs, build that
+ * frame, step it in the shared batched runner, and stop at the first step whose confidence
+ * exceeds θ (or at T, or at the window's end). Stopping returns the iterator (a file reader
+ * closes, a live segmenter stops routing) and frees the slot: no frame after the deciding one is
+ * ever built. Resolves undefined if cancelled or if the sample had no frame at all.
+ */
+export async function classifySample(sample: Sample, o: ClassifyOptions, cancelled: () => boolean = () => false): Promise<ClassifiedDecision | undefined> {
+  const { scheduler } = o;
+  const stats = o.stats;
+  if (stats) stats.samples++;
+  const slot = await scheduler.admit();
+  if (cancelled()) {
+    scheduler.release(slot);
+    return undefined;
+  }
+  const events = toPulledIterator(sample.events, { maxBuffered: o.maxBufferedBatches ?? 65536, stats: stats?.buffer });
+  const cursor = sampleCursor(o.model, sample.geometry, sample, o);
+  let consumed = 0;
+  const feed: CursorFeeder = async (c) => {
+    const r = await events.next();
+    if (cancelled()) return false;
+    if (r.done) c.end();
+    else {
+      c.feed(r.value);
+      consumed += r.value.length;
+    }
+    return true;
+  };
+  let run: SampleRunResult | undefined;
+  try {
+    run = await runSampleFrames(sample, slot, cursor, feed, o, cancelled);
+  } finally {
+    // Close the source first: a file reader must not read on while the slot is handed over.
+    void events.return?.().catch(() => undefined);
+    scheduler.release(slot);
+  }
+  if (!run?.decision) return undefined;
+  if (stats) stats.eventsConsumed += consumed;
+  return { ...run.decision, eventsConsumed: consumed };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
+import { ActivityDetector } from './activity-detector';
 import { checkAlign, routeLive, SampleFeed, type LiveSegmentOptions, type SegmentedSample } from './sample-feed';
 
 export interface ActivityOptions extends LiveSegmentOptions {
@@ -41,31 +42,10 @@ export function segmentByActivity(options: ActivityOptions): OperatorFunction<Ev
   const mode = options.onDecided ?? 'next-sample';
   return (source) =>
     new Observable<SegmentedSample>((subscriber) => {
-      // Ring of the timestamps inside the sliding window.
-      let ring = new Float64Array(Math.max(16, thr * 2));
-      let head = 0;
-      let size = 0;
-      /** Time from which the rate is below the level if no further event comes (-Infinity: never reached). */
-      let quietFrom = -Infinity;
+      const detector = new ActivityDetector(W, thr);
       let cur: SampleFeed | null = null;
       let seq = 0;
       let lastT = -Infinity;
-
-      const pushTime = (t: number): void => {
-        const cap = ring.length;
-        while (size > 0 && ring[head] <= t - W) {
-          head = head + 1 === cap ? 0 : head + 1;
-          size--;
-        }
-        if (size === cap) {
-          const bigger = new Float64Array(cap * 2);
-          for (let q = 0; q < size; q++) bigger[q] = ring[(head + q) % cap];
-          ring = bigger;
-          head = 0;
-        }
-        ring[(head + size) % ring.length] = t;
-        size++;
-      };
 
       const sub = source.subscribe({
         next: (batch) => {
@@ -74,17 +54,7 @@ export function segmentByActivity(options: ActivityOptions): OperatorFunction<Ev
           const T = batch.t;
           lastT = T[n - 1];
           // Phase A: the rate detector, independent of samples and decisions.
-          const quietBefore0 = quietFrom;
-          const above = new Uint8Array(n);
-          const quietAfter = new Float64Array(n);
-          for (let i = 0; i < n; i++) {
-            pushTime(T[i]);
-            if (size >= thr) {
-              above[i] = 1;
-              quietFrom = ring[(head + size - thr) % ring.length] + W;
-            }
-            quietAfter[i] = quietFrom;
-          }
+          const { above, quietAfter, quietBefore0 } = detector.scan(batch);
           // Phase B: samples.
           let i = 0;
           let scanFrom = 0; // first index whose end condition is checked for `cur`

@@ -23,6 +23,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { BoundedEventQueue, type OverflowPolicy, QueueOverflowError, fromBoundedQueue } from './bounded-queue';
+import { PULL } from './pull';
 
 /** Per-connection message decoder (e.g. `new WireDecoder()` from src/server/wire.ts). */
 export interface MessageDecoder {
@@ -137,6 +138,28 @@ export class WebSocketIngest {
         if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
       };
     });
+    // Consumers that pull (the live classifier) read the bounded queue directly: no second buffer.
+    const openPulled = (): AsyncIterator<EventBatch> => {
+      if (this.hasConsumer) throw new Error('fromWebSocket: the stream has one consumer; it is already subscribed');
+      this.hasConsumer = true;
+      const it = this.queue[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          try {
+            return await it.next();
+          } catch (e) {
+            if (!opts.errorOnProtocolError) return { done: true, value: undefined };
+            throw e instanceof QueueOverflowError ? new IngestClosedError(1008, e.message, e) : e;
+          }
+        },
+        return: async () => {
+          await it.return?.();
+          if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
+          return { done: true, value: undefined };
+        },
+      };
+    };
+    this.events = Object.assign(this.events, { [PULL]: openPulled });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', (err) => {
       // ws closes the socket itself after an error (e.g. 1009 for maxPayload); keep the cause.

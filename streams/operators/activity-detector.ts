@@ -1,0 +1,66 @@
+import type { EventBatch } from '../../src/events/event-batch';
+
+/** Per-event output of the detector for one batch. */
+export interface ActivityScan {
+  /** 1 where the count in the sliding window (t − W, t] is at or above the level. */
+  readonly above: Uint8Array;
+  /** For each event: from when the rate is below the level if no further event comes (−Infinity: never at the level yet). */
+  readonly quietAfter: Float64Array;
+  /** `quietAfter` as it stood before the batch's first event. */
+  readonly quietBefore0: number;
+}
+
+/**
+ * The event-rate detector of activity-based segmentation: a ring of the timestamps inside the
+ * sliding window W. It sees every event exactly once, in order, so its output depends on the
+ * events only — never on how they were split into batches or on decisions taken meanwhile.
+ */
+export class ActivityDetector {
+  private ring: Float64Array;
+  private head = 0;
+  private size = 0;
+  private quietFrom = -Infinity;
+
+  constructor(
+    readonly windowUs: number,
+    readonly threshold: number,
+  ) {
+    this.ring = new Float64Array(Math.max(16, threshold * 2));
+  }
+
+  private pushTime(t: number): void {
+    const W = this.windowUs;
+    let cap = this.ring.length;
+    while (this.size > 0 && this.ring[this.head] <= t - W) {
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+      this.size--;
+    }
+    if (this.size === cap) {
+      const bigger = new Float64Array(cap * 2);
+      for (let q = 0; q < this.size; q++) bigger[q] = this.ring[(this.head + q) % cap];
+      this.ring = bigger;
+      this.head = 0;
+      cap = bigger.length;
+    }
+    this.ring[(this.head + this.size) % cap] = t;
+    this.size++;
+  }
+
+  scan(batch: EventBatch): ActivityScan {
+    const n = batch.length;
+    const T = batch.t;
+    const thr = this.threshold;
+    const quietBefore0 = this.quietFrom;
+    const above = new Uint8Array(n);
+    const quietAfter = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.pushTime(T[i]);
+      if (this.size >= thr) {
+        above[i] = 1;
+        this.quietFrom = this.ring[(this.head + this.size - thr) % this.ring.length] + this.windowUs;
+      }
+      quietAfter[i] = this.quietFrom;
+    }
+    return { above, quietAfter, quietBefore0 };
+  }
+}

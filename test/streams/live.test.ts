@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import * as path from 'path';
+import { lastValueFrom, merge, toArray } from 'rxjs';
+import { SnnRunner } from '../../src/snn/runner';
+import { loadClassifierModel } from '../../streams/classifier-model';
+import { classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
+import { segmentStats } from '../../streams/operators/sample-feed';
+import { SnnScheduler } from '../../streams/operators/snn-scheduler';
+import { classifyLiveStream } from '../../streams/live';
+import { fromEventFile } from '../../streams/sources/from-event-file';
+import { repoRoot } from '../helpers/paths';
+
+describe('live streams: activity segmentation + Dynamic Confidence', function () {
+  this.timeout(120_000);
+  const model = loadClassifierModel(path.join(repoRoot, 'models', 'gesture'));
+  const file = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
+  const geometry = { width: 128, height: 128 };
+  const essence = (ds: ClassifiedDecision[]) => ds.map((d) => [d.sampleId, d.sampleStartUs, d.eventTimeUs, d.label, d.steps, d.early, d.confidence]);
+
+  async function live(chunkBytes: number, slots = 4, onDecided: 'next-sample' | 'skip-to-window-end' = 'next-sample') {
+    const scheduler = new SnnScheduler(new SnnRunner(model.net, slots));
+    const stats = classifyStats();
+    const seg = segmentStats();
+    const ds = await lastValueFrom(classifyLiveStream('cam', geometry, fromEventFile(file, { chunkBytes }), { model, scheduler, stats, onDecided, segmentStats: seg }).pipe(toArray()));
+    expect(scheduler.runner.activeCount).to.equal(0);
+    return { ds, stats, seg };
+  }
+
+  it('gives one decision per sample, most of them early, with samples following each other in time', async () => {
+    const { ds, stats, seg } = await live(1 << 16);
+    expect(ds.length).to.be.greaterThan(20);
+    expect(stats.early).to.be.greaterThan(ds.length / 2);
+    for (let k = 1; k < ds.length; k++) {
+      expect(ds[k].sampleStartUs).to.be.above(ds[k - 1].sampleStartUs);
+      // After an early decision at the end of bin k, the next sample starts at or after that bin's end.
+      if (ds[k - 1].early) expect(ds[k].sampleStartUs).to.be.at.least(ds[k - 1].eventTimeUs);
+    }
+    expect(seg.samples).to.be.at.least(ds.length);
+    expect(seg.unrouted).to.be.greaterThan(0); // the pauses between gestures
+  });
+
+  it('decides the same whatever the chunk sizes and however many streams share the runner', async () => {
+    const reference = essence((await live(1 << 16)).ds);
+    for (const chunk of [1000, 4096 + 3, 1 << 20]) expect(essence((await live(chunk)).ds), `chunks of ${chunk} B`).to.deep.equal(reference);
+    // Three streams at once, sharing one 4-slot runner.
+    const scheduler = new SnnScheduler(new SnnRunner(model.net, 4));
+    const all = await lastValueFrom(
+      merge(...['a', 'b', 'c'].map((id, k) => classifyLiveStream(id, geometry, fromEventFile(file, { chunkBytes: 3000 + 1000 * k }), { model, scheduler }))).pipe(toArray()),
+    );
+    for (const id of ['a', 'b', 'c']) {
+      const mine = all.filter((d) => d.streamId === id).map((d) => ({ ...d, sampleId: d.sampleId.replace(`${id}#`, 'cam#') }));
+      expect(essence(mine), `stream ${id}`).to.deep.equal(reference);
+    }
+    expect(scheduler.stats.maxBatch).to.be.greaterThan(1);
+  });
+
+  it("'skip-to-window-end' skips the rest of a decided sample and counts it", async () => {
+    const next = await live(1 << 16, 2, 'next-sample');
+    const skip = await live(1 << 16, 2, 'skip-to-window-end');
+    expect(skip.seg.skipped).to.be.greaterThan(0);
+    expect(skip.ds.length).to.be.below(next.ds.length);
+  });
+});
