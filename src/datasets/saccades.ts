@@ -111,7 +111,12 @@ function indexFashionArrays(b: Uint8Array, file: string): number[] {
     const c = b[i];
     if (c === 0x5b) {
       depth++;
-      if (depth === 2) starts.push(i);
+      if (depth === 2) {
+        // The package's class files hold a few empty placeholder entries (`[]`): not images, skipped.
+        let j = i + 1;
+        while (j < n && (b[j] === 0x20 || b[j] === 0x0a || b[j] === 0x0d || b[j] === 0x09)) j++;
+        if (b[j] !== 0x5d) starts.push(i);
+      }
       else if (depth > 2) throw new FormatError('fashion-mnist-json', i, 'arrays nested deeper than data[image][pixel]', file);
     } else if (c === 0x5d) {
       depth--;
