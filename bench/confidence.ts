@@ -8,22 +8,12 @@ import * as os from 'os';
 import { chooseTheta, gridCurve, paretoFront, thresholdCurve } from '../src/confidence/threshold';
 import { traceFromOutputs } from '../src/confidence/trace';
 import { oracleFirstCorrect, oracleStaysCorrect } from '../src/confidence/oracle';
+import { mulberry32 } from '../src/snn/prng';
 
 const N = Number(process.env.BENCH_N ?? 10000);
 const T = Number(process.env.BENCH_T ?? 64);
 const C = 11;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -14,12 +14,12 @@
  */
 import type { Command } from 'commander';
 import * as path from 'path';
-import { calibrateModel, parseAlpha, parseModes, type CalibrationReport } from '../eval/calibrate';
-import { phaseProgress } from '../eval/progress';
+import { calibrateModel, parseAlpha, parseModes, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
 import { initBackend } from '../snn/backend';
 import { readFramesFile } from '../snn/frames-file';
 import { loadModel } from '../snn/model-file';
 import { formatTable, printJson, UsageError } from './output';
+import { phaseProgress } from './progress';
 
 interface CalibrateCliOptions {
   model: string; val: string; mode: string; epsilon: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
@@ -38,6 +38,49 @@ export function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got '${v}')`);
   return n;
+}
+
+/** The Dynamic Confidence options `calibrate` and `evaluate` share (`evaluate` for calibrating with --val). */
+export function parseConfidenceOptions(o: { mode: string; alpha: string; epsilon: string }): {
+  modes: ReturnType<typeof parseModes>;
+  alpha: ReturnType<typeof parseAlpha>;
+  epsilon: number;
+} {
+  const modes = usage('--mode', () => parseModes(o.mode));
+  const alpha = usage('--alpha', () => parseAlpha(o.alpha));
+  const epsilon = Number(o.epsilon);
+  if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
+  return { modes, alpha, epsilon };
+}
+
+/** --batch and --slots, checked. */
+export function parseRunnerOptions(o: { batch: string; slots: string }): { batchSize: number; slots: number } {
+  return { batchSize: positiveInt('--batch', o.batch), slots: positiveInt('--slots', o.slots) };
+}
+
+/** --batch, --slots, --backend and --json, the last options of `calibrate` and `evaluate`. */
+export function runnerOptions(command: Command): Command {
+  return command
+    .option('--batch <n>', 'ANN batch size', '32')
+    .option('--slots <n>', 'SNN runner slots (samples stepped together)', '64')
+    .option('--backend <name>', 'tfjs backend for the ANN: tensorflow | wasm | cpu (default: best available)')
+    .option('--json', 'print one JSON object instead of text and the progress bar');
+}
+
+/** The model directory, resolved, with the model loaded from it. */
+export function loadModelDir(dir: string): { dir: string } & ReturnType<typeof loadModel> {
+  const resolved = path.resolve(dir);
+  return { dir: resolved, ...loadModel(resolved) };
+}
+
+/** Runs `work` with the phase progress bars on stderr (none with --json), stopping them however it ends. */
+export async function withPhaseProgress<T>(json: boolean | undefined, work: (onProgress: PhaseProgressFn) => Promise<T>): Promise<T> {
+  const progress = phaseProgress(!json);
+  try {
+    return await work(progress.update);
+  } finally {
+    progress.stop();
+  }
 }
 
 export function pct(x: number): string {
@@ -65,37 +108,26 @@ function summary(r: CalibrationReport): string {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('calibrate')
     .description("fit Dynamic Confidence's τ, α and θ on a validation frames file and store them in the model's spikestream.json")
     .requiredOption('--model <dir>', 'model directory (spikestream train output)')
     .requiredOption('--val <file>', 'validation frames file (.ssf)')
     .option('--mode <mode>', 'conversion mode(s) to calibrate: qcfs | qffs | both', 'both')
     .option('--epsilon <x>', 'accuracy loss allowed against the full-T SNN (fraction, e.g. 0.005)', '0')
-    .option('--alpha <a>', 'α: auto (alphaFor: T for QCFS, 2^b−1 for QFFS) | fit (least squares vs the ANN logits) | a number', 'auto')
-    .option('--batch <n>', 'ANN batch size', '32')
-    .option('--slots <n>', 'SNN runner slots (samples stepped together)', '64')
-    .option('--backend <name>', 'tfjs backend for the ANN: tensorflow | wasm | cpu (default: best available)')
-    .option('--json', 'print one JSON object instead of text and the progress bar')
+    .option('--alpha <a>', 'α: auto (alphaFor: T for QCFS, 2^b−1 for QFFS) | fit (least squares vs the ANN logits) | a number', 'auto');
+  runnerOptions(command)
     .action(async (o: CalibrateCliOptions) => {
-      const modes = usage('--mode', () => parseModes(o.mode));
-      const alpha = usage('--alpha', () => parseAlpha(o.alpha));
-      const epsilon = Number(o.epsilon);
-      if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
-      const batchSize = positiveInt('--batch', o.batch);
-      const slots = positiveInt('--slots', o.slots);
+      const { modes, alpha, epsilon } = parseConfidenceOptions(o);
+      const { batchSize, slots } = parseRunnerOptions(o);
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
-      const model = { dir: path.resolve(o.model), ...loadModel(path.resolve(o.model)) };
+      const model = loadModelDir(o.model);
       const val = readFramesFile(o.val);
-      const progress = phaseProgress(!o.json);
-      let report: CalibrationReport;
-      try {
-        report = await calibrateModel(model, val, {
-          modes, epsilon, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress: progress.update,
-        });
-      } finally {
-        progress.stop();
-      }
+      const report = await withPhaseProgress(o.json, (onProgress) =>
+        calibrateModel(model, val, {
+          modes, epsilon, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
+        }),
+      );
       if (o.json) printJson({ ...report, annBackend: backend });
       else process.stdout.write(summary(report));
     });

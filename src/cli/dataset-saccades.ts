@@ -4,24 +4,16 @@
  * and writes N-MNIST `.bin` files in Train/<label>/ and Test/<label>/.
  */
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { sourceSize, writeSaccadeDataset, type SaccadeDatasetOptions, type SaccadeDatasetResult, type SaccadeProgress, type SaccadeSourceName } from '../datasets/saccades';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { intOption } from './dataset-synth';
+import { printJson, UsageError } from './output';
+import { progressBar } from './progress';
 
 export type { SaccadeDatasetOptions, SaccadeDatasetResult, SaccadeProgress };
 
 /** Generates the folder (synchronously). */
 export function generateSaccades(opts: SaccadeDatasetOptions, onProgress?: (p: SaccadeProgress) => void): SaccadeDatasetResult {
   return writeSaccadeDataset(opts, onProgress);
-}
-
-function intOption(name: string, min: number, max: number): (v: string) => number {
-  const num = parseNumberOption(name, min);
-  return (v: string) => {
-    const n = num(v);
-    if (!Number.isInteger(n) || n > max) throw new UsageError(`${name} must be an integer in ${min}…${max}, got ${v}`);
-    return n;
-  };
 }
 
 export function register(dataset: Command): void {
@@ -41,26 +33,28 @@ export function register(dataset: Command): void {
         const n = o[split];
         if (n !== undefined && n > sourceSize(source, split)) throw new UsageError(`--${split} must be ≤ ${sourceSize(source, split)} for ${source}`);
       }
-      const bar = process.stderr.isTTY
-        ? new SingleBar({ format: 'saccades [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic)
-        : undefined;
-      const t0 = Date.now();
-      let started = false;
-      let lastLog = 0;
-      const result = generateSaccades({ source, out: o.out, train: o.train, test: o.test, seed: o.seed }, (p) => {
-        const rate = p.done / Math.max(1e-3, (Date.now() - t0) / 1000);
-        if (bar) {
-          if (!started) {
-            bar.start(p.total, 0, { rate: '0' });
-            started = true;
-          }
-          if (p.done % 25 === 0 || p.done === p.total) bar.update(p.done, { rate: rate.toFixed(0) });
-        } else if (!o.json && (Date.now() - lastLog > 5000 || p.done === p.total)) {
-          lastLog = Date.now();
-          process.stderr.write(`saccades: ${p.done}/${p.total} samples, ${rate.toFixed(0)} samples/s, ETA ${((p.total - p.done) / Math.max(rate, 1e-9)).toFixed(0)} s\n`);
-        }
+      // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
+      const bar = progressBar('saccades', {
+        enabled: !o.json || !!process.stderr.isTTY,
+        format: 'saccades [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted}',
+        etaBuffer: 10,
+        rateDigits: 0,
+        barEvery: 25,
+        since: performance.now(),
+        plain: {
+          everyMs: 5000,
+          line: (done, total, rate) => `saccades: ${done}/${total} samples, ${rate.toFixed(0)} samples/s, ETA ${((total - done) / Math.max(rate, 1e-9)).toFixed(0)} s`,
+        },
       });
-      bar?.stop();
+      let started = false;
+      const result = generateSaccades({ source, out: o.out, train: o.train, test: o.test, seed: o.seed }, (p) => {
+        if (!started) {
+          bar.start(p.total);
+          started = true;
+        }
+        bar.update(p.done);
+      });
+      bar.stop();
       if (o.json) {
         printJson(result);
         return;

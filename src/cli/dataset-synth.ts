@@ -3,7 +3,6 @@
  * writes a synthetic DVS128-Gesture-layout folder (see src/datasets/synth-gestures.ts).
  */
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import {
   generateSynthGestures as generate,
   type SynthGesturesOptions,
@@ -12,6 +11,7 @@ import {
 } from '../datasets/synth-gestures-files';
 import { SYNTH_LIGHTINGS } from '../datasets/synth-gestures';
 import { parseNumberOption, printJson, UsageError } from './output';
+import { progressBar } from './progress';
 
 export type { SynthGesturesOptions, SynthGesturesProgress, SynthGesturesResult };
 
@@ -32,7 +32,8 @@ function parseLightings(v: string): number | string[] {
   return names;
 }
 
-function intOption(name: string, min: number, max: number): (v: string) => number {
+/** Parses an integer option in min…max, with an error that names the option (also used by `dataset saccades`). */
+export function intOption(name: string, min: number, max: number): (v: string) => number {
   const num = parseNumberOption(name, min);
   return (v: string) => {
     const n = num(v);
@@ -80,33 +81,30 @@ export function register(dataset: Command): void {
           maxSeconds: o.maxSeconds,
           repeats: o.repeats,
         };
-        const bar = process.stderr.isTTY
-          ? new SingleBar(
-              { format: 'synth-gestures [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted} | {file}', stream: process.stderr, hideCursor: true },
-              Presets.shades_classic,
-            )
-          : undefined;
-        const t0 = Date.now();
+        // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
+        const bar = progressBar('synth-gestures', {
+          enabled: !o.json || !!process.stderr.isTTY,
+          format: 'synth-gestures [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted} | {file}',
+          etaBuffer: 10,
+          since: performance.now(),
+          plain: {
+            everyMs: 5000,
+            line: (done, total, rate) =>
+              `synth-gestures: ${done}/${total} samples, ${rate.toFixed(1)} samples/s, ETA ${(rate > 0 ? (total - done) / rate : 0).toFixed(0)} s`,
+          },
+        });
         let started = false;
-        let lastLog = 0;
         let lastDone = -1;
         const result = generateSynthGestures(opts, (p) => {
           if (p.samplesDone === lastDone) return;
           lastDone = p.samplesDone;
-          const rate = p.samplesDone / Math.max(1e-3, (Date.now() - t0) / 1000);
-          if (bar) {
-            if (!started) {
-              bar.start(p.samples, 0, { rate: '0.0', file: p.file });
-              started = true;
-            }
-            bar.update(p.samplesDone, { rate: rate.toFixed(1), file: p.file });
-          } else if (!o.json && (Date.now() - lastLog > 5000 || p.samplesDone === p.samples)) {
-            lastLog = Date.now();
-            const eta = rate > 0 ? (p.samples - p.samplesDone) / rate : 0;
-            process.stderr.write(`synth-gestures: ${p.samplesDone}/${p.samples} samples, ${rate.toFixed(1)} samples/s, ETA ${eta.toFixed(0)} s\n`);
+          if (!started) {
+            bar.start(p.samples, 0, { file: p.file });
+            started = true;
           }
+          bar.update(p.samplesDone, { file: p.file });
         });
-        bar?.stop();
+        bar.stop();
         if (o.json) {
           printJson(result);
           return;

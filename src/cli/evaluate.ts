@@ -12,13 +12,10 @@
  */
 import type { Command } from 'commander';
 import * as path from 'path';
-import { parseAlpha, parseModes } from '../eval/calibrate';
 import { evaluateModel, type EvaluateOutput } from '../eval/evaluate';
-import { phaseProgress } from '../eval/progress';
 import { initBackend } from '../snn/backend';
 import { readFramesFile } from '../snn/frames-file';
-import { loadModel } from '../snn/model-file';
-import { pct, positiveInt, usage } from './calibrate';
+import { loadModelDir, parseConfidenceOptions, parseRunnerOptions, pct, runnerOptions, withPhaseProgress } from './calibrate';
 import { formatTable, printJson, UsageError } from './output';
 
 interface EvaluateCliOptions {
@@ -44,7 +41,7 @@ export function summarize(out: EvaluateOutput): Record<string, unknown> {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description('evaluate a calibrated model with Dynamic Confidence on a test frames file: report.md, report.json and SVG figures')
     .requiredOption('--model <dir>', 'model directory')
@@ -54,36 +51,24 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'qcfs | qffs | both', 'both')
     .option('--timing-samples <n>', 'test samples timed one by one at batch 1 (Table 2); 0 skips', '100')
     .option('--epsilon <x>', 'for calibration with --val: accuracy loss allowed', '0')
-    .option('--alpha <a>', 'for calibration with --val: auto | fit | a number', 'auto')
-    .option('--batch <n>', 'ANN batch size', '32')
-    .option('--slots <n>', 'SNN runner slots (samples stepped together)', '64')
-    .option('--backend <name>', 'tfjs backend for the ANN: tensorflow | wasm | cpu (default: best available)')
-    .option('--json', 'print one JSON object instead of text and the progress bar')
+    .option('--alpha <a>', 'for calibration with --val: auto | fit | a number', 'auto');
+  runnerOptions(command)
     .action(async (o: EvaluateCliOptions) => {
-      const modes = usage('--mode', () => parseModes(o.mode));
-      const alpha = usage('--alpha', () => parseAlpha(o.alpha));
-      const epsilon = Number(o.epsilon);
-      if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
+      const { modes, alpha, epsilon } = parseConfidenceOptions(o);
       const timingSamples = Number(o.timingSamples);
       if (!Number.isInteger(timingSamples) || timingSamples < 0) throw new UsageError(`--timing-samples must be an integer ≥ 0 (got '${o.timingSamples}')`);
-      const batchSize = positiveInt('--batch', o.batch);
-      const slots = positiveInt('--slots', o.slots);
+      const { batchSize, slots } = parseRunnerOptions(o);
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
-      const dir = path.resolve(o.model);
-      const model = { dir, ...loadModel(dir) };
+      const model = loadModelDir(o.model);
       const test = readFramesFile(o.data);
       const val = o.val ? readFramesFile(o.val) : undefined;
-      const progress = phaseProgress(!o.json);
-      let out: EvaluateOutput;
-      try {
-        out = await evaluateModel(model, test, {
+      const out = await withPhaseProgress(o.json, (onProgress) =>
+        evaluateModel(model, test, {
           modes, validation: val, validationName: val ? (val.header.dataset ?? path.basename(o.val!)) : undefined,
           dataName: test.header.dataset ?? path.basename(o.data), binning: test.header.binning, outDir: path.resolve(o.out),
-          timingSamples, slots, batchSize, epsilon, alpha, annBackend: backend, onProgress: progress.update,
-        });
-      } finally {
-        progress.stop();
-      }
+          timingSamples, slots, batchSize, epsilon, alpha, annBackend: backend, onProgress,
+        }),
+      );
       if (o.json) {
         printJson(summarize(out));
         return;

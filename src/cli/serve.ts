@@ -17,12 +17,13 @@ interface ServeOptions extends ModelCliOptions {
 }
 
 /** Stops the service on SIGINT/SIGTERM: ingest closes, queued events finish, pending decisions go out. */
-export function stopOnSignals(service: Service, log: (line: string) => void): Promise<void> {
+export function stopOnSignals(service: Service, log: (line: string) => void, onSignal?: () => void): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      onSignal?.();
       log(`${signal}: stopping (finishing queued events, delivering pending decisions)`);
       service.stop(3000).then(resolve, resolve);
     };
@@ -66,7 +67,7 @@ export function register(program: Command): void {
       log(describeModel(model));
       log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
     }
-    if (!o.quiet) service.decisions.subscribe((d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(`${d.streamId}  ${formatDecision(d, model.classes)}\n`)));
+    if (!o.quiet) service.decisions.subscribe((d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(`${formatDecision(d, model.classes)}\n`)));
     await stopOnSignals(service, log);
   });
 }

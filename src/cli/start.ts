@@ -92,7 +92,7 @@ export function register(program: Command): void {
       const d: ClassifiedDecision = w ? { ...msg, trueLabel: w.label } : msg;
       received.push(d);
       if (o.json) printJson({ type: 'decision', ...d });
-      else process.stdout.write(`${d.streamId}  ${formatDecision(d, model.classes)}\n`);
+      else process.stdout.write(`${formatDecision(d, model.classes)}\n`);
     });
 
     let stopped = false;
@@ -111,7 +111,7 @@ export function register(program: Command): void {
           }
         }),
       );
-    const signals = stopOnSignals(service, log).then(() => {
+    const signals = stopOnSignals(service, log, () => {
       stopped = true;
     });
     const t0 = performance.now();

@@ -17,6 +17,7 @@ import { readFramesFile } from '../snn/frames-file';
 import { saveModel } from '../snn/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
 import type { ModelSpec } from '../snn/spec';
+import { progressBar } from './progress';
 
 interface TrainCliOptions {
   data: string; val?: string; spec?: string; epochs: string; out: string; batch: string; lr?: string; weightDecay?: string;
@@ -54,15 +55,11 @@ export function register(program: Command): void {
       const spec = o.spec ? (JSON.parse(fs.readFileSync(o.spec, 'utf8')) as ModelSpec) : undefined;
       if (o.mode !== 'qcfs' && o.mode !== 'qffs') throw new Error('--mode must be qcfs or qffs');
       const epochs = num(o.epochs, 'epochs', true)!;
-      let bar: import('cli-progress').SingleBar | null = null;
-      if (!o.json) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const cliProgress = require('cli-progress') as typeof import('cli-progress');
-        bar = new cliProgress.SingleBar({
-          format: 'epoch {ep} |{bar}| {percentage}% | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}{val}',
-          hideCursor: true,
-        }, cliProgress.Presets.shades_classic);
-      }
+      const bar = progressBar('epoch', {
+        enabled: !o.json,
+        format: 'epoch {ep} |{bar}| {percentage}% | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}{val}',
+        etaBuffer: 10,
+      });
       let started = false;
       const onProgress = (p: TrainProgress) => {
         if (o.json) {
@@ -71,8 +68,8 @@ export function register(program: Command): void {
         }
         const payload = { ep: `${p.epoch + 1}/${p.epochs}`, loss: p.loss.toFixed(4), acc: p.acc.toFixed(3), sps: p.samplesPerSec.toFixed(0),
           val: p.valAcc !== undefined ? ` | val ${p.valAcc.toFixed(3)}` : '' };
-        if (!started) { bar!.start(p.totalSteps, p.step, payload); started = true; }
-        bar!.update(p.step, { ...payload, eta: p.etaSec });
+        if (!started) { bar.start(p.totalSteps, p.step, payload); started = true; }
+        bar.update(p.step, { ...payload, eta: p.etaSec });
       };
       const out = path.resolve(o.out);
       try {
@@ -81,7 +78,7 @@ export function register(program: Command): void {
           seed: num(o.seed, 'seed', true), validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
           dataset: data.header.dataset ?? path.basename(o.data), binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode as 'qcfs' | 'qffs', backend,
         }, onProgress);
-        bar?.stop();
+        bar.stop();
         saveModel(out, res.model);
         const last = res.log[res.log.length - 1];
         const summary = { type: 'done', out, backend, epochs: res.log.length, loss: last?.loss, acc: last?.acc, valAcc: last?.valAcc, lambdas: res.model.meta.lambdas };
@@ -89,7 +86,7 @@ export function register(program: Command): void {
         else process.stderr.write(`saved ${out} (train acc ${last?.acc.toFixed(3)}${last?.valAcc !== undefined ? `, val acc ${last.valAcc.toFixed(3)}` : ''})\n`);
         res.ann.dispose();
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
 }

@@ -21,10 +21,11 @@
  * - eventNumber and eventValid are checked for consistency (valid ≤ number ≤ capacity) and
  *   otherwise not trusted: all eventCapacity slots are read and the valid bit decides.
  */
-import { type EventBatch, allocBatch, sliceByIndex } from '../events/event-batch';
+import { type EventBatch, allocBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { ChunkCarry, type EventDecoder } from './decoder';
 import { FormatError } from './format-error';
+import { NO_EVENTS, trimBatch } from './header-lines';
 
 export const AEDAT3_MAGIC = '#!AER-DAT3.1';
 export const AEDAT3_END_HEADER = '#!END-HEADER';
@@ -354,8 +355,6 @@ const enum State {
   Skip,
 }
 
-const EMPTY: EventBatch = allocBatch(0);
-
 /** Incremental AEDAT 3.1 decoder; see the module comment for what it reads and skips. */
 export class Aedat3Decoder implements EventDecoder {
   readonly format = 'aedat3' as const;
@@ -459,8 +458,7 @@ export class Aedat3Decoder implements EventDecoder {
     }
     this.carry.keep(buf, pos);
     this.offset = base + pos;
-    if (out === undefined || n === 0) return EMPTY;
-    return n === out.length ? out : sliceByIndex(out, 0, n);
+    return out === undefined ? NO_EVENTS : trimBatch(out, n);
   }
 
   end(): EventBatch {
@@ -481,7 +479,7 @@ export class Aedat3Decoder implements EventDecoder {
           `input ends inside the body of the packet at byte ${this.packetOffset} (type ${this.packetType})`,
         );
     }
-    return EMPTY;
+    return NO_EVENTS;
   }
 
   private onHeaderDone(): void {

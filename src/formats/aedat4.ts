@@ -18,10 +18,10 @@
  */
 import { decompress as zstdDecompress } from 'fzstd';
 import type { EventBatch } from '../events/event-batch';
-import { emptyBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import type { EventDecoder } from './decoder';
 import { FormatError } from './format-error';
+import { NO_EVENTS } from './header-lines';
 
 export const AEDAT4_MAGIC = '#!AER-DAT4.0\r\n';
 const MAGIC_BYTES = Uint8Array.from(AEDAT4_MAGIC, (c) => c.charCodeAt(0));
@@ -690,8 +690,6 @@ const S_SKIP = 5;
 const S_DONE = 6;
 
 const NO_STREAM = Number.NaN;
-/** Returned when a push completes no events: zero-length arrays cannot be written, so sharing it is safe. */
-const EMPTY: EventBatch = Object.freeze(emptyBatch());
 
 /** dst.set(src[s, s+k), d) without a subarray allocation for short copies (1-byte chunks). */
 function copyBytes(dst: Uint8Array, d: number, src: Uint8Array, s: number, k: number): void {
@@ -771,7 +769,7 @@ export class Aedat4Decoder implements EventDecoder {
 
   end(): EventBatch {
     if (this.failed !== undefined) throw this.failed;
-    if (this.ended) return EMPTY;
+    if (this.ended) return NO_EVENTS;
     this.ended = true;
     const fail = (at: number, reason: string): never => {
       this.failed = new FormatError('aedat4', at, reason);
@@ -800,7 +798,7 @@ export class Aedat4Decoder implements EventDecoder {
 
   private take(): EventBatch {
     const n = this.on;
-    if (n === 0) return EMPTY;
+    if (n === 0) return NO_EVENTS;
     this.on = 0;
     return { x: this.ox.slice(0, n), y: this.oy.slice(0, n), p: this.op.slice(0, n), t: this.ot.slice(0, n), length: n };
   }

@@ -17,14 +17,12 @@
  *
  * This file also holds `PropheseeRawDecoder`, the header/chunking part shared with evt3.ts.
  */
-import { allocBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
+import { allocBatch, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { HeaderLineReader, NO_EVENTS } from './aedat2';
 import { ChunkCarry, type EventDecoder, type FormatName } from './decoder';
 import { FormatError } from './format-error';
-import { declaredEvt, PropheseeHeader, peekPercentHeader } from './prophesee-dat';
-
-const PERCENT = 0x25;
+import { HeaderLineReader, NO_EVENTS, trimBatch } from './header-lines';
+import { headDeclaresEvt, PERCENT, PropheseeHeader } from './prophesee-header';
 
 export interface PropheseeRawOptions {
   /** Geometry to report when the header gives none (and no plugin name tells it). */
@@ -115,8 +113,7 @@ export abstract class PropheseeRawDecoder implements EventDecoder {
 
 /** Sniffs EVT 2.0: a `%` header that declares `evt 2.0` / `format EVT2`. */
 export function looksLikeEvt2(head: Uint8Array): boolean {
-  if (head.length === 0 || head[0] !== PERCENT) return false;
-  return declaredEvt(peekPercentHeader(head).lines) === '2.0';
+  return headDeclaresEvt(head, '2.0');
 }
 
 const TH_HALF = 1 << 27;
@@ -195,6 +192,6 @@ export class Evt2Decoder extends PropheseeRawDecoder {
     this.otherWords += others;
     this.unknownWords += unknown;
     this.timeReversals += reversals;
-    return n === out.length ? out : sliceByIndex(out, 0, n);
+    return trimBatch(out, n);
   }
 }

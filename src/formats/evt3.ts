@@ -16,15 +16,15 @@
  * The 24-bit time wraps every 16.8 s: a TIME_HIGH that drops by more than half its range adds
  * 2^24 µs, so decoded time is monotone. Coordinates are raw, origin upper-left.
  */
-import { allocBatch, type EventBatch, sliceByIndex } from '../events/event-batch';
+import { allocBatch, type EventBatch } from '../events/event-batch';
 import type { FormatName } from './decoder';
 import { PropheseeRawDecoder, type PropheseeRawOptions } from './evt2';
-import { declaredEvt, peekPercentHeader } from './prophesee-dat';
+import { trimBatch } from './header-lines';
+import { headDeclaresEvt } from './prophesee-header';
 
 /** Sniffs EVT 3.0: a `%` header that declares `evt 3.0` / `format EVT3`. */
 export function looksLikeEvt3(head: Uint8Array): boolean {
-  if (head.length === 0 || head[0] !== 0x25) return false;
-  return declaredEvt(peekPercentHeader(head).lines) === '3.0';
+  return headDeclaresEvt(head, '3.0');
 }
 
 const POPCOUNT12 = (() => {
@@ -175,6 +175,6 @@ export class Evt3Decoder extends PropheseeRawDecoder {
     this.otherWords += others;
     this.unknownWords += unknown;
     this.timeReversals += reversals;
-    return n === bound ? out : sliceByIndex(out, 0, n);
+    return trimBatch(out, n);
   }
 }

@@ -12,11 +12,11 @@
  * a `geometry` option — N-Caltech101 files use the same encoding with coordinates up to ~240×180,
  * and the file itself cannot tell the two apart.
  */
-import { allocBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
+import { allocBatch, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { NO_EVENTS } from './aedat2';
 import { ChunkCarry, type EventDecoder, type FormatName } from './decoder';
 import { FormatError } from './format-error';
+import { NO_EVENTS, trimBatch } from './header-lines';
 
 export const NMNIST_GEOMETRY: Geometry = { width: 34, height: 34 };
 /** y value that marks a timestamp overflow record. */
@@ -109,7 +109,7 @@ export class NmnistDecoder implements EventDecoder {
     this.overflowMarkers += markers;
     this.consumed += stop;
     this.carry.keep(b, stop);
-    return n === nrec ? out : sliceByIndex(out, 0, n);
+    return trimBatch(out, n);
   }
 
   end(): EventBatch {

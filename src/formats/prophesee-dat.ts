@@ -12,111 +12,14 @@
  * Timestamps: uint32 µs; a drop of more than 2^31 is a wrap and adds 2^32. Smaller backward
  * steps are passed through and counted in `timeReversals`.
  *
- * This file also holds the `%` header parsing shared with evt2.ts and evt3.ts.
+ * The `%` header parsing it shares with evt2.ts and evt3.ts is in prophesee-header.ts.
  */
-import { allocBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
+import { allocBatch, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { HeaderLineReader, NO_EVENTS } from './aedat2';
 import { ChunkCarry, type EventDecoder, type FormatName } from './decoder';
 import { FormatError } from './format-error';
-
-const PERCENT = 0x25;
-
-/** What a Prophesee `%` header says (RAW and DAT share the style). */
-export class PropheseeHeader {
-  /** Event format version from `% evt 2.0` or `% format EVT3;…` ('2.0', '2.1', '3.0', …). */
-  evt: string | undefined;
-  width: number | undefined;
-  height: number | undefined;
-  pluginName: string | undefined;
-  /** True when the header had a `% end` line. */
-  endSeen = false;
-
-  constructor(private readonly format: FormatName) {}
-
-  /** Takes one header line; returns true for `% end` (the header stops after it). */
-  onLine(line: string, offset: number): boolean {
-    let m: RegExpExecArray | null;
-    if ((m = /^%\s*end\s*$/i.exec(line))) {
-      this.endSeen = true;
-      return true;
-    }
-    if ((m = /^%\s*evt\s+(\S+)/i.exec(line))) {
-      this.evt = m[1];
-    } else if ((m = /^%\s*format\s+([^;\s]+)(.*)$/i.exec(line))) {
-      const name = m[1].toUpperCase();
-      if (name === 'EVT2') this.evt = '2.0';
-      else if (name === 'EVT21') this.evt = '2.1';
-      else if (name === 'EVT3') this.evt = '3.0';
-      else this.evt = name;
-      const w = /width\s*=\s*(\d+)/i.exec(m[2]);
-      const h = /height\s*=\s*(\d+)/i.exec(m[2]);
-      if (w) this.width = this.size(w[1], offset);
-      if (h) this.height = this.size(h[1], offset);
-    } else if ((m = /^%\s*geometry\s+(\d+)\s*x\s*(\d+)/i.exec(line))) {
-      this.width = this.size(m[1], offset);
-      this.height = this.size(m[2], offset);
-    } else if ((m = /^%\s*width\s+(\d+)/i.exec(line))) {
-      this.width = this.size(m[1], offset);
-    } else if ((m = /^%\s*height\s+(\d+)/i.exec(line))) {
-      this.height = this.size(m[1], offset);
-    } else if ((m = /^%\s*plugin_name\s+(\S+)/i.exec(line))) {
-      this.pluginName = m[1];
-    }
-    return false;
-  }
-
-  private size(s: string, offset: number): number {
-    const v = Number(s);
-    if (!(v >= 1 && v <= 65536)) throw new FormatError(this.format, offset, `header gives an impossible sensor size ${s}`);
-    return v;
-  }
-
-  /** Geometry from explicit header lines, else guessed from the HAL plugin name, else undefined. */
-  geometry(): Geometry | undefined {
-    if (this.width !== undefined && this.height !== undefined) return { width: this.width, height: this.height };
-    return this.pluginName !== undefined ? geometryFromPlugin(this.pluginName) : undefined;
-  }
-}
-
-/** Sensor size for a Prophesee HAL plugin name (`hal_plugin_gen3_fx3` → 640×480, …). */
-export function geometryFromPlugin(plugin: string): Geometry | undefined {
-  const p = plugin.toLowerCase();
-  if (/genx320/.test(p)) return { width: 320, height: 320 };
-  if (/gen4|imx636|imx646/.test(p)) return { width: 1280, height: 720 };
-  if (/gen3/.test(p)) return { width: 640, height: 480 };
-  return undefined;
-}
-
-/** The `%` header lines at the start of `head` (stops at the first non-`%` line or `% end`). */
-export function peekPercentHeader(head: Uint8Array): { lines: string[]; complete: boolean; length: number } {
-  const lines: string[] = [];
-  let i = 0;
-  while (i < head.length && head[i] === PERCENT) {
-    const nl = head.indexOf(10, i);
-    if (nl < 0) return { lines, complete: false, length: i };
-    let e = nl;
-    if (e > i && head[e - 1] === 13) e--;
-    const line = Buffer.from(head.buffer, head.byteOffset + i, e - i).toString('latin1');
-    lines.push(line);
-    i = nl + 1;
-    if (/^%\s*end\s*$/i.test(line)) return { lines, complete: true, length: i };
-  }
-  return { lines, complete: i < head.length, length: i };
-}
-
-/** The event format a `%` header declares ('2.0', '3.0', …), or undefined. */
-export function declaredEvt(lines: readonly string[]): string | undefined {
-  const h = new PropheseeHeader('evt2');
-  for (const l of lines) {
-    try {
-      h.onLine(l, 0);
-    } catch {
-      /* sniffing: ignore bad values */
-    }
-  }
-  return h.evt;
-}
+import { HeaderLineReader, NO_EVENTS, trimBatch } from './header-lines';
+import { declaredEvt, PERCENT, PropheseeHeader, peekPercentHeader } from './prophesee-header';
 
 /**
  * Sniffs Prophesee DAT: a `%` header with no `% evt` / `% format` line (those are RAW files),
@@ -240,7 +143,7 @@ export class PropheseeDatDecoder implements EventDecoder {
     this.timeReversals += reversals;
     this.consumed += stop - pos;
     this.carry.keep(b, stop);
-    return n === nrec ? out : sliceByIndex(out, 0, n);
+    return trimBatch(out, n);
   }
 
   end(): EventBatch {

@@ -1,61 +1,25 @@
 import { expect } from 'chai';
-import { countOn, type EventBatch } from '../../src/events/event-batch';
 import { Aedat2Decoder, aedat2Chip, looksLikeAedat2 } from '../../src/formats/aedat2';
 import { FormatError } from '../../src/formats/format-error';
-import { decodeInChunks, expectChunkingInvariant, firstEvents } from '../helpers/decode';
-import { readSharedRecording } from '../helpers/paths';
+import {
+  checkRealRecording,
+  decodeInChunks,
+  expectChunkingInvariant,
+  expectFormatErrorOf,
+  expectOnlyFormatErrors,
+  firstEvents,
+  type RecordingFacts,
+} from '../helpers/decode';
 
 const make = (): Aedat2Decoder => new Aedat2Decoder();
 
-interface Expect {
-  count: number;
-  on: number;
-  tFirst?: number;
-  tLast?: number;
-  first?: number[][];
-  geometry: { width: number; height: number };
-  skipped?: number;
-}
-
-function expectMonotone(b: EventBatch): void {
-  for (let i = 1; i < b.length; i++) if (b.t[i] < b.t[i - 1]) expect.fail(`time decreases at ${i}`);
-}
-
-function checkRecording(name: string, exp: Expect): void {
-  describe(name, function () {
-    this.timeout(120000);
-    let bytes: Uint8Array;
-    let whole: EventBatch;
-    let dec: Aedat2Decoder;
-    before(() => {
-      bytes = readSharedRecording(name);
-      dec = make();
-      whole = decodeInChunks(() => dec, bytes);
-    });
-    it('has the documented count, ON count, time range and geometry', () => {
-      expect(whole.length).to.equal(exp.count);
-      expect(countOn(whole)).to.equal(exp.on);
-      if (exp.tFirst !== undefined) expect(whole.t[0]).to.equal(exp.tFirst);
-      if (exp.tLast !== undefined) expect(whole.t[whole.length - 1]).to.equal(exp.tLast);
-      expect(dec.geometry).to.deep.equal(exp.geometry);
-      expect(dec.bytesConsumed).to.equal(bytes.length);
-      if (exp.skipped !== undefined) expect(dec.skippedRecords).to.equal(exp.skipped);
-      expectMonotone(whole);
-      for (let i = 0; i < whole.length; i++) {
-        if (whole.x[i] >= exp.geometry.width || whole.y[i] >= exp.geometry.height) expect.fail(`event ${i} outside the sensor`);
-      }
-    });
-    if (exp.first) {
-      it('starts with the oracle events', () => {
-        expect(firstEvents(whole, exp.first!.length)).to.deep.equal(exp.first);
-      });
-    }
-    it('decodes the same in 1-byte, 7-byte and 64 KiB chunks', () => {
-      expectChunkingInvariant(make, bytes, whole);
-    });
-    it('is sniffed as AEDAT 2.0', () => {
-      expect(looksLikeAedat2(bytes.subarray(0, 64 * 1024))).to.equal(true);
-    });
+/** The shared real-recording checks, plus the count of skipped records and AEDAT 2.0 sniffing. */
+function checkRecording(name: string, facts: RecordingFacts<Aedat2Decoder> & { skipped?: number }): void {
+  const { skipped } = facts;
+  checkRealRecording(name, make, {
+    ...facts,
+    decoded: skipped === undefined ? undefined : (dec) => expect(dec.skippedRecords).to.equal(skipped),
+    sniffed: (bytes) => expect(looksLikeAedat2(bytes.subarray(0, 64 * 1024))).to.equal(true),
   });
 }
 
@@ -82,18 +46,7 @@ function cat(...parts: Uint8Array[]): Uint8Array {
 const dvs = (x: number, y: number, p: number): number => (y << 8) | (x << 1) | p;
 const davis = (x: number, y: number, p: number): number => (y << 22) | (x << 12) | (p << 11);
 
-function expectFormatError(fn: () => unknown, offset?: number): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(FormatError);
-    const fe = e as FormatError;
-    expect(fe.format).to.equal('aedat2');
-    if (offset !== undefined) expect(fe.offset).to.equal(offset);
-    return fe;
-  }
-  return expect.fail('expected a FormatError');
-}
+const expectFormatError = (fn: () => unknown, offset?: number): FormatError => expectFormatErrorOf('aedat2', fn, offset);
 
 describe('formats/aedat2', () => {
   checkRecording('dvs128_jaer_alex_walking_again.aedat', {
@@ -233,19 +186,6 @@ describe('formats/aedat2', () => {
 
   it('never throws anything but FormatError on corrupted input', () => {
     const good = cat(DAVIS_HEADER, records([[davis(1, 1, 1), 1], [davis(2, 2, 0), 2], [davis(3, 3, 1), 3]]));
-    let seed = 12345;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let k = 0; k < 300; k++) {
-      const b = good.slice(0, rnd(good.length + 1));
-      for (let j = 0; j < 4; j++) if (b.length) b[rnd(b.length)] = rnd(256);
-      try {
-        decodeInChunks(make, b, 1 + rnd(9));
-      } catch (e) {
-        expect(e).to.be.instanceOf(FormatError);
-      }
-    }
+    expectOnlyFormatErrors(make, good, 12345);
   });
 });

@@ -1,46 +1,17 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { concatBatches, type EventBatch, EventBatchBuilder, sliceByTime } from '../../src/events/event-batch';
+import { concatBatches, type EventBatch, sliceByTime } from '../../src/events/event-batch';
 import { Aedat3Decoder } from '../../src/formats/aedat3';
 import { indexAedat3File, readAedat3Window } from '../../src/formats/aedat3-index';
 import { Aedat31Writer } from '../../src/formats/aedat3-writer';
 import { FormatError } from '../../src/formats/format-error';
+import { concatBytes, seededEvents as makeEvents } from '../helpers/fixtures';
 import { decodeInChunks, expectSameEvents } from '../helpers/decode';
 import { makeTempDir } from '../helpers/paths';
 
 const DVS128 = { width: 128, height: 128 };
 const TWO_POW_31 = 2 ** 31;
-
-/** Deterministic pseudo-random events with non-decreasing t (mulberry32). */
-function makeEvents(n: number, opts: { t0?: number; meanGap?: number; seed?: number } = {}): EventBatch {
-  let s = (opts.seed ?? 1) >>> 0;
-  const rnd = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gap = opts.meanGap ?? 3;
-  const b = new EventBatchBuilder(n);
-  let t = opts.t0 ?? 0;
-  for (let i = 0; i < n; i++) {
-    t += Math.floor(rnd() * 2 * gap);
-    b.push(Math.floor(rnd() * 128), Math.floor(rnd() * 128), rnd() < 0.5 ? 1 : 0, t);
-  }
-  return b.take();
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function packet(type: number, size: number, capacity: number, body: Uint8Array, valid = capacity, overflow = 0): Uint8Array {
   const out = new Uint8Array(28 + body.length);

@@ -1,46 +1,13 @@
 import { expect } from 'chai';
-import { batchFromArrays, concatBatches, type EventBatch, EventBatchBuilder } from '../../src/events/event-batch';
+import { batchFromArrays, concatBatches } from '../../src/events/event-batch';
 import { Aedat3Decoder, looksLikeAedat3, geometryFromSourceName } from '../../src/formats/aedat3';
 import { Aedat31Writer, encodeAedat31 } from '../../src/formats/aedat3-writer';
 import { FormatError } from '../../src/formats/format-error';
+import { concatBytes, seededEvents as makeEvents } from '../helpers/fixtures';
 import { decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 
 const DVS128 = { width: 128, height: 128 };
 const TWO_POW_31 = 2 ** 31;
-
-/** Deterministic pseudo-random events with non-decreasing t, starting at t0. */
-function makeEvents(n: number, opts: { t0?: number; meanGap?: number; seed?: number; width?: number; height?: number } = {}): EventBatch {
-  let s = (opts.seed ?? 1) >>> 0;
-  const rnd = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const w = opts.width ?? 128;
-  const h = opts.height ?? 128;
-  const gap = opts.meanGap ?? 3;
-  const b = new EventBatchBuilder(n);
-  let t = opts.t0 ?? 0;
-  for (let i = 0; i < n; i++) {
-    t += Math.floor(rnd() * 2 * gap);
-    b.push(Math.floor(rnd() * w), Math.floor(rnd() * h), rnd() < 0.5 ? 1 : 0, t);
-  }
-  return b.take();
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A raw packet: 28-byte header and the given body (little-endian). */
 function rawPacket(h: { type: number; size: number; tsOffset?: number; overflow?: number; capacity: number; number?: number; valid?: number }, body: Uint8Array): Uint8Array {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ByteBuffer } from 'flatbuffers';
 import * as lz4js from 'lz4js';
-import { batchFromArrays, countOn, type EventBatch } from '../../src/events/event-batch';
+import { batchFromArrays, type EventBatch } from '../../src/events/event-batch';
 import {
   Aedat4Decoder,
   Lz4FrameDecoder,
@@ -19,8 +19,10 @@ import {
   lz4CompressFrame,
 } from '../../src/formats/aedat4-writer';
 import { FormatError } from '../../src/formats/format-error';
-import { decodeInChunks, expectChunkingInvariant, expectSameEvents, firstEvents } from '../helpers/decode';
+import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 import { readSharedRecording } from '../helpers/paths';
+import { concatBytes } from '../helpers/fixtures';
+import { mulberry32 } from '../../src/snn/prng';
 
 const make = (): Aedat4Decoder => new Aedat4Decoder();
 
@@ -28,15 +30,7 @@ function decodeAll(bytes: Uint8Array, dec = new Aedat4Decoder()): EventBatch {
   return decodeInChunks(() => dec, bytes);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function packet(streamId: number, payload: Uint8Array): Uint8Array {
   const head = new Uint8Array(8);
@@ -59,14 +53,7 @@ function formatError(f: () => unknown): FormatError {
 
 /** Seeded pseudo-random events with increasing Unix-µs timestamps. */
 function randomEvents(n: number, w: number, h: number, seed = 1): EventBatch {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const x: number[] = [];
   const y: number[] = [];
   const p: number[] = [];
@@ -175,23 +162,15 @@ const REAL: RealFile[] = [
 describe('AEDAT 4.0 decoder: real DV recordings', function () {
   this.timeout(120_000);
   for (const f of REAL) {
-    describe(f.name, () => {
-      const bytes = readSharedRecording(f.name);
-      const dec = new Aedat4Decoder();
-      const whole = decodeAll(bytes, dec);
-
-      it('event count, ON count, first and last timestamps, first events', () => {
-        expect(whole.length).to.equal(f.events);
-        expect(countOn(whole)).to.equal(f.on);
-        expect(whole.t[0]).to.equal(f.tFirst);
-        expect(whole.t[whole.length - 1]).to.equal(f.tLast);
-        if (f.first) expect(firstEvents(whole, f.first.length)).to.deep.equal(f.first);
-        for (let i = 1; i < whole.length; i++) if (whole.t[i] < whole.t[i - 1]) expect.fail(`timestamps decrease at ${i}`);
-      });
-
-      it('geometry, header and stream table', () => {
-        expect(dec.geometry).to.deep.equal(f.geometry);
-        expect(dec.bytesConsumed).to.equal(bytes.length);
+    checkRealRecording(f.name, make, {
+      count: f.events,
+      on: f.on,
+      tFirst: f.tFirst,
+      tLast: f.tLast,
+      first: f.first,
+      geometry: f.geometry,
+      decoded: (dec, _whole, bytes) => {
+        // header and stream table
         expect(dec.streamId).to.equal(0);
         const h = readAedat4Header(bytes.subarray(0, 8192));
         expect(h.compression).to.equal('lz4');
@@ -203,12 +182,10 @@ describe('AEDAT 4.0 decoder: real DV recordings', function () {
         const streams = readAedat4Streams(bytes.subarray(0, 8192));
         expect(streams.map((s) => [s.id, s.typeIdentifier])).to.deep.equal(f.streams);
         expect(streams[0]).to.include({ width: f.geometry.width, height: f.geometry.height, source: f.source, name: 'events' });
+      },
+      sniffed: (bytes) => {
         expect(looksLikeAedat4(bytes.subarray(0, 64))).to.equal(true);
-      });
-
-      it('1-byte, 7-byte and 64 KiB chunked decodes equal the whole decode', () => {
-        expectChunkingInvariant(make, bytes, whole);
-      });
+      },
     });
   }
 

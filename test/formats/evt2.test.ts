@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { countOn } from '../../src/events/event-batch';
 import { Evt2Decoder, looksLikeEvt2 } from '../../src/formats/evt2';
 import { looksLikeEvt3 } from '../../src/formats/evt3';
 import { FormatError } from '../../src/formats/format-error';
 import { looksLikePropheseeDat } from '../../src/formats/prophesee-dat';
-import { decodeInChunks, expectChunkingInvariant, firstEvents } from '../helpers/decode';
-import { readSharedRecording } from '../helpers/paths';
+import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectFormatErrorOf, expectOnlyFormatErrors, firstEvents } from '../helpers/decode';
 
 const make = (): Evt2Decoder => new Evt2Decoder();
 
@@ -21,47 +19,29 @@ function raw(headerLines: string[], words: number[]): Uint8Array {
   return b;
 }
 
-function expectFormatError(fn: () => unknown, offset?: number): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(FormatError);
-    expect((e as FormatError).format).to.equal('evt2');
-    if (offset !== undefined) expect((e as FormatError).offset).to.equal(offset);
-    return;
-  }
-  expect.fail('expected a FormatError');
-}
+const expectFormatError = (fn: () => unknown, offset?: number): FormatError => expectFormatErrorOf('evt2', fn, offset);
 
 describe('formats/evt2', () => {
-  describe('prophesee_evt2_expelliarmus_sample.raw', function () {
-    this.timeout(120000);
-    it('has the documented counts, times, first events and geometry; chunking does not matter', () => {
-      const bytes = readSharedRecording('prophesee_evt2_expelliarmus_sample.raw');
-      const dec = make();
-      const whole = decodeInChunks(() => dec, bytes);
-      expect(whole.length).to.equal(539481);
-      expect(countOn(whole)).to.equal(367855);
-      expect(whole.t[0]).to.equal(1317888);
-      expect(whole.t[whole.length - 1]).to.equal(1367888);
-      expect(firstEvents(whole, 3)).to.deep.equal([
-        [237, 121, 1, 1317888],
-        [246, 121, 1, 1317888],
-        [248, 132, 1, 1317888],
-      ]);
-      // no geometry line: from the plugin name hal_plugin_gen3_fx3
-      expect(dec.geometry).to.deep.equal({ width: 640, height: 480 });
+  checkRealRecording('prophesee_evt2_expelliarmus_sample.raw', make, {
+    count: 539481,
+    on: 367855,
+    tFirst: 1317888,
+    tLast: 1367888,
+    first: [
+      [237, 121, 1, 1317888],
+      [246, 121, 1, 1317888],
+      [248, 132, 1, 1317888],
+    ],
+    // no geometry line: from the plugin name hal_plugin_gen3_fx3
+    geometry: { width: 640, height: 480 },
+    decoded: (dec) => {
       expect(dec.header.evt).to.equal('2.0');
       expect(dec.orphanEvents + dec.unknownWords + dec.timeReversals).to.equal(0);
-      expect(dec.bytesConsumed).to.equal(bytes.length);
-      for (let i = 0; i < whole.length; i++) {
-        if (whole.x[i] >= 640 || whole.y[i] >= 480) expect.fail(`event ${i} outside the sensor`);
-        if (i > 0 && whole.t[i] < whole.t[i - 1]) expect.fail(`time decreases at ${i}`);
-      }
-      expectChunkingInvariant(make, bytes, whole);
+    },
+    sniffed: (bytes) => {
       const head = bytes.subarray(0, 65536);
       expect([looksLikeEvt2(head), looksLikeEvt3(head), looksLikePropheseeDat(head)]).to.deep.equal([true, false, false]);
-    });
+    },
   });
 
   it('decodes CD events against TIME_HIGH, drops CD before the first TIME_HIGH, counts other words', () => {
@@ -135,19 +115,6 @@ describe('formats/evt2', () => {
 
   it('never throws anything but FormatError on corrupted input', () => {
     const good = raw(['% evt 2.0', '% geometry 640x480'], [timeHigh(5), cd(1, 1, 1, 1), cd(0, 2, 2, 2), timeHigh(6), cd(1, 3, 3, 3)]);
-    let seed = 7;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let k = 0; k < 300; k++) {
-      const b = good.slice(0, rnd(good.length + 1));
-      for (let j = 0; j < 4; j++) if (b.length) b[rnd(b.length)] = rnd(256);
-      try {
-        decodeInChunks(make, b, 1 + rnd(9));
-      } catch (e) {
-        expect(e).to.be.instanceOf(FormatError);
-      }
-    }
+    expectOnlyFormatErrors(make, good, 7);
   });
 });

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { countOn } from '../../src/events/event-batch';
 import { looksLikeEvt2 } from '../../src/formats/evt2';
 import { Evt3Decoder, looksLikeEvt3 } from '../../src/formats/evt3';
 import { FormatError } from '../../src/formats/format-error';
-import { decodeInChunks, expectChunkingInvariant, firstEvents } from '../helpers/decode';
-import { readSharedRecording } from '../helpers/paths';
+import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectFormatErrorOf, expectOnlyFormatErrors, firstEvents } from '../helpers/decode';
 
 const make = (): Evt3Decoder => new Evt3Decoder();
 
@@ -26,47 +24,29 @@ function raw(headerLines: string[], words: number[]): Uint8Array {
   return b;
 }
 
-function expectFormatError(fn: () => unknown, offset?: number): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(FormatError);
-    expect((e as FormatError).format).to.equal('evt3');
-    if (offset !== undefined) expect((e as FormatError).offset).to.equal(offset);
-    return;
-  }
-  expect.fail('expected a FormatError');
-}
+const expectFormatError = (fn: () => unknown, offset?: number): FormatError => expectFormatErrorOf('evt3', fn, offset);
 
 describe('formats/evt3', () => {
-  describe('prophesee_evt3_expelliarmus_sample.raw', function () {
-    this.timeout(120000);
-    it('has the documented count, times and geometry; chunking does not matter', () => {
-      const bytes = readSharedRecording('prophesee_evt3_expelliarmus_sample.raw');
-      const dec = make();
-      const whole = decodeInChunks(() => dec, bytes);
-      expect(whole.length).to.equal(219596);
-      expect(countOn(whole)).to.equal(115532); // measured here; no upstream figure
-      expect(whole.t[0]).to.equal(11718656);
-      expect(whole.t[whole.length - 1]).to.equal(11727457);
-      // first words: TIME_HIGH 0xB2D, TIME_LOW 0, ADDR_Y 200, ADDR_X 874 (OFF) …
-      expect(firstEvents(whole, 3)).to.deep.equal([
-        [874, 200, 0, 11718656],
-        [806, 200, 1, 11718656],
-        [882, 201, 0, 11718656],
-      ]);
-      // no geometry line: from the plugin name hal_plugin_gen41_evk3
-      expect(dec.geometry).to.deep.equal({ width: 1280, height: 720 });
+  checkRealRecording('prophesee_evt3_expelliarmus_sample.raw', make, {
+    count: 219596,
+    on: 115532, // measured here; no upstream figure
+    tFirst: 11718656,
+    tLast: 11727457,
+    // first words: TIME_HIGH 0xB2D, TIME_LOW 0, ADDR_Y 200, ADDR_X 874 (OFF) …
+    first: [
+      [874, 200, 0, 11718656],
+      [806, 200, 1, 11718656],
+      [882, 201, 0, 11718656],
+    ],
+    // no geometry line: from the plugin name hal_plugin_gen41_evk3
+    geometry: { width: 1280, height: 720 },
+    decoded: (dec) => {
       expect(dec.orphanEvents + dec.unknownWords + dec.timeReversals).to.equal(0);
-      expect(dec.bytesConsumed).to.equal(bytes.length);
-      for (let i = 0; i < whole.length; i++) {
-        if (whole.x[i] >= 1280 || whole.y[i] >= 720) expect.fail(`event ${i} outside the sensor`);
-        if (i > 0 && whole.t[i] < whole.t[i - 1]) expect.fail(`time decreases at ${i}`);
-      }
-      expectChunkingInvariant(make, bytes, whole);
+    },
+    sniffed: (bytes) => {
       const head = bytes.subarray(0, 65536);
       expect([looksLikeEvt3(head), looksLikeEvt2(head)]).to.deep.equal([true, false]);
-    });
+    },
   });
 
   it('decodes single events and VECT_12 / VECT_8 vectors, advancing the base x', () => {
@@ -140,19 +120,6 @@ describe('formats/evt3', () => {
 
   it('never throws anything but FormatError on corrupted input', () => {
     const good = raw(['% evt 3.0', '% geometry 1280x720'], [tHigh(2), tLow(1), addrY(5), addrX(1, 1), vbase(3, 0), v12(0xabc), v8(0x5a), tHigh(3)]);
-    let seed = 3;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let k = 0; k < 300; k++) {
-      const b = good.slice(0, rnd(good.length + 1));
-      for (let j = 0; j < 4; j++) if (b.length) b[rnd(b.length)] = rnd(256);
-      try {
-        decodeInChunks(make, b, 1 + rnd(9));
-      } catch (e) {
-        expect(e).to.be.instanceOf(FormatError);
-      }
-    }
+    expectOnlyFormatErrors(make, good, 3);
   });
 });

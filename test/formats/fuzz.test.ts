@@ -7,6 +7,7 @@ import { createDecoder } from '../../src/formats/registry';
 import { sharedDir } from '../helpers/paths';
 import { encodeAedat31 } from '../../src/formats/aedat3-writer';
 import { allocBatch } from '../../src/events/event-batch';
+import { mulberry32 } from '../../src/snn/prng';
 
 /** No real AEDAT 3.1 file exists in ../shared, so the fuzz also covers one our writer made. */
 function generatedAedat3(): Uint8Array {
@@ -18,18 +19,6 @@ function generatedAedat3(): Uint8Array {
     b.t[i] = 2 ** 31 - 5000 + i; // crosses an eventTSOverflow boundary
   }
   return encodeAedat31(b, { geometry: { width: 128, height: 128 }, eventsPerPacket: 512 });
-}
-
-/** mulberry32: a tiny seeded PRNG so every run fuzzes the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FUZZ_PREFIX_BYTES = 192 * 1024;
@@ -52,7 +41,7 @@ describe('decoders under corrupted input (seeded fuzz)', function () {
       const whole = load(name);
       const format = detectFormat(whole.subarray(0, 65536), name, whole.length);
       const base = whole.subarray(0, Math.min(whole.length, FUZZ_PREFIX_BYTES));
-      const rnd = prng(0x5eed ^ whole.length);
+      const rnd = mulberry32(0x5eed ^ whole.length); // seeded so every run fuzzes the same cases
       const rssBefore = process.memoryUsage().rss;
       let formatErrors = 0;
       for (let c = 0; c < CASES_PER_FILE; c++) {

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { countOn } from '../../src/events/event-batch';
 import { FormatError } from '../../src/formats/format-error';
 import { looksLikePropheseeDat, PropheseeDatDecoder } from '../../src/formats/prophesee-dat';
-import { decodeInChunks, expectChunkingInvariant, firstEvents } from '../helpers/decode';
-import { readSharedRecording } from '../helpers/paths';
+import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectFormatErrorOf, expectOnlyFormatErrors, firstEvents } from '../helpers/decode';
 
 const make = (): PropheseeDatDecoder => new PropheseeDatDecoder();
 
@@ -22,48 +20,34 @@ function dat(headerLines: string[], recs: Array<[number, number, number, number]
   return b;
 }
 
-function expectFormatError(fn: () => unknown, offset?: number): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(FormatError);
-    expect((e as FormatError).format).to.equal('prophesee-dat');
-    if (offset !== undefined) expect((e as FormatError).offset).to.equal(offset);
-    return;
-  }
-  expect.fail('expected a FormatError');
-}
+const expectFormatError = (fn: () => unknown, offset?: number): FormatError => expectFormatErrorOf('prophesee-dat', fn, offset);
 
 describe('formats/prophesee-dat', () => {
-  describe('ncars_tonic_sample.dat', function () {
-    this.timeout(120000);
-    it('has the documented count, ON count, times, first events; no geometry in its header; chunking does not matter', () => {
-      const bytes = readSharedRecording('ncars_tonic_sample.dat');
-      const dec = make();
-      const whole = decodeInChunks(() => dec, bytes);
-      expect(whole.length).to.equal(2009);
-      expect(countOn(whole)).to.equal(1350);
-      expect(whole.t[0]).to.equal(0);
-      expect(whole.t[whole.length - 1]).to.equal(99952);
-      expect(firstEvents(whole, 3)).to.deep.equal([
-        [25, 8, 0, 0],
-        [67, 35, 0, 35],
-        [56, 27, 1, 152],
-      ]);
+  // no geometry in its header
+  checkRealRecording('ncars_tonic_sample.dat', make, {
+    count: 2009,
+    on: 1350,
+    tFirst: 0,
+    tLast: 99952,
+    first: [
+      [25, 8, 0, 0],
+      [67, 35, 0, 35],
+      [56, 27, 1, 152],
+    ],
+    geometry: undefined,
+    decoded: (dec, whole) => {
       let mx = 0;
       let my = 0;
       for (let i = 0; i < whole.length; i++) {
         mx = Math.max(mx, whole.x[i]);
         my = Math.max(my, whole.y[i]);
-        if (i > 0 && whole.t[i] < whole.t[i - 1]) expect.fail(`time decreases at ${i}`);
       }
       expect([mx, my]).to.deep.equal([77, 41]);
-      expect(dec.geometry).to.equal(undefined);
       expect(dec.eventType).to.equal(0);
-      expect(dec.bytesConsumed).to.equal(bytes.length);
-      expectChunkingInvariant(make, bytes, whole);
+    },
+    sniffed: (bytes) => {
       expect(looksLikePropheseeDat(bytes)).to.equal(true);
-    });
+    },
   });
 
   it('takes geometry from % Width / % Height, from % geometry, or from the option', () => {
@@ -117,19 +101,6 @@ describe('formats/prophesee-dat', () => {
 
   it('never throws anything but FormatError on corrupted input', () => {
     const good = dat(['% Version 2', '% Width 10', '% Height 10'], [[1, 1, 1, 1], [2, 2, 0, 2]]);
-    let seed = 99;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let k = 0; k < 300; k++) {
-      const b = good.slice(0, rnd(good.length + 1));
-      for (let j = 0; j < 4; j++) if (b.length) b[rnd(b.length)] = rnd(256);
-      try {
-        decodeInChunks(make, b, 1 + rnd(9));
-      } catch (e) {
-        expect(e).to.be.instanceOf(FormatError);
-      }
-    }
+    expectOnlyFormatErrors(make, good, 99);
   });
 });

@@ -1,16 +1,5 @@
 import { concatBatches, sliceByIndex, batchFromArrays, type EventBatch } from '../../src/events/event-batch';
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/snn/prng';
 
 /** n random events in width×height with non-decreasing integer times (mean step `dt`). */
 export function randomEvents(n: number, width: number, height: number, seed: number, dt = 3): EventBatch {
