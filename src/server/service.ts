@@ -58,6 +58,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         : undefined,
     }).subscribe({
       next: (d) => {
+        metrics.activeSlots.set(scheduler.runner.activeCount);
         server.publish(d);
         decisions.next(d);
       },
@@ -68,6 +69,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         finish();
       },
       complete: () => {
+        metrics.activeSlots.set(scheduler.runner.activeCount);
         running.delete(stream.streamId);
         finish();
       },
