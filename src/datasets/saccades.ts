@@ -349,6 +349,10 @@ export function writeSaccadeDataset(opts: SaccadeDatasetOptions, onProgress?: (p
     if (!(Number.isInteger(counts[split]) && counts[split] >= 0 && counts[split] <= max)) throw new RangeError(`${split} count must be an integer in 0…${max}, got ${counts[split]}`);
   }
   const total = counts.train + counts.test;
+  // Class names beside the data, one per line, for whoever reads the folder (openDataset does).
+  fs.mkdirSync(opts.out, { recursive: true });
+  const classNames = opts.source === 'fashion' ? FASHION_CLASSES : Array.from({ length: 10 }, (_, i) => String(i));
+  fs.writeFileSync(path.join(opts.out, 'classes.txt'), classNames.join('\n') + '\n');
   let done = 0;
   let events = 0;
   let bytes = 0;

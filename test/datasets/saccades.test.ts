@@ -174,7 +174,8 @@ describe('datasets/saccades', function () {
         return files.sort();
       };
       const mine = list(out);
-      expect(mine.length).to.equal(10);
+      expect(mine.length).to.equal(11); // ten digits and classes.txt
+      expect(fs.readFileSync(path.join(out, 'classes.txt'), 'utf8')).to.equal('0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n');
       expect(list(bundled)).to.deep.equal(mine);
       for (const f of mine) expect(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(bundled, f))), f).to.equal(true);
     } finally {
