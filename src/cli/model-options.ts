@@ -6,7 +6,15 @@ import { parseNumberOption, UsageError } from './output';
 
 /** The bundled default model (DVS128 Gesture layout, 11 classes). */
 export function defaultModelDir(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'models', 'gesture');
+  return path.join(packageRoot(), 'models', 'gesture');
+}
+
+/** The folder holding the bundled models and recordings: the nearest one above the compiled code. */
+export function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'models', 'gesture', 'spikestream.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..', '..');
+  }
 }
 
 export interface ModelCliOptions {

@@ -10,13 +10,13 @@ import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import type { ClassifiedDecision } from '../../streams/operators/classify';
 import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
-import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
+import { addModelOptions, describeModel, loadModelFromCli, packageRoot, type ModelCliOptions } from './model-options';
 import { parseNumberOption, printJson, UsageError } from './output';
 import { stopOnSignals } from './serve';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'recordings', 'gestures');
+  return path.join(packageRoot(), 'recordings', 'gestures');
 }
 
 interface StartOptions extends ModelCliOptions {

@@ -226,6 +226,7 @@ class FrameBinner {
         return FINISHED;
       }
       if (timeMode) {
+        this.lastT = ti;
         const k = Math.floor((ti - this.origin) / binUs);
         if (k > this.step) {
           const r = this.emitTimeBinsBefore(Math.min(k, this.maxSteps), emit);
@@ -259,8 +260,9 @@ class FrameBinner {
       if (this.tEnd !== Infinity) return this.closeWindow(emit) === 'pause' ? 'pause' : 'stop';
       this.done = true;
       if (this.count > 0) {
+        // The input ended inside this bin: it ends just after its last event, not at the nominal bin end.
         const s = this.origin + this.step * this.o.binUs;
-        this.emitCurrent('stream-end', s, s + this.o.binUs, emit);
+        this.emitCurrent('stream-end', s, Math.min(s + this.o.binUs, this.lastT + 1), emit);
       }
       return 'stop';
     }
@@ -342,7 +344,7 @@ export class FrameCursor {
  * empty frames in between. An event at/after tEnd, or the input's completion with a finite
  * tEnd, emits every remaining frame up to the window end, the last one 'window-end' (capped by
  * maxSteps). On completion with tEnd = Infinity the open bin is emitted ('stream-end') if it holds
- * events. Count bins (`eventsPerBin`): a frame closes at its N-th event ('count'); its tStart and
+ * events; it ends just after its last event (min(bin end, last t + 1)). Count bins (`eventsPerBin`): a frame closes at its N-th event ('count'); its tStart and
  * tEnd are the times of its first and last event (inclusive); the partial last bin is emitted at
  * window end ('window-end') or completion ('stream-end'); there are no empty count bins.
  *

@@ -210,6 +210,8 @@ export async function classifySample(sample: Sample, o: ClassifyOptions, cancell
     scheduler.release(slot);
   }
   if (!run?.decision) return undefined;
+  // Events pulled but never binned (past the deciding frame) were not consumed.
+  consumed -= cursor.unconsumed;
   if (stats) stats.eventsConsumed += consumed;
   return { ...run.decision, eventsConsumed: consumed };
 }

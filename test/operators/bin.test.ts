@@ -21,7 +21,7 @@ describe('operators: binFrames', () => {
     expect(summary(fs)).to.deep.equal([
       [0, 0, 10, 2, 'time'],
       [1, 10, 20, 0, 'time'],
-      [2, 20, 30, 2, 'stream-end'],
+      [2, 20, 27, 2, 'stream-end'], // the input ended after t = 26: the last bin ends there
     ]);
     expect(fs[0].data.length).to.equal(3 * 4 * 2);
     expect(at(fs[0], 0, 0, 1)).to.equal(1);

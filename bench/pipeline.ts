@@ -1,0 +1,329 @@
+/**
+ * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]`
+ * (or `npm run bench:pipeline`).
+ *
+ * Setup (two processes, because the machine has 2 cores and the service should be measured
+ * alone): a forked child runs the service (`startService`, bundled model, 127.0.0.1, port 0);
+ * this process is the load generator: N simulated cameras (`streamToServer`, one WebSocket each)
+ * replay the bundled 28 s recording in real time — camera i starts at offset i/N of the
+ * recording and wraps around (time kept monotone), i.e. DVS128-Gesture rates, ~13.5 kev/s per
+ * camera — plus one WebSocket subscriber on /decisions. Each level runs S seconds (default 10).
+ *
+ * Decision latency: from the wall time the event that closed the deciding bin was sent (the
+ * first event at/after the decision's eventTimeUs; recorded per 10 ms paced slice as it is
+ * handed to the socket) to the decision's arrival at the subscriber — both clocks in this
+ * process. Counted over early decisions (their deciding frame was closed by that event; a
+ * non-early sample's last frame may be closed by the segmenter's quiet-gap end instead).
+ *
+ * A level is sustained in real time when: every event sent was accepted (spikestream_events_in
+ * = events sent, no queue/rate-limit drops, no buffer drops in the pipeline); decision latency
+ * p99 ≤ --p99 ms (default 50); no backlog growth (events queued in the server, sampled from
+ * /health every 250 ms, never above one second of input: N × 13.5 k); and the generator kept
+ * its pace (p99 lateness of its slices ≤ 50 ms — otherwise the level says "generator-bound").
+ * Per level: latency p50/p99, the service's CPU (process.cpuUsage, % of one core) and RSS, the
+ * generator's CPU, and the work saved by early termination (steps saved / steps without it,
+ * early-decision rate). Ends with one JSON line of figures.
+ */
+import { fork, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import WebSocket from 'ws';
+import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
+import { lowerBoundTime, sliceByIndex, type EventBatch } from '../src/events/event-batch';
+import { readEventFile } from '../src/formats/read-file';
+import { streamToServer } from '../src/server/sensor-client';
+import { paceBatches } from '../streams/sources/from-event-file';
+import { REALTIME } from '../streams/sources/pacing';
+
+const ROOT = (() => {
+  // dist/bench or <outDir>/bench → the folder that holds models/ (walk up).
+  const fs = require('fs') as typeof import('fs');
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'models', 'gesture', 'spikestream.json'))) return d;
+    if (path.dirname(d) === d) return process.cwd();
+  }
+})();
+const MODEL = path.join(ROOT, 'models', 'gesture');
+const RECORDING = path.join(ROOT, 'recordings', 'gestures', 'user30_natural.aedat');
+const GEOMETRY = { width: 128, height: 128 };
+
+interface ChildStats {
+  cpuUs: number;
+  rss: number;
+  decisions: number;
+  early: number;
+  stepsRun: number;
+  stepsSaved: number;
+  bufferDropped: number;
+  maxBatch: number;
+}
+
+// ---------------------------------------------------------------- the service (child process)
+async function child(): Promise<void> {
+  const { startService } = await import('../src/server/service');
+  const { loadClassifierModel } = await import('../streams/classifier-model');
+  const slots = Number(process.env.BENCH_SLOTS ?? 64);
+  const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, maxIngestStreams: 1024, maxSubscribers: 16 });
+  const send = (m: unknown) => process.send!(m);
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stats') {
+      const c = process.cpuUsage();
+      const s = service.stats;
+      const st: ChildStats = {
+        cpuUs: c.user + c.system,
+        rss: process.memoryUsage().rss,
+        decisions: s.decisions,
+        early: s.early,
+        stepsRun: s.stepsRun,
+        stepsSaved: s.stepsSaved,
+        bufferDropped: s.buffer.dropped,
+        maxBatch: service.scheduler.stats.maxBatch,
+      };
+      send({ type: 'stats', stats: st });
+    } else if (m.cmd === 'stop') {
+      void service.stop(1000).then(() => process.exit(0));
+    }
+  });
+  send({ type: 'ready', url: service.address.url });
+}
+
+// ---------------------------------------------------------------- the load generator
+function request<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { type: string }) => {
+      if (m.type !== type) return;
+      c.off('message', on);
+      resolve(m as T);
+    };
+    c.on('message', on);
+    if (cmd) c.send({ cmd });
+  });
+}
+
+async function metrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line) continue;
+    const at = line.lastIndexOf(' ');
+    m.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return m;
+}
+
+interface SliceLog {
+  lastT: number[];
+  sentAt: number[];
+}
+
+/** Camera i of n: the recording from offset i/n, wrapped, time rebased to 0 and kept monotone, for `seconds`. */
+async function* camera(batches: readonly EventBatch[], t0: number, period: number, i: number, n: number, seconds: number): AsyncGenerator<EventBatch> {
+  const offset = t0 + Math.floor((i / n) * period);
+  const limit = seconds * 1e6;
+  const lead = t0 + period - offset; // sensor time of the part from the offset to the end
+  for (let pass = 0; pass * period < limit; pass++) {
+    for (const phase of [0, 1]) {
+      for (const b of batches) {
+        const cut = lowerBoundTime(b, offset);
+        const [from, to] = phase === 0 ? [cut, b.length] : [0, cut];
+        if (from >= to) continue;
+        const part = sliceByIndex(b, from, to);
+        const shift = (phase === 0 ? -offset : lead - t0) + pass * period;
+        const t = new Float64Array(part.length);
+        let k = 0;
+        for (; k < part.length; k++) {
+          const v = part.t[k] + shift;
+          if (v >= limit) break;
+          t[k] = v;
+        }
+        if (k === 0) return;
+        yield { ...sliceByIndex(part, 0, k), t: t.subarray(0, k) };
+        if (k < part.length) return;
+      }
+    }
+  }
+}
+
+interface Level {
+  n: number;
+  sustained: boolean;
+  why: string[];
+  p50: number;
+  p99: number;
+  latencyN: number;
+  serviceCpuPct: number;
+  generatorCpuPct: number;
+  rssMiB: number;
+  eventsSent: number;
+  eventsIn: number;
+  decisions: number;
+  earlyRate: number;
+  stepsSavedFrac: number;
+  maxQueued: number;
+  lagP99: number;
+  maxBatch: number;
+}
+
+async function runLevel(n: number, seconds: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
+  const c = fork(__filename, ['--child'], { env: { ...process.env, BENCH_SLOTS: String(Math.max(32, n)) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { url } = await request<{ url: string }>(c, '', 'ready');
+  const sub = new WebSocket(`${url.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
+  const arrivals: { streamId: string; eventTimeUs: number; early: boolean; at: number }[] = [];
+  sub.on('message', (d) => {
+    const at = performance.now();
+    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
+    if (m.type === 'decision') arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
+  });
+  await new Promise<void>((r) => sub.once('open', () => r()));
+
+  const logs = new Map<string, SliceLog>();
+  const lags: number[] = [];
+  let maxQueued = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      try {
+        const h = (await (await fetch(`${url}/health`)).json()) as { streams: { queuedEvents: number }[] };
+        maxQueued = Math.max(maxQueued, h.streams.reduce((a, s) => a + s.queuedEvents, 0));
+      } catch {
+        /* closing */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+
+  const before = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
+  const genCpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const id = `cam${i}`;
+      const log: SliceLog = { lastT: [], sentAt: [] };
+      logs.set(id, log);
+      let anchor: { wall: number; t: number } | undefined;
+      async function* logged(): AsyncGenerator<EventBatch> {
+        for await (const s of paceBatches(camera(batches, t0, period, i, n, seconds), REALTIME)) {
+          const now = performance.now();
+          anchor ??= { wall: now, t: s.t[0] };
+          lags.push(now - (anchor.wall + (s.t[0] - anchor.t) / 1000));
+          log.lastT.push(s.t[s.length - 1]);
+          log.sentAt.push(now);
+          yield s;
+        }
+      }
+      return streamToServer(`${url}/ingest/${id}`, logged(), GEOMETRY);
+    }),
+  );
+  const wall = performance.now() - wall0;
+  const gen = process.cpuUsage(genCpu0);
+  await new Promise((r) => setTimeout(r, 300)); // last decisions
+  sampling = false;
+  await sampler;
+  const after = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
+  const m = await metrics(url);
+  sub.close();
+  c.send({ cmd: 'stop' });
+  await new Promise((r) => c.once('exit', r));
+
+  const lat: number[] = [];
+  for (const a of arrivals) {
+    if (!a.early) continue;
+    const log = logs.get(a.streamId)!;
+    // First slice whose last event is at/after the decision time holds the closing event.
+    let lo = 0;
+    let hi = log.lastT.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (log.lastT[mid] < a.eventTimeUs) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < log.lastT.length) lat.push(a.at - log.sentAt[lo]);
+  }
+  const eventsSent = results.reduce((s, r) => s + r.events, 0);
+  const eventsIn = m.get('spikestream_events_in_total') ?? 0;
+  const dropped =
+    (m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0) + (m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0) + (after.bufferDropped - before.bufferDropped);
+  const decisions = after.decisions - before.decisions;
+  const early = after.early - before.early;
+  const saved = after.stepsSaved - before.stepsSaved;
+  const run = after.stepsRun - before.stepsRun;
+  const p50 = lat.length ? median(lat) : NaN;
+  const p99 = lat.length ? percentile(lat, 0.99) : NaN;
+  const lagP99 = lags.length ? percentile(lags, 0.99) : 0;
+  const why: string[] = [];
+  if (eventsIn !== eventsSent) why.push(`events in ${eventsIn} ≠ sent ${eventsSent}`);
+  if (dropped > 0) why.push(`${dropped} events dropped`);
+  if (!(p99 <= p99Bound)) why.push(`latency p99 ${p99.toFixed(1)} ms > ${p99Bound} ms`);
+  if (maxQueued > n * 13_500) why.push(`backlog ${maxQueued} events queued`);
+  if (lagP99 > 50) why.push(`generator-bound (slice lateness p99 ${lagP99.toFixed(1)} ms)`);
+  if (decisions === 0) why.push('no decisions');
+  return {
+    n,
+    sustained: why.length === 0,
+    why,
+    p50,
+    p99,
+    latencyN: lat.length,
+    serviceCpuPct: (100 * (after.cpuUs - before.cpuUs)) / 1000 / wall,
+    generatorCpuPct: (100 * (gen.user + gen.system)) / 1000 / wall,
+    rssMiB: after.rss / 2 ** 20,
+    eventsSent,
+    eventsIn,
+    decisions,
+    earlyRate: decisions > 0 ? early / decisions : 0,
+    stepsSavedFrac: run + saved > 0 ? saved / (run + saved) : 0,
+    maxQueued,
+    lagP99,
+    maxBatch: after.maxBatch,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const max = Number(argValue(args, '--max') ?? 64);
+  const seconds = Number(argValue(args, '--seconds') ?? 10);
+  const p99Bound = Number(argValue(args, '--p99') ?? 50);
+  const levels = (argValue(args, '--levels') ?? '1,2,4,8,16,32,48,64,96,128')
+    .split(',')
+    .map(Number)
+    .filter((x) => x >= 1 && x <= max);
+  const batches: EventBatch[] = [];
+  for await (const b of readEventFile(RECORDING)) batches.push(b);
+  const t0 = batches[0].t[0];
+  const last = batches[batches.length - 1];
+  const period = last.t[last.length - 1] - t0 + 1;
+  const mach = machine();
+  process.stdout.write(`pipeline bench: bundled model, ${RECORDING} (${(period / 1e6).toFixed(1)} s) in real time per camera, ${seconds} s per level; service in a child process, cameras + subscriber here\n${mach}\n`);
+  process.stdout.write(' streams | sustained | latency p50 / p99 ms | service CPU | gen CPU |  RSS MiB | events in | decisions | early | steps saved | max queued | notes\n');
+  const done: Level[] = [];
+  for (const n of levels) {
+    const L = await runLevel(n, seconds, p99Bound, batches, t0, period);
+    done.push(L);
+    process.stdout.write(
+      `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.serviceCpuPct.toFixed(0).padStart(9)}% | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${L.rssMiB.toFixed(0).padStart(8)} | ${String(L.eventsIn).padStart(9)} | ${String(L.decisions).padStart(9)} | ${(100 * L.earlyRate).toFixed(0).padStart(4)}% | ${(100 * L.stepsSavedFrac).toFixed(1).padStart(10)}% | ${String(L.maxQueued).padStart(10)} | ${L.why.join('; ')}\n`,
+    );
+    if (!L.sustained) break;
+  }
+  const ok = done.filter((l) => l.sustained);
+  const best = ok[ok.length - 1];
+  const figures: BenchFigure[] = [];
+  const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
+    figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
+  put('pipeline_max_realtime_streams', 'streams', best ? best.n : 0, { p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n) });
+  for (const l of done) {
+    const at = { streams: l.n, sustained: l.sustained };
+    put(`pipeline_decision_latency_p50_${l.n}streams`, 'ms', l.p50, at);
+    put(`pipeline_decision_latency_p99_${l.n}streams`, 'ms', l.p99, at);
+    put(`pipeline_service_cpu_${l.n}streams`, '% of one core', l.serviceCpuPct, at);
+    put(`pipeline_service_rss_${l.n}streams`, 'MiB', l.rssMiB, at);
+    put(`pipeline_steps_saved_fraction_${l.n}streams`, 'fraction', l.stepsSavedFrac, at);
+    put(`pipeline_early_decision_rate_${l.n}streams`, 'fraction', l.earlyRate, at);
+  }
+  printFigures('pipeline', figures);
+}
+
+if (process.argv.includes('--child')) void child();
+else
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
