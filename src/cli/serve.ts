@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startService, type Service } from '../server/service';
+import { isLoopbackHost } from '../server/server';
 import { formatDecision } from './decisions';
 import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
 import { parseNumberOption, printJson, UsageError } from './output';
@@ -48,6 +49,7 @@ export function register(program: Command): void {
   addModelOptions(cmd).action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
     if (!Number.isInteger(o.port) || o.port > 65535) throw new UsageError(`--port must be an integer 0–65535`);
+    if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
     const service = await startService({
