@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { FormatError } from '../formats/format-error';
 import { UsageError } from './output';
+import { ModelInputError } from '../../streams/operators/classify';
 import * as info from './info';
 import * as convert from './convert';
 import * as dataset from './dataset';
@@ -45,6 +46,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`spikestream: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof ModelInputError) {
+      process.stderr.write(`spikestream: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof FormatError) {
       process.stderr.write(`spikestream: bad input: ${err.message}\n`);

@@ -4,7 +4,7 @@ import { shouldStop } from '../../src/confidence/decide';
 import type { Decision } from '../sinks/decision';
 import { toPulledIterator, type PushBufferStats } from '../sources/pull';
 import type { Sample, StepResult } from '../types';
-import { binStats, FrameCursor, type BinStats } from './bin';
+import { binStats, FrameCursor, frameGeometry, type BinStats } from './bin';
 import type { ClassifierModel } from '../classifier-model';
 import type { SnnScheduler } from './snn-scheduler';
 
@@ -156,8 +156,19 @@ export async function runSampleFrames(
   return { decision, early };
 }
 
+/** A sample whose sensor size does not fit the model's input. */
+export class ModelInputError extends Error {
+  override readonly name = 'ModelInputError';
+}
+
 /** The cursor a model needs for one sample. */
 export function sampleCursor(model: ClassifierModel, geometry: Sample['geometry'], sample: { id: string; streamId: string; tStart: number; tEnd: number }, o: Pick<ClassifyOptions, 'maxSteps' | 'stats'>): FrameCursor {
+  const f = frameGeometry(geometry, model.downsample);
+  if (f.width !== model.net.inputWidth || f.height !== model.net.inputHeight) {
+    throw new ModelInputError(
+      `${sample.id}: a ${geometry.width}×${geometry.height} sensor downsampled ${model.downsample}× gives ${f.width}×${f.height} frames, but the model ${model.dir} takes ${model.net.inputWidth}×${model.net.inputHeight}`,
+    );
+  }
   return new FrameCursor({
     geometry,
     sampleId: sample.id,

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import * as path from 'path';
+import { runSpikestream } from '../helpers/cli';
+import { repoRoot } from '../helpers/paths';
+
+const recording = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
+
+describe('spikestream replay / start / serve / sensor', function () {
+  this.timeout(120_000);
+
+  it('replay FILE with a labels CSV beside it: one decision per label window and a summary (NDJSON)', () => {
+    const r = runSpikestream(['replay', recording, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const decisions = lines.filter((l) => l.type === 'decision');
+    const summary = lines.find((l) => l.type === 'summary');
+    expect(decisions).to.have.length(11);
+    for (const d of decisions) {
+      expect(d.steps).to.be.within(1, d.maxSteps);
+      expect(d.trueLabel).to.be.a('number');
+      expect(d.eventTimeUs).to.be.greaterThan(d.sampleStartUs);
+    }
+    expect(summary.decisions).to.equal(11);
+    expect(summary.accuracy).to.be.at.least(0.8);
+    expect(summary.latencySavingPct).to.be.greaterThan(40);
+    expect(summary.framesSkipped).to.be.greaterThan(0);
+  });
+
+  it('replay DATASET (a DVS128-Gesture-layout folder) prints readable decisions and the summary', () => {
+    const r = runSpikestream(['replay', path.dirname(recording), '--split', 'test', '--theta', '0.9']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/user30_natural#0 /);
+    expect(r.stdout).to.match(/accuracy\s+\d+\.\d+% of 11/);
+    expect(r.stdout).to.match(/θ\s+0\.9 \(override\)/);
+  });
+
+  it('replay rejects bad options and a model that does not fit the sensor', () => {
+    expect(runSpikestream(['replay', recording, '--theta', '1.5']).code).to.equal(2);
+    expect(runSpikestream(['replay', recording, '--realtime', '--speed', '2']).code).to.equal(2);
+    expect(runSpikestream(['replay', recording, '--mode', 'lif']).code).to.equal(2);
+    const misfit = runSpikestream(['replay', path.join(repoRoot, 'recordings', 'saccades', 'mnist')]);
+    expect(misfit.code).to.equal(1);
+    expect(misfit.stderr).to.contain('34×34');
+  });
+
+  it('start --once: serves, feeds the bundled recording as a live sensor, prints decisions and the summary', () => {
+    const r = runSpikestream(['start', '--once', '--speed', '20', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.find((l) => l.type === 'summary');
+    expect(lines.filter((l) => l.type === 'decision').length).to.equal(summary.decisions);
+    expect(summary.decisions).to.be.greaterThan(10);
+    expect(summary.earlyDecisions).to.be.greaterThan(summary.decisions / 2);
+    expect(summary.accuracy).to.be.greaterThan(0.5);
+  });
+
+  it('serve and sensor refuse unsafe or malformed settings', () => {
+    const s = runSpikestream(['serve', '--host', '0.0.0.0']);
+    expect(s.code).to.equal(2);
+    expect(s.stderr).to.contain('needs a token');
+    expect(runSpikestream(['sensor', recording, '--url', 'localhost:1']).code).to.equal(2);
+  });
+});
