@@ -20,6 +20,8 @@ export function packageRoot(): string {
 export interface ModelCliOptions {
   model?: string;
   theta?: number;
+  alpha?: number;
+  tau?: number;
   mode?: string;
   steps?: number;
 }
@@ -28,6 +30,8 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <dir>', 'model directory (default: the bundled models/gesture)')
     .option('--theta <θ>', 'confidence threshold (default: the one calibrated with the model)', parseNumberOption('--theta'))
+    .option('--alpha <α>', 'output scale α of the confidence softmax(O_t/(α·τ)) (default: calibrated)', parseNumberOption('--alpha'))
+    .option('--tau <τ>', 'temperature τ (default: calibrated)', parseNumberOption('--tau'))
     .option('--mode <mode>', 'conversion: qcfs or qffs (default: the model\'s)')
     .option('--steps <T>', 'maximum steps per sample (default: the model\'s T)', parseNumberOption('--steps', 1));
 }
@@ -37,7 +41,10 @@ export function loadModelFromCli(o: ModelCliOptions): ClassifierModel {
   if (!fs.existsSync(path.join(dir, 'spikestream.json'))) throw new UsageError(`no model at ${dir} (spikestream.json missing)`);
   if (o.mode !== undefined && o.mode !== 'qcfs' && o.mode !== 'qffs') throw new UsageError(`--mode must be qcfs or qffs, got '${o.mode}'`);
   if (o.theta !== undefined && !(o.theta >= 0 && o.theta <= 1)) throw new UsageError(`--theta must be in [0, 1], got ${o.theta}`);
-  return loadClassifierModel(dir, { theta: o.theta, mode: o.mode as 'qcfs' | 'qffs' | undefined, maxSteps: o.steps });
+  for (const [name, v] of [['--alpha', o.alpha], ['--tau', o.tau]] as const) {
+    if (v !== undefined && !(v > 0)) throw new UsageError(`${name} must be > 0, got ${v}`);
+  }
+  return loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode as 'qcfs' | 'qffs' | undefined, maxSteps: o.steps });
 }
 
 export function describeModel(m: ClassifierModel): string {

@@ -27,8 +27,9 @@ describe('spikestream replay / start / serve / sensor', function () {
   });
 
   it('replay DATASET (a DVS128-Gesture-layout folder) prints readable decisions and the summary', () => {
-    const r = runSpikestream(['replay', path.dirname(recording), '--split', 'test', '--theta', '0.9']);
+    const r = runSpikestream(['replay', path.dirname(recording), '--split', 'test', '--theta', '0.9', '--alpha', '12', '--tau', '1']);
     expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('α = 12, τ = 1.000');
     expect(r.stdout).to.match(/user30_natural#0 /);
     expect(r.stdout).to.match(/accuracy\s+\d+\.\d+% of 11/);
     expect(r.stdout).to.match(/θ\s+0\.9 \(override\)/);
@@ -38,6 +39,7 @@ describe('spikestream replay / start / serve / sensor', function () {
     expect(runSpikestream(['replay', recording, '--theta', '1.5']).code).to.equal(2);
     expect(runSpikestream(['replay', recording, '--realtime', '--speed', '2']).code).to.equal(2);
     expect(runSpikestream(['replay', recording, '--mode', 'lif']).code).to.equal(2);
+    expect(runSpikestream(['replay', recording, '--alpha', '0']).code).to.equal(2);
     const misfit = runSpikestream(['replay', path.join(repoRoot, 'recordings', 'saccades', 'mnist')]);
     expect(misfit.code).to.equal(1);
     expect(misfit.stderr).to.contain('34×34');
