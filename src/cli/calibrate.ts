@@ -2,7 +2,7 @@
  * `spikestream calibrate` — fits Dynamic Confidence's τ, α and θ on a validation frames file and
  * stores them in the model's spikestream.json (weights untouched; the file is replaced atomically).
  *
- *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0]
+ *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0] [--search exact|grid]
  *                         [--alpha auto|fit|<number>] [--batch 32] [--slots 64] [--backend wasm] [--json]
  *
  * τ: temperature scaling of the ANN's logits on the validation frames (mean of the T frames).
@@ -13,6 +13,7 @@
  * and to the top level of `calibration` for the model's default mode. See src/eval/calibrate.ts.
  */
 import type { Command } from 'commander';
+import type { ThetaSearch } from '../eval/calibrate';
 import * as path from 'path';
 import { calibrateModel, parseAlpha, parseModes, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
 import { initBackend } from '../snn/backend';
@@ -22,7 +23,7 @@ import { formatTable, printJson, UsageError } from './output';
 import { phaseProgress } from './progress';
 
 interface CalibrateCliOptions {
-  model: string; val: string; mode: string; epsilon: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
+  model: string; val: string; mode: string; epsilon: string; search: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
 }
 
 /** Parses an option with the option's name in the error. */
@@ -41,16 +42,19 @@ export function positiveInt(name: string, v: string): number {
 }
 
 /** The Dynamic Confidence options `calibrate` and `evaluate` share (`evaluate` for calibrating with --val). */
-export function parseConfidenceOptions(o: { mode: string; alpha: string; epsilon: string }): {
+export function parseConfidenceOptions(o: { mode: string; alpha: string; epsilon: string; search?: string }): {
   modes: ReturnType<typeof parseModes>;
   alpha: ReturnType<typeof parseAlpha>;
   epsilon: number;
+  search: ThetaSearch;
 } {
   const modes = usage('--mode', () => parseModes(o.mode));
   const alpha = usage('--alpha', () => parseAlpha(o.alpha));
   const epsilon = Number(o.epsilon);
   if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
-  return { modes, alpha, epsilon };
+  const search = (o.search ?? 'exact') as ThetaSearch;
+  if (search !== 'exact' && search !== 'grid') throw new UsageError(`--search must be exact or grid (got '${o.search}')`);
+  return { modes, alpha, epsilon, search };
 }
 
 /** --batch and --slots, checked. */
@@ -115,17 +119,18 @@ export function register(program: Command): void {
     .requiredOption('--val <file>', 'validation frames file (.ssf)')
     .option('--mode <mode>', 'conversion mode(s) to calibrate: qcfs | qffs | both', 'both')
     .option('--epsilon <x>', 'accuracy loss allowed against the full-T SNN (fraction, e.g. 0.005)', '0')
+    .option('--search <how>', "θ search: 'exact' (every distinct θ) or 'grid' (the paper's 0.1 grid plus 0.95, 0.99)", 'exact')
     .option('--alpha <a>', 'α: auto (alphaFor: T for QCFS, 2^b−1 for QFFS) | fit (least squares vs the ANN logits) | a number', 'auto');
   runnerOptions(command)
     .action(async (o: CalibrateCliOptions) => {
-      const { modes, alpha, epsilon } = parseConfidenceOptions(o);
+      const { modes, alpha, epsilon, search } = parseConfidenceOptions(o);
       const { batchSize, slots } = parseRunnerOptions(o);
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const model = loadModelDir(o.model);
       const val = readFramesFile(o.val);
       const report = await withPhaseProgress(o.json, (onProgress) =>
         calibrateModel(model, val, {
-          modes, epsilon, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
+          modes, epsilon, search, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
         }),
       );
       if (o.json) printJson({ ...report, annBackend: backend });

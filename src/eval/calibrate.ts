@@ -20,6 +20,8 @@ import {
   calibrate as fitCalibration,
   chooseTheta,
   curvePoint,
+  EXTENDED_THETA_GRID,
+  gridCurve,
   evaluateThreshold,
   fitAlpha,
   fullTAccuracy,
@@ -34,6 +36,8 @@ import type { FrameDataset } from '../snn/dataset';
 import type { ModelMeta } from '../snn/model-file';
 import type { ResolvedSpec } from '../snn/spec';
 import { accuracyOf, annLogits, finalOutputs, recordSnn, type SnnRecording } from './run-snn';
+
+export type ThetaSearch = 'exact' | 'grid';
 
 export const CONVERSION_MODES: readonly ConversionMode[] = ['qcfs', 'qffs'];
 
@@ -85,6 +89,8 @@ export interface ModeCalibration {
   readonly thetaMin: number | null;
   readonly thetaMax: number | null;
   readonly epsilon: number;
+  /** How θ was searched: every distinct θ ('exact') or the paper's 0.1 grid plus 0.95, 0.99 ('grid'). */
+  readonly search: ThetaSearch;
   readonly T: number;
   readonly n: number;
   /** SNN accuracy at T on the validation split. */
@@ -116,6 +122,8 @@ export interface CalibrationReport {
 export interface CalibrateOptions {
   readonly modes?: readonly ConversionMode[];
   readonly epsilon?: number;
+  /** θ search: 'exact' (default) or 'grid'. */
+  readonly search?: ThetaSearch;
   readonly alpha?: AlphaChoice;
   /** ANN batch size (default 32). */
   readonly batchSize?: number;
@@ -194,12 +202,15 @@ export function calibrateMode(
   alpha: ReturnType<typeof chooseAlpha>,
   tau: number,
   epsilon: number,
+  search: ThetaSearch = 'exact',
 ): ModeCalibration {
   const { T } = rec;
   const trace = traceFromOutputs(rec.outputs, rec.labels, T, rec.classes, alpha.alpha, tau);
   const curve = thresholdCurve(trace);
   const accFullT = fullTAccuracy(trace);
-  const chosen = chooseTheta(curve, accFullT, epsilon) ?? curvePoint(curve, 0);
+  // 'grid' picks among the paper's θ grid (0.0, 0.1, …, 0.9, 0.95, 0.99): coarser, but a chosen θ
+  // is then never a narrow interval that happens to suit the validation samples.
+  const chosen = (search === 'grid' ? chooseTheta(gridCurve(trace, EXTENDED_THETA_GRID), accFullT, epsilon) : chooseTheta(curve, accFullT, epsilon)) ?? curvePoint(curve, 0);
   // The decision rule applied directly at the stored θ (the curve's representative of its interval).
   const check = evaluateThreshold(trace, chosen.theta);
   let spikes = 0;
@@ -215,6 +226,7 @@ export function calibrateMode(
     thetaMin: finiteOrNull(chosen.thetaMin),
     thetaMax: finiteOrNull(chosen.thetaMax),
     epsilon,
+    search,
     T,
     n: rec.n,
     accFullT,
@@ -266,7 +278,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     });
     const alpha = chooseAlpha(alphaChoice, mode, T, spec.bits, rec, logits);
     if (alpha.note) notes.push(alpha.note);
-    out[mode] = calibrateMode(mode, rec, alpha, fit.tau, epsilon);
+    out[mode] = calibrateMode(mode, rec, alpha, fit.tau, epsilon, opts.search ?? 'exact');
   }
 
   const report: CalibrationReport = {

@@ -179,6 +179,19 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(fs.readFileSync(path.join(modelDir, 'spikestream.json'), 'utf8')).to.equal(before);
   });
 
+  it('calibrate --search grid picks θ from the paper grid, with no validation loss (library call, no write)', async () => {
+    const model = { dir: modelDir, ...loadModel(modelDir) };
+    const r = await calibrateModel(model, val, { modes: ['qcfs', 'qffs'], search: 'grid', write: false });
+    for (const c of [r.modes.qcfs!, r.modes.qffs!]) {
+      expect(c.search).to.equal('grid');
+      expect([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1].some((g) => Math.abs(g - c.theta) < 1e-9), `θ ${c.theta} on the grid`).to.equal(true);
+      expect(c.accAtTheta).to.be.at.least(c.accFullT - 1e-12);
+    }
+    const exact = await calibrateModel(model, val, { modes: ['qcfs'], write: false });
+    // The exact search sees every θ, so it never needs more steps than the grid for the same guarantee.
+    expect(exact.modes.qcfs!.meanSteps).to.be.at.most(r.modes.qcfs!.meanSteps + 1e-12);
+  });
+
   it('evaluate --json writes report.md with Tables 1–3, report.json and the SVG figures', async () => {
     const outDir = path.join(tmp, 'report');
     const out = await cli(['evaluate', '--model', modelDir, '--data', testFile, '--out', outDir, '--timing-samples', '12', '--json']);
