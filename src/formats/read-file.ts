@@ -7,7 +7,8 @@ import { DETECT_HEAD_BYTES, detectFormat } from './detect';
 import { attachFile } from './format-error';
 import { createDecoder } from './registry';
 
-export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Bytes per read: large enough that per-read overhead stays small (AEDAT 2.0 from disk: 64 vs 37 M events/s at 64 KiB), small enough to bound memory. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 export interface EventFileInfo {
   readonly path: string;
@@ -18,7 +19,7 @@ export interface EventFileInfo {
 export interface ReadEventFileOptions {
   /** Skip detection and decode as this format. */
   format?: FormatName;
-  /** Bytes per read (default 64 KiB). Memory is bounded by this, not by the file size. */
+  /** Bytes per read (default 256 KiB). Memory is bounded by this, not by the file size. */
   chunkBytes?: number;
   /** Called once the format is known, before the first batch. */
   onOpen?(info: EventFileInfo): void;
