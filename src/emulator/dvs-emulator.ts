@@ -25,7 +25,7 @@
  * stream of steps is globally non-decreasing in time. Everything random comes from one
  * seeded generator: the same options, seed and frames give the same events.
  */
-import { allocBatch, emptyBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
+import { allocBatch, concatBatches, emptyBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { Rng } from './prng';
 
@@ -300,7 +300,7 @@ export class DvsEmulator {
       if (this.tPrev === undefined) this.reset(frame, t);
       else parts.push(this.step(frame, t));
     }
-    return concatOwned(parts);
+    return concatBatches(parts);
   }
 
   resetStats(): void {
@@ -416,22 +416,7 @@ export function emulateRender(
     parts.push(emu.step(frame, t, roi ?? undefined));
     if (t >= tEnd) break;
   }
-  return concatOwned(parts);
-}
-
-function concatOwned(parts: EventBatch[]): EventBatch {
-  let total = 0;
-  for (const b of parts) total += b.length;
-  const out = allocBatch(total);
-  let at = 0;
-  for (const b of parts) {
-    out.x.set(b.x.subarray(0, b.length), at);
-    out.y.set(b.y.subarray(0, b.length), at);
-    out.p.set(b.p.subarray(0, b.length), at);
-    out.t.set(b.t.subarray(0, b.length), at);
-    at += b.length;
-  }
-  return out;
+  return concatBatches(parts);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

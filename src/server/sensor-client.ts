@@ -11,6 +11,7 @@
  * `SensorClientError` if the upgrade is refused (`httpStatus` 401/409/503…) or the server closes
  * the connection first (`closeCode` 1007/1008/1009/1001…); `result` holds what was sent so far.
  */
+import { toPulledIterator } from '../../streams/sources/pull';
 import { Observable } from 'rxjs';
 import WebSocket from 'ws';
 import { type EventBatch, sliceByIndex } from '../events/event-batch';
@@ -56,45 +57,9 @@ export class SensorClientError extends Error {
   }
 }
 
-/** Pulls an Observable as an async iterable (values wait in a local list while the consumer is busy). */
+/** A push Observable as an async iterable: nothing is dropped (the socket's backpressure paces the reads). */
 function observableToIterable<T>(source: Observable<T>): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      const items: T[] = [];
-      let done = false;
-      let failure: { e: unknown } | undefined;
-      let wake: (() => void) | undefined;
-      const sub = source.subscribe({
-        next: (v) => {
-          items.push(v);
-          wake?.();
-        },
-        error: (e) => {
-          failure = { e };
-          wake?.();
-        },
-        complete: () => {
-          done = true;
-          wake?.();
-        },
-      });
-      return {
-        async next(): Promise<IteratorResult<T>> {
-          for (;;) {
-            if (items.length > 0) return { value: items.shift()!, done: false };
-            if (failure) throw failure.e;
-            if (done) return { value: undefined, done: true };
-            await new Promise<void>((r) => (wake = r));
-            wake = undefined;
-          }
-        },
-        async return(): Promise<IteratorResult<T>> {
-          sub.unsubscribe();
-          return { value: undefined, done: true };
-        },
-      };
-    },
-  };
+  return { [Symbol.asyncIterator]: () => toPulledIterator(source, { maxBuffered: Infinity }) };
 }
 
 export async function streamToServer(

@@ -3,7 +3,8 @@ import { confidence as confidenceOf } from '../../src/confidence/confidence';
 import { shouldStop } from '../../src/confidence/decide';
 import type { Decision } from '../sinks/decision';
 import { toPulledIterator, type PushBufferStats } from '../sources/pull';
-import type { Sample, StepResult } from '../types';
+import type { Frame, Sample, StepResult } from '../types';
+import type { SlotReadout } from '../../src/snn/runner';
 import { binStats, FrameCursor, frameGeometry, type BinStats } from './bin';
 import type { ClassifierModel } from '../classifier-model';
 import type { SnnScheduler } from './snn-scheduler';
@@ -50,6 +51,22 @@ export interface ClassifyOptions {
   readonly stats?: ClassifyStats;
   /** Most event batches buffered per live (push) sample before the oldest is dropped. */
   readonly maxBufferedBatches?: number;
+}
+
+/** One step's result: the readout of `frame`'s step and its confidence max softmax(O_t/(α·τ)). */
+export function stepResult(frame: Frame, readout: SlotReadout, alpha: number, tau: number): StepResult {
+  const c = confidenceOf(readout.output, alpha, tau);
+  return {
+    sampleId: frame.sampleId,
+    streamId: frame.streamId,
+    step: frame.step,
+    output: readout.output,
+    confidence: c.confidence,
+    predicted: c.predicted,
+    spikes: readout.spikes,
+    spikesPerNeuron: readout.spikesPerNeuron,
+    frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
+  };
 }
 
 /** What identifies a sample in its decision. */
@@ -104,24 +121,13 @@ export async function runSampleFrames(
     const readyAt = performance.now();
     const readout = await scheduler.step(slot, frame.data);
     if (cancelled()) return undefined;
-    const c = confidenceOf(readout.output, alpha, tau);
-    const result: StepResult = {
-      sampleId: sample.id,
-      streamId: sample.streamId,
-      step: frame.step,
-      output: readout.output,
-      confidence: c.confidence,
-      predicted: c.predicted,
-      spikes: readout.spikes,
-      spikesPerNeuron: readout.spikesPerNeuron,
-      frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
-    };
+    const result = stepResult(frame, readout, alpha, tau);
     if (stats) stats.stepsRun++;
     o.onStep?.(result);
     // The sample's final frame (T reached, window or stream ended) is a decision at its end, not an early one.
     const lastStep = frame.step + 1 >= maxSteps || frame.closedBy === 'window-end' || frame.closedBy === 'stream-end';
     last = { r: result, readyAt, lastStep };
-    if (shouldStop(c.confidence, theta) || lastStep) break;
+    if (shouldStop(result.confidence, theta) || lastStep) break;
   }
   if (!last) {
     if (stats) stats.emptySamples++;

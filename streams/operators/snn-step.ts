@@ -1,6 +1,6 @@
 import { concatMap, from, Observable, type OperatorFunction } from 'rxjs';
-import { confidence as confidenceOf } from '../../src/confidence/confidence';
 import type { Frame, StepResult } from '../types';
+import { stepResult } from './classify';
 import type { SnnScheduler } from './snn-scheduler';
 
 export interface SnnStepOptions {
@@ -33,22 +33,7 @@ export function snnStep(scheduler: SnnScheduler, o: SnnStepOptions): OperatorFun
         .pipe(
           concatMap((frame) =>
             from(
-              admitted.then(async (s) => {
-                const readout = await scheduler.step(s, frame.data);
-                const c = confidenceOf(readout.output, o.alpha, tau);
-                const r: StepResult = {
-                  sampleId: frame.sampleId,
-                  streamId: frame.streamId,
-                  step: frame.step,
-                  output: readout.output,
-                  confidence: c.confidence,
-                  predicted: c.predicted,
-                  spikes: readout.spikes,
-                  spikesPerNeuron: readout.spikesPerNeuron,
-                  frame: { tStart: frame.tStart, tEnd: frame.tEnd, eventCount: frame.eventCount, closedBy: frame.closedBy },
-                };
-                return r;
-              }),
+              admitted.then(async (s) => stepResult(frame, await scheduler.step(s, frame.data), o.alpha, tau)),
             ),
           ),
         )
