@@ -21,6 +21,12 @@ export interface LiveStreamOptions extends Omit<ClassifyOptions, 'model'> {
   /** After a decision: start the next sample at once (default) or skip to the window's end. */
   readonly onDecided?: OnDecided;
   readonly segmentStats?: SegmentStats;
+  /**
+   * A sensor that sends nothing for this many wall-clock ms ends the sample in progress (its
+   * open bin is emitted and the sample decided), so a silent sensor still gets its answer. Off
+   * by default: it makes decisions depend on arrival timing whenever a stream stalls that long.
+   */
+  readonly idleFlushMs?: number;
 }
 
 /** A read position over a pulled stream of batches, with the activity detector's view of each batch. */
@@ -35,11 +41,27 @@ class StreamReader {
     private readonly detector: ActivityDetector | null,
   ) {}
 
-  /** True when an event is available at `i`, pulling batches as needed; false at the stream's end. */
-  async ensure(): Promise<boolean> {
+  private pending: Promise<IteratorResult<EventBatch>> | null = null;
+
+  /**
+   * True when an event is available at `i`, pulling batches as needed; false at the stream's end;
+   * 'idle' when `idleMs` of wall time passed without a batch (the pull stays pending for the next call).
+   */
+  async ensure(idleMs?: number): Promise<boolean | 'idle'> {
     while (this.batch === null || this.i >= this.batch.length) {
       if (this.done) return false;
-      const r = await this.events.next();
+      this.pending ??= this.events.next();
+      let r: IteratorResult<EventBatch>;
+      if (idleMs === undefined) r = await this.pending;
+      else {
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)));
+        const got = await Promise.race([this.pending, idle]);
+        clearTimeout(timer);
+        if (got === 'idle') return 'idle';
+        r = got;
+      }
+      this.pending = null;
       if (r.done) {
         this.done = true;
         this.batch = null;
@@ -112,7 +134,7 @@ async function runLiveStream(
   try {
     for (;;) {
       // 1. Where the next sample starts.
-      if (!(await reader.ensure()) || cancelled()) return;
+      if ((await reader.ensure()) !== true || cancelled()) return;
       const batch = reader.batch as EventBatch;
       let start = reader.i;
       if (seg.kind === 'activity') {
@@ -148,7 +170,8 @@ async function runLiveStream(
       let consumed = 0;
       let firstFeed = true;
       const feed: CursorFeeder = async (c) => {
-        if (ended || !(await reader.ensure())) {
+        const more = ended ? false : await reader.ensure(o.idleFlushMs);
+        if (more !== true) {
           c.end();
           return !cancelled();
         }
@@ -199,7 +222,7 @@ async function runLiveStream(
 
 /** After an early decision: skip (and count) events until the sample would have ended. */
 async function skipToEnd(reader: StreamReader, seg: LiveSegmentation, maxEnd: number, stats: SegmentStats): Promise<void> {
-  while (await reader.ensure()) {
+  while ((await reader.ensure()) === true) {
     const batch = reader.batch as EventBatch;
     let e = reader.i;
     for (; e < batch.length; e++) {

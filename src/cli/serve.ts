@@ -13,6 +13,7 @@ interface ServeOptions extends ModelCliOptions {
   traces?: boolean;
   maxStreams: number;
   rateLimit?: number;
+  idleFlushMs: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--max-streams <n>', 'concurrent sensor streams', parseNumberOption('--max-streams', 1), 64)
     .option('--rate-limit <events/s>', 'per-connection event rate limit (0 = none)', parseNumberOption('--rate-limit', 0))
     .option('--traces', 'publish per-step traces to ?trace=1 subscribers')
+    .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseNumberOption('--idle-flush-ms', 0), 1000)
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
   addModelOptions(cmd).action(async (o: ServeOptions) => {
@@ -61,6 +63,7 @@ export function register(program: Command): void {
       traces: o.traces,
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
+      idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });
     const { url } = service.address;

@@ -66,7 +66,7 @@ export function register(program: Command): void {
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
     const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
-    const service = await startService({ model, port: o.port, slots: 32 });
+    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000 });
     const base = service.address.url.replace(/^http/, 'ws');
     if (!o.json) {
       log(describeModel(model));

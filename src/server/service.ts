@@ -13,6 +13,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly slots?: number;
   readonly segmentation?: LiveSegmentation;
   readonly onDecided?: OnDecided;
+  /** End a sample when its sensor has sent nothing for this many ms (see `LiveStreamOptions.idleFlushMs`). */
+  readonly idleFlushMs?: number;
   /** Publish per-step traces to `?trace=1` subscribers (off by default: one message per step). */
   readonly traces?: boolean;
   /** Where pipeline errors of one stream are reported (the stream ends; others go on). */
@@ -53,6 +55,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       stats,
       onDecided: o.onDecided,
       segmentation: o.segmentation,
+      idleFlushMs: o.idleFlushMs,
       onStep: o.traces
         ? (r) => server.publishTrace({ streamId: r.streamId, sampleId: r.sampleId, step: r.step, confidence: r.confidence, predicted: r.predicted, eventTimeUs: r.frame.tEnd })
         : undefined,

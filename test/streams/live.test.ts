@@ -61,3 +61,35 @@ describe('live streams: activity segmentation + Dynamic Confidence', function ()
     expect(skip.ds.length).to.be.below(next.ds.length);
   });
 });
+
+describe('live streams: a sensor that goes silent', function () {
+  this.timeout(60_000);
+  const { Subject } = require('rxjs') as typeof import('rxjs');
+  const { writeTinyModel } = require('../helpers/tiny-model') as typeof import('../helpers/tiny-model');
+  const { randomRecording } = require('../helpers/gesture-fixture') as typeof import('../helpers/gesture-fixture');
+  const { makeTempDir } = require('../helpers/paths') as typeof import('../helpers/paths');
+  const fs = require('fs') as typeof import('fs');
+
+  it('with idleFlushMs, the sample in progress ends and is decided without further events', async () => {
+    const dir = makeTempDir();
+    writeTinyModel(path.join(dir, 'm'), { T: 10, binUs: 50_000 });
+    const model = loadClassifierModel(path.join(dir, 'm'), { theta: 1 }); // never early: only the sample's end decides
+    const burst = randomRecording(0, 230_000, 20, 4); // ~11,500 events in 230 ms: one sample, 5 bins
+    for (const idleFlushMs of [undefined, 100]) {
+      const events = new Subject<import('../../src/events/event-batch').EventBatch>();
+      const got: ClassifiedDecision[] = [];
+      const scheduler = new SnnScheduler(new SnnRunner(model.net, 1));
+      const sub = classifyLiveStream('cam', { width: 128, height: 128 }, events, { model, scheduler, idleFlushMs }).subscribe((d) => got.push(d));
+      events.next(burst);
+      await new Promise((r) => setTimeout(r, 400));
+      if (idleFlushMs === undefined) expect(got, 'without idle flush: still waiting for events').to.have.length(0);
+      else {
+        expect(got).to.have.length(1);
+        expect(got[0].early).to.equal(false);
+        expect(got[0].steps).to.equal(5);
+      }
+      sub.unsubscribe();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
