@@ -8,7 +8,9 @@
  *   3. `cpu` — the pure-JS backend.
  *
  * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (training a conv net fails) and a slow
- * `Conv2DBackpropInput`; `registerWasmConvGradKernels()` installs ours, composed of existing wasm ops.
+ * `Conv2DBackpropInput`; `registerWasmConvGradKernels()` installs ours, composed of existing wasm ops,
+ * and wraps `BatchMatMul` (transposed products, i.e. every matMul gradient, take the fast path) and
+ * `AvgPoolGrad` (non-overlapping windows as a nearest-neighbour upsampling).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
@@ -125,9 +127,13 @@ function checkNHWC(dataFormat: string | undefined): void {
 
 /**
  * dW[ky,kx,ci,co] = Σ_{b,oy,ox} Xpad[b, oy·sh+ky, ox·sw+kx, ci] · dY[b,oy,ox,co].
- * For each kernel offset (ky,kx), the strided slice of the padded input is X_shifted [B·Ho·Wo, Cin];
- * the slices are concatenated along channels (im2col, in the filter's (ky,kx,ci) order) so all
- * offsets' X_shiftedᵀ·dY products come from ONE matMul.
+ * im2col in TRANSPOSED form, so that all kernel offsets' products come from ONE plain matMul
+ * patchesᵀ [kh·kw·cin, B·Ho·Wo] × dY [B·Ho·Wo, cout]:
+ *   - X is first made channel-first [cin, B, H, W] (and padded there): each offset's (strided)
+ *     slice then copies runs of Wo floats, where an NHWC slice copies runs of only cin floats — for
+ *     the first layer (cin = 2) that NHWC slicing was ~20× slower;
+ *   - the slices are concatenated along axis 0, which is already the filter's (ky,kx,ci) order;
+ *   - the matMul needs no transpose flag: the wasm BatchMatMul is ~10× slower with transposeA.
  */
 export function conv2dBackpropFilterImpl(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number],
   strides: [number, number] | number, pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
@@ -139,17 +145,18 @@ export function conv2dBackpropFilterImpl(x: tf.Tensor4D, dy: tf.Tensor4D, filter
     // Pad enough to cover every row/column any offset reads (extra rows at the end are never read).
     const needH = (ho - 1) * sh + kh, needW = (wo - 1) * sw + kw;
     const bottom = Math.max(0, needH - top - x.shape[1]), right = Math.max(0, needW - left - x.shape[2]);
-    const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    const xc: tf.Tensor4D = cin === 1 ? x.reshape([1, B, x.shape[1], x.shape[2]]) : tf.transpose(x, [3, 0, 1, 2]);
+    const xp = top || bottom || left || right ? tf.pad(xc, [[0, 0], [0, 0], [top, bottom], [left, right]]) : xc;
     const cols: tf.Tensor4D[] = [];
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
-        if (sh === 1 && sw === 1) cols.push(tf.slice(xp, [0, ky, kx, 0], [B, ho, wo, cin]));
-        else cols.push(tf.stridedSlice(xp, [0, ky, kx, 0], [B, ky + (ho - 1) * sh + 1, kx + (wo - 1) * sw + 1, cin], [1, sh, sw, 1]) as tf.Tensor4D);
+        if (sh === 1 && sw === 1) cols.push(tf.slice(xp, [0, 0, ky, kx], [cin, B, ho, wo]));
+        else cols.push(tf.stridedSlice(xp, [0, 0, ky, kx], [cin, B, ky + (ho - 1) * sh + 1, kx + (wo - 1) * sw + 1], [1, 1, sh, sw]) as tf.Tensor4D);
       }
     }
-    const patches = (cols.length === 1 ? cols[0] : tf.concat(cols, 3)).reshape([B * ho * wo, kh * kw * cin]) as tf.Tensor2D;
+    const patchesT = (cols.length === 1 ? cols[0] : tf.concat(cols, 0)).reshape([kh * kw * cin, B * ho * wo]) as tf.Tensor2D;
     const dy2 = dy.reshape([B * ho * wo, cout]) as tf.Tensor2D;
-    return tf.matMul(patches, dy2, true, false).reshape([kh, kw, cin, cout]) as tf.Tensor4D;
+    return tf.matMul(patchesT, dy2).reshape([kh, kw, cin, cout]) as tf.Tensor4D;
   });
 }
 
@@ -186,7 +193,7 @@ export function conv2dBackpropInputImpl(dy: tf.Tensor4D, filter: tf.Tensor4D, in
   });
 }
 
-/** Installs our Conv2DBackpropFilter / Conv2DBackpropInput kernels for the 'wasm' backend (idempotent). */
+/** Installs our Conv2DBackpropFilter / Conv2DBackpropInput / BatchMatMul / AvgPoolGrad kernels for the 'wasm' backend (idempotent). */
 export function registerWasmConvGradKernels(): void {
   if (wasmKernelsRegistered) return;
   const install = (kernelName: string, kernelFunc: tf.KernelFunc) => {
@@ -199,6 +206,60 @@ export function registerWasmConvGradKernels(): void {
     return tf.tidy(() => conv2dBackpropFilterImpl(asTensor<tf.Rank.R4>(inputs.x, backend as tf.KernelBackend), asTensor<tf.Rank.R4>(inputs.dy, backend as tf.KernelBackend),
       a.filterShape, a.strides, a.pad, a.dimRoundingMode));
   });
+  // BatchMatMul: tfjs-backend-wasm 4.22 runs a plain (non-transposed, batch-1) product through
+  // XNNPACK but any transposeA/transposeB through a naive loop, ~10× slower. Every matMul gradient
+  // (dA = dY·Bᵀ, dB = Aᵀ·dY) asks for a transpose, so for batch-1 products we transpose the operand
+  // explicitly (a cheap copy) and run the fast plain product. Same sums, same result up to rounding.
+  const matMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (matMul) {
+    const plain = matMul.kernelFunc;
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: matMul.setupFunc, disposeFunc: matMul.disposeFunc,
+      kernelFunc: (args) => {
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+        const batch1 = (s: number[]) => s.slice(0, -2).every((d) => d === 1);
+        if ((!transposeA && !transposeB) || !batch1(a.shape) || !batch1(b.shape)) return plain(args);
+        const backend = args.backend as tf.KernelBackend;
+        return tf.tidy(() => {
+          const a2 = asTensor<tf.Rank.R2>(a, backend).reshape([a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]) as tf.Tensor2D;
+          const b2 = asTensor<tf.Rank.R2>(b, backend).reshape([b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]) as tf.Tensor2D;
+          const out = tf.matMul(transposeA ? tf.transpose(a2) : a2, transposeB ? tf.transpose(b2) : b2);
+          // BatchMatMul's output keeps the broadcast batch dims (all 1 here).
+          const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+          return lead.length ? out.reshape([...lead, ...out.shape]) : out;
+        });
+      },
+    });
+  }
+  // AvgPoolGrad for non-overlapping windows (window = stride, 'valid' — the only pooling our specs
+  // use): every input cell of a window gets dy/(fh·fw), i.e. a nearest-neighbour upsampling of dy,
+  // which the wasm ResizeNearestNeighbor does ~3× faster than the wasm AvgPoolGrad. Half-pixel
+  // centres make the source index floor((y + ½)/s) = ⌊y/s⌋ robust to rounding for any integer s.
+  // Rows/columns that "valid" pooling dropped get zero gradient. Other pools use the original.
+  const avgGrad = tf.getKernel('AvgPoolGrad', 'wasm');
+  if (avgGrad) {
+    const general = avgGrad.kernelFunc;
+    tf.unregisterKernel('AvgPoolGrad', 'wasm');
+    tf.registerKernel({
+      kernelName: 'AvgPoolGrad', backendName: 'wasm', setupFunc: avgGrad.setupFunc, disposeFunc: avgGrad.disposeFunc,
+      kernelFunc: (args) => {
+        const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+        const a = args.attrs as unknown as tf.AvgPoolGradAttrs;
+        const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
+        const [fh, fw] = pair(a.filterSize), [sh, sw] = pair(a.strides);
+        if (fh !== sh || fw !== sw || !(a.pad === 'valid' || a.pad === 0) || input.shape.length !== 4) return general(args);
+        const backend = args.backend as tf.KernelBackend;
+        return tf.tidy(() => {
+          const [, H, W] = input.shape, [, ho, wo] = dy.shape;
+          const up = tf.image.resizeNearestNeighbor(tf.mul(asTensor<tf.Rank.R4>(dy, backend), 1 / (fh * fw)) as tf.Tensor4D,
+            [ho * fh, wo * fw], false, true);
+          return H > ho * fh || W > wo * fw ? tf.pad(up, [[0, 0], [0, H - ho * fh], [0, W - wo * fw], [0, 0]]) : up;
+        });
+      },
+    });
+  }
   install('Conv2DBackpropInput', ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     checkNHWC(a.dataFormat);
