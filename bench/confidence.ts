@@ -4,11 +4,11 @@
  * Synthetic validation run: 10,000 samples × 64 steps × 11 classes of cumulative outputs.
  * Prints a human table, then one JSON line per figure: {name, unit, value, backend, machine}.
  */
-import * as os from 'os';
 import { chooseTheta, gridCurve, paretoFront, thresholdCurve } from '../src/confidence/threshold';
 import { traceFromOutputs } from '../src/confidence/trace';
 import { oracleFirstCorrect, oracleStaysCorrect } from '../src/confidence/oracle';
 import { mulberry32 } from '../src/snn/prng';
+import { machine as machineName, printFigures } from './common';
 
 const N = Number(process.env.BENCH_N ?? 10000);
 const T = Number(process.env.BENCH_T ?? 64);
@@ -68,8 +68,7 @@ function main(): void {
     oracles.push(time(() => [oracleFirstCorrect(trace), oracleStaysCorrect(trace)])[0]);
   }
   const chosen = chooseTheta(curve)!;
-  const cpus = os.cpus();
-  const machine = `${cpus[0]?.model.trim() ?? 'unknown'} ×${cpus.length}, node ${process.version}`;
+  const machine = machineName();
   const figures: [string, string, number][] = [
     [`trace construction ${N}x${T}x${C} (median of ${RUNS})`, 'ms', median(build)],
     [`exact threshold search ${N}x${T} (median of ${RUNS})`, 'ms', median(search)],
@@ -82,9 +81,10 @@ function main(): void {
     `chosen θ=${chosen.theta.toPrecision(5)}: acc ${(chosen.accuracy * 100).toFixed(2)}% (full T ${((curve.correct[0] / N) * 100).toFixed(2)}%) in ${chosen.meanSteps.toFixed(2)} mean steps of ${T}`,
   );
   for (const [name, unit, value] of figures) console.log(`  ${name.padEnd(64)} ${value.toFixed(2)} ${unit}`);
-  for (const [name, unit, value] of figures) {
-    console.log(JSON.stringify({ name, unit, value: Math.round(value * 1000) / 1000, backend: 'js', machine }));
-  }
+  printFigures(
+    'confidence',
+    figures.map(([name, unit, value]) => ({ name, unit, value: Math.round(value * 1000) / 1000, backend: 'js', machine })),
+  );
 }
 
 main();

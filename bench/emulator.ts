@@ -10,7 +10,7 @@
 import { DvsEmulator } from '../src/emulator/dvs-emulator';
 import { Rng } from '../src/emulator/prng';
 import { emulateRecording, planRecording } from '../src/datasets/synth-gestures';
-import { machine, median } from './common';
+import { machine, median, printFigures } from './common';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const W = 128;
@@ -72,18 +72,12 @@ function main(): void {
     `synthetic gestures end to end (render + emulate): ${(plan.tEnd / 1e6).toFixed(1)} s recording, ${plan.segments.length} gestures, ${st.frames} frames, ${st.events} events\n` +
       `  ${median(e2e).toFixed(1)}× real time, ${(median(e2eEv) / 1e6).toFixed(2)} M events/s\n`,
   );
-  process.stdout.write(
-    JSON.stringify({
-      name: 'emulator pixel updates (128×128, 1 kHz)',
-      unit: 'pixel updates/s',
-      value: Math.round(px),
-      backend: 'js',
-      machine: machine(),
-      eventsPerSecond: Math.round(ev),
-      gestureRealTimeFactor: +median(e2e).toFixed(1),
-      gestureEventsPerSecond: Math.round(median(e2eEv)),
-    }) + '\n',
-  );
+  printFigures('emulator', [
+    { name: 'emulator pixel updates (128×128, 1 kHz)', unit: 'pixel updates/s', value: Math.round(px), backend: 'js', machine: machine() },
+    { name: 'emulator events (128×128, 1 kHz)', unit: 'events/s', value: Math.round(ev), backend: 'js', machine: machine() },
+    { name: 'synthetic gestures end to end', unit: '× real time', value: +median(e2e).toFixed(1), backend: 'js', machine: machine() },
+    { name: 'synthetic gestures end to end events', unit: 'events/s', value: Math.round(median(e2eEv)), backend: 'js', machine: machine() },
+  ]);
 }
 
 main();
