@@ -1,4 +1,5 @@
 import * as os from 'os';
+import { percentile as percentileOf } from '../src/confidence/report';
 
 /** One machine description for every benchmark line. */
 export function machine(): string {
@@ -6,17 +7,13 @@ export function machine(): string {
   return `${cpus[0]?.model ?? 'unknown cpu'} ×${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
 }
 
+/** Median and percentiles (q as a fraction) via the project's one percentile (linear interpolation). */
 export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return percentileOf(xs, 50);
 }
 
 export function percentile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
-  return s[i];
+  return percentileOf(xs, q * 100);
 }
 
 export interface BenchFigure {

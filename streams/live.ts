@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { sliceByIndex, type EventBatch } from '../src/events/event-batch';
 import type { Geometry } from '../src/events/geometry';
 import type { ClassifierModel } from './classifier-model';
-import { ActivityDetector, type ActivityScan } from './operators/activity-detector';
+import { ActivityDetector, activityEndIndex, type ActivityScan } from './operators/activity-detector';
 import { runSampleFrames, sampleCursor, type ClassifiedDecision, type ClassifyOptions, type CursorFeeder } from './operators/classify';
 import type { OnDecided, SegmentStats } from './operators/sample-feed';
 import { segmentStats } from './operators/sample-feed';
@@ -76,11 +76,6 @@ class StreamReader {
     return true;
   }
 
-  /** When the rate falls quiet, as known just before event e of the current batch. */
-  quietBefore(e: number): number {
-    const s = this.scan as ActivityScan;
-    return e === 0 ? s.quietBefore0 : s.quietAfter[e - 1];
-  }
 }
 
 /**
@@ -177,16 +172,10 @@ async function runLiveStream(
         }
         if (cancelled()) return false;
         const b = reader.batch as EventBatch;
-        const T = b.t;
         const from = reader.i;
         // The sample's first event never ends it.
-        let e = firstFeed ? from + 1 : from;
+        const e = sampleEndIndex(reader, seg, firstFeed ? from + 1 : from, maxEnd);
         firstFeed = false;
-        if (seg.kind === 'activity') {
-          for (; e < b.length; e++) if (T[e] >= Math.min(reader.quietBefore(e) + seg.quietUs, maxEnd)) break;
-        } else {
-          while (e < b.length && T[e] < maxEnd) e++;
-        }
         ended = e < b.length;
         c.feed(sliceByIndex(b, from, e));
         consumed += e - from;
@@ -220,17 +209,21 @@ async function runLiveStream(
   }
 }
 
+/** Where in the reader's current batch, from `from`, the current sample ends (its length if it goes on). */
+function sampleEndIndex(reader: StreamReader, seg: LiveSegmentation, from: number, maxEnd: number): number {
+  const batch = reader.batch as EventBatch;
+  if (seg.kind === 'activity') return activityEndIndex(batch, reader.scan as ActivityScan, from, seg.quietUs, maxEnd);
+  let e = from;
+  while (e < batch.length && batch.t[e] < maxEnd) e++;
+  return e;
+}
+
 /** After an early decision: skip (and count) events until the sample would have ended. */
 async function skipToEnd(reader: StreamReader, seg: LiveSegmentation, maxEnd: number, stats: SegmentStats): Promise<void> {
   while ((await reader.ensure()) === true) {
-    const batch = reader.batch as EventBatch;
-    let e = reader.i;
-    for (; e < batch.length; e++) {
-      const endT = seg.kind === 'activity' ? Math.min(reader.quietBefore(e) + seg.quietUs, maxEnd) : maxEnd;
-      if (batch.t[e] >= endT) break;
-    }
+    const e = sampleEndIndex(reader, seg, reader.i, maxEnd);
     stats.skipped += e - reader.i;
     reader.i = e;
-    if (e < batch.length) return;
+    if (e < (reader.batch as EventBatch).length) return;
   }
 }

@@ -1,3 +1,4 @@
+import { latencyStats } from '../confidence/report';
 import type { ClassifiedDecision } from '../../streams/operators/classify';
 
 /** One human line per decision: class, confidence, steps used of T, sensor-time latency, truth. */
@@ -33,7 +34,7 @@ export function summarizeDecisions(ds: readonly ClassifiedDecision[]): DecisionS
   const sum = (f: (d: ClassifiedDecision) => number) => ds.reduce((a, d) => a + f(d), 0);
   const maxSteps = n > 0 ? Math.max(...ds.map((d) => d.maxSteps)) : 0;
   const meanSteps = n > 0 ? sum((d) => d.steps) / n : 0;
-  const lat = ds.map((d) => (d.eventTimeUs - d.sampleStartUs) / 1000).sort((a, b) => a - b);
+  const lat = n > 0 ? latencyStats(ds.map((d) => (d.eventTimeUs - d.sampleStartUs) / 1000)) : { mean: 0, p95: 0 };
   return {
     decisions: n,
     labelled: labelled.length,
@@ -42,8 +43,8 @@ export function summarizeDecisions(ds: readonly ClassifiedDecision[]): DecisionS
     maxSteps,
     latencySavingPct: maxSteps > 0 ? 100 * (1 - meanSteps / maxSteps) : 0,
     earlyDecisions: ds.filter((d) => d.early).length,
-    meanSensorLatencyMs: n > 0 ? lat.reduce((a, b) => a + b, 0) / n : 0,
-    p95SensorLatencyMs: n > 0 ? lat[Math.min(n - 1, Math.ceil(0.95 * n) - 1)] : 0,
+    meanSensorLatencyMs: lat.mean,
+    p95SensorLatencyMs: lat.p95,
     meanWallLatencyMs: n > 0 ? sum((d) => d.latencyMs) / n : 0,
     eventsConsumed: sum((d) => d.eventsConsumed),
     meanSpikesPerNeuron: n > 0 ? sum((d) => d.spikesPerNeuron) / n : 0,

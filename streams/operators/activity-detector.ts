@@ -64,3 +64,21 @@ export class ActivityDetector {
     return { above, quietAfter, quietBefore0 };
   }
 }
+
+/** When a sample ends if event e (of the scanned batch) is not yet past it: the quiet-gap end or `maxEnd`. */
+export function activityEndTime(scan: ActivityScan, e: number, quietUs: number, maxEnd: number): number {
+  const quietSince = e === 0 ? scan.quietBefore0 : scan.quietAfter[e - 1];
+  return Math.min(quietSince + quietUs, maxEnd);
+}
+
+/**
+ * The first index e ≥ from (up to `batch.length`) at which an activity sample ends: its event
+ * time has reached `activityEndTime`. `batch.length` when the sample goes on past this batch.
+ */
+export function activityEndIndex(batch: EventBatch, scan: ActivityScan, from: number, quietUs: number, maxEnd: number): number {
+  const T = batch.t;
+  const n = batch.length;
+  let e = from;
+  while (e < n && T[e] < activityEndTime(scan, e, quietUs, maxEnd)) e++;
+  return e;
+}

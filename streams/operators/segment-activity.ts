@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
-import { ActivityDetector } from './activity-detector';
+import { ActivityDetector, activityEndIndex, activityEndTime } from './activity-detector';
 import { checkAlign, routeLive, SampleFeed, type LiveSegmentOptions, type SegmentedSample } from './sample-feed';
 
 export interface ActivityOptions extends LiveSegmentOptions {
@@ -54,7 +54,8 @@ export function segmentByActivity(options: ActivityOptions): OperatorFunction<Ev
           const T = batch.t;
           lastT = T[n - 1];
           // Phase A: the rate detector, independent of samples and decisions.
-          const { above, quietAfter, quietBefore0 } = detector.scan(batch);
+          const scan = detector.scan(batch);
+          const { above } = scan;
           // Phase B: samples.
           let i = 0;
           let scanFrom = 0; // first index whose end condition is checked for `cur`
@@ -71,16 +72,8 @@ export function segmentByActivity(options: ActivityOptions): OperatorFunction<Ev
               continue;
             }
             const maxEnd = cur.tStart + maxDur;
-            let e = Math.max(i, scanFrom);
-            let endT = Infinity;
-            for (; e < n; e++) {
-              const qb = e === 0 ? quietBefore0 : quietAfter[e - 1];
-              const et = Math.min(qb + G, maxEnd);
-              if (T[e] >= et) {
-                endT = et;
-                break;
-              }
-            }
+            const e = activityEndIndex(batch, scan, Math.max(i, scanFrom), G, maxEnd);
+            const endT = e < n ? activityEndTime(scan, e, G, maxEnd) : Infinity;
             const k = routeLive(cur, batch, i, e, options);
             if (cur.decided && mode === 'next-sample') {
               const f: SampleFeed = cur;
