@@ -22,7 +22,7 @@ import { segmentByWindows } from '../streams/operators/segment-windows';
 import { classifyLiveStream } from '../streams/live';
 import { fromEventFile } from '../streams/sources/from-event-file';
 import { ASAP, speed } from '../streams/sources/pacing';
-import { parseGestureLabels } from '../src/datasets/dvs-gesture';
+import { labelsFileFor, parseGestureLabels } from '../src/datasets/dvs-gesture';
 import { summarizeEventFile } from '../src/formats/read-file';
 import { BUNDLED_MODEL, BUNDLED_RECORDING } from './bundled';
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     },
   });
   const file = positionals[0] ?? BUNDLED_RECORDING;
-  const labelsFile = values.labels ?? file.replace(/\.aedat$/i, '') + '_labels.csv';
+  const labelsFile = values.labels ?? labelsFileFor(file);
   const model = loadClassifierModel(values.model ?? BUNDLED_MODEL, { theta: values.theta !== undefined ? Number(values.theta) : undefined });
   const pacing = values.speed !== undefined ? speed(Number(values.speed)) : ASAP;
   const geometry = (await summarizeEventFile(file)).geometry ?? { width: 128, height: 128 };

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import { SnnRunner } from '../snn/runner';
-import { parseGestureLabels } from '../datasets/dvs-gesture';
+import { readLabelsBeside } from '../datasets/dvs-gesture';
 import { detectFileFormat, summarizeEventFile } from '../formats/read-file';
 import { classify, classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
 import { SnnScheduler } from '../../streams/operators/snn-scheduler';
@@ -25,13 +25,6 @@ interface ReplayOptions extends ModelCliOptions {
   limit?: number;
   slots: number;
   json?: boolean;
-}
-
-/** Label windows from `<file>_labels.csv` beside a recording, when there is one. */
-function labelWindowsFor(file: string): { label: number; tStart: number; tEnd: number }[] | undefined {
-  const csv = file.replace(/\.aedat$/i, '') + '_labels.csv';
-  if (csv === file || !fs.existsSync(csv)) return undefined;
-  return parseGestureLabels(fs.readFileSync(csv, 'utf8'), csv).map((w) => ({ label: w.label, tStart: w.tStart, tEnd: w.tEnd }));
 }
 
 export interface ReplayResult {
@@ -56,7 +49,7 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
     decisions$ = ds.samples.pipe(classify({ model, scheduler, stats, concurrency: o.pacing.mode === 'asap' ? o.slots : 1 }));
   } else {
     const format = await detectFileFormat(target);
-    const windows = labelWindowsFor(target);
+    const windows = readLabelsBeside(target);
     if (windows) {
       const summary = await summarizeEventFile(target);
       const geometry = summary.geometry ?? { width: 128, height: 128 };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import WebSocket from 'ws';
-import { parseGestureLabels } from '../datasets/dvs-gesture';
+import { readLabelsBeside } from '../datasets/dvs-gesture';
 import { readEventFile, summarizeEventFile } from '../formats/read-file';
 import { startService } from '../server/service';
 import { streamToServer } from '../server/sensor-client';
@@ -76,8 +76,8 @@ export function register(program: Command): void {
     // A real subscriber over WebSocket: what it receives is what gets printed.
     const labels = new Map<string, LabelWindow[]>();
     for (const f of files) {
-      const csv = path.join(dir, f.replace(/\.aedat$/, '_labels.csv'));
-      if (fs.existsSync(csv)) labels.set(f.replace(/\.aedat$/, ''), parseGestureLabels(fs.readFileSync(csv, 'utf8'), csv));
+      const windows = readLabelsBeside(path.join(dir, f));
+      if (windows) labels.set(f.replace(/\.aedat$/, ''), windows);
     }
     const received: ClassifiedDecision[] = [];
     const subscriber = new WebSocket(`${base}/decisions`);

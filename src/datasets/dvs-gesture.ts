@@ -11,6 +11,7 @@
  * become labels 0–10. Reading a sample seeks through an AEDAT 3.1 packet index (built once
  * per file and cached), so it reads only the packets that overlap its window.
  */
+import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
@@ -119,6 +120,18 @@ export function parseGestureLabels(text: string, file?: string): GestureWindow[]
   }
   if (!headerSeen) throw bad(1, `empty labels file (no '${GESTURE_LABELS_HEADER}' header)`);
   return out;
+}
+
+/** `<name>_labels.csv` beside a `<name>.aedat` recording (the DVS128 Gesture naming). */
+export function labelsFileFor(recording: string): string {
+  return recording.replace(/\.aedat$/i, '') + '_labels.csv';
+}
+
+/** The label windows beside a recording (`labelsFileFor`), or undefined when there is no such file. */
+export function readLabelsBeside(recording: string): GestureWindow[] | undefined {
+  const csv = labelsFileFor(recording);
+  if (csv === recording || !fs.existsSync(csv)) return undefined;
+  return parseGestureLabels(fs.readFileSync(csv, 'utf8'), csv);
 }
 
 const TRIAL_RE = /^user(\d+)_(.+)\.aedat$/;

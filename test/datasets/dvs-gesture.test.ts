@@ -188,3 +188,15 @@ describe('DVS128 Gesture dataset', () => {
     }
   });
 });
+
+describe('labels beside a recording', () => {
+  const { labelsFileFor, readLabelsBeside } = require('../../src/datasets/dvs-gesture') as typeof import('../../src/datasets/dvs-gesture');
+  it('finds `<name>_labels.csv` next to `<name>.aedat`, or says there is none', () => {
+    const rec = path.join(process.cwd(), 'recordings', 'gestures', 'user30_natural.aedat');
+    expect(labelsFileFor(rec)).to.equal(rec.replace(/\.aedat$/, '_labels.csv'));
+    const windows = readLabelsBeside(rec);
+    expect(windows).to.have.length(11);
+    expect(new Set(windows?.map((w) => w.label)).size).to.equal(11);
+    expect(readLabelsBeside(sharedRecording('dvs128_jaer_alex_walking_again.aedat'))).to.equal(undefined);
+  });
+});
