@@ -6,7 +6,7 @@ import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3-writer';
 import { Aedat4Writer } from '../formats/aedat4-writer';
 import { CSV_HEADER, encodeCsvRows } from '../formats/csv-writer';
-import { readEventFile, summarizeEventFile } from '../formats/read-file';
+import { detectFileFormat, eventFileGeometry, readEventFile } from '../formats/read-file';
 import { isFormatName } from '../formats/registry';
 import { printJson, UsageError } from './output';
 
@@ -57,13 +57,14 @@ export interface ConvertResult {
   bytesWritten: number;
 }
 
-/** Converts an event file; the output's extension chooses the writer. Two passes: geometry first, then events. */
+/** Converts an event file; the output's extension chooses the writer. The geometry comes from the header, or from a first pass when the format does not state it. */
 export async function convertEventFile(input: string, output: string, opts: { format?: string; compression?: string } = {}): Promise<ConvertResult> {
   if (opts.format !== undefined && !isFormatName(opts.format)) throw new UsageError(`unknown format '${opts.format}'`);
   const format = opts.format;
   const kind = outputKindFor(output, opts.compression);
-  const summary = await summarizeEventFile(input, { format });
-  const geometry = summary.geometry ?? { width: 1, height: 1 };
+  const inputFormat = format ?? (await detectFileFormat(input));
+  // The header's sensor size when it states one; otherwise a first pass finds the events' bounding box.
+  const geometry = (await eventFileGeometry(input, { format: inputFormat })) ?? { width: 1, height: 1 };
   const sink = makeSink(kind, geometry);
   const tmp = `${output}.partial`;
   const fh = await fsp.open(tmp, 'w');
@@ -76,7 +77,7 @@ export async function convertEventFile(input: string, output: string, opts: { fo
   };
   try {
     await write(sink.header());
-    for await (const batch of readEventFile(input, { format: summary.format })) {
+    for await (const batch of readEventFile(input, { format: inputFormat })) {
       events += batch.length;
       await write(sink.encode(batch));
     }
@@ -88,7 +89,7 @@ export async function convertEventFile(input: string, output: string, opts: { fo
   }
   await fh.close();
   await fsp.rename(tmp, output);
-  return { input, inputFormat: summary.format, output, outputFormat: kind, geometry, events, bytesWritten };
+  return { input, inputFormat, output, outputFormat: kind, geometry, events, bytesWritten };
 }
 
 export function register(program: Command): void {

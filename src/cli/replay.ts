@@ -4,7 +4,7 @@ import * as path from 'path';
 import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import { SnnRunner } from '../snn/runner';
 import { readLabelsBeside } from '../datasets/dvs-gesture';
-import { detectFileFormat, summarizeEventFile } from '../formats/read-file';
+import { detectFileFormat, eventFileGeometry } from '../formats/read-file';
 import { classify, classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
 import { SnnScheduler } from '../../streams/operators/snn-scheduler';
 import { segmentByWindows } from '../../streams/operators/segment-windows';
@@ -51,18 +51,17 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
     const format = await detectFileFormat(target);
     const windows = readLabelsBeside(target);
     if (windows) {
-      const summary = await summarizeEventFile(target);
-      const geometry = summary.geometry ?? { width: 128, height: 128 };
+      const geometry = (await eventFileGeometry(target, { format })) ?? { width: 128, height: 128 };
       const selected = o.limit !== undefined ? windows.slice(0, o.limit) : windows;
       source = `${format} recording with ${selected.length} label windows`;
       const id = path.basename(target).replace(/\.[^.]+$/, '');
       const samples = fromEventFile(target, { pacing: o.pacing }).pipe(segmentByWindows(selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry }));
       decisions$ = samples.pipe(classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }));
     } else {
-      const summary = await summarizeEventFile(target);
-      if (!summary.geometry) throw new UsageError(`${target}: no events, nothing to replay`);
+      const geometry = await eventFileGeometry(target, { format });
+      if (!geometry) throw new UsageError(`${target}: no events, nothing to replay`);
       source = `${format} recording, activity-segmented`;
-      decisions$ = classifyLiveStream(path.basename(target), summary.geometry, fromEventFile(target, { pacing: o.pacing }), { model, scheduler, stats });
+      decisions$ = classifyLiveStream(path.basename(target), geometry, fromEventFile(target, { pacing: o.pacing }), { model, scheduler, stats });
     }
   }
   const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d)), toArray()));

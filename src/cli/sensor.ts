@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { streamToServer } from '../server/sensor-client';
-import { summarizeEventFile } from '../formats/read-file';
-import { readEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile, summarizeEventFile } from '../formats/read-file';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import { parseNumberOption, printJson, UsageError } from './output';
@@ -29,11 +28,13 @@ export function register(program: Command): void {
     .action(async (file: string, o: SensorOptions) => {
       if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
       if (!/^(wss?|https?):\/\//.test(o.url)) throw new UsageError(`--url must be a ws:// URL, got '${o.url}'`);
-      const summary = await summarizeEventFile(file);
-      if (!summary.geometry || summary.firstT === undefined || summary.lastT === undefined) throw new UsageError(`${file} has no events`);
-      const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
-      const period = summary.lastT - summary.firstT + 1;
       const loops = o.loop ?? 1;
+      // One pass over the file only when looping needs its time span; the header gives the geometry.
+      const summary = loops > 1 ? await summarizeEventFile(file) : undefined;
+      const geometry = summary ? summary.geometry : await eventFileGeometry(file);
+      if (!geometry) throw new UsageError(`${file} has no events`);
+      const period = summary && summary.firstT !== undefined && summary.lastT !== undefined ? summary.lastT - summary.firstT + 1 : 0;
+      const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
       // Each pass is shifted in time so that the stream stays monotone, as a camera's would.
       async function* passes() {
         for (let k = 0; k < loops; k++) {
@@ -47,7 +48,7 @@ export function register(program: Command): void {
           }
         }
       }
-      const r = await streamToServer(o.url, paceBatches(passes(), pacing), summary.geometry, { token: o.token ?? process.env.SPIKESTREAM_TOKEN });
+      const r = await streamToServer(o.url, paceBatches(passes(), pacing), geometry, { token: o.token ?? process.env.SPIKESTREAM_TOKEN });
       if (o.json) printJson({ file, url: o.url, ...r });
       else process.stdout.write(`sent ${r.events} events in ${r.messages} messages (${r.bytes} B) in ${(r.durationMs / 1000).toFixed(2)} s; closed ${r.closeCode ?? '-'} ${r.closeReason}\n`);
     });

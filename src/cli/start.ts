@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import WebSocket from 'ws';
 import { readLabelsBeside } from '../datasets/dvs-gesture';
-import { readEventFile, summarizeEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile } from '../formats/read-file';
 import { startService } from '../server/service';
 import { streamToServer } from '../server/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';
@@ -100,11 +100,11 @@ export function register(program: Command): void {
       Promise.all(
         files.map(async (f) => {
           const file = path.join(dir, f);
-          const summary = await summarizeEventFile(file);
-          if (!summary.geometry) return;
+          const geometry = await eventFileGeometry(file);
+          if (!geometry) return;
           const id = f.replace(/\.aedat$/, '');
           try {
-            await streamToServer(`${base}/ingest/${id}`, paceBatches(readEventFile(file), pacing), summary.geometry);
+            await streamToServer(`${base}/ingest/${id}`, paceBatches(readEventFile(file), pacing), geometry);
           } catch (err) {
             // A stop in the middle of a pass closes the sensors: that is not a failure.
             if (!stopped) throw err;

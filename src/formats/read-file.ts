@@ -144,3 +144,34 @@ export async function summarizeEventFile(file: string, options: Pick<ReadEventFi
     eventRatePerSecond: durationUs > 0 ? (events / durationUs) * 1e6 : 0,
   };
 }
+
+/** How far `eventFileGeometry` reads looking for a header that states the sensor size. */
+const GEOMETRY_PROBE_BYTES = 1 << 20;
+
+/**
+ * The sensor size of a file: from its header when the format states it (reading at most the
+ * first MiB), otherwise the bounding box of its events (one full pass). Undefined for a file
+ * without events and without a stated size.
+ */
+export async function eventFileGeometry(file: string, options: Pick<ReadEventFileOptions, 'format'> = {}): Promise<Geometry | undefined> {
+  const format = options.format ?? (await detectFileFormat(file));
+  const fh = await fsp.open(file, 'r');
+  try {
+    const decoder = createDecoder(format);
+    const buf = new Uint8Array(DEFAULT_CHUNK_BYTES);
+    for (let position = 0; position < GEOMETRY_PROBE_BYTES && decoder.geometry === undefined; ) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      try {
+        decoder.push(buf.subarray(0, bytesRead));
+      } catch (err) {
+        throw attachFile(err, file);
+      }
+    }
+    if (decoder.geometry) return decoder.geometry;
+  } finally {
+    await fh.close();
+  }
+  return (await summarizeEventFile(file, { format })).geometry;
+}

@@ -3,7 +3,7 @@ import { firstValueFrom, lastValueFrom, reduce, take, toArray } from 'rxjs';
 import { countOn } from '../../src/events/event-batch';
 import { fromEventFile } from '../../streams/sources/from-event-file';
 import { Pacer, speed, REALTIME, ASAP } from '../../streams/sources/pacing';
-import { readEventFile, summarizeEventFile } from '../../src/formats/read-file';
+import { eventFileGeometry, readEventFile, summarizeEventFile } from '../../src/formats/read-file';
 import { FormatError } from '../../src/formats/format-error';
 import { sharedRecording } from '../helpers/paths';
 import * as fs from 'fs';
@@ -102,6 +102,13 @@ describe('readEventFile and summarizeEventFile', () => {
     expect(s.firstT).to.equal(41306606);
     expect(s.lastT).to.equal(48193156);
     expect(s.geometry).to.deep.equal({ width: 128, height: 128 });
+  });
+
+  it('finds the sensor size from the header, or from the events when the format does not state it', async () => {
+    expect(await eventFileGeometry(sharedRecording('dvxplorer_tonic_sample.aedat4'))).to.deep.equal({ width: 320, height: 240 });
+    expect(await eventFileGeometry(sharedRecording('dvs128_jaer_alex_walking_again.aedat'))).to.deep.equal({ width: 128, height: 128 });
+    // N-CARS DAT has no size in its header: x ≤ 77, y ≤ 41 (SOURCES.md).
+    expect(await eventFileGeometry(sharedRecording('ncars_tonic_sample.dat'))).to.deep.equal({ width: 78, height: 42 });
   });
 
   it('rejects a bad chunk size', async () => {
