@@ -37,6 +37,15 @@ export abstract class PropheseeRawDecoder implements EventDecoder {
   geometry: Geometry | undefined;
   readonly header: PropheseeHeader;
   protected consumed = 0;
+  /** CD events dropped because the state they need (a time, a y, a base x) was not set yet. */
+  orphanEvents = 0;
+  triggerWords = 0;
+  /** OTHERS (0xE) and CONTINUED (0xF) words. */
+  otherWords = 0;
+  /** Words of an undefined type. */
+  unknownWords = 0;
+  /** Times that stepped backwards without wrapping (passed through unchanged). */
+  timeReversals = 0;
   private readonly carry = new ChunkCarry();
   private readonly lines: HeaderLineReader;
   private inBody = false;
@@ -121,15 +130,6 @@ const TWO_34 = 17179869184;
 
 export class Evt2Decoder extends PropheseeRawDecoder {
   override readonly format: FormatName = 'evt2';
-  /** CD events dropped because no TIME_HIGH preceded them. */
-  orphanEvents = 0;
-  triggerWords = 0;
-  /** OTHERS (0xE) and CONTINUED (0xF) words. */
-  otherWords = 0;
-  /** Words of an undefined type. */
-  unknownWords = 0;
-  /** TIME_HIGH words that stepped backwards without wrapping (times passed through). */
-  timeReversals = 0;
 
   private haveTimeHigh = false;
   private prevTh = 0;

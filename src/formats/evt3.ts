@@ -37,14 +37,6 @@ const TWO_24 = 16777216;
 
 export class Evt3Decoder extends PropheseeRawDecoder {
   override readonly format: FormatName = 'evt3';
-  /** Events dropped for want of a time, a y or a vector base x. */
-  orphanEvents = 0;
-  triggerWords = 0;
-  /** OTHERS and CONTINUED words. */
-  otherWords = 0;
-  unknownWords = 0;
-  /** Events whose time is below the previous event's (passed through unchanged). */
-  timeReversals = 0;
 
   private y = -1;
   private baseX = -1;
