@@ -26,15 +26,26 @@ export interface PushBufferStats {
 export function toPulledIterator<T>(source: Observable<T>, opts: { maxBuffered?: number; stats?: PushBufferStats } = {}): AsyncIterator<T> {
   if (isPullable(source)) return source[PULL]();
   const max = opts.maxBuffered ?? 4096;
-  const buffer: T[] = [];
+  // A queue as an array plus a head index: Array.shift() is O(n) and buffers can hold thousands of batches.
+  let buffer: T[] = [];
+  let head = 0;
+  const size = () => buffer.length - head;
+  const take = (): T => {
+    const v = buffer[head++];
+    if (head > 1024 && head * 2 > buffer.length) {
+      buffer = buffer.slice(head);
+      head = 0;
+    }
+    return v;
+  };
   let done = false;
   let failure: { err: unknown } | undefined;
   let wake: (() => void) | undefined;
   const sub = source.subscribe({
     next: (v) => {
       buffer.push(v);
-      if (buffer.length > max) {
-        buffer.shift();
+      if (size() > max) {
+        take();
         if (opts.stats) opts.stats.dropped++;
       }
       wake?.();
@@ -51,7 +62,7 @@ export function toPulledIterator<T>(source: Observable<T>, opts: { maxBuffered?:
   return {
     async next(): Promise<IteratorResult<T>> {
       for (;;) {
-        if (buffer.length > 0) return { done: false, value: buffer.shift() as T };
+        if (size() > 0) return { done: false, value: take() };
         if (failure) throw failure.err;
         if (done) return { done: true, value: undefined };
         await new Promise<void>((resolve) => (wake = resolve));
@@ -61,7 +72,8 @@ export function toPulledIterator<T>(source: Observable<T>, opts: { maxBuffered?:
     async return(): Promise<IteratorResult<T>> {
       sub.unsubscribe();
       done = true;
-      buffer.length = 0;
+      buffer = [];
+      head = 0;
       return { done: true, value: undefined };
     },
   };
