@@ -2,7 +2,7 @@
 import { promises as fsp } from 'fs';
 import { allocBatch, type EventBatch } from '../src/events/event-batch';
 import { Aedat31Writer } from '../src/formats/aedat3-writer';
-import { Aedat4Writer } from '../src/formats/aedat4-writer';
+import { Aedat4Writer } from '../src/formats/aedat4';
 
 const GEOM = { width: 128, height: 128 };
 const BLOCK = 1 << 20;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3-writer';
-import { Aedat4Writer } from '../formats/aedat4-writer';
+import { Aedat4Writer } from '../formats/aedat4';
 import { CSV_HEADER, encodeCsvRows } from '../formats/csv-writer';
 import { detectFileFormat, eventFileGeometry, readEventFile } from '../formats/read-file';
 import { isFormatName } from '../formats/registry';

@@ -4,20 +4,18 @@ import * as lz4js from 'lz4js';
 import { batchFromArrays, type EventBatch } from '../../src/events/event-batch';
 import {
   Aedat4Decoder,
-  Lz4FrameDecoder,
-  looksLikeAedat4,
-  readAedat4Header,
-  readAedat4Streams,
-  xxh32,
-} from '../../src/formats/aedat4';
-import {
   Aedat4Writer,
   aedat4Description,
   encodeAedat4,
   encodeAedat4Header,
   encodeEventPacket,
+  Lz4FrameDecoder,
+  looksLikeAedat4,
   lz4CompressFrame,
-} from '../../src/formats/aedat4-writer';
+  readAedat4Header,
+  readAedat4Streams,
+  xxh32,
+} from '../../src/formats/aedat4';
 import { FormatError } from '../../src/formats/format-error';
 import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 import { readSharedRecording } from '../helpers/paths';
