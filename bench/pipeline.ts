@@ -53,14 +53,14 @@ interface ChildStats {
   early: number;
   stepsRun: number;
   stepsSaved: number;
-  bufferDropped: number;
+  wallLimited: number;
   maxBatch: number;
 }
 
 // ---------------------------------------------------------------- the service (child process)
 async function child(): Promise<void> {
   const { startService } = await import('../src/server/service');
-  const { loadClassifierModel } = await import('../streams/classifier-model');
+  const { loadClassifierModel } = await import('../streams/core/classifier-model');
   const slots = Number(process.env.BENCH_SLOTS ?? 64);
   const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, maxIngestStreams: 1024, maxSubscribers: 16 });
   const send = (m: unknown) => process.send!(m);
@@ -75,7 +75,7 @@ async function child(): Promise<void> {
         early: s.early,
         stepsRun: s.stepsRun,
         stepsSaved: s.stepsSaved,
-        bufferDropped: s.buffer.dropped,
+        wallLimited: s.wallLimited,
         maxBatch: service.scheduler.stats.maxBatch,
       };
       send({ type: 'stats', stats: st });
@@ -241,7 +241,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
   const eventsSent = results.reduce((s, r) => s + r.events, 0);
   const eventsIn = m.get('spikestream_events_in_total') ?? 0;
   const dropped =
-    (m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0) + (m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0) + (after.bufferDropped - before.bufferDropped);
+    (m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0) + (m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0) + 0;
   const decisions = after.decisions - before.decisions;
   const early = after.early - before.early;
   const saved = after.stepsSaved - before.stepsSaved;

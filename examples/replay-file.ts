@@ -6,24 +6,30 @@
  *
  * Defaults: the bundled recording (recordings/gestures/user30_natural.aedat) and the labels CSV
  * beside it (`<name>_labels.csv`). With labels, each labelled window is one sample
- * (`segmentByWindows`) and the summary gives the accuracy; without, the file is cut into samples
- * by activity, as a live sensor would be (`classifyLiveStream`). `--speed x` replays at x times
+ * (`windowSamples`) and the summary gives the accuracy; without, the file is cut into samples
+ * by activity, as a live sensor would be (`classifyLive`). `--speed x` replays at x times
  * the recorded speed (default: as fast as possible). `--json`: one JSON line per decision, then
  * `{"type":"summary",…}`.
  */
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { lastValueFrom, tap, toArray, type Observable } from 'rxjs';
-import { loadClassifierModel } from '../streams/classifier-model';
-import { SnnRunner } from '../src/snn/runner';
-import { SnnScheduler } from '../streams/operators/snn-scheduler';
-import { classify, classifyStats, type ClassifiedDecision } from '../streams/operators/classify';
-import { segmentByWindows } from '../streams/operators/segment-windows';
-import { classifyLiveStream } from '../streams/live';
-import { fromEventFile } from '../streams/sources/from-event-file';
-import { ASAP, speed } from '../streams/sources/pacing';
-import { labelsFileFor, parseGestureLabels } from '../src/datasets/dvs-gesture';
-import { summarizeEventFile } from '../src/formats/read-file';
+import {
+  ASAP,
+  classify,
+  classifyLive,
+  classifyStats,
+  createScheduler,
+  detectFileFormat,
+  eventFileGeometry,
+  eventFileSource,
+  labelsFileFor,
+  loadClassifierModel,
+  parseGestureLabels,
+  speed,
+  windowSamples,
+  type Decision,
+} from 'spikestream';
 import { BUNDLED_MODEL, BUNDLED_RECORDING } from './bundled';
 
 async function main(): Promise<void> {
@@ -41,18 +47,19 @@ async function main(): Promise<void> {
   const labelsFile = values.labels ?? labelsFileFor(file);
   const model = loadClassifierModel(values.model ?? BUNDLED_MODEL, { theta: values.theta !== undefined ? Number(values.theta) : undefined });
   const pacing = values.speed !== undefined ? speed(Number(values.speed)) : ASAP;
-  const geometry = (await summarizeEventFile(file)).geometry ?? { width: 128, height: 128 };
+  const geometry = (await eventFileGeometry(file)) ?? { width: 128, height: 128 };
 
   // One batched SNN runner; every sample gets a slot and is stepped with the others.
-  const scheduler = new SnnScheduler(new SnnRunner(model.net, 32));
+  const scheduler = createScheduler(model, 32);
   const stats = classifyStats();
-  const events = fromEventFile(file, { pacing });
-  let decisions$: Observable<ClassifiedDecision>;
+  let decisions$: Observable<Decision>;
   if (labelsFile !== file && fs.existsSync(labelsFile)) {
+    // One sample per labelled window, each read on its own (seeking in AEDAT 3.1), classified side by side.
     const windows = parseGestureLabels(fs.readFileSync(labelsFile, 'utf8'), labelsFile).map((w, i) => ({ ...w, id: `gesture#${i}` }));
-    decisions$ = events.pipe(segmentByWindows(windows, { streamId: 'file', geometry }), classify({ model, scheduler, stats }));
+    decisions$ = windowSamples(file, windows, { streamId: 'file', geometry, pacing, format: await detectFileFormat(file) }).pipe(classify({ model, scheduler, stats }));
   } else {
-    decisions$ = classifyLiveStream('file', geometry, events, { model, scheduler, stats });
+    // Cut by activity as a live sensor would be; the file is read only as far as the decisions need.
+    decisions$ = classifyLive('file', geometry, eventFileSource(file, { pacing }), { model, scheduler, stats });
   }
 
   const t0 = performance.now();

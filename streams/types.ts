@@ -1,6 +1,5 @@
-import type { Observable } from 'rxjs';
-import type { EventBatch } from '../src/events/event-batch';
 import type { Geometry } from '../src/events/geometry';
+import type { EventSource } from './core/event-source';
 
 /** One unit of classification work: a window of one stream's events. */
 export interface Sample {
@@ -13,8 +12,12 @@ export interface Sample {
   readonly tStart: number;
   readonly tEnd: number;
   readonly geometry: Geometry;
-  /** The window's events. Unsubscribing stops reading/decoding them at once. */
-  readonly events: Observable<EventBatch>;
+  /**
+   * The window's events as a pulled source: the classifier pulls only as far as its next frame
+   * needs, and aborting the pull stops reading/decoding at once. (`eventsOf(sample.events)` gives
+   * an Observable.) Events outside [tStart, tEnd) are dropped by the binner and counted.
+   */
+  readonly events: EventSource;
 }
 
 /** Why a frame's bin closed. */
@@ -52,4 +55,62 @@ export interface StepResult {
   readonly spikesPerNeuron: number;
   /** The frame this step consumed. */
   readonly frame: Pick<Frame, 'tStart' | 'tEnd' | 'eventCount' | 'closedBy'>;
+}
+
+/** Why a sample's run ended. */
+export type StopReason =
+  /** c_t > θ before the last step: an early answer. */
+  | 'confidence'
+  /** Step T was reached. */
+  | 'max-steps'
+  /** The sample's window (or live segment) ended. */
+  | 'window-end'
+  /** The stream ended (or went idle) inside the sample. */
+  | 'stream-end'
+  /** The per-sample wall-time limit expired: decided with the steps it had. */
+  | 'wall-limit';
+
+/** One sample's answer (DESIGN.md §2). Plain JSON-serialisable. */
+export interface Decision {
+  readonly streamId: string;
+  readonly sampleId: string;
+  /** Predicted class index (0-based): argmax O_t at the deciding step. */
+  readonly label: number;
+  readonly className: string;
+  /** max softmax(O_t / (α·τ)) at the deciding step (0…1). */
+  readonly confidence: number;
+  /**
+   * True when c_t > θ was reached. A decision taken at T, at a window or stream end or at the
+   * wall-time limit without reaching θ is uncertain: report it apart, never as an answer.
+   */
+  readonly confident: boolean;
+  /** SNN steps used (1…maxSteps). */
+  readonly steps: number;
+  readonly maxSteps: number;
+  /** True when the confidence crossed θ before maxSteps. */
+  readonly early: boolean;
+  readonly stoppedBy: StopReason;
+  /** The sample's start in sensor time (µs); sensor-time latency is eventTimeUs − sampleStartUs. */
+  readonly sampleStartUs: number;
+  /** Sensor time (µs) of the decision: the end of the deciding frame. */
+  readonly eventTimeUs: number;
+  /** Wall-clock ms from the arrival of the deciding frame's newest event to the decision. */
+  readonly latencyMs: number;
+  /** Events the sample binned up to its decision. */
+  readonly eventsConsumed: number;
+  /** Spikes per neuron (output layer excluded) up to the decision. */
+  readonly spikesPerNeuron: number;
+  /** Ground-truth class index when known (datasets, labelled recordings). */
+  readonly trueLabel?: number;
+}
+
+/** One SNN step of one sample, for `?trace=1` subscribers. Extra fields pass through as JSON. */
+export interface StepTrace {
+  readonly streamId: string;
+  readonly sampleId: string;
+  /** 0-based step index (a decision's `steps` counts steps used: index + 1). */
+  readonly step: number;
+  readonly confidence: number;
+  readonly predicted: number;
+  readonly [extra: string]: unknown;
 }

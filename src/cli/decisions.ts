@@ -1,8 +1,8 @@
 import { latencyStats } from '../confidence/report';
-import type { ClassifiedDecision } from '../../streams/operators/classify';
+import type { Decision } from '../../streams/types';
 
 /** One human line per decision: class, confidence, steps used of T, sensor-time latency, truth. */
-export function formatDecision(d: ClassifiedDecision, classes: readonly string[]): string {
+export function formatDecision(d: Decision, classes: readonly string[]): string {
   const truth = d.trueLabel === undefined ? '' : d.trueLabel === d.label ? '  ✓' : `  ✗ (was ${classes[d.trueLabel] ?? d.trueLabel})`;
   const sensorMs = (d.eventTimeUs - d.sampleStartUs) / 1000;
   return `${d.sampleId.padEnd(22)} ${d.className.padEnd(26)} conf ${d.confidence.toFixed(3)}  steps ${String(d.steps).padStart(2)}/${d.maxSteps}${d.early ? ' early' : '      '}  after ${sensorMs.toFixed(0).padStart(5)} ms of events${truth}`;
@@ -27,11 +27,11 @@ export interface DecisionSummary {
   meanSpikesPerNeuron: number;
 }
 
-export function summarizeDecisions(ds: readonly ClassifiedDecision[]): DecisionSummary {
+export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
   const n = ds.length;
   const labelled = ds.filter((d) => d.trueLabel !== undefined);
   const correct = labelled.filter((d) => d.trueLabel === d.label).length;
-  const sum = (f: (d: ClassifiedDecision) => number) => ds.reduce((a, d) => a + f(d), 0);
+  const sum = (f: (d: Decision) => number) => ds.reduce((a, d) => a + f(d), 0);
   const maxSteps = n > 0 ? Math.max(...ds.map((d) => d.maxSteps)) : 0;
   const meanSteps = n > 0 ? sum((d) => d.steps) / n : 0;
   const lat = n > 0 ? latencyStats(ds.map((d) => (d.eventTimeUs - d.sampleStartUs) / 1000)) : { mean: 0, p95: 0 };

@@ -3,17 +3,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import { SnnRunner } from '../snn/runner';
+import { SnnScheduler } from '../snn/scheduler';
 import { readLabelsBeside } from '../datasets/dvs-gesture';
 import { detectFileFormat, eventFileGeometry } from '../formats/read-file';
-import { classify, classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
-import { SnnScheduler } from '../../streams/operators/snn-scheduler';
-import { segmentByWindows } from '../../streams/operators/segment-windows';
-import { classifyLiveStream } from '../../streams/live';
-import { fromEventFile } from '../../streams/sources/from-event-file';
+import { classifyStats } from '../../streams/core/engine';
+import { classify } from '../../streams/operators/classify';
+import { classifyLive } from '../../streams/operators/classify-live';
+import { eventFileSource } from '../../streams/sources/from-event-file';
+import { windowSamples } from '../../streams/sources/window-samples';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { ASAP, REALTIME, speed, type Pacing } from '../../streams/sources/pacing';
-import type { ClassifierModel } from '../../streams/classifier-model';
-import type { Sample } from '../../streams/types';
+import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { Decision } from '../../streams/types';
 import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
 import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
 import { parseNumberOption, printJson, UsageError } from './output';
@@ -28,7 +29,7 @@ interface ReplayOptions extends ModelCliOptions {
 }
 
 export interface ReplayResult {
-  decisions: ClassifiedDecision[];
+  decisions: Decision[];
   source: string;
   samples: number;
   skippedFrames: number;
@@ -38,10 +39,10 @@ export interface ReplayResult {
  * Replays a dataset folder (its labelled samples), a recording with a labels CSV beside it (its
  * label windows), or any event file (activity-segmented, like a live sensor) through the model.
  */
-export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; onDecision?(d: ClassifiedDecision): void }): Promise<ReplayResult> {
+export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; onDecision?(d: Decision): void }): Promise<ReplayResult> {
   const scheduler = new SnnScheduler(new SnnRunner(model.net, o.slots));
   const stats = classifyStats();
-  let decisions$: Observable<ClassifiedDecision>;
+  let decisions$: Observable<Decision>;
   let source: string;
   if (fs.statSync(target).isDirectory()) {
     const ds = await openDataset(target, { split: o.split, limit: o.limit, pacing: o.pacing });
@@ -55,13 +56,13 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
       const selected = o.limit !== undefined ? windows.slice(0, o.limit) : windows;
       source = `${format} recording with ${selected.length} label windows`;
       const id = path.basename(target).replace(/\.[^.]+$/, '');
-      const samples = fromEventFile(target, { pacing: o.pacing }).pipe(segmentByWindows(selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry }));
+      const samples = windowSamples(target, selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry, pacing: o.pacing, format });
       decisions$ = samples.pipe(classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }));
     } else {
       const geometry = await eventFileGeometry(target, { format });
       if (!geometry) throw new UsageError(`${target}: no events, nothing to replay`);
       source = `${format} recording, activity-segmented`;
-      decisions$ = classifyLiveStream(path.basename(target), geometry, fromEventFile(target, { pacing: o.pacing }), { model, scheduler, stats });
+      decisions$ = classifyLive(path.basename(target), geometry, eventFileSource(target, { pacing: o.pacing }), { model, scheduler, stats });
     }
   }
   const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d)), toArray()));

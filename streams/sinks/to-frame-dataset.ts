@@ -1,8 +1,8 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import type { FrameDataset } from '../../src/snn/dataset';
 import type { InputBinning } from '../../src/snn/model-file';
-import { frameGeometry, FrameCursor, binStats, type BinStats } from '../operators/bin';
-import { toPulledIterator } from '../sources/pull';
+import { frameGeometry, binStats, type BinStats } from '../core/binner';
+import { FrameCursor } from '../core/frame-cursor';
 import type { LabelledDataset } from '../sources/open-dataset';
 import type { Sample } from '../types';
 
@@ -24,7 +24,8 @@ export async function binSampleInto(sample: Sample, o: FrameDatasetOptions, out:
     maxSteps: o.T,
     stats: o.stats,
   });
-  const events = toPulledIterator(sample.events);
+  const control = new AbortController();
+  const events = sample.events.open(control.signal);
   out.fill(0);
   let frames = 0;
   try {
@@ -41,7 +42,7 @@ export async function binSampleInto(sample: Sample, o: FrameDatasetOptions, out:
       else cursor.feed(r.value);
     }
   } finally {
-    void events.return?.().catch(() => undefined);
+    control.abort();
   }
   return frames;
 }

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import { loadGestureDataset, readSample, type GestureSampleInfo } from '../../src/datasets/dvs-gesture';
 import type { Sample } from '../types';
-import { fromPulledIterator } from './from-async';
+import { sourceFromIterator } from '../core/event-source';
 import { paceBatches } from './from-event-file';
 import { ASAP, type Pacing } from './pacing';
 
@@ -25,7 +25,7 @@ export function gestureSample(info: GestureSampleInfo, options: Pick<FromDataset
     tStart: info.tStart,
     tEnd: info.tEnd,
     geometry: DVS128,
-    events: fromPulledIterator(() => paceBatches(readSample(info, { onBytesRead: options.onBytesRead }), pacing)[Symbol.asyncIterator]()),
+    events: sourceFromIterator(() => paceBatches(readSample(info, { onBytesRead: options.onBytesRead }), pacing)[Symbol.asyncIterator]()),
   };
 }
 

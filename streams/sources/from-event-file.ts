@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
+import { eventsOf, sourceFromIterator, type EventSource } from '../core/event-source';
 import { sliceByIndex, lowerBoundTime, type EventBatch } from '../../src/events/event-batch';
 import { readEventFile, type ReadEventFileOptions } from '../../src/formats/read-file';
-import { fromPulledIterator } from './from-async';
 import { ASAP, PACED_SLICE_US, Pacer, type Pacing } from './pacing';
 
 export interface FromEventFileOptions extends ReadEventFileOptions {
@@ -10,8 +10,9 @@ export interface FromEventFileOptions extends ReadEventFileOptions {
 }
 
 /** Splits a batch into slices no longer than `sliceUs` of sensor time, then waits for each slice's due time. */
-export async function* paceBatches(source: AsyncIterable<EventBatch>, pacing: Pacing): AsyncGenerator<EventBatch, void, undefined> {
-  const pacer = new Pacer(pacing);
+export async function* paceBatches(source: AsyncIterable<EventBatch>, pacing: Pacing | Pacer): AsyncGenerator<EventBatch, void, undefined> {
+  // A shared Pacer keeps several readers (one per label window) on one clock.
+  const pacer = pacing instanceof Pacer ? pacing : new Pacer(pacing);
   for await (const batch of source) {
     if (!pacer.paced) {
       yield batch;
@@ -28,10 +29,19 @@ export async function* paceBatches(source: AsyncIterable<EventBatch>, pacing: Pa
 }
 
 /**
- * Events of a recorded file as an Observable of EventBatch. Pulled: at most one chunk is
- * read ahead of the consumer; unsubscribing closes the file.
+ * A recorded file as a pulled source: each `open` starts a reader that reads a chunk only when
+ * the consumer pulls, and aborting closes the file. This is what the classifier consumes.
+ */
+export function eventFileSource(file: string, options: FromEventFileOptions = {}): EventSource {
+  const pacing = options.pacing ?? ASAP;
+  return sourceFromIterator(() => paceBatches(readEventFile(file, options), pacing)[Symbol.asyncIterator]());
+}
+
+/**
+ * Events of a recorded file as an Observable of EventBatch (the RxJS face of `eventFileSource`):
+ * the next chunk is read only after the subscriber took the previous batch; unsubscribing
+ * closes the file.
  */
 export function fromEventFile(file: string, options: FromEventFileOptions = {}): Observable<EventBatch> {
-  const pacing = options.pacing ?? ASAP;
-  return fromPulledIterator(() => paceBatches(readEventFile(file, options), pacing)[Symbol.asyncIterator]());
+  return eventsOf(eventFileSource(file, options));
 }

@@ -23,7 +23,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { BoundedEventQueue, type OverflowPolicy, QueueOverflowError, fromBoundedQueue } from './bounded-queue';
-import { PULL } from './pull';
+import { pullFromIterator, type EventSource } from '../core/event-source';
 
 /** Per-connection message decoder (e.g. `new WireDecoder()` from src/server/wire.ts). */
 export interface MessageDecoder {
@@ -92,8 +92,10 @@ export function closeReason(text: string): string {
 
 export class WebSocketIngest {
   readonly queue: BoundedEventQueue;
-  /** The stream's batches (one consumer). */
+  /** The stream's batches as an Observable (one consumer: this or `source`). */
   readonly events: Observable<EventBatch>;
+  /** The stream's bounded queue as a pulled source (one consumer): what the classifier reads, with no second buffer. */
+  readonly source: EventSource;
   /** Resolves with the geometry once known, or undefined if the socket closes first. */
   readonly geometryReady: Promise<Geometry | undefined>;
   private geom: Geometry | undefined;
@@ -138,28 +140,29 @@ export class WebSocketIngest {
         if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
       };
     });
-    // Consumers that pull (the live classifier) read the bounded queue directly: no second buffer.
-    const openPulled = (): AsyncIterator<EventBatch> => {
-      if (this.hasConsumer) throw new Error('fromWebSocket: the stream has one consumer; it is already subscribed');
-      this.hasConsumer = true;
-      const it = this.queue[Symbol.asyncIterator]();
-      return {
-        next: async () => {
-          try {
-            return await it.next();
-          } catch (e) {
-            if (!opts.errorOnProtocolError) return { done: true, value: undefined };
-            throw e instanceof QueueOverflowError ? new IngestClosedError(1008, e.message, e) : e;
-          }
-        },
-        return: async () => {
-          await it.return?.();
-          if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
-          return { done: true, value: undefined };
-        },
-      };
+    this.source = {
+      open: (signal) => {
+        if (this.hasConsumer) throw new Error('fromWebSocket: the stream has one consumer; it is already subscribed');
+        this.hasConsumer = true;
+        const it = this.queue[Symbol.asyncIterator]();
+        const iterator: AsyncIterator<EventBatch> = {
+          next: async () => {
+            try {
+              return await it.next();
+            } catch (e) {
+              if (!opts.errorOnProtocolError) return { done: true, value: undefined };
+              throw e instanceof QueueOverflowError ? new IngestClosedError(1008, e.message, e) : e;
+            }
+          },
+          return: async () => {
+            await it.return?.();
+            if ((opts.closeOnUnsubscribe ?? true) && !this.dead) this.close(1000, 'consumer unsubscribed');
+            return { done: true, value: undefined };
+          },
+        };
+        return pullFromIterator(iterator, signal);
+      },
     };
-    this.events = Object.assign(this.events, { [PULL]: openPulled });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', (err) => {
       // ws closes the socket itself after an error (e.g. 1009 for maxPayload); keep the cause.

@@ -6,7 +6,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { Sample } from '../types';
 import { gestureSample } from './from-dataset';
-import { fromEventFile } from './from-event-file';
+import { eventFileSource } from './from-event-file';
 import { ASAP, type Pacing } from './pacing';
 
 export type DatasetSplit = 'train' | 'test' | 'all';
@@ -72,7 +72,7 @@ export async function openDataset(dir: string, o: OpenDatasetOptions = {}): Prom
       tStart: 0,
       tEnd: Infinity,
       geometry: NMNIST_GEOMETRY,
-      events: fromEventFile(s.file, { format: 'nmnist', pacing, onBytesRead: o.onBytesRead }),
+      events: eventFileSource(s.file, { format: 'nmnist', pacing, onBytesRead: o.onBytesRead }),
     }));
     return { kind: 'nmnist', dir, classes, geometry: NMNIST_GEOMETRY, size: samples.length, samples: from(samples) };
   }

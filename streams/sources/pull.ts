@@ -1,17 +1,4 @@
-import { Observable } from 'rxjs';
-
-/**
- * Observables made by `fromPulledIterator` carry the iterator factory under this key, so a
- * consumer that works at its own pace (the classifier) can pull events straight from the
- * source instead of subscribing: a recorded file is then read exactly as far as it is needed.
- */
-export const PULL = Symbol.for('spikestream.pull');
-
-export type Pullable<T> = Observable<T> & { readonly [PULL]: () => AsyncIterator<T> };
-
-export function isPullable<T>(o: Observable<T>): o is Pullable<T> {
-  return typeof (o as Partial<Pullable<T>>)[PULL] === 'function';
-}
+import type { Observable } from 'rxjs';
 
 export interface PushBufferStats {
   /** Values dropped because the consumer fell more than `maxBuffered` behind. */
@@ -19,12 +6,12 @@ export interface PushBufferStats {
 }
 
 /**
- * An async iterator over any Observable. Pullable sources are pulled directly; push sources
- * (live streams) are buffered up to `maxBuffered` values, dropping the oldest beyond that and
- * counting the drops. `return()` unsubscribes.
+ * An async iterator over a push Observable: values are buffered up to `maxBuffered` (dropping
+ * the oldest beyond that and counting the drops; Infinity keeps all, for a consumer paced by its
+ * own backpressure such as a socket). `return()` unsubscribes. For event batches prefer
+ * `bufferedSource` (a bounded queue counted in events).
  */
 export function toPulledIterator<T>(source: Observable<T>, opts: { maxBuffered?: number; stats?: PushBufferStats } = {}): AsyncIterator<T> {
-  if (isPullable(source)) return source[PULL]();
   const max = opts.maxBuffered ?? 4096;
   // A queue as an array plus a head index: Array.shift() is O(n) and buffers can hold thousands of batches.
   let buffer: T[] = [];
@@ -74,6 +61,8 @@ export function toPulledIterator<T>(source: Observable<T>, opts: { maxBuffered?:
       done = true;
       buffer = [];
       head = 0;
+      // A next() waiting for a value settles at once.
+      wake?.();
       return { done: true, value: undefined };
     },
   };

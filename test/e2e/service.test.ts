@@ -26,12 +26,12 @@ import { readEventFile } from '../../src/formats/read-file';
 import { parseGestureLabels } from '../../src/datasets/dvs-gesture';
 import type { EventBatch } from '../../src/events/event-batch';
 import { SnnRunner } from '../../src/snn/runner';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/classifier-model';
-import { SnnScheduler } from '../../streams/operators/snn-scheduler';
-import { classifyLiveStream } from '../../streams/live';
-import type { ClassifiedDecision } from '../../streams/operators/classify';
-import type { OnDecided } from '../../streams/operators/sample-feed';
-import { fromEventFile, paceBatches } from '../../streams/sources/from-event-file';
+import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { SnnScheduler } from '../../src/snn/scheduler';
+import { classifyLive } from '../../streams/operators/classify-live';
+import type { Decision as ClassifiedDecision } from '../../streams/types';
+import type { OnDecided } from '../../streams/core/live-segmenter';
+import { eventFileSource, paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, speed, type Pacing } from '../../streams/sources/pacing';
 import { repoRoot } from '../helpers/paths';
 
@@ -98,12 +98,12 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
   const offline = new Map<OnDecided, ClassifiedDecision[]>();
   const services: Service[] = [];
 
-  /** The same pipeline offline: classifyLiveStream on fromEventFile (as fast as possible). */
+  /** The same pipeline offline: classifyLive on eventFileSource (as fast as possible). */
   async function offlineDecisions(onDecided: OnDecided): Promise<ClassifiedDecision[]> {
     let ds = offline.get(onDecided);
     if (!ds) {
       const scheduler = new SnnScheduler(new SnnRunner(model.net, 4));
-      ds = await lastValueFrom(classifyLiveStream('file', GEOMETRY, fromEventFile(RECORDING), { model, scheduler, onDecided }).pipe(toArray()));
+      ds = await lastValueFrom(classifyLive('file', GEOMETRY, eventFileSource(RECORDING), { model, scheduler, onDecided }).pipe(toArray()));
       offline.set(onDecided, ds);
     }
     return ds;

@@ -131,7 +131,8 @@ describe('operators: binFrames', () => {
 });
 
 describe('FrameCursor (pull-driven binning)', () => {
-  const { FrameCursor, binEvents, binStats } = require('../../streams/operators/bin') as typeof import('../../streams/operators/bin');
+  const { FrameCursor } = require('../../streams/core/frame-cursor') as typeof import('../../streams/core/frame-cursor');
+  const { binEvents, binStats } = require('../../streams/core/binner') as typeof import('../../streams/core/binner');
   const { batchFromArrays, sliceByIndex } = require('../../src/events/event-batch') as typeof import('../../src/events/event-batch');
   const geometry = { width: 8, height: 8 };
   const ev = batchFromArrays({

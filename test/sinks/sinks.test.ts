@@ -36,8 +36,13 @@ const d = (streamId: string, i: number): Decision => ({
   steps: 2,
   maxSteps: 8,
   early: true,
+  confident: true,
+  stoppedBy: 'confidence',
+  sampleStartUs: 0,
   eventTimeUs: i,
   latencyMs: 0.1,
+  eventsConsumed: 10,
+  spikesPerNeuron: 0.1,
 });
 
 describe('sinks/to-subscribers (hub with fake sockets)', () => {

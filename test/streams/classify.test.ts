@@ -4,13 +4,14 @@ import * as path from 'path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { SnnRunner } from '../../src/snn/runner';
 import { encodeAedat31 } from '../../src/formats/aedat3-writer';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/classifier-model';
-import { classify, classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
-import { SnnScheduler } from '../../streams/operators/snn-scheduler';
-import { fromEventFile } from '../../streams/sources/from-event-file';
+import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { classify } from '../../streams/operators/classify';
+import { classifyStats } from '../../streams/core/engine';
+import { SnnScheduler } from '../../src/snn/scheduler';
+import { eventFileSource } from '../../streams/sources/from-event-file';
 import { fromDataset } from '../../streams/sources/from-dataset';
 import { clearGestureIndexCache } from '../../src/datasets/dvs-gesture';
-import type { Sample } from '../../streams/types';
+import type { Decision as ClassifiedDecision, Sample } from '../../streams/types';
 import { makeTempDir } from '../helpers/paths';
 import { randomRecording, writeGestureFolder } from '../helpers/gesture-fixture';
 import { writeTinyModel } from '../helpers/tiny-model';
@@ -47,7 +48,7 @@ describe('classify: binning → batched SNN → Dynamic Confidence decision', fu
       tStart: t0,
       tEnd: t1,
       geometry: GEOM,
-      events: fromEventFile(file, { chunkBytes }),
+      events: eventFileSource(file, { chunkBytes }),
     }));
   }
 

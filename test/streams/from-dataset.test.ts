@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import { firstValueFrom, lastValueFrom, mergeMap, reduce, take, toArray } from 'rxjs';
 import { fromDataset } from '../../streams/sources/from-dataset';
+import { eventsOf } from '../../streams/core/event-source';
 import { clearGestureIndexCache } from '../../src/datasets/dvs-gesture';
 import { sliceByTime } from '../../src/events/event-batch';
 import { makeTempDir } from '../helpers/paths';
@@ -29,7 +30,7 @@ describe('fromDataset and `spikestream dataset info`', function () {
     expect(samples.map((s) => s.label)).to.deep.equal([3, 0, 3, 10]);
     const counts = await lastValueFrom(
       fromDataset(dir, { split: 'train' }).pipe(
-        mergeMap((s) => s.events.pipe(reduce((n, b) => n + b.length, 0))),
+        mergeMap((s) => eventsOf(s.events).pipe(reduce((n, b) => n + b.length, 0))),
         toArray(),
       ),
     );
@@ -41,7 +42,7 @@ describe('fromDataset and `spikestream dataset info`', function () {
     let bytes = 0;
     const first = await firstValueFrom(fromDataset(dir, { split: 'train', onBytesRead: (n) => (bytes += n) }));
     expect(bytes).to.equal(0);
-    await lastValueFrom(first.events.pipe(take(1)));
+    await lastValueFrom(eventsOf(first.events).pipe(take(1)));
     const fileSize = fs.statSync(`${dir}/user01_natural.aedat`).size;
     // Index (one small read per packet) plus the first read of the window: far less than the file.
     expect(bytes).to.be.greaterThan(0);

@@ -2,12 +2,14 @@ import { expect } from 'chai';
 import * as path from 'path';
 import { lastValueFrom, merge, toArray } from 'rxjs';
 import { SnnRunner } from '../../src/snn/runner';
-import { loadClassifierModel } from '../../streams/classifier-model';
-import { classifyStats, type ClassifiedDecision } from '../../streams/operators/classify';
-import { segmentStats } from '../../streams/operators/sample-feed';
-import { SnnScheduler } from '../../streams/operators/snn-scheduler';
-import { classifyLiveStream } from '../../streams/live';
-import { fromEventFile } from '../../streams/sources/from-event-file';
+import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { classifyStats } from '../../streams/core/engine';
+import { segmentStats } from '../../streams/core/live-segmenter';
+import { bufferedSource } from '../../streams/core/buffered-source';
+import { SnnScheduler } from '../../src/snn/scheduler';
+import { classifyLive } from '../../streams/operators/classify-live';
+import { eventFileSource } from '../../streams/sources/from-event-file';
+import type { Decision as ClassifiedDecision } from '../../streams/types';
 import { repoRoot } from '../helpers/paths';
 
 describe('live streams: activity segmentation + Dynamic Confidence', function () {
@@ -21,7 +23,7 @@ describe('live streams: activity segmentation + Dynamic Confidence', function ()
     const scheduler = new SnnScheduler(new SnnRunner(model.net, slots));
     const stats = classifyStats();
     const seg = segmentStats();
-    const ds = await lastValueFrom(classifyLiveStream('cam', geometry, fromEventFile(file, { chunkBytes }), { model, scheduler, stats, onDecided, segmentStats: seg }).pipe(toArray()));
+    const ds = await lastValueFrom(classifyLive('cam', geometry, eventFileSource(file, { chunkBytes }), { model, scheduler, stats, onDecided, segmentStats: seg }).pipe(toArray()));
     expect(scheduler.runner.activeCount).to.equal(0);
     return { ds, stats, seg };
   }
@@ -45,7 +47,7 @@ describe('live streams: activity segmentation + Dynamic Confidence', function ()
     // Three streams at once, sharing one 4-slot runner.
     const scheduler = new SnnScheduler(new SnnRunner(model.net, 4));
     const all = await lastValueFrom(
-      merge(...['a', 'b', 'c'].map((id, k) => classifyLiveStream(id, geometry, fromEventFile(file, { chunkBytes: 3000 + 1000 * k }), { model, scheduler }))).pipe(toArray()),
+      merge(...['a', 'b', 'c'].map((id, k) => classifyLive(id, geometry, eventFileSource(file, { chunkBytes: 3000 + 1000 * k }), { model, scheduler }))).pipe(toArray()),
     );
     for (const id of ['a', 'b', 'c']) {
       const mine = all.filter((d) => d.streamId === id).map((d) => ({ ...d, sampleId: d.sampleId.replace(`${id}#`, 'cam#') }));
@@ -79,7 +81,7 @@ describe('live streams: a sensor that goes silent', function () {
       const events = new Subject<import('../../src/events/event-batch').EventBatch>();
       const got: ClassifiedDecision[] = [];
       const scheduler = new SnnScheduler(new SnnRunner(model.net, 1));
-      const sub = classifyLiveStream('cam', { width: 128, height: 128 }, events, { model, scheduler, idleFlushMs }).subscribe((d) => got.push(d));
+      const sub = classifyLive('cam', { width: 128, height: 128 }, bufferedSource(events), { model, scheduler, idleFlushMs }).subscribe((d) => got.push(d));
       events.next(burst);
       await new Promise((r) => setTimeout(r, 400));
       if (idleFlushMs === undefined) expect(got, 'without idle flush: still waiting for events').to.have.length(0);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { from, Subject } from 'rxjs';
 import { toPulledIterator } from '../../streams/sources/pull';
-import { fromPulledIterator } from '../../streams/sources/from-async';
 
 async function drain<T>(it: AsyncIterator<T>): Promise<T[]> {
   const out: T[] = [];
@@ -26,18 +25,5 @@ describe('toPulledIterator', () => {
     expect(await pending).to.deep.equal({ done: false, value: 42 });
     await it.return?.();
     expect(s.observed).to.equal(false);
-  });
-
-  it('pulls a pullable source directly instead of subscribing', async () => {
-    let opened = 0;
-    const src = fromPulledIterator(() => {
-      opened++;
-      return (async function* () {
-        yield 1;
-        yield 2;
-      })();
-    });
-    expect(await drain(toPulledIterator(src, { maxBuffered: 1 }))).to.deep.equal([1, 2]);
-    expect(opened).to.equal(1);
   });
 });

@@ -1,6 +1,6 @@
-import { alphaFor } from '../src/confidence/confidence';
-import { convertWeights, type ConversionMode, type SnnNetwork } from '../src/snn/convert';
-import { loadModel } from '../src/snn/model-file';
+import { alphaFor } from '../../src/confidence/confidence';
+import { convertWeights, type ConversionMode, type SnnNetwork } from '../../src/snn/convert';
+import { loadModel } from '../../src/snn/model-file';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {

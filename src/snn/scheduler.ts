@@ -1,10 +1,18 @@
-import type { SlotReadout, SnnRunner } from '../../src/snn/runner';
+import type { SlotReadout, SnnRunner } from './runner';
 
 interface PendingStep {
   slot: number;
   data: Float32Array;
   resolve(r: SlotReadout): void;
   reject(err: unknown): void;
+}
+
+/** A slot wait given up because its sample was cancelled. */
+export class SlotWaitAborted extends Error {
+  override readonly name = 'SlotWaitAborted';
+  constructor() {
+    super('gave up waiting for an SNN slot');
+  }
 }
 
 export interface SchedulerStats {
@@ -41,10 +49,31 @@ export class SnnScheduler {
     return this.runner.capacity - this.runner.activeCount;
   }
 
-  /** A fresh slot (state reset), waiting for one to be released if all are taken. */
-  admit(): Promise<number> {
+  /** Samples waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * A fresh slot (state reset), waiting for one to be released if all are taken, first come first
+   * served. Aborting `signal` while waiting leaves the queue and rejects with `SlotWaitAborted`.
+   */
+  admit(signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted) return Promise.reject(new SlotWaitAborted());
     if (this.runner.activeCount < this.runner.capacity) return Promise.resolve(this.runner.admit());
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (slot: number): void => {
+        signal?.removeEventListener('abort', leave);
+        resolve(slot);
+      };
+      const leave = (): void => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        reject(new SlotWaitAborted());
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   /** Gives the slot back; a waiting sample gets it at once (with its state reset). */

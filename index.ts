@@ -1,0 +1,34 @@
+/**
+ * spikestream's public API: `import { … } from 'spikestream'`.
+ * Subpaths: 'spikestream/operators', 'spikestream/sources', 'spikestream/sinks'.
+ */
+import type { ClassifierModel } from './streams/core/classifier-model';
+import { SnnRunner } from './src/snn/runner';
+import { SnnScheduler } from './src/snn/scheduler';
+
+export * from './streams/operators';
+export * from './streams/sources';
+export * from './streams/sinks';
+export type { Sample, Frame, FrameCloseReason, StepResult, Decision, StepTrace, StopReason } from './streams/types';
+export { runSample, classifyStats, decisionParams, geometryMismatch, ModelInputError, type ClassifyStats, type EngineOptions } from './streams/core/engine';
+export { stopReason, buildDecision } from './streams/core/decision';
+export { FrameCursor } from './streams/core/frame-cursor';
+export { binEvents, binStats, frameGeometry, type BinOptions, type BinStats } from './streams/core/binner';
+export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './streams/core/classifier-model';
+export { SnnRunner } from './src/snn/runner';
+export { SnnScheduler, SlotWaitAborted } from './src/snn/scheduler';
+export type { EventBatch } from './src/events/event-batch';
+export type { Geometry } from './src/events/geometry';
+export { readEventFile, summarizeEventFile, detectFileFormat, eventFileGeometry } from './src/formats/read-file';
+export { FormatError } from './src/formats/format-error';
+export { parseGestureLabels, readLabelsBeside, labelsFileFor, type GestureWindow } from './src/datasets/dvs-gesture';
+export { confidence, softmax } from './src/confidence/confidence';
+export { decide, shouldStop } from './src/confidence/decide';
+export { startService, defaultWallLimitMs, type Service, type ServiceOptions } from './src/server/service';
+export { createServer, type ServerOptions, type SpikeServer } from './src/server/server';
+export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/server/sensor-client';
+
+/** A batched SNN scheduler for `model` with `slots` samples stepped together (default 32). */
+export function createScheduler(model: ClassifierModel, slots = 32): SnnScheduler {
+  return new SnnScheduler(new SnnRunner(model.net, slots));
+}

@@ -1,0 +1,156 @@
+import { Observable } from 'rxjs';
+import type { EventBatch } from '../../src/events/event-batch';
+
+/** How a consumer's use of a pull ended, handed back before it closes the pull. */
+export interface PullSettlement {
+  /** Events of the last batches pulled that the consumer did not use (they belong to whatever comes next). */
+  readonly unconsumed: number;
+  /** True when the consumer stopped by its own decision before the source's end. */
+  readonly early: boolean;
+}
+
+/**
+ * One consumer's pull over a source's batches. `next()` is the only way events move: nothing is
+ * read ahead. After the pull's signal aborts, a pending `next()` settles at once with
+ * `{ done: true }` and every later call does too.
+ */
+export interface EventPull {
+  next(): Promise<IteratorResult<EventBatch, undefined>>;
+  /**
+   * The explicit hand-back channel: called at most once, before the pull is closed, by a consumer
+   * that stopped (a decision) — live segmenters start the next sample at the first unconsumed event.
+   */
+  settle(s: PullSettlement): void;
+}
+
+/**
+ * A pulled source of event batches (a recorded file, a dataset sample's window, a live stream's
+ * bounded queue, a sample cut by a live segmenter). Each `open` starts an independent pull where
+ * the source allows it (files re-open; a live stream has one consumer). Aborting the signal is
+ * the one way to stop: it settles a pending pull and frees what is behind it (file handles,
+ * subscriptions, sockets).
+ */
+export interface EventSource {
+  open(signal: AbortSignal): EventPull;
+}
+
+/** The error for an operation on a pull whose signal was aborted. */
+export class PullAbortedError extends Error {
+  override readonly name = 'PullAbortedError';
+  constructor() {
+    super('the pull was aborted');
+  }
+}
+
+const DONE: IteratorResult<EventBatch, undefined> = { done: true, value: undefined };
+
+/** Resolves when `signal` aborts (at once if it already has). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * An `EventPull` over an async iterator: a pending `next()` races the signal, and aborting calls
+ * the iterator's `return()` (a pending read finishes in the background, then the file closes).
+ * `onSettle` receives the consumer's hand-back (sources that can use it: live segmenters).
+ */
+export function pullFromIterator(iterator: AsyncIterator<EventBatch>, signal: AbortSignal, onSettle?: (s: PullSettlement) => void): EventPull {
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    iterator.return?.(undefined)?.then(undefined, () => undefined);
+  };
+  if (signal.aborted) close();
+  else signal.addEventListener('abort', close, { once: true });
+  const aborted = whenAborted(signal).then(() => DONE);
+  let settled = false;
+  return {
+    async next() {
+      if (closed) return DONE;
+      const r = await Promise.race([iterator.next(), aborted]);
+      if (closed) return DONE;
+      if (r.done) {
+        closed = true;
+        signal.removeEventListener('abort', close);
+        return DONE;
+      }
+      return { done: false, value: r.value };
+    },
+    settle(s) {
+      if (settled) return;
+      settled = true;
+      onSettle?.(s);
+    },
+  };
+}
+
+/** An `EventSource` whose every `open` starts a fresh iterator (files, dataset windows, arrays). */
+export function sourceFromIterator(openIterator: () => AsyncIterator<EventBatch>): EventSource {
+  return { open: (signal) => pullFromIterator(openIterator(), signal) };
+}
+
+/** A source over batches already in memory (tests, examples, decoded buffers). */
+export function sourceFromBatches(batches: readonly EventBatch[]): EventSource {
+  return sourceFromIterator(() => {
+    let i = 0;
+    return { next: async () => (i < batches.length ? { done: false, value: batches[i++] } : DONE) };
+  });
+}
+
+/**
+ * A source as an Observable: subscribing opens a pull and emits each batch as it is pulled, the
+ * next one only after the subscriber's `next` returned; unsubscribing aborts the pull at once.
+ * The pull is settled (every emitted batch counts as used; unsubscribing early counts as a
+ * decision), so a live segmenter goes on to its next sample.
+ */
+export function eventsOf(source: EventSource): Observable<EventBatch> {
+  return new Observable<EventBatch>((subscriber) => {
+    const controller = new AbortController();
+    const pull = source.open(controller.signal);
+    let finished = false;
+    (async () => {
+      for (;;) {
+        const r = await pull.next();
+        if (controller.signal.aborted) return;
+        if (r.done) {
+          finished = true;
+          pull.settle({ unconsumed: 0, early: false });
+          subscriber.complete();
+          return;
+        }
+        subscriber.next(r.value);
+      }
+    })().catch((err: unknown) => {
+      if (!controller.signal.aborted) subscriber.error(err);
+    });
+    return () => {
+      // Unsubscribed before the end: the consumer stopped by its own choice (every batch emitted was used).
+      if (!finished) pull.settle({ unconsumed: 0, early: true });
+      controller.abort();
+    };
+  });
+}
+
+/** A source whose pulls pass every batch through `transform` (built once per pull: stateful filters get fresh state); empty results are skipped. */
+export function mapSource(source: EventSource, makeTransform: () => (batch: EventBatch) => EventBatch): EventSource {
+  return {
+    open(signal) {
+      const inner = source.open(signal);
+      const transform = makeTransform();
+      return {
+        async next() {
+          for (;;) {
+            const r = await inner.next();
+            if (r.done) return r;
+            const out = transform(r.value);
+            if (out.length > 0) return { done: false, value: out };
+          }
+        },
+        // Counts refer to the transformed batches, which the inner source cannot map back: hand back nothing.
+        settle: (s) => inner.settle({ unconsumed: 0, early: s.early }),
+      };
+    },
+  };
+}
