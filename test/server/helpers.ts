@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import * as net from 'net';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 
@@ -84,5 +85,41 @@ export function refusedStatus(url: string, headers: Record<string, string> = {})
       ws.terminate();
       reject(new Error(`expected ${url} to be refused, but it opened`));
     });
+  });
+}
+
+/** What a raw TCP exchange got back: the HTTP status of the first response line (0 if none) and the text. */
+export interface RawResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * Writes `request` as is to 127.0.0.1:`port` over a plain TCP socket (no HTTP client to tidy it
+ * up) and collects what comes back until the server closes the connection or `timeoutMs` passes.
+ */
+export function rawRequest(port: number, request: string | Buffer, timeoutMs = 2000): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1');
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : 0, text });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (d) => {
+      chunks.push(d);
+      // A refused or answered request is complete once its headers (and a short body) are in.
+      if (/\r\n\r\n/.test(Buffer.concat(chunks).toString('latin1'))) setTimeout(finish, 20);
+    });
+    socket.on('error', finish);
+    socket.on('close', finish);
+    socket.write(request);
   });
 }

@@ -58,11 +58,16 @@ function decision(streamId: string, i: number, extra: Partial<Decision> = {}): D
     label: i % 11,
     className: `class${i % 11}`,
     confidence: 0.9,
+    confident: true,
     steps: 4,
     maxSteps: 16,
     early: true,
+    stoppedBy: 'confidence',
+    sampleStartUs: 1000 * i - 500,
     eventTimeUs: 1000 * i,
     latencyMs: 1.5,
+    eventsConsumed: 100,
+    spikesPerNeuron: 0.5,
     ...extra,
   };
 }
@@ -119,7 +124,7 @@ describe('server: HTTP + WebSocket service (loopback)', function () {
       const names = new Set<string>();
       const typed = new Set<string>();
       for (const line of m.body.trimEnd().split('\n')) {
-        if (line.startsWith('# HELP ')) continue;
+        if (line === '' || line.startsWith('# HELP ')) continue; // prom-client puts a blank line between families
         if (line.startsWith('# TYPE ')) {
           typed.add(line.split(' ')[2]);
           continue;

@@ -1,0 +1,74 @@
+/**
+ * `ws://…/decisions[?stream=id][&trace=1]`: decision subscribers. The upgrade is refused when
+ * shutting down (503), on a bad handshake (400/405), without the token (401), on a bad filter
+ * (400) or over `maxSubscribers` (503, counting upgrades still in their handshake). Subscribers
+ * have nothing to say: what they send is ignored.
+ */
+import type * as http from 'http';
+import type { Duplex } from 'stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SubscriberHub } from '../../../streams/sinks/to-subscribers';
+import { parseSubscriberFilter } from '../subscribers';
+import { CLOSE_GOING_AWAY } from '../close-codes';
+import { UNAUTHORIZED, type TokenCheck } from './auth';
+import { handshakeRefusal } from './handshake';
+import type { Refusal } from './respond';
+
+export interface SubscriberEndpointDeps {
+  readonly hub: SubscriberHub;
+  readonly maxSubscribers: number;
+  readonly authorized: TokenCheck;
+  readonly closing: () => boolean;
+  readonly refuse: (socket: Duplex, r: Refusal) => void;
+}
+
+export class SubscriberEndpoint {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  private pending = 0;
+
+  constructor(private readonly deps: SubscriberEndpointDeps) {
+    this.wss.on('wsClientError', (err: Error, socket: Duplex) => deps.refuse(socket, { status: 400, message: err.message }));
+  }
+
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+    const { hub, refuse } = this.deps;
+    if (this.deps.closing()) return refuse(socket, { status: 503, message: 'server is shutting down', headers: { 'Retry-After': '5' } });
+    const handshake = handshakeRefusal(req);
+    if (handshake) return refuse(socket, handshake);
+    if (!this.deps.authorized(req, query)) return refuse(socket, UNAUTHORIZED);
+    let filter;
+    try {
+      filter = parseSubscriberFilter(query);
+    } catch (e) {
+      return refuse(socket, { status: 400, message: (e as Error).message });
+    }
+    if (hub.size + this.pending >= this.deps.maxSubscribers) return refuse(socket, { status: 503, message: 'too many subscribers', headers: { 'Retry-After': '5' } });
+    this.pending++;
+    let settled = false;
+    const settle = (): void => {
+      if (!settled) {
+        settled = true;
+        this.pending--;
+      }
+    };
+    socket.once('close', settle);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      ws.on('error', () => undefined);
+      ws.on('message', () => undefined);
+      if (this.deps.closing()) {
+        ws.close(CLOSE_GOING_AWAY, 'server shutting down');
+        return;
+      }
+      hub.add(ws, filter);
+    });
+  }
+
+  sockets(): WebSocket[] {
+    return [...this.wss.clients];
+  }
+
+  dispose(): void {
+    this.wss.close();
+  }
+}
