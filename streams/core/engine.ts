@@ -16,7 +16,7 @@ import type { Decision, Sample, StepResult, Frame } from '../types';
 import { binStats, frameGeometry, type BinStats } from './binner';
 import type { ClassifierModel } from './classifier-model';
 import { buildDecision, stepResult, stopReason, type DecisionParams } from './decision';
-import { whenAborted } from './event-source';
+import { ABORTED, raceAbort } from './event-source';
 import { FrameCursor } from './frame-cursor';
 
 export interface ClassifyStats {
@@ -104,7 +104,8 @@ export function sampleCursor(model: ClassifierModel, sample: Pick<Sample, 'id' |
 async function stepUnlessAborted(scheduler: SnnScheduler, slot: number, data: Float32Array, signal: AbortSignal): Promise<SlotReadout | undefined> {
   const step = scheduler.step(slot, data);
   step.catch(() => undefined); // released with the step pending: the sample is gone
-  return Promise.race([step, whenAborted(signal).then(() => undefined)]);
+  const r = await raceAbort(step, signal);
+  return r === ABORTED ? undefined : r;
 }
 
 /**

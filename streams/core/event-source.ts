@@ -44,10 +44,32 @@ export class PullAbortedError extends Error {
 
 const DONE: IteratorResult<EventBatch, undefined> = { done: true, value: undefined };
 
-/** Resolves when `signal` aborts (at once if it already has). */
-export function whenAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+/** What `raceAbort` resolves with when the signal won. */
+export const ABORTED: unique symbol = Symbol('aborted');
+
+/**
+ * `promise`, or ABORTED as soon as `signal` aborts. The abort listener is removed when the
+ * promise settles, so racing on a long-lived signal millions of times leaks nothing.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise<T | typeof ABORTED>((resolve, reject) => {
+    const onAbort = (): void => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /**
@@ -64,13 +86,12 @@ export function pullFromIterator(iterator: AsyncIterator<EventBatch>, signal: Ab
   };
   if (signal.aborted) close();
   else signal.addEventListener('abort', close, { once: true });
-  const aborted = whenAborted(signal).then(() => DONE);
   let settled = false;
   return {
     async next() {
       if (closed) return DONE;
-      const r = await Promise.race([iterator.next(), aborted]);
-      if (closed) return DONE;
+      const r = await raceAbort(iterator.next(), signal);
+      if (r === ABORTED || closed) return DONE;
       if (r.done) {
         closed = true;
         signal.removeEventListener('abort', close);

@@ -14,7 +14,7 @@ import { sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import type { Sample } from '../types';
 import { ActivityDetector, activityEndIndex, type ActivityScan } from './activity-detector';
-import { whenAborted, type EventPull, type EventSource, type PullSettlement } from './event-source';
+import { ABORTED, raceAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
 
 export type LiveSegmentation =
   | { readonly kind: 'activity'; readonly windowUs: number; readonly threshold: number; readonly quietUs: number }
@@ -86,11 +86,11 @@ class StreamReader {
       if (this.done || signal.aborted) return false;
       this.pending ??= this.pull.next();
       let timer: NodeJS.Timeout | undefined;
-      const waits: Promise<IteratorResult<EventBatch, undefined> | 'idle' | 'aborted'>[] = [this.pending, whenAborted(signal).then(() => 'aborted' as const)];
-      if (idleMs !== undefined) waits.push(new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs))));
-      const got = await Promise.race(waits);
+      const next: Promise<IteratorResult<EventBatch, undefined> | 'idle'> =
+        idleMs === undefined ? this.pending : Promise.race([this.pending, new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))]);
+      const got = await raceAbort(next, signal);
       clearTimeout(timer);
-      if (got === 'aborted') return false;
+      if (got === ABORTED) return false;
       if (got === 'idle') return 'idle';
       this.pending = null;
       if (got.done) {
@@ -201,8 +201,8 @@ export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observa
           },
         };
         subscriber.next({ id: `${o.streamId}#${seq++}`, streamId: o.streamId, ...(o.label !== undefined ? { label: o.label } : {}), tStart, tEnd: Infinity, geometry: o.geometry, events });
-        const done = await Promise.race([settled, whenAborted(stream).then(() => undefined)]);
-        if (done === undefined) return;
+        const done = await raceAbort(settled, stream);
+        if (done === ABORTED) return;
 
         // 3. Events handed out but never binned go back to the stream.
         reader.i = fedTo - done.unconsumed;
