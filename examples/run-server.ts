@@ -12,7 +12,7 @@
  * is `stopped: …` with the totals.
  */
 import { parseArgs } from 'util';
-import { loadClassifierModel } from '../streams/classifier-model';
+import { loadClassifierModel } from '../streams/core/classifier-model';
 import { startService } from '../src/server/service';
 import { BUNDLED_MODEL, wsBase } from './bundled';
 

@@ -1,11 +1,12 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { catchError, EMPTY, finalize, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { SnnRunner } from '../snn/runner';
-import type { ClassifierModel } from '../../streams/classifier-model';
-import { classifyStats, type ClassifiedDecision, type ClassifyStats } from '../../streams/operators/classify';
-import { SnnScheduler } from '../../streams/operators/snn-scheduler';
-import { classifyLiveStream, type LiveSegmentation } from '../../streams/live';
-import type { OnDecided } from '../../streams/operators/sample-feed';
-import { createServer, type ServerOptions, type SpikeServer, type ListenInfo } from './server';
+import { SnnScheduler } from '../snn/scheduler';
+import type { ClassifierModel } from '../../streams/core/classifier-model';
+import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
+import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
+import { classifyLive } from '../../streams/operators/classify-live';
+import type { Decision } from '../../streams/types';
+import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 
 export interface ServiceOptions extends ServerOptions {
   readonly model: ClassifierModel;
@@ -13,11 +14,16 @@ export interface ServiceOptions extends ServerOptions {
   readonly slots?: number;
   readonly segmentation?: LiveSegmentation;
   readonly onDecided?: OnDecided;
-  /** End a sample when its sensor has sent nothing for this many ms (see `LiveStreamOptions.idleFlushMs`). */
+  /** End a sample when its sensor has sent nothing for this many ms (see `LiveSegmentOptions.idleFlushMs`). */
   readonly idleFlushMs?: number;
+  /**
+   * Most wall-clock ms one sample may hold an SNN slot (default `defaultWallLimitMs(model)`);
+   * then it is decided with what it has (`stoppedBy: 'wall-limit'`), counted, and its slot freed.
+   */
+  readonly sampleWallLimitMs?: number;
   /** Publish per-step traces to `?trace=1` subscribers (off by default: one message per step). */
   readonly traces?: boolean;
-  /** Where pipeline errors of one stream are reported (the stream ends; others go on). */
+  /** Where pipeline errors of one stream are reported (the stream closes with 1011; others go on). */
   readonly onStreamError?: (streamId: string, err: unknown) => void;
 }
 
@@ -25,73 +31,102 @@ export interface Service {
   readonly server: SpikeServer;
   readonly address: ListenInfo;
   /** Every decision, as it is published. */
-  readonly decisions: Observable<ClassifiedDecision>;
+  readonly decisions: Observable<Decision>;
   readonly stats: ClassifyStats;
+  readonly segments: SegmentStats;
   readonly scheduler: SnnScheduler;
   /** Graceful stop: no new ingest, streams finish their queued events, pending decisions go out, sockets close. */
   stop(drainMs?: number): Promise<void>;
 }
 
 /**
- * The live service: HTTP + WebSocket server, one classification pipeline per sensor stream,
- * all streams sharing one batched SNN runner, decisions published to subscribers.
+ * The default per-sample wall-time limit: twice a sample's sensor-time span T·bin (a sensor
+ * streaming in real time fills a sample in T·bin), at least 2 s; 10 s for count-binned models.
+ */
+export function defaultWallLimitMs(model: ClassifierModel): number {
+  if (model.binUs === undefined) return 10_000;
+  return Math.max(2000, (2 * model.binUs * model.maxSteps) / 1000);
+}
+
+/**
+ * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
+ * `classifyLive` (segment → per-sample engine, all streams sharing one batched runner) →
+ * published to subscribers and metrics. A stream whose sensor size the model cannot take is
+ * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
+ * (1011) and is counted.
  */
 export async function startService(o: ServiceOptions): Promise<Service> {
-  const server = createServer(o);
+  const server = createServer({ ...o, acceptGeometry: o.acceptGeometry ?? ((g) => geometryMismatch(o.model, g)) });
   const metrics = server.metrics;
   const scheduler = new SnnScheduler(new SnnRunner(o.model.net, o.slots ?? 32), (_size, ms) => {
     metrics.stepLatency.observe(ms / 1000);
     metrics.activeSlots.set(scheduler.runner.activeCount);
   });
   const stats = classifyStats();
-  const decisions = new Subject<ClassifiedDecision>();
-  const running = new Map<string, { sub: Subscription; done: Promise<void> }>();
-  const ingestSub = server.ingest$.subscribe((stream) => {
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    const sub = classifyLiveStream(stream.streamId, stream.geometry, stream.events, {
+  const segments = segmentStats();
+  const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
+  const published = new Subject<Decision>();
+  const running = new Map<string, Promise<void>>();
+  let wallLimitedCounted = 0;
+  // The engine counts into `stats`; the Prometheus counter follows it whenever a stream makes progress.
+  const syncCounters = (): void => {
+    if (stats.wallLimited > wallLimitedCounted) metrics.wallLimited.inc(stats.wallLimited - wallLimitedCounted);
+    wallLimitedCounted = stats.wallLimited;
+    metrics.activeSlots.set(scheduler.runner.activeCount);
+  };
+
+  const classifyStream = (stream: IngestStream): Observable<Decision> => {
+    let finish!: () => void;
+    running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
+    return classifyLive(stream.streamId, stream.geometry, stream.source, {
       model: o.model,
       scheduler,
       stats,
+      segmentStats: segments,
       onDecided: o.onDecided,
       segmentation: o.segmentation,
       idleFlushMs: o.idleFlushMs,
+      wallLimitMs,
       onStep: o.traces
         ? (r) => server.publishTrace({ streamId: r.streamId, sampleId: r.sampleId, step: r.step, confidence: r.confidence, predicted: r.predicted, eventTimeUs: r.frame.tEnd })
         : undefined,
-    }).subscribe({
-      next: (d) => {
-        metrics.activeSlots.set(scheduler.runner.activeCount);
-        server.publish(d);
-        decisions.next(d);
-      },
-      error: (err: unknown) => {
+    }).pipe(
+      catchError((err: unknown) => {
+        metrics.pipelineErrors.inc();
         o.onStreamError?.(stream.streamId, err);
         stream.close(1011, 'pipeline error');
+        return EMPTY;
+      }),
+      finalize(() => {
+        syncCounters();
         running.delete(stream.streamId);
         finish();
-      },
-      complete: () => {
-        metrics.activeSlots.set(scheduler.runner.activeCount);
-        running.delete(stream.streamId);
-        finish();
-      },
-    });
-    running.set(stream.streamId, { sub, done });
-  });
+      }),
+    );
+  };
+
+  const decisions = server.ingest$.pipe(
+    mergeMap(classifyStream),
+    tap((d) => {
+      syncCounters();
+      server.publish(d);
+    }),
+    share(),
+  );
+  const pipeline: Subscription = decisions.subscribe({ next: (d) => published.next(d) });
   const address = await server.listen();
   return {
     server,
     address,
-    decisions,
+    decisions: published.asObservable(),
     stats,
+    segments,
     scheduler,
     async stop(drainMs = 2000) {
-      const pipelinesDone = Promise.all([...running.values()].map((r) => r.done));
+      const pipelinesDone = Promise.all([...running.values()]);
       await server.close({ drainMs, waitFor: pipelinesDone });
-      for (const r of running.values()) r.sub.unsubscribe();
-      ingestSub.unsubscribe();
-      decisions.complete();
+      pipeline.unsubscribe();
+      published.complete();
     },
   };
 }
