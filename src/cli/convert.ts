@@ -6,9 +6,12 @@ import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3-writer';
 import { Aedat4Writer } from '../formats/aedat4';
 import { CSV_HEADER, encodeCsvRows } from '../formats/csv-writer';
-import { detectFileFormat, eventFileGeometry, readEventFile } from '../formats/read-file';
-import { isFormatName } from '../formats/registry';
-import { printJson, UsageError } from './output';
+import type { FormatName } from '../formats/decoder';
+import { eventFileGeometry, readEventFile } from '../formats/read-file';
+import { UsageError } from './errors';
+import { eventFileFormat, requireOutputFile } from './files';
+import { parseChoice, parseFormat } from './options';
+import { formatCount, printJson } from './output';
 
 export type OutputKind = 'aedat3' | 'aedat4' | 'aedat4-lz4' | 'csv';
 
@@ -55,17 +58,33 @@ export interface ConvertResult {
   geometry: Geometry;
   events: number;
   bytesWritten: number;
+  /** y was mirrored (y' = height − 1 − y) to go from a lower-left origin to the output's upper-left one. */
+  yFlipped: boolean;
 }
 
-/** Converts an event file; the output's extension chooses the writer. The geometry comes from the header, or from a first pass when the format does not state it. */
-export async function convertEventFile(input: string, output: string, opts: { format?: string; compression?: string } = {}): Promise<ConvertResult> {
-  if (opts.format !== undefined && !isFormatName(opts.format)) throw new UsageError(`unknown format '${opts.format}'`);
-  const format = opts.format;
+/** Input formats whose y axis points up (origin lower-left); every format we write has its origin upper-left. */
+const LOWER_LEFT_ORIGIN: ReadonlySet<FormatName> = new Set<FormatName>(['aedat2']);
+
+/** The batch mirrored vertically: y' = height − 1 − y (x, p and t shared with the input). */
+export function flipY(batch: EventBatch, height: number): EventBatch {
+  const y = new Uint16Array(batch.length);
+  for (let i = 0; i < batch.length; i++) y[i] = Math.max(0, height - 1 - batch.y[i]);
+  return { ...batch, y };
+}
+
+/**
+ * Converts an event file; the output's extension chooses the writer. The geometry comes from the
+ * header, or from a first pass when the format does not state it. Input with a lower-left origin
+ * (AEDAT 2.0) is flipped to the writers' upper-left origin unless `keepY`.
+ */
+export async function convertEventFile(input: string, output: string, opts: { format?: FormatName; compression?: string; keepY?: boolean } = {}): Promise<ConvertResult> {
   const kind = outputKindFor(output, opts.compression);
-  const inputFormat = format ?? (await detectFileFormat(input));
+  const inputFormat = await eventFileFormat(input, opts.format);
+  requireOutputFile(output);
   // The header's sensor size when it states one; otherwise a first pass finds the events' bounding box.
   const geometry = (await eventFileGeometry(input, { format: inputFormat })) ?? { width: 1, height: 1 };
   const sink = makeSink(kind, geometry);
+  const yFlipped = LOWER_LEFT_ORIGIN.has(inputFormat) && !opts.keepY;
   const tmp = `${output}.partial`;
   const fh = await fsp.open(tmp, 'w');
   let bytesWritten = 0;
@@ -79,7 +98,7 @@ export async function convertEventFile(input: string, output: string, opts: { fo
     await write(sink.header());
     for await (const batch of readEventFile(input, { format: inputFormat })) {
       events += batch.length;
-      await write(sink.encode(batch));
+      await write(sink.encode(yFlipped ? flipY(batch, geometry.height) : batch));
     }
     await write(sink.finish());
   } catch (err) {
@@ -89,21 +108,22 @@ export async function convertEventFile(input: string, output: string, opts: { fo
   }
   await fh.close();
   await fsp.rename(tmp, output);
-  return { input, inputFormat, output, outputFormat: kind, geometry, events, bytesWritten };
+  return { input, inputFormat, output, outputFormat: kind, geometry, events, bytesWritten, yFlipped };
 }
 
 export function register(program: Command): void {
   program
     .command('convert')
-    .description("convert an event file; OUT's extension chooses the writer: .aedat (AEDAT 3.1), .aedat4 (LZ4 by default), .csv (t,x,y,p)")
+    .description("convert an event file; OUT's extension chooses the writer: .aedat (AEDAT 3.1), .aedat4 (LZ4 by default), .csv (t,x,y,p); all have their origin upper-left, so AEDAT 2.0 input (lower-left) is flipped in y unless --keep-y")
     .argument('<in>', 'input event file')
     .argument('<out>', 'output file')
-    .option('--format <name>', 'skip detection and decode the input as this format')
-    .option('--compression <c>', 'AEDAT 4.0 output compression: lz4 (default) or none')
+    .option('--format <name>', 'skip detection and decode the input as this format', parseFormat)
+    .option('--compression <c>', 'AEDAT 4.0 output compression: lz4 (default) or none', parseChoice('--compression', ['lz4', 'none'] as const))
+    .option('--keep-y', "keep the input's raw y even where its origin differs from the output's (AEDAT 2.0 is lower-left)")
     .option('--json', 'print one JSON object')
-    .action(async (input: string, output: string, opts: { format?: string; compression?: string; json?: boolean }) => {
+    .action(async (input: string, output: string, opts: { format?: FormatName; compression?: string; keepY?: boolean; json?: boolean }) => {
       const r = await convertEventFile(input, output, opts);
       if (opts.json) printJson(r);
-      else process.stdout.write(`${r.input} (${r.inputFormat}) → ${r.output} (${r.outputFormat}): ${r.events} events, ${r.bytesWritten} B\n`);
+      else process.stdout.write(`${r.input} (${r.inputFormat}) → ${r.output} (${r.outputFormat}): ${formatCount(r.events)} events, ${formatCount(r.bytesWritten)} B${r.yFlipped ? `; y flipped (${r.inputFormat}'s origin is lower-left; --keep-y keeps it)` : ''}\n`);
     });
 }

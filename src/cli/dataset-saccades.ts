@@ -5,8 +5,9 @@
  */
 import type { Command } from 'commander';
 import { sourceSize, writeSaccadeDataset, type SaccadeDatasetOptions, type SaccadeDatasetResult, type SaccadeProgress, type SaccadeSourceName } from '../datasets/saccades';
-import { intOption } from './dataset-synth';
-import { printJson, UsageError } from './output';
+import { UsageError } from './errors';
+import { parseChoice, parseIntOption } from './options';
+import { printJson } from './output';
 import { progressBar } from './progress';
 
 export type { SaccadeDatasetOptions, SaccadeDatasetResult, SaccadeProgress };
@@ -20,15 +21,14 @@ export function register(dataset: Command): void {
   dataset
     .command('saccades')
     .description('convert MNIST or Fashion-MNIST to 34×34 events by three emulated saccades (N-MNIST .bin layout)')
-    .requiredOption('--source <name>', 'mnist or fashion')
+    .requiredOption('--source <name>', 'mnist or fashion', parseChoice('--source', ['mnist', 'fashion'] as const))
     .requiredOption('--out <dir>', 'output folder (Train/<label>/NNNNN.bin, Test/<label>/NNNNN.bin)')
-    .option('--train <n>', 'items from the start of the train split (default: all)', intOption('--train', 0, 60000))
-    .option('--test <n>', 'items from the start of the test split (default: all)', intOption('--test', 0, 10000))
-    .option('--seed <s>', 'master seed', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--train <n>', 'items from the start of the train split (default: all)', parseIntOption('--train', 0, 60000))
+    .option('--test <n>', 'items from the start of the test split (default: all)', parseIntOption('--test', 0, 10000))
+    .option('--seed <s>', 'master seed', parseIntOption('--seed', 0, 0xffffffff), 1)
     .option('--json', 'print one JSON object')
-    .action((o: { source: string; out: string; train?: number; test?: number; seed: number; json?: boolean }) => {
-      if (o.source !== 'mnist' && o.source !== 'fashion') throw new UsageError(`--source must be mnist or fashion, got '${o.source}'`);
-      const source = o.source as SaccadeSourceName;
+    .action((o: { source: SaccadeSourceName; out: string; train?: number; test?: number; seed: number; json?: boolean }) => {
+      const source = o.source;
       for (const split of ['train', 'test'] as const) {
         const n = o[split];
         if (n !== undefined && n > sourceSize(source, split)) throw new UsageError(`--${split} must be ≤ ${sourceSize(source, split)} for ${source}`);

@@ -10,7 +10,9 @@ import {
   type SynthGesturesResult,
 } from '../datasets/synth-gestures-files';
 import { SYNTH_LIGHTINGS } from '../datasets/synth-gestures';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { UsageError } from './errors';
+import { parseIntOption, parseNumberOption } from './options';
+import { printJson } from './output';
 import { progressBar } from './progress';
 
 export type { SynthGesturesOptions, SynthGesturesProgress, SynthGesturesResult };
@@ -32,29 +34,19 @@ function parseLightings(v: string): number | string[] {
   return names;
 }
 
-/** Parses an integer option in min…max, with an error that names the option (also used by `dataset saccades`). */
-export function intOption(name: string, min: number, max: number): (v: string) => number {
-  const num = parseNumberOption(name, min);
-  return (v: string) => {
-    const n = num(v);
-    if (!Number.isInteger(n) || n > max) throw new UsageError(`${name} must be an integer in ${min}…${max}, got ${v}`);
-    return n;
-  };
-}
-
 export function register(dataset: Command): void {
   dataset
     .command('synth-gestures')
     .description('generate synthetic gestures (11 classes) in the DVS128 Gesture layout through the DVS emulator')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--subjects <n>', 'number of subjects (users)', intOption('--subjects', 1, 99), 29)
-    .option('--first-user <n>', 'first user number', intOption('--first-user', 1, 99), 1)
+    .option('--subjects <n>', 'number of subjects (users)', parseIntOption('--subjects', 1, 99), 29)
+    .option('--first-user <n>', 'first user number', parseIntOption('--first-user', 1, 99), 1)
     .option('--lightings <n|names>', `number of lightings, or names (${SYNTH_LIGHTINGS.join(', ')})`, parseLightings, 3 as number | string[])
-    .option('--seed <s>', 'master seed', intOption('--seed', 0, 0xffffffff), 1)
-    .option('--last-train-user <n>', 'users up to this one are listed in trials_to_train.txt', intOption('--last-train-user', 0, 99), 23)
+    .option('--seed <s>', 'master seed', parseIntOption('--seed', 0, 0xffffffff), 1)
+    .option('--last-train-user <n>', 'users up to this one are listed in trials_to_train.txt', parseIntOption('--last-train-user', 0, 99), 23)
     .option('--min-seconds <s>', 'shortest gesture (≥ 1.5 s)', parseNumberOption('--min-seconds', 1.5), 1.6)
     .option('--max-seconds <s>', 'longest gesture', parseNumberOption('--max-seconds', 1.5), 2.6)
-    .option('--repeats <n>', 'gestures per file beyond one per class', intOption('--repeats', 0, 11), 2)
+    .option('--repeats <n>', 'gestures per file beyond one per class', parseIntOption('--repeats', 0, 11), 2)
     .option('--json', 'print one JSON object')
     .action(
       (o: {

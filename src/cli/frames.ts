@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
 import { writeFramesFile } from '../snn/frames-file';
 import { binStats } from '../../streams/operators/bin';
-import { openDataset, parseUserList, type DatasetSplit } from '../../streams/sources/open-dataset';
+import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { requireDatasetFolder, requireSomeSamples } from './dataset';
+import { UsageError } from './errors';
+import { requireOutputFile } from './files';
+import { parseChoice, parseIntOption, parseSplit, type Split } from './options';
+import { printJson } from './output';
 import { progressBar } from './progress';
 
 interface FramesOptions {
   out: string;
-  split: string;
+  split: Split;
   users?: string;
   binUs?: number;
   eventsPerBin?: number;
@@ -16,8 +20,17 @@ interface FramesOptions {
   downsample: number;
   limit?: number;
   skip?: number;
-  dtype: string;
+  dtype: 'uint8' | 'float32';
   json?: boolean;
+}
+
+/** `--users 1-20,23`, checked here so a typo is a usage error. */
+function parseUsers(spec: string): (user: number) => boolean {
+  try {
+    return parseUserList(spec);
+  } catch (err) {
+    throw new UsageError(`--users: ${(err as Error).message}`);
+  }
 }
 
 export function register(program: Command): void {
@@ -26,21 +39,22 @@ export function register(program: Command): void {
     .description('bin a labelled dataset folder (DVS128 Gesture or N-MNIST layout) into T frames per sample: the training/calibration input (.ssf)')
     .argument('<dir>', 'dataset folder')
     .requiredOption('--out <file>', 'frames file to write (.ssf)')
-    .option('--split <split>', 'train, test or all', 'train')
+    .option('--split <split>', 'train, test or all', parseSplit, 'train' as Split)
     .option('--users <list>', 'DVS128 Gesture users to keep, e.g. 1-20 (a validation hold-out: 21-23)')
-    .option('--bin-us <us>', 'time bin in µs (default 100000 for gestures, 30000 for N-MNIST)', parseNumberOption('--bin-us', 1))
-    .option('--events-per-bin <n>', 'event-count bins instead of time bins', parseNumberOption('--events-per-bin', 1))
-    .option('--steps <T>', 'frames per sample (T)', parseNumberOption('--steps', 1), 16)
-    .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseNumberOption('--downsample', 1))
-    .option('--limit <n>', 'keep only the first n samples', parseNumberOption('--limit', 1))
-    .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseNumberOption('--skip', 0))
-    .option('--dtype <t>', 'uint8 (counts saturate at 255) or float32', 'uint8')
+    .option('--bin-us <us>', 'time bin in µs (default 100000 for gestures, 30000 for N-MNIST)', parseIntOption('--bin-us', 1))
+    .option('--events-per-bin <n>', 'event-count bins instead of time bins', parseIntOption('--events-per-bin', 1))
+    .option('--steps <T>', 'frames per sample (T)', parseIntOption('--steps', 1), 16)
+    .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseIntOption('--downsample', 1))
+    .option('--limit <n>', 'keep only the first n samples', parseIntOption('--limit', 1))
+    .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseIntOption('--skip', 0))
+    .option('--dtype <t>', 'uint8 (counts saturate at 255) or float32', parseChoice('--dtype', ['uint8', 'float32'] as const), 'uint8' as const)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: FramesOptions) => {
-      if (!['train', 'test', 'all'].includes(o.split)) throw new UsageError(`--split must be train, test or all, got '${o.split}'`);
-      if (o.dtype !== 'uint8' && o.dtype !== 'float32') throw new UsageError(`--dtype must be uint8 or float32`);
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
-      const ds = await openDataset(dir, { split: o.split as DatasetSplit, users: o.users ? parseUserList(o.users) : undefined, limit: o.limit, skip: o.skip });
+      await requireDatasetFolder(dir);
+      requireOutputFile(o.out);
+      const ds = await openDataset(dir, { split: o.split, users: o.users ? parseUsers(o.users) : undefined, limit: o.limit, skip: o.skip });
+      requireSomeSamples(ds.size, dir, o.split, o.users !== undefined || o.skip !== undefined || o.limit !== undefined);
       const small = ds.geometry.width <= 64;
       const binning = {
         binUs: o.eventsPerBin !== undefined ? undefined : (o.binUs ?? (small ? 30_000 : 100_000)),

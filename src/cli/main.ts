@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { FormatError } from '../formats/format-error';
-import { UsageError } from './output';
-import { ModelInputError } from '../../streams/operators/classify';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { reportError } from './errors';
+import { packageRoot } from './model-options';
 import * as info from './info';
 import * as convert from './convert';
 import * as dataset from './dataset';
@@ -15,12 +16,27 @@ import * as serve from './serve';
 import * as sensor from './sensor';
 import * as start from './start';
 
+/** The package's version, from its package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/** Commander's own errors (unknown option, missing argument) as one line naming the command's help. */
+function oneLineErrors(cmd: Command, names: readonly string[] = []): void {
+  const full = ['spikestream', ...names].join(' ');
+  cmd.configureOutput({
+    outputError: (str, write) => write(`spikestream: ${str.trim().replace(/^error: /, '')} (see ${full} --help)\n`),
+  });
+  for (const sub of cmd.commands) oneLineErrors(sub, [...names, sub.name()]);
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('spikestream')
     .description('Event-camera (DVS) classification with spiking neural networks that answer early (Dynamic Confidence).')
-    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride();
   info.register(program);
   convert.register(program);
@@ -33,35 +49,17 @@ export function buildProgram(): Command {
   serve.register(program);
   sensor.register(program);
   start.register(program);
+  oneLineErrors(program);
   return program;
 }
 
-/** Runs the CLI; returns the process exit code (0 ok, 1 bad input or failure, 2 usage). */
+/** Runs the CLI; returns the process exit code (0 ok, 1 bad input or failure, 2 usage; see errors.ts). */
 export async function runCli(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof UsageError) {
-      process.stderr.write(`spikestream: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ModelInputError) {
-      process.stderr.write(`spikestream: ${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof FormatError) {
-      process.stderr.write(`spikestream: bad input: ${err.message}\n`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e && typeof e.code === 'string' && typeof e.path === 'string') {
-      process.stderr.write(`spikestream: ${e.code}: ${e.path}\n`);
-      return 1;
-    }
-    process.stderr.write(`spikestream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    return reportError(err);
   }
 }
 

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/classifier-model';
-import { parseNumberOption, UsageError } from './output';
+import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import type { Geometry } from '../events/geometry';
+import { UsageError } from './errors';
+import { requireFolder } from './files';
+import { parseChoice, parseIntOption, parseNumberOption } from './options';
 
 /** The bundled default model (DVS128 Gesture layout, 11 classes). */
 export function defaultModelDir(): string {
@@ -22,29 +25,55 @@ export interface ModelCliOptions {
   theta?: number;
   alpha?: number;
   tau?: number;
-  mode?: string;
+  mode?: 'qcfs' | 'qffs';
   steps?: number;
 }
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <dir>', 'model directory (default: the bundled models/gesture)')
-    .option('--theta <θ>', 'confidence threshold (default: the one calibrated with the model)', parseNumberOption('--theta'))
-    .option('--alpha <α>', 'output scale α of the confidence softmax(O_t/(α·τ)) (default: calibrated)', parseNumberOption('--alpha'))
-    .option('--tau <τ>', 'temperature τ (default: calibrated)', parseNumberOption('--tau'))
-    .option('--mode <mode>', 'conversion: qcfs or qffs (default: the model\'s)')
-    .option('--steps <T>', 'maximum steps per sample (default: the model\'s T)', parseNumberOption('--steps', 1));
+    .option('--theta <θ>', 'confidence threshold in [0, 1] (default: the one calibrated with the model)', parseNumberOption('--theta', { min: 0, max: 1 }))
+    .option('--alpha <α>', 'output scale α of the confidence softmax(O_t/(α·τ)) (default: calibrated)', parseNumberOption('--alpha', { above: 0 }))
+    .option('--tau <τ>', 'temperature τ (default: calibrated)', parseNumberOption('--tau', { above: 0 }))
+    .option('--mode <mode>', "conversion: qcfs or qffs (default: the model's)", parseChoice('--mode', ['qcfs', 'qffs'] as const))
+    .option('--steps <T>', "maximum steps per sample (default: the model's T)", parseIntOption('--steps', 1));
 }
 
-export function loadModelFromCli(o: ModelCliOptions): ClassifierModel {
-  const dir = o.model ?? defaultModelDir();
-  if (!fs.existsSync(path.join(dir, 'spikestream.json'))) throw new UsageError(`no model at ${dir} (spikestream.json missing)`);
-  if (o.mode !== undefined && o.mode !== 'qcfs' && o.mode !== 'qffs') throw new UsageError(`--mode must be qcfs or qffs, got '${o.mode}'`);
-  if (o.theta !== undefined && !(o.theta >= 0 && o.theta <= 1)) throw new UsageError(`--theta must be in [0, 1], got ${o.theta}`);
-  for (const [name, v] of [['--alpha', o.alpha], ['--tau', o.tau]] as const) {
-    if (v !== undefined && !(v > 0)) throw new UsageError(`${name} must be > 0, got ${v}`);
+/** What a model directory says about its input, without loading its weights. */
+export interface ModelInput {
+  readonly dir: string;
+  /** The sensor size the model takes: input frame size × downsample factor. */
+  readonly target: Geometry;
+  /** The T the model was binned (and calibrated) for. */
+  readonly T: number | undefined;
+}
+
+/** Checks that `dir` holds a spikestream model and reads its input size from spikestream.json. */
+export function readModelInput(dir: string): ModelInput {
+  requireFolder(dir, 'model folder');
+  const file = path.join(dir, 'spikestream.json');
+  if (!fs.existsSync(file)) throw new UsageError(`${dir} is not a spikestream model (no spikestream.json in it)`);
+  let meta: { spec?: { input?: { width?: number; height?: number } }; binning?: { downsample?: number; T?: number }; conversion?: { T?: number } };
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof meta;
+  } catch (err) {
+    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode as 'qcfs' | 'qffs' | undefined, maxSteps: o.steps });
+  const input = meta.spec?.input;
+  if (!input || !Number.isInteger(input.width) || !Number.isInteger(input.height)) throw new UsageError(`${file} has no spec.input width and height`);
+  const down = meta.binning?.downsample ?? 1;
+  return { dir, target: { width: input.width! * down, height: input.height! * down }, T: meta.binning?.T ?? meta.conversion?.T };
+}
+
+export function loadModelFromCli(o: ModelCliOptions, note: (line: string) => void = (l) => process.stderr.write(l + '\n')): ClassifierModel {
+  const dir = o.model ?? defaultModelDir();
+  const { T } = readModelInput(dir);
+  const model = loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode, maxSteps: o.steps });
+  // θ, α and τ hold for the steps they were calibrated on; fewer or more steps change what "early" means.
+  if (o.steps !== undefined && T !== undefined && o.steps !== T && o.alpha === undefined && model.thetaSource === 'calibration') {
+    note(`note: --steps ${o.steps}: α = ${model.alpha}, τ and θ were calibrated for T = ${T}; ${o.steps < T ? `a sample not confident by step ${o.steps} ends uncertain` : 'θ may stop samples at other steps than calibrated'} (the QCFS rule α = T would be --alpha ${o.steps})`);
+  }
+  return model;
 }
 
 export function describeModel(m: ClassifierModel): string {

@@ -123,7 +123,7 @@ export function describeFitPlan(p: FitPlan): string {
   if (p.roi.width !== p.sensor.width || p.roi.height !== p.sensor.height) parts.push(`ROI ${p.roi.x},${p.roi.y},${p.roi.width},${p.roi.height}`);
   if (p.factor > 1) parts.push(`scale 1/${p.factor} → ${formatGeometry(p.scaled)}`);
   if (p.offsetX > 0 || p.offsetY > 0) parts.push(`centre crop ${formatGeometry(p.target)}`);
-  if (p.offsetX < 0 || p.offsetY < 0) parts.push(`centred in ${formatGeometry(p.target)} (padded)`);
+  if (p.offsetX < 0 || p.offsetY < 0) parts.push(`padded to ${formatGeometry(p.target)}`);
   return parts.length === 0 ? `${formatGeometry(p.sensor)} as is` : `${formatGeometry(p.sensor)}: ${parts.join(', ')}`;
 }
 

@@ -64,7 +64,7 @@ describe('spikestream convert', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   for (const [src, outName] of [
-    ['dvs128_jaer_alex_walking_again.aedat', 'alex.aedat'],
+    ['dvs128_jaer_alex_walking_again.aedat', 'alex-raw-y.aedat'],
     ['dvs128_dv_dvSave-2024_06_13_16_16_25.aedat4', 'dv.aedat'],
     ['ncars_tonic_sample.dat', 'ncars.aedat4'],
     ['prophesee_evt3_expelliarmus_sample.raw', 'evt3.aedat4'],
@@ -72,14 +72,27 @@ describe('spikestream convert', function () {
     it(`${src} → ${outName} keeps every event`, async () => {
       const input = sharedRecording(src);
       const out = path.join(dir, outName);
-      const r = runSpikestream(['convert', input, out, '--json']);
+      // --keep-y: the AEDAT 2.0 input keeps its raw (lower-left origin) y; the others need no flip anyway.
+      const r = runSpikestream(['convert', input, out, '--json', '--keep-y']);
       expect(r.code, r.stderr).to.equal(0);
       const res = JSON.parse(r.stdout);
+      expect(res.yFlipped).to.equal(false);
       expectSameEvents(await readAll(out), await readAll(input), `${src} → ${outName}`);
       expect(res.events).to.equal((await summarizeEventFile(input)).events);
       expect(fs.existsSync(`${out}.partial`)).to.equal(false);
     });
   }
+
+  it('flips y by default from AEDAT 2.0 (origin lower-left) to the upper-left formats it writes', async () => {
+    const input = sharedRecording('dvs128_jaer_alex_walking_again.aedat');
+    const out = path.join(dir, 'alex.aedat4');
+    const r = runSpikestream(['convert', input, out]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('y flipped');
+    const raw = await readAll(input);
+    const height = (await summarizeEventFile(input)).geometry!.height;
+    expectSameEvents(await readAll(out), { ...raw, y: raw.y.map((y) => height - 1 - y) }, 'alex flipped');
+  });
 
   it('writes CSV with a t,x,y,p header and integer µs', () => {
     const out = path.join(dir, 'n.csv');

@@ -99,7 +99,7 @@ describe('operators: fit (sensor size → model input)', () => {
   });
 
   it('describes a plan in one line', () => {
-    expect(describeFitPlan(planFit({ sensor: { width: 240, height: 180 }, target: M128, fit: 'scale' }))).to.equal('240×180: scale 1/2 → 120×90, centred in 128×128 (padded)');
+    expect(describeFitPlan(planFit({ sensor: { width: 240, height: 180 }, target: M128, fit: 'scale' }))).to.equal('240×180: scale 1/2 → 120×90, padded to 128×128');
     expect(describeFitPlan(planFit({ sensor: { width: 240, height: 180 }, target: M128, fit: 'crop' }))).to.equal('240×180: centre crop 128×128');
     expect(describeFitPlan(planFit({ sensor: M128, target: M128 }))).to.equal('128×128 as is');
   });
