@@ -2,20 +2,22 @@
  * `spikestream calibrate` — fits Dynamic Confidence's τ, α and θ on a validation frames file and
  * stores them in the model's spikestream.json (weights untouched; the file is replaced atomically).
  *
- *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0] [--search exact|grid]
+ *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0] [--search exact|paper|extended]
+ *                         [--theta-rule paper|non-inferior] [--max-loss 0.01] [--qffs-steps 4]
  *                         [--alpha auto|fit|<number>] [--batch 32] [--slots 64] [--backend wasm] [--json]
  *
- * τ: temperature scaling of the ANN's logits on the validation frames (mean of the T frames).
- * Per mode: the SNN runs T steps over every validation sample; α = alphaFor(mode, T, bits) (auto),
- * the least-squares fit of O_T to the ANN logits (fit) or the given number; θ = the lowest mean
- * steps whose validation accuracy is ≥ the full-T accuracy − ε. Written to
- * calibration.modes[mode] = { alpha, tau, theta, accFullT, accAtTheta, meanSteps, latencySavingPct, … },
- * and to the top level of `calibration` for the model's default mode. See src/eval/calibrate.ts.
+ * Per mode and operating point (QCFS at the model's T; QFFS at T = 2^bits−1, 4 and 6): τ by temperature
+ * scaling of the ANN's logits on the mean of the same T frames; the SNN runs T steps over every
+ * validation sample; α = alphaFor(mode, T, bits) (auto), the least-squares fit of O_T to the ANN
+ * logits (fit) or the given number; θ by the paper rule (lowest mean steps with validation accuracy
+ * ≥ full-T − ε) and the non-inferior rule, --theta-rule choosing the deployed one. Written to
+ * calibration.modes[mode] = { alpha, tau, theta, T, binning, …, operatingPoints: [per T] }, and to
+ * the top level of `calibration` for the model's default mode. See src/eval/calibrate.ts.
  */
 import type { Command } from 'commander';
 import type { ThetaSearch } from '../eval/calibrate';
 import * as path from 'path';
-import { calibrateModel, parseAlpha, parseModes, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
+import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
 import { initBackend } from '../snn/backend';
 import { readFramesFile } from '../snn/frames-file';
 import { loadModel } from '../snn/model-file';
@@ -23,7 +25,7 @@ import { formatTable, printJson, UsageError } from './output';
 import { phaseProgress } from './progress';
 
 interface CalibrateCliOptions {
-  model: string; val: string; mode: string; epsilon: string; search: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
+  model: string; val: string; mode: string; epsilon: string; search: string; thetaRule: string; maxLoss: string; qffsSteps: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
 }
 
 /** Parses an option with the option's name in the error. */
@@ -52,8 +54,7 @@ export function parseConfidenceOptions(o: { mode: string; alpha: string; epsilon
   const alpha = usage('--alpha', () => parseAlpha(o.alpha));
   const epsilon = Number(o.epsilon);
   if (!(epsilon >= 0 && epsilon < 1)) throw new UsageError(`--epsilon must be in [0, 1) (got '${o.epsilon}')`);
-  const search = (o.search ?? 'exact') as ThetaSearch;
-  if (search !== 'exact' && search !== 'grid') throw new UsageError(`--search must be exact or grid (got '${o.search}')`);
+  const search = usage('--search', () => parseThetaSearch(o.search));
   return { modes, alpha, epsilon, search };
 }
 
@@ -99,10 +100,10 @@ function summary(r: CalibrationReport): string {
       `ECE ${t.eceBefore.toFixed(4)} → ${t.eceAfter.toFixed(4)}`,
     '',
     formatTable(
-      ['mode', 'α', 'α source', 'θ', 'acc T (%)', 'acc θ (%)', 'mean steps', 'saving (%)'],
-      Object.values(r.modes).map((c) => [
-        c!.mode, c!.alpha.toPrecision(5), c!.alphaSource, c!.theta.toPrecision(6), pct(c!.accFullT), pct(c!.accAtTheta),
-        c!.meanSteps.toFixed(2), c!.latencySavingPct.toFixed(1),
+      ['mode', 'T', 'stored', 'α', 'α source', 'τ', 'θ', 'rule', 'acc T (%)', 'acc θ (%)', 'mean steps', 'saving (%)', 'θ non-inferior'],
+      Object.values(r.operatingPoints).flat().map((c) => [
+        c!.mode, String(c!.T), r.modes[c!.mode] === c ? 'yes' : '', c!.alpha.toPrecision(5), c!.alphaSource, c!.tau.toFixed(4), c!.theta.toPrecision(6),
+        c!.thetaRule, pct(c!.accFullT), pct(c!.accAtTheta), c!.meanSteps.toFixed(2), c!.latencySavingPct.toFixed(1), c!.rules.nonInferior.theta.toFixed(2),
       ]),
     ),
   ];
@@ -119,18 +120,25 @@ export function register(program: Command): void {
     .requiredOption('--val <file>', 'validation frames file (.ssf)')
     .option('--mode <mode>', 'conversion mode(s) to calibrate: qcfs | qffs | both', 'both')
     .option('--epsilon <x>', 'accuracy loss allowed against the full-T SNN (fraction, e.g. 0.005)', '0')
-    .option('--search <how>', "θ search: 'exact' (every distinct θ) or 'grid' (the paper's 0.1 grid plus 0.95, 0.99)", 'exact')
+    .option('--search <how>', "θ search of the paper rule: 'exact' (every distinct θ), 'paper' (the paper's 0.1 grid) or 'extended' (that grid plus 0.95, 0.99; 'grid' is its old name)", 'exact')
+    .option('--theta-rule <rule>', "θ to deploy: 'paper' (lowest mean steps with no validation loss) or 'non-inferior' (lowest mean steps whose 95 % paired interval of the loss stays below --max-loss)", 'paper')
+    .option('--max-loss <x>', 'non-inferiority margin δ of the non-inferior rule (fraction)', '0.01')
+    .option('--qffs-steps <T>', 'T of the stored QFFS operating point (QFFS is calibrated at T = 2^bits−1, 4 and 6)', '4')
     .option('--alpha <a>', 'α: auto (alphaFor: T for QCFS, 2^b−1 for QFFS) | fit (least squares vs the ANN logits) | a number', 'auto');
   runnerOptions(command)
     .action(async (o: CalibrateCliOptions) => {
       const { modes, alpha, epsilon, search } = parseConfidenceOptions(o);
       const { batchSize, slots } = parseRunnerOptions(o);
+      const thetaRule = usage('--theta-rule', () => parseThetaRule(o.thetaRule));
+      const maxLoss = Number(o.maxLoss);
+      if (!(maxLoss >= 0 && maxLoss < 1)) throw new UsageError(`--max-loss must be in [0, 1) (got '${o.maxLoss}')`);
+      const qffsSteps = positiveInt('--qffs-steps', o.qffsSteps);
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const model = loadModelDir(o.model);
       const val = readFramesFile(o.val);
       const report = await withPhaseProgress(o.json, (onProgress) =>
         calibrateModel(model, val, {
-          modes, epsilon, search, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
+          modes, epsilon, search, thetaRule, maxLoss, qffsSteps, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
         }),
       );
       if (o.json) printJson({ ...report, annBackend: backend });

@@ -6,3 +6,6 @@ export * from './threshold';
 export * from './oracle';
 export * from './report';
 export * from './plots';
+export * from './stats';
+export * from './theta-rules';
+export * from './markdown';

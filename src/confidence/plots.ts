@@ -1,153 +1,112 @@
 /**
- * The paper's figures as hand-written, self-contained SVG strings (no dependencies, no I/O):
- *  - accuracy and mean confidence against t, with and without α (Fig. 2 a/b);
- *  - accuracy against mean time steps for every θ, Pareto points and the chosen θ (Fig. 3);
- *  - histogram of termination steps with its cumulative curve.
+ * The paper's figures from a report, as self-contained SVG strings (no dependencies, no I/O):
+ *  - Fig. 1: accuracy against mean time steps — the SNN stopped at a fixed t (its baseline over t),
+ *    the matched ANN baselines over t, Dynamic Confidence's Pareto front over every θ, both oracles;
+ *  - Fig. 2: accuracy and mean confidence against t, with and without α (confidence saturation);
+ *  - Fig. 3: accuracy against mean time steps for the θ grid, with the chosen θ of each rule;
+ *  - Fig. 4: the histogram of termination steps with its cumulative curve.
+ * Accuracy curves carry Wilson 95 % bands when the sample count is known.
  */
 import type { AccuracySteps, EvaluationResult, PerStepStats, TerminationHistogram } from './report';
-import type { CurvePoint } from './threshold';
+import { wilson } from './stats';
+import { axes, band, COLORS, escapeXml, extent, f, H, legend, M, marker, niceTicks, open, polyline, scale, W, type LegendItem } from './svg';
+import { PAPER_THETA_GRID, type CurvePoint } from './threshold';
 
-const W = 640;
-const H = 400;
-const M = { left: 64, right: 64, top: 40, bottom: 56 };
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+export { escapeXml, niceTicks } from './svg';
 
-export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-function f(x: number): string {
-  return Number.isFinite(x) ? (Math.round(x * 100) / 100).toString() : '0';
-}
-
-/** "Nice" tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, target = 6): number[] {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
-  if (hi <= lo) return [lo];
-  const raw = (hi - lo) / target;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const norm = raw / mag;
-  const step = (norm >= 5 ? 10 : norm >= 2 ? 5 : norm >= 1 ? 2 : 1) * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
-}
-
-function tickLabel(v: number): string {
-  const s = Math.abs(v) >= 1000 || Number.isInteger(v) ? v.toFixed(0) : v.toPrecision(3);
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
-}
-
-interface Scale {
-  (v: number): number;
-  lo: number;
-  hi: number;
-}
-function scale(lo: number, hi: number, a: number, b: number): Scale {
-  const span = hi - lo || 1;
-  const s = ((v: number) => a + ((v - lo) / span) * (b - a)) as Scale;
-  s.lo = lo;
-  s.hi = hi;
-  return s;
-}
-
-function extent(values: Iterable<number>, pad = 0): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+/** Wilson 95 % band (in %) of per-step accuracies over n samples. */
+function wilsonBand(acc: readonly number[], n: number): { lo: number[]; hi: number[] } {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const a of acc) {
+    const w = wilson(Math.round(a * n), n);
+    lo.push(w.lo * 100);
+    hi.push(w.hi * 100);
   }
-  if (lo === Infinity) return [0, 1];
-  if (lo === hi) return [lo - 0.5, hi + 0.5];
-  const p = (hi - lo) * pad;
-  return [lo - p, hi + p];
+  return { lo, hi };
 }
 
-function open(title: string, w = W, h = H): string[] {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">`,
-    `<title>${escapeXml(title)}</title>`,
-    `<rect x="0" y="0" width="${w}" height="${h}" fill="#ffffff"/>`,
-    `<text x="${w / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+/** An accuracy (%) axis over the values given, padded, clipped to [0, 100]. */
+function accuracyScale(values: number[]): ReturnType<typeof scale> {
+  const [lo, hi] = extent(values, 0.08);
+  const a = Math.max(0, lo);
+  const b = Math.min(100, hi);
+  return scale(a, b > a ? b : a + 1, H - M.bottom, M.top);
+}
+
+export interface AccuracyStepsInput {
+  readonly T: number;
+  /** SNN accuracy at step t, t = 1..T. */
+  readonly snnPerStep: readonly number[];
+  readonly annPrefixMean?: readonly number[];
+  readonly annEnsemble?: readonly number[];
+  /** Dynamic Confidence's Pareto front over every θ. */
+  readonly pareto: readonly CurvePoint[];
+  readonly chosen?: AccuracySteps & { readonly theta: number };
+  readonly oracles?: { readonly firstCorrect?: AccuracySteps; readonly staysCorrect?: AccuracySteps };
+  /** Samples (for the Wilson band of the SNN's curve). */
+  readonly n?: number;
+}
+
+/** Fig. 1: accuracy against mean time steps. */
+export function plotAccuracySteps(input: AccuracyStepsInput, title = 'Fig. 1 — accuracy against mean time steps'): string {
+  const T = input.T;
+  const ts = Array.from({ length: T }, (_, i) => i + 1);
+  const pct = (a: readonly number[] | undefined) => (a ?? []).map((v) => v * 100);
+  const bandPts = input.n ? wilsonBand(input.snnPerStep, input.n) : undefined;
+  const ys = [...pct(input.snnPerStep), ...pct(input.annPrefixMean), ...pct(input.annEnsemble), ...input.pareto.map((p) => p.accuracy * 100)];
+  for (const o of [input.oracles?.firstCorrect, input.oracles?.staysCorrect, input.chosen]) if (o) ys.push(o.accuracy * 100);
+  if (bandPts) ys.push(...bandPts.lo, ...bandPts.hi);
+  const parts = open(title);
+  const x = scale(0, Math.max(2, T), M.left, W - M.right);
+  const y = accuracyScale(ys);
+  axes(parts, x, y, 'mean time steps', 'accuracy (%)');
+  const items: LegendItem[] = [];
+  if (bandPts) {
+    parts.push(band(ts, bandPts.lo, bandPts.hi, x, y, COLORS[0], 'band snn'));
+    items.push({ label: 'SNN at t: Wilson 95 % band', color: COLORS[0], band: true });
+  }
+  parts.push(polyline(ts, pct(input.snnPerStep), x, y, COLORS[0], false, 'series snn-over-t'));
+  items.push({ label: 'SNN stopped at t (baseline)', color: COLORS[0] });
+  if (input.annPrefixMean) {
+    parts.push(polyline(ts, pct(input.annPrefixMean), x, y, COLORS[5], true, 'series ann-prefix-mean'));
+    items.push({ label: 'ANN on mean of frames 1..t', color: COLORS[5], dash: true });
+  }
+  if (input.annEnsemble) {
+    parts.push(polyline(ts, pct(input.annEnsemble), x, y, '#7f7f7f', '2 3', 'series ann-ensemble'));
+    items.push({ label: 'ANN logits averaged, frames 1..t', color: '#7f7f7f', dash: '2 3' });
+  }
+  const front = [...input.pareto].sort((a, b) => a.meanSteps - b.meanSteps);
+  parts.push(polyline(front.map((p) => p.meanSteps), front.map((p) => p.accuracy * 100), x, y, COLORS[2], false, 'series pareto'));
+  items.push({ label: 'Dynamic Confidence, Pareto front', color: COLORS[2] });
+  const orc: [AccuracySteps | undefined, string, string][] = [
+    [input.oracles?.firstCorrect, 'oracle: first correct step', COLORS[4]],
+    [input.oracles?.staysCorrect, 'oracle: correct from then on', COLORS[1]],
   ];
-}
-
-function axes(
-  parts: string[],
-  x: Scale,
-  y: Scale,
-  xLabel: string,
-  yLabel: string,
-  opts: { y2?: Scale; y2Label?: string; xTicks?: number[] } = {},
-): void {
-  const x0 = M.left;
-  const x1 = W - M.right;
-  const y0 = H - M.bottom;
-  const y1 = M.top;
-  parts.push('<g class="axes" stroke="#333" fill="none">');
-  parts.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}"/>`);
-  parts.push(`<line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y1}"/>`);
-  if (opts.y2) parts.push(`<line x1="${x1}" y1="${y0}" x2="${x1}" y2="${y1}"/>`);
-  parts.push('</g>');
-  parts.push('<g class="ticks" fill="#333">');
-  for (const v of opts.xTicks ?? niceTicks(x.lo, x.hi)) {
-    const px = x(v);
-    parts.push(`<line x1="${f(px)}" y1="${y0}" x2="${f(px)}" y2="${y0 + 5}" stroke="#333"/>`);
-    parts.push(`<text x="${f(px)}" y="${y0 + 18}" text-anchor="middle">${escapeXml(tickLabel(v))}</text>`);
+  for (const [o, label, color] of orc) {
+    if (!o) continue;
+    parts.push(marker('triangle', x(o.meanSteps), y(o.accuracy * 100), color, 4, `${label}: ${(o.accuracy * 100).toFixed(2)} % in ${o.meanSteps.toFixed(2)} steps`, 'oracle'));
+    items.push({ label, color, marker: 'triangle' });
   }
-  for (const v of niceTicks(y.lo, y.hi)) {
-    const py = y(v);
-    parts.push(`<line x1="${x0}" y1="${f(py)}" x2="${x1}" y2="${f(py)}" stroke="#eee"/>`);
-    parts.push(`<line x1="${x0 - 5}" y1="${f(py)}" x2="${x0}" y2="${f(py)}" stroke="#333"/>`);
-    parts.push(`<text x="${x0 - 8}" y="${f(py + 4)}" text-anchor="end">${escapeXml(tickLabel(v))}</text>`);
+  if (input.chosen) {
+    const c = input.chosen;
+    parts.push(marker('ring', x(c.meanSteps), y(c.accuracy * 100), COLORS[3], 4, `θ = ${c.theta}`, 'chosen'));
+    items.push({ label: `chosen θ = ${c.theta.toPrecision(3)}`, color: COLORS[3], marker: 'ring' });
   }
-  if (opts.y2) {
-    for (const v of niceTicks(opts.y2.lo, opts.y2.hi)) {
-      const py = opts.y2(v);
-      parts.push(`<line x1="${x1}" y1="${f(py)}" x2="${x1 + 5}" y2="${f(py)}" stroke="#333"/>`);
-      parts.push(`<text x="${x1 + 8}" y="${f(py + 4)}" text-anchor="start">${escapeXml(tickLabel(v))}</text>`);
-    }
-  }
-  parts.push('</g>');
-  parts.push(`<text x="${(x0 + x1) / 2}" y="${H - 14}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
-  parts.push(
-    `<text x="16" y="${(y0 + y1) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(y0 + y1) / 2})">${escapeXml(yLabel)}</text>`,
-  );
-  if (opts.y2 && opts.y2Label) {
-    parts.push(
-      `<text x="${W - 14}" y="${(y0 + y1) / 2}" text-anchor="middle" transform="rotate(90 ${W - 14} ${(y0 + y1) / 2})">${escapeXml(opts.y2Label)}</text>`,
-    );
-  }
-}
-
-function polyline(xs: readonly number[], ys: readonly number[], x: Scale, y: Scale, color: string, dash = false, cls = 'series'): string {
-  const pts: string[] = [];
-  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) pts.push(`${f(x(xs[i]))},${f(y(ys[i]))}`);
-  return `<polyline class="${cls}" fill="none" stroke="${color}" stroke-width="2"${dash ? ' stroke-dasharray="6 4"' : ''} points="${pts.join(' ')}"/>`;
-}
-
-function legend(parts: string[], items: readonly { label: string; color: string; dash?: boolean; marker?: boolean }[], x = M.left + 12, y = M.top + 8): void {
-  parts.push('<g class="legend">');
-  items.forEach((it, i) => {
-    const yy = y + i * 18;
-    if (it.marker) parts.push(`<circle cx="${x + 12}" cy="${yy}" r="4" fill="${it.color}"/>`);
-    else parts.push(`<line x1="${x}" y1="${yy}" x2="${x + 24}" y2="${yy}" stroke="${it.color}" stroke-width="2"${it.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
-    parts.push(`<text x="${x + 30}" y="${yy + 4}">${escapeXml(it.label)}</text>`);
-  });
-  parts.push('</g>');
+  legend(parts, items, W - M.right - 236, H - M.bottom - 14 - 18 * (items.length - 1));
+  parts.push('</svg>');
+  return parts.join('\n');
 }
 
 /** Fig. 2: accuracy and mean confidence (with and without α) against the time step t. */
-export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Accuracy and mean confidence vs time step'): string {
+export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Fig. 2 — accuracy and mean confidence against t'): string {
   const T = perStep.accuracy.length;
   const ts = Array.from({ length: T }, (_, i) => i + 1);
   const parts = open(title);
   const x = scale(1, Math.max(2, T), M.left, W - M.right);
   const y = scale(0, 1, H - M.bottom, M.top);
   axes(parts, x, y, 'time step t', 'accuracy / mean confidence');
-  const items: { label: string; color: string; dash?: boolean }[] = [];
+  const items: LegendItem[] = [];
   parts.push(polyline(ts, perStep.accuracy, x, y, COLORS[0], false, 'series accuracy'));
   items.push({ label: 'accuracy', color: COLORS[0] });
   if (perStep.meanConfidenceNoAlpha) {
@@ -161,100 +120,69 @@ export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Accuracy 
   return parts.join('\n');
 }
 
-export interface ParetoPlotInput {
-  /** The curve's points (downsample a long exact curve first). */
-  readonly points: readonly CurvePoint[];
-  readonly pareto: readonly CurvePoint[];
-  readonly grid?: readonly CurvePoint[];
-  readonly chosen?: CurvePoint;
-  /** Full-T baseline (drawn as a horizontal reference). */
-  readonly fullT?: AccuracySteps;
-  readonly oracles?: { readonly firstCorrect?: AccuracySteps; readonly staysCorrect?: AccuracySteps };
+export interface ThetaGridInput {
+  /** Grid points (θ with accuracy and mean steps). */
+  readonly grid: readonly CurvePoint[];
+  /** Full-T baseline. */
+  readonly fullT: AccuracySteps;
+  /** Samples (for the baseline's Wilson band). */
+  readonly n?: number;
+  /** Chosen θ per rule, e.g. { paper: 0.6, 'non-inferior': 0.8 }. */
+  readonly chosen?: Readonly<Record<string, number>>;
 }
 
-/** Fig. 3: accuracy against mean time steps for each θ; Pareto points; chosen θ. */
-export function plotParetoCurve(input: ParetoPlotInput, title = 'Accuracy vs mean time steps (every θ)'): string {
-  const all: AccuracySteps[] = [...input.points, ...input.pareto, ...(input.grid ?? [])];
-  if (input.chosen) all.push(input.chosen);
-  if (input.fullT) all.push(input.fullT);
-  for (const o of [input.oracles?.firstCorrect, input.oracles?.staysCorrect]) if (o) all.push(o);
-  const [sx0, sx1] = extent(
-    all.map((p) => p.meanSteps),
-    0.05,
-  );
-  const [ay0, ay1] = extent(
-    all.map((p) => p.accuracy * 100),
-    0.08,
-  );
+/** Fig. 3: the θ grid's points (accuracy against mean steps), labelled by θ, with each rule's choice. */
+export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ grid: accuracy against mean time steps"): string {
+  const isPaper = (th: number) => PAPER_THETA_GRID.some((g) => Math.abs(g - th) < 1e-9);
+  const pts = [...input.grid].filter((p) => Number.isFinite(p.accuracy)).sort((a, b) => b.theta - a.theta);
+  const paper = pts.filter((p) => isPaper(p.theta));
+  const ext = pts.filter((p) => !isPaper(p.theta));
+  const base = input.n ? wilson(Math.round(input.fullT.accuracy * input.n), input.n) : undefined;
+  const ys = [...pts.map((p) => p.accuracy * 100), input.fullT.accuracy * 100];
+  if (base) ys.push(base.lo * 100, base.hi * 100);
+  const [sx0, sx1] = extent([...pts.map((p) => p.meanSteps), input.fullT.meanSteps, 0], 0.06);
   const parts = open(title);
   const x = scale(Math.max(0, sx0), sx1, M.left, W - M.right);
-  const y = scale(Math.max(0, ay0), Math.min(100, ay1) > Math.max(0, ay0) ? Math.min(100, ay1) : ay1, H - M.bottom, M.top);
+  const y = accuracyScale(ys);
   axes(parts, x, y, 'mean time steps', 'accuracy (%)');
-  const items: { label: string; color: string; dash?: boolean; marker?: boolean }[] = [];
-  if (input.fullT) {
-    const py = f(y(input.fullT.accuracy * 100));
-    parts.push(`<line class="baseline" x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#999" stroke-dasharray="3 3"/>`);
-    items.push({ label: 'SNN at T', color: '#999', dash: true });
+  const items: LegendItem[] = [];
+  if (base) {
+    const xs = [x.lo, x.hi];
+    parts.push(band(xs, [base.lo * 100, base.lo * 100], [base.hi * 100, base.hi * 100], x, y, '#999999', 'band baseline'));
+    items.push({ label: 'SNN at T: Wilson 95 % interval', color: '#999999', band: true });
   }
-  const sorted = [...input.points].sort((a, b) => a.meanSteps - b.meanSteps);
-  parts.push(
-    polyline(
-      sorted.map((p) => p.meanSteps),
-      sorted.map((p) => p.accuracy * 100),
-      x,
-      y,
-      '#aec7e8',
-      false,
-      'series curve',
-    ),
-  );
-  items.push({ label: 'every θ', color: '#aec7e8' });
-  parts.push('<g class="pareto">');
-  // An exact curve can have thousands of Pareto points: draw at most ~500 markers.
-  const every = Math.max(1, Math.ceil(input.pareto.length / 500));
-  const shown = input.pareto.filter((_, i) => i % every === 0 || i === input.pareto.length - 1);
-  for (const p of shown) {
-    parts.push(`<circle cx="${f(x(p.meanSteps))}" cy="${f(y(p.accuracy * 100))}" r="3" fill="${COLORS[0]}"><title>θ=${escapeXml(p.theta.toPrecision(4))}</title></circle>`);
+  const py = f(y(input.fullT.accuracy * 100));
+  parts.push(`<line class="baseline" x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#777" stroke-dasharray="3 3"/>`);
+  items.push({ label: 'SNN at T', color: '#777', dash: '3 3' });
+  const sorted = [...paper].sort((a, b) => a.meanSteps - b.meanSteps);
+  parts.push(polyline(sorted.map((p) => p.meanSteps), sorted.map((p) => p.accuracy * 100), x, y, COLORS[0], false, 'series grid'));
+  parts.push('<g class="grid-points">');
+  for (const p of paper) {
+    parts.push(marker('circle', x(p.meanSteps), y(p.accuracy * 100), COLORS[0], 3.5, `θ = ${p.theta}`));
+    parts.push(`<text x="${f(x(p.meanSteps))}" y="${f(y(p.accuracy * 100) - 8)}" text-anchor="middle" font-size="9" fill="${COLORS[0]}">${escapeXml(p.theta.toFixed(1))}</text>`);
+  }
+  for (const p of ext) {
+    parts.push(marker('square', x(p.meanSteps), y(p.accuracy * 100), COLORS[1], 3.5, `θ = ${p.theta} (extension)`));
+    parts.push(`<text x="${f(x(p.meanSteps))}" y="${f(y(p.accuracy * 100) + 14)}" text-anchor="middle" font-size="9" fill="${COLORS[1]}">${escapeXml(p.theta.toFixed(2))}</text>`);
   }
   parts.push('</g>');
-  items.push({ label: 'Pareto-efficient', color: COLORS[0], marker: true });
-  if (input.grid && input.grid.length > 0) {
-    parts.push('<g class="grid-points">');
-    for (const p of input.grid) {
-      const cx = f(x(p.meanSteps));
-      const cy = f(y(p.accuracy * 100));
-      parts.push(`<rect x="${f(x(p.meanSteps) - 3.5)}" y="${f(y(p.accuracy * 100) - 3.5)}" width="7" height="7" fill="none" stroke="${COLORS[1]}"/>`);
-      parts.push(`<text x="${cx}" y="${f(Number(cy) - 7)}" text-anchor="middle" font-size="9" fill="${COLORS[1]}">${escapeXml(p.theta.toFixed(2))}</text>`);
-    }
-    parts.push('</g>');
-    items.push({ label: 'θ grid (0.1 steps)', color: COLORS[1], marker: true });
-  }
-  const orc: [AccuracySteps | undefined, string, string][] = [
-    [input.oracles?.firstCorrect, 'oracle: first correct', COLORS[4]],
-    [input.oracles?.staysCorrect, 'oracle: stays correct', COLORS[5]],
-  ];
-  for (const [o, label, color] of orc) {
-    if (!o) continue;
-    parts.push(`<path class="oracle" d="M ${f(x(o.meanSteps))} ${f(y(o.accuracy * 100) - 6)} l 6 10 l -12 0 z" fill="${color}"/>`);
-    items.push({ label, color, marker: true });
-  }
-  if (input.chosen) {
-    const c = input.chosen;
-    const cx = f(x(c.meanSteps));
-    const cy = f(y(c.accuracy * 100));
-    parts.push(`<circle class="chosen" cx="${cx}" cy="${cy}" r="7" fill="none" stroke="${COLORS[3]}" stroke-width="2"/>`);
-    parts.push(
-      `<text class="chosen-label" x="${f(x(c.meanSteps) + 10)}" y="${f(y(c.accuracy * 100) + 16)}" fill="${COLORS[3]}">chosen θ = ${escapeXml(c.theta.toPrecision(4))}</text>`,
-    );
-    items.push({ label: 'chosen θ', color: COLORS[3], marker: true });
-  }
-  legend(parts, items, W - M.right - 180, H - M.bottom - 16 - 18 * (items.length - 1));
+  items.push({ label: "paper's grid θ = 0.0 … 1.0", color: COLORS[0], marker: 'circle' });
+  if (ext.length > 0) items.push({ label: 'extension θ = 0.95, 0.99', color: COLORS[1], marker: 'square' });
+  const ruleColors = [COLORS[3], COLORS[2], COLORS[4]];
+  Object.entries(input.chosen ?? {}).forEach(([rule, th], i) => {
+    const p = pts.find((q) => Math.abs(q.theta - th) < 1e-9);
+    if (!p) return;
+    const color = ruleColors[i % ruleColors.length];
+    parts.push(marker(i === 0 ? 'ring' : 'diamond', x(p.meanSteps), y(p.accuracy * 100), color, i === 0 ? 4 : 5, `${rule}: θ = ${th}`, 'chosen'));
+    items.push({ label: `${rule} rule: θ = ${th.toFixed(2)}`, color, marker: i === 0 ? 'ring' : 'diamond' });
+  });
+  legend(parts, items, W - M.right - 236, H - M.bottom - 14 - 18 * (items.length - 1));
   parts.push('</svg>');
   return parts.join('\n');
 }
 
 /** Histogram of the steps each sample used, with the cumulative fraction on the right axis. */
-export function plotTerminationHistogram(h: TerminationHistogram, title = 'Termination steps'): string {
+export function plotTerminationHistogram(h: TerminationHistogram, title = 'Fig. 4 — termination steps'): string {
   const T = h.counts.length;
   const parts = open(title);
   const x = scale(0.5, T + 0.5, M.left, W - M.right);
@@ -296,20 +224,42 @@ export function plotTerminationHistogram(h: TerminationHistogram, title = 'Termi
   return parts.join('\n');
 }
 
+/** The SVG of each figure a report has the data for. */
+export interface ReportFigures {
+  readonly accuracySteps?: string;
+  readonly accuracyConfidence?: string;
+  readonly thetaGrid?: string;
+  readonly histogram?: string;
+}
+
 /** All figures of a report that has the data for them. */
-export function renderPlots(r: EvaluationResult): { accuracyConfidence?: string; pareto?: string; histogram?: string } {
+export function renderPlots(r: EvaluationResult): ReportFigures {
+  const chosen: Record<string, number> = {};
+  for (const o of r.thetaRules ?? []) chosen[o.rule] = o.theta;
+  if (!r.thetaRules || r.thetaRules.length === 0) chosen.chosen = r.dc.theta;
+  const label = `${r.mode}, T = ${r.T}`;
   return {
-    accuracyConfidence: r.perStep ? plotAccuracyConfidence(r.perStep) : undefined,
-    pareto: r.curve
-      ? plotParetoCurve({
-          points: r.curve.points,
-          pareto: r.curve.pareto,
-          grid: r.curve.grid,
-          chosen: r.chosen,
-          fullT: { accuracy: r.accSnnT, meanSteps: r.T },
-          oracles: r.oracles,
-        })
-      : undefined,
-    histogram: r.terminationHistogram ? plotTerminationHistogram(r.terminationHistogram) : undefined,
+    accuracySteps:
+      r.perStep && r.curve
+        ? plotAccuracySteps(
+            {
+              T: r.T,
+              snnPerStep: r.perStep.accuracy,
+              annPrefixMean: r.matched?.annPrefixMean,
+              annEnsemble: r.matched?.annEnsemble,
+              pareto: r.curve.pareto,
+              chosen: r.chosen ? { ...r.chosen, theta: r.dc.theta } : { ...r.dc },
+              oracles: r.oracles,
+              n: r.n,
+            },
+            `Fig. 1 — accuracy against mean time steps (${label})`,
+          )
+        : undefined,
+    accuracyConfidence: r.perStep ? plotAccuracyConfidence(r.perStep, `Fig. 2 — accuracy and mean confidence against t (${label})`) : undefined,
+    thetaGrid:
+      r.curve?.grid && r.curve.grid.length > 0
+        ? plotThetaGrid({ grid: r.curve.grid, fullT: { accuracy: r.accSnnT, meanSteps: r.T }, n: r.n, chosen }, `Fig. 3 — the θ grid (${label})`)
+        : undefined,
+    histogram: r.terminationHistogram ? plotTerminationHistogram(r.terminationHistogram, `Fig. 4 — termination steps (${label})`) : undefined,
   };
 }

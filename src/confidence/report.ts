@@ -1,8 +1,7 @@
 /**
- * The evaluation report of Dynamic Confidence: one result object (what an evaluator measured),
- * helpers that compute its parts from traces, and a Markdown rendering in the paper's table
- * styles (Table 1: accuracy and mean steps; Table 2: wall-clock time; Table 3: spikes/neuron).
- * Pure functions: the caller writes the strings wherever it likes.
+ * The evaluation report of Dynamic Confidence: one result object (what an evaluator measured) and
+ * helpers that compute its parts from traces. markdown.ts renders it in the paper's table styles,
+ * plots.ts draws the paper's figures. Pure functions: the caller writes the strings wherever it likes.
  */
 import type { NumericArray, SnnMode } from './confidence';
 import { oracleFirstCorrect, oracleStaysCorrect } from './oracle';
@@ -19,6 +18,7 @@ import {
   type CurvePoint,
   type ThresholdCurve,
 } from './threshold';
+import type { Interval, PairedComparison } from './stats';
 import { fullTAccuracy, perStepAccuracy, perStepMeanConfidence, type ConfidenceTrace } from './trace';
 
 /** Accuracy (fraction 0..1) and mean time steps of one operating point. */
@@ -53,6 +53,54 @@ export interface PerStepStats {
   readonly meanConfidenceAlpha: readonly number[];
 }
 
+/**
+ * Baselines on what the SNN has seen (src/eval/baselines.ts): the ANN on the mean of the first t
+ * frames, the ANN's logits averaged over frames 1..t, and the SNN's agreement with the former.
+ */
+export interface MatchedBaselines {
+  /** ANN on the mean of the first t frames, t = 1..T (index t−1). */
+  readonly annPrefixMean: readonly number[];
+  /** argmax of the ANN's logits averaged over frames 1..t, each alone. */
+  readonly annEnsemble: readonly number[];
+  /** Fraction of samples where argmax O_t equals the ANN's argmax on the mean of the first t frames. */
+  readonly agreementPerStep: readonly number[];
+}
+
+/** The SNN fed the mean of the first T frames at every step, against the ANN on that mean frame. */
+export interface ConversionCheck {
+  readonly T: number;
+  readonly n: number;
+  readonly correctAnn: number;
+  readonly correctSnn: number;
+  readonly agree: number;
+  readonly accAnn: number;
+  readonly accSnn: number;
+  readonly agreement: number;
+}
+
+/** Wilson 95 % intervals of the headline accuracies and the paired comparison of DC with full T. */
+export interface Uncertainty {
+  readonly accAnn: Interval;
+  readonly accSnnT: Interval;
+  readonly dc: Interval;
+  readonly oracleFirstCorrect?: Interval;
+  readonly dcVsFullT: PairedComparison;
+  /** The "no loss" claim with its interval, in words. */
+  readonly noLoss: string;
+}
+
+/** One θ rule: its choice on validation and what that θ gives on the evaluated split. */
+export interface ThetaRuleOutcome {
+  readonly rule: string;
+  readonly grid: string;
+  readonly tolerance: number;
+  readonly theta: number;
+  readonly validation: { readonly accuracy: number; readonly meanSteps: number; readonly accuracyDiff: Interval; readonly mcnemarP: number };
+  readonly test: { readonly accuracy: number; readonly meanSteps: number; readonly accuracyDiff: Interval; readonly meanStepsInterval: Interval; readonly mcnemarP: number };
+  /** The deployed rule. */
+  readonly deployed: boolean;
+}
+
 /** Everything a Dynamic Confidence evaluation reports. Accuracies are fractions in [0, 1]. */
 export interface EvaluationResult {
   readonly model: string;
@@ -71,6 +119,7 @@ export interface EvaluationResult {
   /** Split θ was chosen on (normally 'validation'). */
   readonly thetaChosenOn?: string;
   readonly calibration?: { readonly nllBefore: number; readonly nllAfter: number; readonly eceBefore: number; readonly eceAfter: number };
+  /** The ANN on the mean of the same T frames the SNN runs on. */
   readonly accAnn: number;
   /** The SNN without Dynamic Confidence (all T steps). */
   readonly accSnnT: number;
@@ -89,6 +138,12 @@ export interface EvaluationResult {
   readonly curve?: { readonly points: readonly CurvePoint[]; readonly pareto: readonly CurvePoint[]; readonly grid?: readonly CurvePoint[] };
   readonly chosen?: CurvePoint;
   readonly terminationHistogram?: TerminationHistogram;
+  /** This T is the mode's stored operating point (others are evaluated beside it). */
+  readonly deployed?: boolean;
+  readonly matched?: MatchedBaselines;
+  readonly conversionCheck?: ConversionCheck;
+  readonly uncertainty?: Uncertainty;
+  readonly thetaRules?: readonly ThetaRuleOutcome[];
   readonly notes?: readonly string[];
 }
 
@@ -240,196 +295,4 @@ export function analyzeTrace(
     terminationHistogram: terminationHistogram(stepsUsed, trace.steps),
     perStep: perStepStats(trace, options.traceNoAlpha),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Markdown.
-
-function pct(x: number | undefined, digits = 2): string {
-  return x === undefined || !Number.isFinite(x) ? '—' : (x * 100).toFixed(digits);
-}
-function num(x: number | undefined, digits = 2): string {
-  return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
-}
-function thetaStr(x: number): string {
-  if (x === Infinity) return '+∞';
-  if (x === -Infinity) return '−∞';
-  return Number.isInteger(x * 100) ? x.toFixed(2) : x.toPrecision(6);
-}
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const lines = [`| ${head.map(cell).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const r of rows) lines.push(`| ${r.map(cell).join(' | ')} |`);
-  return lines.join('\n');
-}
-
-export interface MarkdownOptions {
-  /** Relative paths of the SVG figures to link, when the caller writes them. */
-  readonly figures?: { readonly accuracyConfidence?: string; readonly pareto?: string; readonly histogram?: string };
-  /** Max rows of the Pareto table. */
-  readonly maxParetoRows?: number;
-}
-
-/** The report as Markdown, in the paper's table styles. */
-export function renderMarkdown(r: EvaluationResult, options: MarkdownOptions = {}): string {
-  const out: string[] = [];
-  const name = `${r.model}${r.dataset ? ` on ${r.dataset}` : ''}`;
-  out.push(`# Dynamic Confidence — ${name}`);
-  out.push('');
-  const meta = [
-    `mode ${r.mode}`,
-    `T = ${r.T}`,
-    r.bits !== undefined ? `${r.bits}-bit activations` : undefined,
-    `α = ${num(r.alpha, 4)}`,
-    `τ = ${num(r.tau, 4)}`,
-    `θ = ${thetaStr(r.dc.theta)}${r.thetaChosenOn ? ` (chosen on ${r.thetaChosenOn})` : ''}`,
-    `backend ${r.backend}`,
-    r.n !== undefined ? `${r.n} samples${r.split ? ` (${r.split})` : ''}` : undefined,
-  ].filter((s): s is string => s !== undefined);
-  out.push(meta.join(' · '));
-  out.push('');
-
-  out.push('## Table 1 — accuracy and latency');
-  out.push('');
-  out.push(
-    table(
-      ['Model', 'Method', 'Acc(ANN)(%)', 'Acc(SNN)(%)', 'Averaged time steps', 'Latency saving(%)'],
-      [
-        [r.model, r.mode, pct(r.accAnn), pct(r.accSnnT), String(r.T), ''],
-        [r.model, `${r.mode} + Dynamic Confidence`, pct(r.accAnn), pct(r.dc.accuracy), num(r.dc.meanSteps), num(r.latencySavingPct, 0)],
-      ],
-    ),
-  );
-  out.push('');
-
-  if (r.wallMsPerInference) {
-    out.push('## Table 2 — wall-clock time per inference (ms, batch 1)');
-    out.push('');
-    const w = r.wallMsPerInference;
-    out.push(
-      table(
-        ['Model', 'Backend', 'without Dynamic Confidence', 'with Dynamic Confidence', 'Speed-up'],
-        [[r.model, r.backend, num(w.without, 3), num(w.with, 3), w.with > 0 ? `${num(w.without / w.with)}×` : '—']],
-      ),
-    );
-    out.push('');
-  }
-  if (r.spikesPerNeuron) {
-    out.push('## Table 3 — spikes per neuron per inference');
-    out.push('');
-    const s = r.spikesPerNeuron;
-    out.push(table(['Model', 'without Dynamic Confidence', 'with Dynamic Confidence'], [[`${r.model}, ${r.mode}`, num(s.without), num(s.with)]]));
-    out.push('');
-  }
-  if (r.decisionLatencyMs) {
-    out.push('## Decision latency (sensor time, ms)');
-    out.push('');
-    const d = r.decisionLatencyMs;
-    out.push(
-      table(
-        ['', 'mean', 'p95'],
-        [
-          ['without Dynamic Confidence', num(d.without.mean, 1), num(d.without.p95, 1)],
-          ['with Dynamic Confidence', num(d.with.mean, 1), num(d.with.p95, 1)],
-        ],
-      ),
-    );
-    out.push('');
-  }
-  if (r.oracles) {
-    out.push('## Upper bounds (oracles, use the labels)');
-    out.push('');
-    out.push(
-      table(
-        ['Strategy', 'Accuracy(%)', 'Mean time steps'],
-        [
-          ['SNN, all T steps', pct(r.accSnnT), String(r.T)],
-          [`Dynamic Confidence (θ = ${thetaStr(r.dc.theta)})`, pct(r.dc.accuracy), num(r.dc.meanSteps)],
-          ['Oracle: first correct step (paper)', pct(r.oracles.firstCorrect.accuracy), num(r.oracles.firstCorrect.meanSteps)],
-          ['Oracle: correct from here to T', pct(r.oracles.staysCorrect.accuracy), num(r.oracles.staysCorrect.meanSteps)],
-        ],
-      ),
-    );
-    out.push('');
-  }
-  if (r.calibration) {
-    const c = r.calibration;
-    out.push('## Calibration (temperature scaling on ANN validation logits)');
-    out.push('');
-    out.push(
-      table(
-        ['', 'NLL', 'ECE (15 bins)'],
-        [
-          ['before (τ = 1)', num(c.nllBefore, 4), num(c.eceBefore, 4)],
-          [`after (τ = ${num(r.tau, 4)})`, num(c.nllAfter, 4), num(c.eceAfter, 4)],
-        ],
-      ),
-    );
-    out.push('');
-  }
-  if (r.curve) {
-    out.push('## Threshold search');
-    out.push('');
-    if (r.chosen) {
-      out.push(
-        `Chosen θ = ${thetaStr(r.chosen.theta)} (every θ in [${thetaStr(r.chosen.thetaMin)}, ${thetaStr(r.chosen.thetaMax)}) gives the same result): ` +
-          `${pct(r.chosen.accuracy)}% in ${num(r.chosen.meanSteps)} mean steps.`,
-      );
-      out.push('');
-    }
-    const maxRows = options.maxParetoRows ?? 20;
-    const pf = r.curve.pareto;
-    const step = pf.length > maxRows ? (pf.length - 1) / (maxRows - 1) : 1;
-    const rows: string[][] = [];
-    const seen = new Set<number>();
-    for (let j = 0; j < Math.min(maxRows, pf.length); j++) {
-      const k = Math.round(j * step);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const p = pf[k];
-      rows.push([thetaStr(p.theta), `[${thetaStr(p.thetaMin)}, ${thetaStr(p.thetaMax)})`, pct(p.accuracy), num(p.meanSteps)]);
-    }
-    out.push(`Pareto front (${pf.length} points${pf.length > maxRows ? `, ${rows.length} shown` : ''}):`);
-    out.push('');
-    out.push(table(['θ', 'θ interval', 'Accuracy(%)', 'Mean time steps'], rows));
-    out.push('');
-    if (r.curve.grid && r.curve.grid.length > 0) {
-      out.push("Paper's grid:");
-      out.push('');
-      out.push(
-        table(
-          ['θ', 'Accuracy(%)', 'Mean time steps', 'Early (%)'],
-          r.curve.grid.map((p) => [thetaStr(p.theta), pct(p.accuracy), num(p.meanSteps), pct(p.earlyFraction, 1)]),
-        ),
-      );
-      out.push('');
-    }
-  }
-  if (r.terminationHistogram) {
-    const h = r.terminationHistogram;
-    out.push('## Termination steps');
-    out.push('');
-    const rows: string[][] = [];
-    for (let t = 0; t < h.counts.length; t++) if (h.counts[t] > 0) rows.push([String(t + 1), String(h.counts[t]), pct(h.cumulative[t], 1)]);
-    out.push(table(['Steps used', 'Samples', 'Cumulative (%)'], rows));
-    out.push('');
-  }
-  const f = options.figures;
-  if (f && (f.accuracyConfidence || f.pareto || f.histogram)) {
-    out.push('## Figures');
-    out.push('');
-    if (f.accuracyConfidence) out.push(`![Accuracy and mean confidence against t](${f.accuracyConfidence})`);
-    if (f.pareto) out.push(`![Accuracy against mean time steps](${f.pareto})`);
-    if (f.histogram) out.push(`![Termination steps](${f.histogram})`);
-    out.push('');
-  }
-  if (r.notes && r.notes.length > 0) {
-    out.push('## Notes');
-    out.push('');
-    for (const n of r.notes) out.push(`- ${n}`);
-    out.push('');
-  }
-  return out.join('\n');
 }

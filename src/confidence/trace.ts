@@ -186,3 +186,18 @@ export function fullTAccuracy(trace: ConfidenceTrace): number {
   for (let i = 0; i < n; i++) if (trace.predicted[i * T + T - 1] === trace.labels[i]) c++;
   return n > 0 ? c / n : NaN;
 }
+
+/** The first `steps` steps of every sample (a copy): the trace of a shorter run on the same frames. */
+export function truncateTrace(trace: ConfidenceTrace, steps: number): ConfidenceTrace {
+  const T = trace.steps;
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new RangeError(`truncateTrace: ${steps} steps outside 1..${T}`);
+  if (steps === T) return trace;
+  const n = trace.n;
+  const confidence = new Float32Array(n * steps);
+  const predicted = trace.predicted instanceof Int16Array ? new Int16Array(n * steps) : new Int32Array(n * steps);
+  for (let i = 0; i < n; i++) {
+    confidence.set(trace.confidence.subarray(i * T, i * T + steps), i * steps);
+    predicted.set(trace.predicted.subarray(i * T, i * T + steps), i * steps);
+  }
+  return { n, steps, confidence, predicted, labels: trace.labels, alpha: trace.alpha, tau: trace.tau };
+}

@@ -1,68 +1,53 @@
 /**
- * Calibration of a saved model for Dynamic Confidence, on a validation frames dataset:
+ * Calibration of a saved model for Dynamic Confidence, on a validation frames dataset.
  *
- *  1. τ — the ANN's logits on the validation frames (input: the mean of each sample's T frames,
- *     as training validates) → fitTemperature; NLL and ECE before/after are reported.
- *  2. For each conversion mode (qcfs, qffs): the converted SNN runs T steps over every validation
- *     sample (batched runner), O_t is recorded; α = alphaFor(mode, T, bits) ('auto'), the
- *     least-squares fit of O_T against the ANN logits ('fit'), or a given number; the confidence
- *     trace softmax(O_t/(α·τ)) gives the exact accuracy/mean-steps curve for every θ, and θ is the
- *     lowest-latency point whose validation accuracy is ≥ the full-T SNN's accuracy − ε.
- *  3. The result is merged into the model's spikestream.json (weights untouched, atomic rename):
- *       calibration.modes[mode] = { alpha, tau, theta, accFullT, accAtTheta, meanSteps, latencySavingPct, … }
- *     and, for the model's default mode (meta.conversion.mode), the same alpha/tau/theta at the top
- *     level of `calibration` with `calibration.mode` naming it (see streams/classifier-model.ts).
+ *  1. The ANN on the mean of the first t frames of every validation sample, t = 1..T (the input the
+ *     SNN has integrated at step t and the ANN's training input; see baselines.ts).
+ *  2. For each conversion mode and each of its operating points' T (operating-points.ts: QCFS at the
+ *     model's T; QFFS at T ∈ {L, 4, 6}): τ by temperature scaling of the ANN's logits on the same
+ *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
+ *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
+ *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
+ *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε,
+ *     on every distinct θ, the paper's 0.1 grid or that grid extended by 0.95 and 0.99) and the
+ *     non-inferiority rule (the paired 95 % interval of the accuracy difference above −δ). The
+ *     `thetaRule` option says which θ is deployed; both are stored with their validation intervals.
+ *  3. The result is merged into the model's spikestream.json (calibration-store.ts).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import {
   alphaFor,
+  chooseThetaByRule,
+  thetaOutcome,
   calibrate as fitCalibration,
   chooseTheta,
   curvePoint,
-  EXTENDED_THETA_GRID,
-  gridCurve,
   evaluateThreshold,
   fitAlpha,
   fullTAccuracy,
   latencySaving,
+  perStepAccuracy,
   thresholdCurve,
   traceFromOutputs,
+  type BootstrapOptions,
+  type Interval,
+  type RuleChoice,
   type SnnMode,
+  type ThetaRuleName,
 } from '../confidence';
 import type { NamedWeight } from '../snn/ann';
 import { convertWeights, type ConversionMode } from '../snn/convert';
 import type { FrameDataset } from '../snn/dataset';
-import type { ModelMeta } from '../snn/model-file';
+import type { InputBinning, ModelMeta } from '../snn/model-file';
 import type { ResolvedSpec } from '../snn/spec';
-import { accuracyOf, annLogits, finalOutputs, recordSnn, type SnnRecording } from './run-snn';
+import { annPrefixLogits, logitsAtStep } from './baselines';
+import { writeCalibration } from './calibration-store';
+import { binningFor, candidateSteps, CONVERSION_MODES, defaultStoredSteps, modelSteps } from './operating-points';
+import { snnMode, type AlphaChoice, type ThetaSearch } from './options';
+import { accuracyOf, finalOutputs, recordSnn, truncateRecording, type SnnRecording } from './run-snn';
 
-export type ThetaSearch = 'exact' | 'grid';
+export { CONVERSION_MODES, modelSteps } from './operating-points';
 
-export const CONVERSION_MODES: readonly ConversionMode[] = ['qcfs', 'qffs'];
-
-/** 'qcfs' | 'qffs' | 'both' → the list of modes. */
-export function parseModes(v: string | undefined): ConversionMode[] {
-  const s = (v ?? 'both').trim().toLowerCase();
-  if (s === 'both') return [...CONVERSION_MODES];
-  if (s === 'qcfs' || s === 'qffs') return [s];
-  throw new RangeError(`mode must be qcfs, qffs or both (got '${v}')`);
-}
-
-export function snnMode(mode: ConversionMode): SnnMode {
-  return mode === 'qffs' ? 'QFFS' : 'QCFS';
-}
-
-export type AlphaChoice = 'auto' | 'fit' | number;
-
-/** 'auto' | 'fit' | a positive number. */
-export function parseAlpha(v: string | undefined): AlphaChoice {
-  const s = (v ?? 'auto').trim().toLowerCase();
-  if (s === 'auto' || s === 'fit') return s;
-  const n = Number(s);
-  if (!Number.isFinite(n) || !(n > 0)) throw new RangeError(`alpha must be auto, fit or a positive number (got '${v}')`);
-  return n;
-}
+export { parseAlpha, parseModes, parseThetaRule, parseThetaSearch, snnMode, type AlphaChoice, type ThetaSearch } from './options';
 
 /** Progress of a named phase ('ann', 'snn qcfs', …) in samples. */
 export type PhaseProgressFn = (phase: string, done: number, total: number) => void;
@@ -76,6 +61,21 @@ export interface TemperatureReport {
   readonly atBound: 'min' | 'max' | null;
 }
 
+/** One θ rule's choice on validation, with its paired intervals against the full-T SNN. */
+export interface RuleSummary {
+  readonly rule: ThetaRuleName;
+  readonly grid: 'exact' | 'paper' | 'extended';
+  /** ε (paper) or δ (non-inferior). */
+  readonly tolerance: number;
+  readonly theta: number;
+  readonly accuracy: number;
+  readonly meanSteps: number;
+  /** DC − full-T accuracy, paired bootstrap. */
+  readonly accuracyDiff: Interval;
+  readonly meanStepsInterval: Interval;
+  readonly mcnemarP: number;
+}
+
 export interface ModeCalibration {
   readonly mode: ConversionMode;
   readonly alpha: number;
@@ -84,15 +84,24 @@ export interface ModeCalibration {
   readonly alphaAuto: number;
   readonly alphaFit: number;
   readonly tau: number;
+  /** Temperature scaling of the ANN's logits on this operating point's T-frame window. */
+  readonly temperature: TemperatureReport;
+  /** The deployed θ (from `thetaRule`). */
   readonly theta: number;
-  /** Every θ in [thetaMin, thetaMax) gives the same validation result (null = ∓∞). */
+  readonly thetaRule: ThetaRuleName;
+  /** Every θ in [thetaMin, thetaMax) gives the same validation result (null = ∓∞); a grid θ is its own interval. */
   readonly thetaMin: number | null;
   readonly thetaMax: number | null;
   readonly epsilon: number;
-  /** How θ was searched: every distinct θ ('exact') or the paper's 0.1 grid plus 0.95, 0.99 ('grid'). */
+  /** How the paper rule searched θ. */
   readonly search: ThetaSearch;
+  /** Both rules' choices with their validation intervals. */
+  readonly rules: { readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
   readonly T: number;
+  readonly binning: InputBinning;
   readonly n: number;
+  /** The ANN on the mean of the first T frames (validation). */
+  readonly annAccuracy: number;
   /** SNN accuracy at T on the validation split. */
   readonly accFullT: number;
   /** SNN accuracy with Dynamic Confidence at θ (validation). */
@@ -107,13 +116,20 @@ export interface CalibrationReport {
   readonly model: string;
   readonly validation: string;
   readonly n: number;
+  /** The model's T. */
   readonly T: number;
   readonly classes: number;
   readonly bits: number;
   readonly defaultMode: ConversionMode;
+  /** The ANN on the mean of all T frames, and on the mean of the first t frames for t = 1..T. */
   readonly annAccuracy: number;
+  readonly annAccuracyPerStep: number[];
+  /** τ at the model's T (each operating point has its own in `modes`). */
   readonly temperature: TemperatureReport;
+  /** The stored operating point of each mode. */
   readonly modes: Partial<Record<ConversionMode, ModeCalibration>>;
+  /** Every calibrated T of each mode (ascending T). */
+  readonly operatingPoints: Partial<Record<ConversionMode, ModeCalibration[]>>;
   readonly notes: string[];
   /** spikestream.json written (absent with write: false). */
   readonly written?: string;
@@ -122,8 +138,16 @@ export interface CalibrationReport {
 export interface CalibrateOptions {
   readonly modes?: readonly ConversionMode[];
   readonly epsilon?: number;
-  /** θ search: 'exact' (default) or 'grid'. */
+  /** θ search of the paper rule: 'exact' (default), 'paper' or 'extended'. */
   readonly search?: ThetaSearch;
+  /** Which rule's θ is deployed (default 'paper'). */
+  readonly thetaRule?: ThetaRuleName;
+  /** Non-inferiority margin δ (default 0.01). */
+  readonly maxLoss?: number;
+  /** Paired bootstrap settings (default 2000 resamples, seed 1). */
+  readonly bootstrap?: BootstrapOptions;
+  /** T of the stored QFFS operating point (default 4, the paper's setting; must be a candidate). */
+  readonly qffsSteps?: number;
   readonly alpha?: AlphaChoice;
   /** ANN batch size (default 32). */
   readonly batchSize?: number;
@@ -144,14 +168,7 @@ export interface LoadedModel {
   readonly spec: ResolvedSpec;
 }
 
-/** The model's T: binning.T, else conversion.T. */
-export function modelSteps(meta: ModelMeta): number {
-  const T = meta.binning?.T ?? meta.conversion?.T;
-  if (!Number.isInteger(T) || (T as number) < 1) throw new Error('spikestream.json: neither binning.T nor conversion.T is a positive integer');
-  return T as number;
-}
-
-/** Checks that a frames dataset fits the model; returns the T to run. */
+/** Checks that a frames dataset fits the model; returns the model's T. */
 export function checkData(model: LoadedModel, ds: FrameDataset, what: string): number {
   const { spec } = model;
   if (ds.height !== spec.input.height || ds.width !== spec.input.width) {
@@ -185,7 +202,7 @@ export function chooseAlpha(
       source: 'auto',
       alphaAuto,
       alphaFit,
-      note: `${mode}: fitted α = ${alphaFit} is not positive; used alphaFor = ${alphaAuto}`,
+      note: `${mode} T=${T}: fitted α = ${alphaFit} is not positive; used alphaFor = ${alphaAuto}`,
     };
   }
   return { alpha: alphaAuto, source: 'auto', alphaAuto, alphaFit };
@@ -195,40 +212,82 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-/** Calibrates one mode from its validation recording. */
-export function calibrateMode(
-  mode: ConversionMode,
-  rec: SnnRecording,
-  alpha: ReturnType<typeof chooseAlpha>,
-  tau: number,
-  epsilon: number,
-  search: ThetaSearch = 'exact',
-): ModeCalibration {
+function summarizeRule(c: RuleChoice, grid: RuleSummary['grid']): RuleSummary {
+  const v = c.validation;
+  return {
+    rule: c.rule,
+    grid,
+    tolerance: c.tolerance,
+    theta: c.theta,
+    accuracy: v.accuracy,
+    meanSteps: v.meanSteps,
+    accuracyDiff: v.comparison.accuracyDiff,
+    meanStepsInterval: v.comparison.meanSteps,
+    mcnemarP: v.comparison.mcnemar.p,
+  };
+}
+
+/** Everything `calibrateMode` needs besides the recording. */
+export interface ModeCalibrationInputs {
+  readonly alpha: ReturnType<typeof chooseAlpha>;
+  readonly temperature: TemperatureReport;
+  readonly annAccuracy: number;
+  readonly binning: InputBinning;
+  readonly epsilon?: number;
+  readonly search?: ThetaSearch;
+  readonly thetaRule?: ThetaRuleName;
+  readonly maxLoss?: number;
+  readonly bootstrap?: BootstrapOptions;
+}
+
+/** Calibrates one mode at one T from its validation recording. */
+export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: ModeCalibrationInputs): ModeCalibration {
   const { T } = rec;
-  const trace = traceFromOutputs(rec.outputs, rec.labels, T, rec.classes, alpha.alpha, tau);
-  const curve = thresholdCurve(trace);
+  const epsilon = inp.epsilon ?? 0;
+  const search = inp.search ?? 'exact';
+  const tau = inp.temperature.tau;
+  const trace = traceFromOutputs(rec.outputs, rec.labels, T, rec.classes, inp.alpha.alpha, tau);
   const accFullT = fullTAccuracy(trace);
-  // 'grid' picks among the paper's θ grid (0.0, 0.1, …, 0.9, 0.95, 0.99): coarser, but a chosen θ
-  // is then never a narrow interval that happens to suit the validation samples.
-  const chosen = (search === 'grid' ? chooseTheta(gridCurve(trace, EXTENDED_THETA_GRID), accFullT, epsilon) : chooseTheta(curve, accFullT, epsilon)) ?? curvePoint(curve, 0);
-  // The decision rule applied directly at the stored θ (the curve's representative of its interval).
-  const check = evaluateThreshold(trace, chosen.theta);
+  const grid = search === 'extended' ? 'extended' : 'paper';
+  const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
+  // The paper rule: on every distinct θ ('exact'; each point carries its θ interval) or on a grid.
+  let paper: RuleChoice;
+  let interval: [number, number];
+  if (search === 'exact') {
+    const curve = thresholdCurve(trace);
+    const p = chooseTheta(curve, accFullT, epsilon) ?? curvePoint(curve, 0);
+    paper = { rule: 'paper', grid, tolerance: epsilon, theta: p.theta, validation: thetaOutcome(trace, p.theta, inp.bootstrap) };
+    interval = [p.thetaMin, p.thetaMax];
+  } else {
+    paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
+    interval = [paper.theta, paper.theta];
+  }
+  const thetaRule = inp.thetaRule ?? 'paper';
+  const deployed = thetaRule === 'paper' ? paper : nonInferior;
+  if (thetaRule !== 'paper') interval = [deployed.theta, deployed.theta];
+  // The decision rule applied directly at the stored θ.
+  const check = evaluateThreshold(trace, deployed.theta);
   let spikes = 0;
   for (let i = 0; i < rec.spikes.length; i++) spikes += rec.spikes[i];
   return {
     mode,
-    alpha: alpha.alpha,
-    alphaSource: alpha.source,
-    alphaAuto: alpha.alphaAuto,
-    alphaFit: alpha.alphaFit,
+    alpha: inp.alpha.alpha,
+    alphaSource: inp.alpha.source,
+    alphaAuto: inp.alpha.alphaAuto,
+    alphaFit: inp.alpha.alphaFit,
     tau,
-    theta: chosen.theta,
-    thetaMin: finiteOrNull(chosen.thetaMin),
-    thetaMax: finiteOrNull(chosen.thetaMax),
+    temperature: inp.temperature,
+    theta: deployed.theta,
+    thetaRule,
+    thetaMin: finiteOrNull(interval[0]),
+    thetaMax: finiteOrNull(interval[1]),
     epsilon,
     search,
+    rules: { paper: summarizeRule(paper, search), nonInferior: summarizeRule(nonInferior, grid) },
     T,
+    binning: inp.binning,
     n: rec.n,
+    annAccuracy: inp.annAccuracy,
     accFullT,
     accAtTheta: check.accuracy,
     meanSteps: check.meanSteps,
@@ -236,6 +295,11 @@ export function calibrateMode(
     latencySavingPct: latencySaving(check.meanSteps, T),
     spikesPerNeuronFullT: rec.n > 0 ? spikes / rec.n / rec.neurons : NaN,
   };
+}
+
+function temperatureAt(logits: Float32Array, labels: Int32Array, C: number): TemperatureReport {
+  const fit = fitCalibration(logits, labels, C);
+  return { tau: fit.tau, nllBefore: fit.nllBefore, nllAfter: fit.nllAfter, eceBefore: fit.eceBefore, eceAfter: fit.eceAfter, atBound: fit.atBound };
 }
 
 /** Runs the whole calibration (see the file comment). The tfjs backend must be initialised. */
@@ -250,35 +314,59 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
   const C = spec.classes.length;
   const notes: string[] = [];
   if (val.n < 1) throw new Error('calibrate: the validation set is empty');
+  const stepsOf = (mode: ConversionMode) => candidateSteps(mode, T, spec.bits);
+  const Tmax = Math.max(T, ...modes.flatMap(stepsOf));
 
-  const logits = await annLogits(spec, weights, val, {
-    T,
+  const prefix = await annPrefixLogits(spec, weights, val, Tmax, {
     batchSize: opts.batchSize,
     onProgress: opts.onProgress ? (d, t) => opts.onProgress!('ann', d, t) : undefined,
   });
-  const annAccuracy = accuracyOf(logits, val.labels, C);
-  const fit = fitCalibration(logits, val.labels, C);
-  if (fit.atBound) notes.push(`τ hit its search bound (${fit.atBound}): the ANN's validation logits are ${fit.atBound === 'min' ? 'separable' : 'uninformative'}`);
-  const temperature: TemperatureReport = {
-    tau: fit.tau,
-    nllBefore: fit.nllBefore,
-    nllAfter: fit.nllAfter,
-    eceBefore: fit.eceBefore,
-    eceAfter: fit.eceAfter,
-    atBound: fit.atBound,
+  const logitsAt = (t: number) => logitsAtStep(prefix, val.n, Tmax, C, t);
+  const annAccuracyPerStep = Array.from(perStepAccuracy(traceFromOutputs(prefix, val.labels, Tmax, C, 1, 1))).slice(0, T);
+  const temps = new Map<number, TemperatureReport>();
+  const temperatureFor = (t: number): TemperatureReport => {
+    if (!temps.has(t)) {
+      const r = temperatureAt(logitsAt(t), val.labels, C);
+      if (r.atBound) notes.push(`T=${t}: τ hit its search bound (${r.atBound}): the ANN's validation logits are ${r.atBound === 'min' ? 'separable' : 'uninformative'}`);
+      temps.set(t, r);
+    }
+    return temps.get(t)!;
   };
 
   const out: Partial<Record<ConversionMode, ModeCalibration>> = {};
+  const all: Partial<Record<ConversionMode, ModeCalibration[]>> = {};
   for (const mode of modes) {
+    const steps = stepsOf(mode);
+    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.bits);
+    if (!steps.includes(stored)) throw new RangeError(`calibrate: ${mode} is calibrated at T ∈ {${steps.join(', ')}}, not ${stored}`);
     const net = convertWeights(spec, weights, mode);
-    const rec = await recordSnn(net, val, {
-      T,
+    const full = await recordSnn(net, val, {
+      T: steps[steps.length - 1],
       slots: opts.slots,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
     });
-    const alpha = chooseAlpha(alphaChoice, mode, T, spec.bits, rec, logits);
-    if (alpha.note) notes.push(alpha.note);
-    out[mode] = calibrateMode(mode, rec, alpha, fit.tau, epsilon, opts.search ?? 'exact');
+    const list: ModeCalibration[] = [];
+    for (const t of steps) {
+      const rec = truncateRecording(full, t);
+      const logits = logitsAt(t);
+      const alpha = chooseAlpha(alphaChoice, mode, t, spec.bits, rec, logits);
+      if (alpha.note) notes.push(alpha.note);
+      list.push(
+        calibrateMode(mode, rec, {
+          alpha,
+          temperature: temperatureFor(t),
+          annAccuracy: accuracyOf(logits, val.labels, C),
+          binning: binningFor(meta, t),
+          epsilon,
+          search: opts.search,
+          thetaRule: opts.thetaRule,
+          maxLoss: opts.maxLoss,
+          bootstrap: opts.bootstrap,
+        }),
+      );
+    }
+    all[mode] = list;
+    out[mode] = list.find((c) => c.T === stored)!;
   }
 
   const report: CalibrationReport = {
@@ -289,84 +377,14 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     classes: C,
     bits: spec.bits,
     defaultMode: meta.conversion.mode,
-    annAccuracy,
-    temperature,
+    annAccuracy: annAccuracyPerStep[T - 1],
+    annAccuracyPerStep,
+    temperature: temperatureFor(T),
     modes: out,
+    operatingPoints: all,
     notes,
   };
   if (opts.write === false) return report;
   const written = writeCalibration(model.dir, report);
   return { ...report, written };
-}
-
-/** JSON with non-finite numbers as null. */
-function clean<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
-}
-
-/**
- * Merges a calibration report into DIR/spikestream.json (re-read just before writing; other keys and
- * other modes' entries kept) and replaces the file atomically. Returns its path.
- */
-export function writeCalibration(dir: string, report: CalibrationReport): string {
-  const file = path.join(dir, 'spikestream.json');
-  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelMeta;
-  if (meta.format !== 'spikestream-model') throw new Error(`${file} is not a spikestream model`);
-  const prev = (meta.calibration ?? { alpha: null, tau: null }) as ModelMeta['calibration'];
-  const prevModes = (prev.modes && typeof prev.modes === 'object' ? prev.modes : {}) as Record<string, unknown>;
-  const modes: Record<string, unknown> = { ...prevModes };
-  for (const [mode, c] of Object.entries(report.modes)) {
-    if (!c) continue;
-    modes[mode] = {
-      alpha: c.alpha,
-      tau: c.tau,
-      theta: c.theta,
-      accFullT: c.accFullT,
-      accAtTheta: c.accAtTheta,
-      meanSteps: c.meanSteps,
-      latencySavingPct: c.latencySavingPct,
-      earlyFraction: c.earlyFraction,
-      thetaInterval: [c.thetaMin, c.thetaMax],
-      epsilon: c.epsilon,
-      alphaSource: c.alphaSource,
-      alphaAuto: c.alphaAuto,
-      alphaFit: c.alphaFit,
-      spikesPerNeuronFullT: c.spikesPerNeuronFullT,
-      T: c.T,
-      n: c.n,
-    };
-  }
-  const next: Record<string, unknown> = { ...prev, modes };
-  const def = report.modes[report.defaultMode];
-  if (def) {
-    Object.assign(next, {
-      mode: report.defaultMode,
-      alpha: def.alpha,
-      tau: def.tau,
-      theta: def.theta,
-      accFullT: def.accFullT,
-      accAtTheta: def.accAtTheta,
-      meanSteps: def.meanSteps,
-      latencySavingPct: def.latencySavingPct,
-    });
-  }
-  next.temperature = { ...report.temperature };
-  next.ann = { accuracy: report.annAccuracy, input: 'mean of the T frames' };
-  next.validation = { data: report.validation, n: report.n, T: report.T };
-  next.calibratedAt = new Date().toISOString();
-  meta.calibration = clean(next) as ModelMeta['calibration'];
-  const tmp = path.join(dir, `.spikestream.json.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
-  fs.renameSync(tmp, file);
-  return file;
-}
-
-/** The calibration stored for a mode, resolved as streams/classifier-model.ts does; undefined fields when absent. */
-export function storedCalibration(meta: ModelMeta, mode: ConversionMode): { alpha?: number; tau?: number; theta?: number } {
-  const cal = (meta.calibration ?? {}) as Record<string, unknown>;
-  const calibratedFor = typeof cal.mode === 'string' ? cal.mode : meta.conversion.mode;
-  const modes = (cal.modes && typeof cal.modes === 'object' ? cal.modes : {}) as Record<string, Record<string, unknown> | undefined>;
-  const src = modes[mode] ?? (calibratedFor === mode ? cal : {});
-  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return { alpha: num(src.alpha), tau: num(src.tau), theta: num(src.theta) };
 }

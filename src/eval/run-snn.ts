@@ -43,6 +43,12 @@ export interface RecordOptions {
   readonly slots?: number;
   /** Only these sample indices (default all), in this order. */
   readonly indices?: ArrayLike<number>;
+  /**
+   * 'frames' (default): frame t at step t. 'mean-frame': the mean of the sample's first T frames at
+   * every step — the constant input on which a converted SNN should reproduce its ANN (the
+   * conversion check; see baselines.ts).
+   */
+  readonly input?: 'frames' | 'mean-frame';
   readonly onProgress?: ProgressFn;
 }
 
@@ -70,6 +76,8 @@ export async function recordSnn(net: SnnNetwork, ds: FrameDataset, opts: RecordO
   const labels = new Int32Array(n);
   const slotOf = new Int32Array(slots);
   const lastSpikes = new Float64Array(slots);
+  const size = ds.height * ds.width * 2;
+  const meanFrames = opts.input === 'mean-frame' ? new Float32Array(slots * size) : undefined;
   opts.onProgress?.(0, n);
   for (let start = 0; start < n; start += slots) {
     const m = Math.min(slots, n - start);
@@ -77,10 +85,14 @@ export async function recordSnn(net: SnnNetwork, ds: FrameDataset, opts: RecordO
       slotOf[b] = runner.admit();
       lastSpikes[b] = 0;
       labels[start + b] = ds.labels[ids[start + b]];
+      if (meanFrames) meanOfFirstK(ds, ids[start + b], T, meanFrames, 0, 0, b * size);
     }
     const inputs = new Array<{ slot: number; frame: Float32Array }>(m);
     for (let t = 0; t < T; t++) {
-      for (let b = 0; b < m; b++) inputs[b] = { slot: slotOf[b], frame: frameOf(ds, ids[start + b], t) };
+      for (let b = 0; b < m; b++) {
+        const frame = meanFrames ? meanFrames.subarray(b * size, (b + 1) * size) : frameOf(ds, ids[start + b], t);
+        inputs[b] = { slot: slotOf[b], frame };
+      }
       runner.step(inputs);
       for (let b = 0; b < m; b++) {
         const r = runner.read(slotOf[b]);
@@ -107,9 +119,53 @@ export function finalOutputs(rec: SnnRecording): Float32Array {
   return out;
 }
 
+/** Writes input j (H·W·2 values) of an ANN batch into buf at offset. */
+export type AnnInputFn = (j: number, buf: Float32Array, offset: number) => void;
+
+/**
+ * ANN logits [count × C] of `count` inputs that `fill` writes one by one, in batches, on the active
+ * tfjs backend. The building block of `annLogits` and of the matched baselines (baselines.ts).
+ */
+export async function annLogitsOf(
+  spec: ResolvedSpec,
+  weights: NamedWeight[],
+  count: number,
+  fill: AnnInputFn,
+  opts: { batchSize?: number; onProgress?: ProgressFn } = {},
+): Promise<Float32Array> {
+  const batch = Math.max(1, opts.batchSize ?? 32);
+  const { height: H, width: W } = spec.input;
+  const C = spec.classes.length;
+  const size = H * W * 2;
+  const ann = QuantizedAnn.fromWeights(spec, weights.filter((w) => !w.name.startsWith('opt/')));
+  const out = new Float32Array(count * C);
+  const buf = new Float32Array(batch * size);
+  try {
+    opts.onProgress?.(0, count);
+    for (let s = 0; s < count; s += batch) {
+      const m = Math.min(batch, count - s);
+      for (let b = 0; b < m; b++) fill(s + b, buf, b * size);
+      const logits = tf.tidy(() => ann.forward(tf.tensor4d(buf.subarray(0, m * size), [m, H, W, 2])).dataSync() as Float32Array);
+      out.set(logits.subarray(0, m * C), s * C);
+      opts.onProgress?.(s + m, count);
+      await yieldToLoop();
+    }
+  } finally {
+    ann.dispose();
+  }
+  return out;
+}
+
+/** Throws when the frames do not fit the ANN's input. */
+export function checkAnnInput(spec: ResolvedSpec, ds: FrameDataset): void {
+  if (ds.height !== spec.input.height || ds.width !== spec.input.width) {
+    throw new Error(`data: frames are ${ds.height}×${ds.width}, the model expects ${spec.input.height}×${spec.input.width}`);
+  }
+}
+
 /**
  * ANN logits [N × C] on the mean of each sample's first T frames (all frames by default) — the
- * input `annAccuracy` validates on during training. Uses the active tfjs backend.
+ * input the training validates on (src/snn/train.ts) and the constant input of the conversion check.
  */
 export async function annLogits(
   spec: ResolvedSpec,
@@ -117,30 +173,9 @@ export async function annLogits(
   ds: FrameDataset,
   opts: { T?: number; batchSize?: number; onProgress?: ProgressFn } = {},
 ): Promise<Float32Array> {
-  if (ds.height !== spec.input.height || ds.width !== spec.input.width) {
-    throw new Error(`data: frames are ${ds.height}×${ds.width}, the model expects ${spec.input.height}×${spec.input.width}`);
-  }
+  checkAnnInput(spec, ds);
   const T = Math.min(opts.T ?? ds.T, ds.T);
-  const batch = Math.max(1, opts.batchSize ?? 32);
-  const C = spec.classes.length;
-  const size = ds.height * ds.width * 2;
-  const ann = QuantizedAnn.fromWeights(spec, weights.filter((w) => !w.name.startsWith('opt/')));
-  const out = new Float32Array(ds.n * C);
-  try {
-    opts.onProgress?.(0, ds.n);
-    for (let s = 0; s < ds.n; s += batch) {
-      const m = Math.min(batch, ds.n - s);
-      const buf = new Float32Array(m * size);
-      for (let b = 0; b < m; b++) meanOfFirstK(ds, s + b, T, buf, 0, 0, b * size);
-      const logits = tf.tidy(() => ann.forward(tf.tensor4d(buf, [m, ds.height, ds.width, 2])).dataSync() as Float32Array);
-      out.set(logits.subarray(0, m * C), s * C);
-      opts.onProgress?.(s + m, ds.n);
-      await yieldToLoop();
-    }
-  } finally {
-    ann.dispose();
-  }
-  return out;
+  return annLogitsOf(spec, weights, ds.n, (i, buf, o) => meanOfFirstK(ds, i, T, buf, 0, 0, o), opts);
 }
 
 /** argmax of each row of a row-major [N × C] matrix. */
@@ -161,4 +196,18 @@ export function accuracyOf(x: ArrayLike<number>, labels: ArrayLike<number>, C: n
   let c = 0;
   for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) c++;
   return p.length > 0 ? c / p.length : NaN;
+}
+
+/** The first T steps of a recording (a copy): the SNN is causal, so this is the run with T steps. */
+export function truncateRecording(rec: SnnRecording, T: number): SnnRecording {
+  if (!(Number.isInteger(T) && T >= 1 && T <= rec.T)) throw new RangeError(`truncateRecording: T = ${T} outside 1..${rec.T}`);
+  if (T === rec.T) return rec;
+  const { n, classes: C } = rec;
+  const outputs = new Float32Array(n * T * C);
+  const spikes = new Float64Array(n * T);
+  for (let i = 0; i < n; i++) {
+    outputs.set(rec.outputs.subarray(i * rec.T * C, (i * rec.T + T) * C), i * T * C);
+    spikes.set(rec.spikes.subarray(i * rec.T, i * rec.T + T), i * T);
+  }
+  return { ...rec, T, outputs, spikes };
 }

@@ -1,17 +1,19 @@
 import { expect } from 'chai';
 import { fitAlpha } from '../../src/confidence/confidence';
-import { plotAccuracyConfidence, plotParetoCurve, plotTerminationHistogram, renderPlots } from '../../src/confidence/plots';
+import { renderMarkdown } from '../../src/confidence/markdown';
+import { plotAccuracyConfidence, plotAccuracySteps, plotTerminationHistogram, plotThetaGrid, renderPlots } from '../../src/confidence/plots';
 import {
   analyzeTrace,
   decisionLatencies,
   downsampleCurve,
   latencyStats,
   percentile,
-  renderMarkdown,
   spikesPerNeuron,
   terminationHistogram,
   type EvaluationResult,
 } from '../../src/confidence/report';
+import { noLossStatement, wilson } from '../../src/confidence/stats';
+import { chooseThetaByRule, thetaOutcome } from '../../src/confidence/theta-rules';
 import { traceFromOutputs } from '../../src/confidence/trace';
 import { checkXml, gaussian, mulberry32 } from './helpers';
 
@@ -107,13 +109,51 @@ describe('report and plots', () => {
       curve: { points: downsampleCurve(a.curve, 300), pareto: a.pareto, grid: a.grid },
       chosen: a.chosen,
       terminationHistogram: a.terminationHistogram,
+      deployed: true,
+      matched: { annPrefixMean: a.perStep.accuracy.map((x) => x * 0.95), annEnsemble: a.perStep.accuracy, agreementPerStep: a.perStep.accuracy.map(() => 0.9) },
+      conversionCheck: { T, n: 600, correctAnn: 540, correctSnn: 546, agree: 555, accAnn: 0.9, accSnn: 0.91, agreement: 0.925 },
+      uncertainty: {
+        accAnn: wilson(540, 600),
+        accSnnT: wilson(Math.round(a.accSnnT * 600), 600),
+        dc: wilson(Math.round(a.chosen.accuracy * 600), 600),
+        dcVsFullT: dc.comparison,
+        noLoss: noLossStatement(dc.comparison),
+      },
+      thetaRules: [paper, robust].map((c) => {
+        const t = thetaOutcome(trace, c.theta, { resamples: 200 });
+        const v = c.validation;
+        return {
+          rule: c.rule,
+          grid: c.grid,
+          tolerance: c.tolerance,
+          theta: c.theta,
+          deployed: c.rule === 'paper',
+          validation: { accuracy: v.accuracy, meanSteps: v.meanSteps, accuracyDiff: v.comparison.accuracyDiff, mcnemarP: v.comparison.mcnemar.p },
+          test: { accuracy: t.accuracy, meanSteps: t.meanSteps, accuracyDiff: t.comparison.accuracyDiff, meanStepsInterval: t.comparison.meanSteps, mcnemarP: t.comparison.mcnemar.p },
+        };
+      }),
       notes: ['synthetic data'],
     };
   }
+  const dc = thetaOutcome(trace, a.chosen.theta, { resamples: 200 });
+  const paper = chooseThetaByRule(trace, 'paper', { bootstrap: { resamples: 200 } });
+  const robust = chooseThetaByRule(trace, 'non-inferior', { bootstrap: { resamples: 200 } });
 
   it('Markdown contains the paper-style tables', () => {
-    const md = renderMarkdown(result(), { figures: { pareto: 'pareto.svg' } });
+    const md = renderMarkdown(result(), { figures: { accuracySteps: 'fig1.svg', thetaGrid: 'fig3.svg' } });
     expect(md).to.contain('| Model | Method | Acc(ANN)(%) | Acc(SNN)(%) | Averaged time steps | Latency saving(%) |');
+    // Intervals on accuracies, the paired comparison, matched baselines, conversion check, θ rules.
+    expect(md).to.contain('| tiny-cnn <test> & co | QCFS | 90.00 [87.3, 92.2] |');
+    expect(md).to.contain('## Does Dynamic Confidence lose accuracy? (95 % intervals)');
+    expect(md).to.contain(noLossStatement(dc.comparison));
+    expect(md).to.contain('## Matched baselines');
+    expect(md).to.contain('## Conversion check — constant input');
+    expect(md).to.contain('| mean of frames 1..16, at every step | 90.00 [87.3, 92.2] | 91.00 [88.4, 93.0] | 92.50 [90.1, 94.3] |');
+    expect(md).to.contain('## θ rules — chosen on validation, checked on this split');
+    expect(md).to.contain("paper (deployed), paper's 0.1 grid, ε = 0.0 points");
+    expect(md).to.contain('| 0.95 | extension |');
+    expect(md).to.contain('| 0.50 | paper |');
+    expect(md).to.contain('(the stored operating point)');
     expect(md).to.contain('QCFS + Dynamic Confidence');
     expect(md).to.contain('## Table 2');
     expect(md).to.contain('| tiny-cnn <test> & co | cpu | 12.500 | 6.100 | 2.05× |');
@@ -121,13 +161,19 @@ describe('report and plots', () => {
     expect(md).to.contain('| tiny-cnn <test> & co, QCFS | 3.02 | 1.29 |');
     expect(md).to.contain('Oracle: first correct step (paper)');
     expect(md).to.contain('Pareto front');
-    expect(md).to.contain("Paper's grid");
-    expect(md).to.contain('![Accuracy against mean time steps](pareto.svg)');
-    expect(md).to.contain('| 90.00 |');
+    expect(md).to.contain("the paper's grid is θ = 0.0, 0.1, …, 1.0");
+    expect(md).to.contain('![Fig. 1 — accuracy against mean time steps');
+    expect(md).to.contain('](fig1.svg)');
+    expect(md).to.contain('](fig3.svg)');
     // Minimal result: only Table 1.
-    const min = renderMarkdown({ ...result(), wallMsPerInference: undefined, spikesPerNeuron: undefined, curve: undefined, oracles: undefined });
+    const min = renderMarkdown({
+      ...result(), wallMsPerInference: undefined, spikesPerNeuron: undefined, curve: undefined, oracles: undefined,
+      uncertainty: undefined, matched: undefined, conversionCheck: undefined, thetaRules: undefined, deployed: undefined,
+    });
     expect(min).to.contain('## Table 1');
+    expect(min).to.contain('| 90.00 |');
     expect(min).not.to.contain('## Table 2');
+    expect(min).not.to.contain('[');
   });
 
   it('SVG figures are well-formed and hold the expected elements', () => {
@@ -141,12 +187,20 @@ describe('report and plots', () => {
       expect(x.elements.get('svg')).to.equal(1);
       expect(x.elements.get('text')).to.be.greaterThan(3);
     }
+    expect(Object.keys(plots)).to.deep.equal(['accuracySteps', 'accuracyConfidence', 'thetaGrid', 'histogram']);
     const ac = checkXml(plots.accuracyConfidence!);
     expect(ac.elements.get('polyline')).to.equal(3);
-    const pc = checkXml(plots.pareto!);
-    expect(pc.elements.get('circle')).to.be.greaterThan(a.pareto.length);
-    expect(plots.pareto!).to.contain('class="chosen"');
-    expect(plots.pareto!).to.contain('chosen θ');
+    // Fig. 1: the SNN over t with its Wilson band, both ANN baselines, the Pareto front, both oracles, the chosen θ.
+    const f1 = plots.accuracySteps!;
+    for (const cls of ['band snn', 'series snn-over-t', 'series ann-prefix-mean', 'series ann-ensemble', 'series pareto', 'class="chosen"']) expect(f1).to.contain(cls);
+    expect(f1.match(/class="oracle"/g)).to.have.length(2);
+    // Fig. 3: 11 paper grid points labelled, 2 extension points, both rules' θ, the baseline's band.
+    const f3 = plots.thetaGrid!;
+    expect(checkXml(f3).elements.get('circle')).to.be.at.least(11);
+    expect(f3.match(/\(extension\)/g)).to.have.length(2);
+    expect(f3).to.contain(`paper rule: θ = ${paper.theta.toFixed(2)}`);
+    expect(f3).to.contain(`non-inferior rule: θ = ${robust.theta.toFixed(2)}`);
+    expect(f3).to.contain('band baseline');
     const hc = checkXml(plots.histogram!);
     expect(hc.elements.get('rect')).to.be.greaterThan(1);
     expect(plots.histogram!).to.contain('class="series cumulative"');
@@ -154,7 +208,8 @@ describe('report and plots', () => {
     const odd = plotTerminationHistogram({ counts: [0, 0], cumulative: [0, 0] }, 'a < b & "c"');
     expect(checkXml(odd).ok).to.equal(true);
     expect(checkXml(plotAccuracyConfidence({ accuracy: [0.5], meanConfidenceAlpha: [0.7] })).ok).to.equal(true);
-    expect(checkXml(plotParetoCurve({ points: [], pareto: [] })).ok).to.equal(true);
+    expect(checkXml(plotAccuracySteps({ T: 1, snnPerStep: [0.5], pareto: [] })).ok).to.equal(true);
+    expect(checkXml(plotThetaGrid({ grid: [], fullT: { accuracy: 0.5, meanSteps: 1 } })).ok).to.equal(true);
   });
 
   it('the XML checker rejects broken markup', () => {

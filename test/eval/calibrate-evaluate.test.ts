@@ -6,8 +6,9 @@ import * as path from 'path';
 import * as calibrateCli from '../../src/cli/calibrate';
 import * as evaluateCli from '../../src/cli/evaluate';
 import { confidence } from '../../src/confidence';
-import { calibrateModel, parseAlpha, parseModes } from '../../src/eval/calibrate';
+import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch } from '../../src/eval/calibrate';
 import { spreadIndices } from '../../src/eval/evaluate';
+import { storedOperatingPoint } from '../../src/eval/operating-points';
 import { recordSnn } from '../../src/eval/run-snn';
 import { initBackend } from '../../src/snn/backend';
 import { frameOf, type FrameDataset } from '../../src/snn/dataset';
@@ -17,7 +18,7 @@ import { SnnRunner } from '../../src/snn/runner';
 import type { ModelSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
 import { trainAnn } from '../../src/snn/train';
-import { loadClassifierModel } from '../../streams/classifier-model';
+import { loadClassifierModel } from '../../streams/core/classifier-model';
 import { makeTempDir } from '../helpers/paths';
 
 const H = 16;
@@ -50,9 +51,13 @@ async function cli(args: string[]): Promise<string> {
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-/** The deployed rule, sample by sample through a 1-slot runner: accuracy with θ and at T. */
+/**
+ * The deployed rule, sample by sample through a 1-slot runner: accuracy with θ and at T. α, τ, θ as
+ * the streaming engine loads them; T from the mode's stored operating point.
+ */
 function runDeployed(dir: string, mode: 'qcfs' | 'qffs', ds: FrameDataset): { accTheta: number; accT: number; meanSteps: number } {
-  const m = loadClassifierModel(dir, { mode });
+  const m0 = loadClassifierModel(dir, { mode });
+  const m = { ...m0, maxSteps: storedOperatingPoint(loadModel(dir).meta, mode).T };
   const r = new SnnRunner(m.net, 1);
   let okTheta = 0;
   let okT = 0;
@@ -105,6 +110,11 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(parseModes(undefined)).to.deep.equal(['qcfs', 'qffs']);
     expect(parseModes('QFFS')).to.deep.equal(['qffs']);
     expect(() => parseModes('x')).to.throw(RangeError);
+    expect(parseThetaSearch('grid')).to.equal('extended');
+    expect(parseThetaSearch('PAPER')).to.equal('paper');
+    expect(() => parseThetaSearch('fine')).to.throw(RangeError);
+    expect(parseThetaRule('non-inferior')).to.equal('non-inferior');
+    expect(() => parseThetaRule('lucky')).to.throw(RangeError);
     expect(parseAlpha('fit')).to.equal('fit');
     expect(parseAlpha('8')).to.equal(8);
     expect(() => parseAlpha('-1')).to.throw(RangeError);
@@ -142,12 +152,22 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(cal.mode).to.equal('qcfs');
     expect(cal.alpha).to.equal(T); // alphaFor('QCFS', T)
     expect(cal.modes.qffs.alpha).to.equal(3); // 2^2 − 1
+    // Operating points: QCFS at the model's T; QFFS at T ∈ {L = 3, 4, 6}, T = 4 stored (the paper's setting).
+    expect(cal.modes.qcfs.T).to.equal(T);
+    expect(cal.modes.qffs.T).to.equal(4);
+    expect(cal.modes.qffs.binning).to.deep.equal({ binUs: BIN_US, T: 4, downsample: 1 });
+    expect(cal.modes.qffs.operatingPoints.map((o: { T: number }) => o.T)).to.deep.equal([3, 4, 6]);
+    expect(r.operatingPoints.qffs.map((o: { alpha: number }) => o.alpha)).to.deep.equal([3, 3, 3]);
+    expect(cal.modes.qcfs.tau).to.equal(r.temperature.tau); // τ at the model's T
     for (const mode of ['qcfs', 'qffs'] as const) {
       const c = cal.modes[mode];
       expect(c.accAtTheta).to.be.at.least(c.accFullT); // no accuracy loss on the split θ was chosen on
-      expect(c.meanSteps).to.be.at.most(T);
-      expect(c.latencySavingPct).to.be.closeTo((1 - c.meanSteps / T) * 100, 1e-9);
-      expect(c.tau).to.equal(r.temperature.tau);
+      expect(c.meanSteps).to.be.at.most(c.T);
+      expect(c.latencySavingPct).to.be.closeTo((1 - c.meanSteps / c.T) * 100, 1e-9); // against its own T
+      expect(c.thetaRule).to.equal('paper');
+      expect(c.rules.paper.theta).to.equal(c.theta);
+      // The non-inferior rule needs its interval above −δ: never more steps saved than the evidence allows.
+      expect(c.rules.nonInferior.accuracyDiff.lo).to.be.at.least(-0.01 - 1e-12);
       const m = loadClassifierModel(modelDir, { mode });
       expect(m.mode).to.equal(mode);
       expect(m.alpha).to.equal(c.alpha);
@@ -179,60 +199,93 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(fs.readFileSync(path.join(modelDir, 'spikestream.json'), 'utf8')).to.equal(before);
   });
 
-  it('calibrate --search grid picks θ from the paper grid, with no validation loss (library call, no write)', async () => {
+  it('calibrate --search paper / extended picks θ from the named grid, with no validation loss (library call, no write)', async () => {
     const model = { dir: modelDir, ...loadModel(modelDir) };
-    const r = await calibrateModel(model, val, { modes: ['qcfs', 'qffs'], search: 'grid', write: false });
-    for (const c of [r.modes.qcfs!, r.modes.qffs!]) {
-      expect(c.search).to.equal('grid');
-      expect([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1].some((g) => Math.abs(g - c.theta) < 1e-9), `θ ${c.theta} on the grid`).to.equal(true);
-      expect(c.accAtTheta).to.be.at.least(c.accFullT - 1e-12);
+    const paperGrid = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+    for (const [search, grid] of [['paper', paperGrid], ['extended', [...paperGrid, 0.95, 0.99]]] as const) {
+      const r = await calibrateModel(model, val, { modes: ['qcfs', 'qffs'], search, write: false });
+      for (const c of [...r.operatingPoints.qcfs!, ...r.operatingPoints.qffs!]) {
+        expect(c.search).to.equal(search);
+        expect(grid.some((g) => Math.abs(g - c.theta) < 1e-9), `θ ${c.theta} on the ${search} grid`).to.equal(true);
+        expect(c.thetaMin).to.equal(c.theta);
+        expect(c.accAtTheta).to.be.at.least(c.accFullT - 1e-12);
+      }
     }
     const exact = await calibrateModel(model, val, { modes: ['qcfs'], write: false });
+    const grid = await calibrateModel(model, val, { modes: ['qcfs'], search: 'paper', write: false });
     // The exact search sees every θ, so it never needs more steps than the grid for the same guarantee.
-    expect(exact.modes.qcfs!.meanSteps).to.be.at.most(r.modes.qcfs!.meanSteps + 1e-12);
+    expect(exact.modes.qcfs!.meanSteps).to.be.at.most(grid.modes.qcfs!.meanSteps + 1e-12);
+    // Deploying the non-inferior rule stores its θ.
+    const ni = await calibrateModel(model, val, { modes: ['qffs'], search: 'paper', thetaRule: 'non-inferior', maxLoss: 0.05, qffsSteps: 3, write: false });
+    expect(ni.modes.qffs!.T).to.equal(3);
+    expect(ni.modes.qffs!.theta).to.equal(ni.modes.qffs!.rules.nonInferior.theta);
+    expect(ni.modes.qffs!.rules.nonInferior.tolerance).to.equal(0.05);
+    let err: Error | undefined;
+    try {
+      await calibrateModel(model, val, { modes: ['qffs'], qffsSteps: 5, write: false });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).to.match(/T ∈ \{3, 4, 6\}, not 5/);
   });
 
-  it('evaluate --json writes report.md with Tables 1–3, report.json and the SVG figures', async () => {
+  it('evaluate --json: every operating point with its own baseline, intervals, matched baselines, θ rules and the four figures', async () => {
     const outDir = path.join(tmp, 'report');
     const out = await cli(['evaluate', '--model', modelDir, '--data', testFile, '--out', outDir, '--timing-samples', '12', '--json']);
     const s = JSON.parse(out);
     expect(s.calibratedNow).to.deep.equal([]);
-    expect(s.results.map((r: { mode: string }) => r.mode)).to.deep.equal(['qcfs', 'qffs']);
+    expect(s.results.map((r: { mode: string; T: number }) => `${r.mode}@${r.T}`)).to.deep.equal(['qcfs@8', 'qffs@3', 'qffs@4', 'qffs@6']);
     const md = fs.readFileSync(path.join(outDir, 'report.md'), 'utf8');
-    for (const h of ['Table 1', 'Table 2', 'Table 3', 'Decision latency', 'Upper bounds', 'Calibration', 'Termination steps', 'Figures']) {
+    for (const h of ['Table 1', 'Table 2', 'Table 3', 'Decision latency', 'Upper bounds', 'Calibration', 'Termination steps', 'Figures',
+      'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension']) {
       expect(md).to.include(h);
     }
     expect(md).to.include('js typed-array runner');
-    for (const mode of ['qcfs', 'qffs']) {
-      for (const f of ['accuracy-confidence', 'pareto', 'termination']) {
-        const p = path.join(outDir, `${mode}-${f}.svg`);
-        expect(md).to.include(`(${mode}-${f}.svg)`);
-        const svg = fs.readFileSync(p, 'utf8');
+    const rep = JSON.parse(fs.readFileSync(path.join(outDir, 'report.json'), 'utf8'));
+    expect(rep.results).to.have.length(4);
+    const meta = JSON.parse(fs.readFileSync(path.join(modelDir, 'spikestream.json'), 'utf8'));
+    for (const r of rep.results) {
+      const T = r.T;
+      const base = `${r.conversion}-T${T}`;
+      for (const f of ['fig1-accuracy-steps', 'fig2-accuracy-confidence', 'fig3-theta-grid', 'fig4-termination']) {
+        expect(md).to.include(`(${base}-${f}.svg)`);
+        const svg = fs.readFileSync(path.join(outDir, `${base}-${f}.svg`), 'utf8');
         expect(svg.startsWith('<svg')).to.equal(true);
         expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
       }
-    }
-    const rep = JSON.parse(fs.readFileSync(path.join(outDir, 'report.json'), 'utf8'));
-    expect(rep.results).to.have.length(2);
-    const meta = JSON.parse(fs.readFileSync(path.join(modelDir, 'spikestream.json'), 'utf8'));
-    for (const r of rep.results) {
       const c = meta.calibration.modes[r.conversion];
-      expect(r.dc.theta).to.equal(c.theta); // θ from validation, not re-chosen on test
+      const stored = c.operatingPoints.find((o: { T: number }) => o.T === T);
+      expect(r.deployed).to.equal(c.T === T);
+      expect(r.dc.theta).to.equal(stored.theta); // θ from validation, not re-chosen on test
+      expect(r.alpha).to.equal(stored.alpha);
       expect(r.thetaChosenOn).to.equal('validation');
       expect(r.n).to.equal(64);
-      expect(r.accAnn).to.be.within(0, 1);
       expect(r.dc.meanSteps).to.be.within(1, T);
       expect(r.latencySavingPct).to.be.closeTo((1 - r.dc.meanSteps / T) * 100, 1e-9);
       expect(r.wallMs.samples).to.equal(12);
       expect(r.wallMsPerInference.without).to.be.above(0);
-      expect(r.wallMsPerInference.with).to.be.above(0);
       expect(r.spikesPerNeuron.with).to.be.at.most(r.spikesPerNeuron.without + 1e-12);
       expect(r.decisionLatencyMs.without.mean).to.be.closeTo((T * BIN_US) / 1000, 1e-9);
       expect(r.decisionLatencyMs.with.mean).to.be.closeTo((r.dc.meanSteps * BIN_US) / 1000, 1e-9);
       expect(r.perStep.accuracy).to.have.length(T);
-      expect(r.perStep.meanConfidenceNoAlpha).to.have.length(T);
       expect(r.terminationHistogram.counts.reduce((a: number, b: number) => a + b, 0)).to.equal(64);
       expect(r.oracles.firstCorrect.accuracy).to.be.at.least(r.accSnnT);
+      // Matched baselines: Acc(ANN) is the ANN on the mean of the same T frames.
+      expect(r.matched.annPrefixMean).to.have.length(T);
+      expect(r.accAnn).to.equal(r.matched.annPrefixMean[T - 1]);
+      expect(r.matched.annEnsemble).to.have.length(T);
+      expect(r.conversionCheck.T).to.equal(T);
+      expect(r.conversionCheck.accAnn).to.equal(r.accAnn);
+      expect(r.conversionCheck.agreement).to.be.within(0, 1);
+      // Intervals contain their point estimates; the paired difference is DC − full-T.
+      const u = r.uncertainty;
+      for (const [v, ci] of [[r.accAnn, u.accAnn], [r.accSnnT, u.accSnnT], [r.dc.accuracy, u.dc]]) expect(v).to.be.within(ci.lo, ci.hi);
+      expect(u.dcVsFullT.accuracyDiff.value).to.be.closeTo(r.dc.accuracy - r.accSnnT, 1e-12);
+      expect(u.dcVsFullT.meanSteps.value).to.be.closeTo(r.dc.meanSteps, 1e-12);
+      expect(u.noLoss).to.match(/points \[/);
+      expect(r.thetaRules.map((o: { rule: string }) => o.rule)).to.deep.equal(['paper', 'non-inferior']);
+      expect(r.thetaRules[0].deployed).to.equal(true);
+      expect(r.thetaRules[0].test.accuracy).to.be.closeTo(r.dc.accuracy, 1e-12);
       expect(r.notes.join(' ')).to.not.include('WARNING');
     }
   });
@@ -252,7 +305,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(s.calibratedNow).to.deep.equal(['qffs']);
     const m = loadClassifierModel(uncalDir, { mode: 'qffs' });
     expect(m.thetaSource).to.equal('calibration');
-    expect(s.results[0].theta).to.equal(m.theta);
+    expect(s.results.map((r: { T: number }) => r.T)).to.deep.equal([3, 4, 6]);
+    expect(s.results.find((r: { T: number }) => r.T === 4).theta).to.equal(m.theta);
     // Only qffs was calibrated: the default (qcfs) top level stays uncalibrated.
     const meta = JSON.parse(fs.readFileSync(path.join(uncalDir, 'spikestream.json'), 'utf8'));
     expect(meta.calibration.theta ?? null).to.equal(null);

@@ -1,0 +1,90 @@
+/**
+ * Writes a calibration into a model's spikestream.json (weights untouched, atomic rename). Layout:
+ *
+ *   calibration.modes[mode] = { alpha, tau, theta, T, binning, accFullT, accAtTheta, meanSteps,
+ *                               latencySavingPct, …, thetaRule, rules: { paper, nonInferior },
+ *                               operatingPoints: [ the same per candidate T ] }
+ *   calibration.{mode, alpha, tau, theta, …}   the model's default mode (meta.conversion.mode)
+ *
+ * `alpha`, `tau`, `theta` of modes[mode] are what a runner uses (streams/…/classifier-model.ts
+ * reads them); `T` and `binning` say how many steps of which bins they were calibrated for (see
+ * operating-points.ts, `storedOperatingPoint`).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ModelMeta } from '../snn/model-file';
+import type { CalibrationReport, ModeCalibration } from './calibrate';
+
+/** JSON with non-finite numbers as null. */
+function clean<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
+}
+
+/** The stored form of one mode at one T. */
+export function storedEntry(c: ModeCalibration): Record<string, unknown> {
+  return {
+    T: c.T,
+    binning: c.binning,
+    alpha: c.alpha,
+    tau: c.tau,
+    theta: c.theta,
+    thetaRule: c.thetaRule,
+    search: c.search,
+    accFullT: c.accFullT,
+    accAtTheta: c.accAtTheta,
+    meanSteps: c.meanSteps,
+    latencySavingPct: c.latencySavingPct,
+    earlyFraction: c.earlyFraction,
+    thetaInterval: [c.thetaMin, c.thetaMax],
+    epsilon: c.epsilon,
+    alphaSource: c.alphaSource,
+    alphaAuto: c.alphaAuto,
+    alphaFit: c.alphaFit,
+    annAccuracy: c.annAccuracy,
+    temperature: c.temperature,
+    spikesPerNeuronFullT: c.spikesPerNeuronFullT,
+    rules: c.rules,
+    n: c.n,
+  };
+}
+
+/**
+ * Merges a calibration report into DIR/spikestream.json (re-read just before writing; other keys and
+ * other modes' entries kept) and replaces the file atomically. Returns its path.
+ */
+export function writeCalibration(dir: string, report: CalibrationReport): string {
+  const file = path.join(dir, 'spikestream.json');
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelMeta;
+  if (meta.format !== 'spikestream-model') throw new Error(`${file} is not a spikestream model`);
+  const prev = (meta.calibration ?? { alpha: null, tau: null }) as ModelMeta['calibration'];
+  const prevModes = (prev.modes && typeof prev.modes === 'object' ? prev.modes : {}) as Record<string, unknown>;
+  const modes: Record<string, unknown> = { ...prevModes };
+  for (const [mode, c] of Object.entries(report.modes)) {
+    if (!c) continue;
+    const candidates = report.operatingPoints[mode as keyof typeof report.operatingPoints] ?? [c];
+    modes[mode] = { ...storedEntry(c), operatingPoints: candidates.map(storedEntry) };
+  }
+  const next: Record<string, unknown> = { ...prev, modes };
+  const def = report.modes[report.defaultMode];
+  if (def) {
+    Object.assign(next, {
+      mode: report.defaultMode,
+      alpha: def.alpha,
+      tau: def.tau,
+      theta: def.theta,
+      accFullT: def.accFullT,
+      accAtTheta: def.accAtTheta,
+      meanSteps: def.meanSteps,
+      latencySavingPct: def.latencySavingPct,
+    });
+  }
+  next.temperature = { ...report.temperature };
+  next.ann = { accuracy: report.annAccuracy, input: `mean of the first ${report.T} frames`, accuracyPerStep: report.annAccuracyPerStep };
+  next.validation = { data: report.validation, n: report.n, T: report.T };
+  next.calibratedAt = new Date().toISOString();
+  meta.calibration = clean(next) as ModelMeta['calibration'];
+  const tmp = path.join(dir, `.spikestream.json.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+  return file;
+}
