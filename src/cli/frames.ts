@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseIntOption('--downsample', 1))
     .option('--limit <n>', 'keep only the first n samples', parseIntOption('--limit', 1))
     .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseIntOption('--skip', 0))
-    .option('--dtype <t>', 'uint8 (counts saturate at 255) or float32', parseChoice('--dtype', ['uint8', 'float32'] as const), 'uint8' as const)
+    .option('--dtype <t>', 'float32 (exact) or uint8 (4× smaller; counts above 255 are clipped, counted and warned about)', parseChoice('--dtype', ['uint8', 'float32'] as const), 'float32' as const)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: FramesOptions) => {
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
@@ -68,7 +68,7 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const frames = await collectFrameDataset(ds, { ...binning, stats, onProgress: (done) => bar.update(done) });
       bar.stop();
-      writeFramesFile(o.out, frames, { dtype: o.dtype, classes: [...ds.classes], dataset: `${ds.kind}:${dir} split=${o.split}${o.users ? ` users=${o.users}` : ''}${o.skip ? ` skip=${o.skip}` : ''}${o.limit ? ` limit=${o.limit}` : ''}`, binning });
+      const written = writeFramesFile(o.out, frames, { dtype: o.dtype, classes: [...ds.classes], dataset: `${ds.kind}:${dir} split=${o.split}${o.users ? ` users=${o.users}` : ''}${o.skip ? ` skip=${o.skip}` : ''}${o.limit ? ` limit=${o.limit}` : ''}`, binning });
       const perClass = new Array<number>(ds.classes.length).fill(0);
       for (const l of frames.labels) if (l >= 0) perClass[l]++;
       const result = {
@@ -81,8 +81,11 @@ export function register(program: Command): void {
         binning,
         perClass,
         outOfWindowEvents: stats.outOfWindow,
+        dtype: o.dtype,
+        saturatedValues: written.saturated,
         seconds: +((performance.now() - t0) / 1000).toFixed(2),
       };
+      if (written.saturated > 0) process.stderr.write(`warning: ${written.saturated} frame values above 255 were clipped to 255 (--dtype uint8); use --dtype float32 to keep them\n`);
       if (o.json) printJson(result);
       else process.stdout.write(`${result.samples} samples × ${result.T} frames of ${result.height}×${result.width}×2 → ${o.out} (${result.seconds} s)\nper class: ${perClass.join(' ')}\n`);
     });

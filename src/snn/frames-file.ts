@@ -10,7 +10,9 @@
  *                  "binning"?: { "binUs"?: µs, "eventsPerBin"?: n, "T": T, "downsample"?: f } }
  *   labels       N × int32 (class index per sample)
  *   frames       N × T × Hpx × Wpx × 2 values of dtype (NHWC per frame; channel 0 = OFF, 1 = ON;
- *                event counts per pixel and bin; uint8 saturates at 255)
+ *                event counts per pixel and bin). float32 (the default) is exact; uint8 is 4× smaller
+ *                but clips counts to 0..255 (a 4×4-downsampled DVS128 pixel can exceed 255 events
+ *                in a 100 ms bin): the writer counts every clipped value and returns the count.
  */
 import * as fs from 'fs';
 import type { FrameDataset } from './dataset';
@@ -26,6 +28,16 @@ export interface FramesFileHeader {
 }
 
 export interface LoadedFrames extends FrameDataset { header: FramesFileHeader }
+
+/** Values a uint8 frames file would clip (outside 0..255 after rounding). */
+export function uint8Saturated(frames: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const v = Math.round(frames[i]);
+    if (v > 255 || v < 0) n++;
+  }
+  return n;
+}
 
 export function encodeFramesFile(ds: FrameDataset, opts: { dtype?: 'float32' | 'uint8'; classes?: string[]; dataset?: string; binning?: InputBinning } = {}): Uint8Array {
   validateDataset(ds);
@@ -83,8 +95,11 @@ export function decodeFramesFile(bytes: Uint8Array, name = 'frames file'): Loade
   return { frames, labels, n: header.n, T: header.T, height: header.height, width: header.width, classes: header.classes, header };
 }
 
-export function writeFramesFile(file: string, ds: FrameDataset, opts: Parameters<typeof encodeFramesFile>[1] = {}): void {
-  fs.writeFileSync(file, encodeFramesFile(ds, opts));
+/** Writes a frames file; returns its size and, for uint8, how many values were clipped to 0..255. */
+export function writeFramesFile(file: string, ds: FrameDataset, opts: Parameters<typeof encodeFramesFile>[1] = {}): { bytes: number; saturated: number } {
+  const bytes = encodeFramesFile(ds, opts);
+  fs.writeFileSync(file, bytes);
+  return { bytes: bytes.length, saturated: (opts.dtype ?? 'float32') === 'uint8' ? uint8Saturated(ds.frames) : 0 };
 }
 
 export function readFramesFile(file: string): LoadedFrames {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { initBackend } from '../../src/snn/backend';
 import { defaultSpec, layerGeometry, validateSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
-import { decodeFramesFile, encodeFramesFile, readFramesFile, writeFramesFile } from '../../src/snn/frames-file';
+import { decodeFramesFile, encodeFramesFile, readFramesFile, uint8Saturated, writeFramesFile } from '../../src/snn/frames-file';
 import { trainAnn } from '../../src/snn/train';
 import { makeTempDir } from '../helpers/paths';
 
@@ -47,6 +47,26 @@ describe('snn spec, frames files, checkpoints', function () {
     const dir = makeTempDir(); dirs.push(dir);
     writeFramesFile(path.join(dir, 'd.ssf'), ds);
     expect(readFramesFile(path.join(dir, 'd.ssf')).n).to.equal(5);
+  });
+
+  it('float32 by default keeps counts above 255; uint8 clips them and counts every clipped value', () => {
+    const ds = makeToyBars({ n: 2, T: 2, height: 4, width: 4, seed: 5 });
+    ds.frames[3] = 300;
+    ds.frames[7] = 255.4; // rounds to 255: not clipped
+    ds.frames[9] = 1000;
+    expect(uint8Saturated(ds.frames)).to.equal(2);
+    const dir = makeTempDir(); dirs.push(dir);
+    const f = writeFramesFile(path.join(dir, 'f.ssf'), ds);
+    expect(f.saturated).to.equal(0);
+    const back = readFramesFile(path.join(dir, 'f.ssf'));
+    expect(back.header.dtype).to.equal('float32');
+    expect(back.frames[3]).to.equal(300);
+    const u = writeFramesFile(path.join(dir, 'u.ssf'), ds, { dtype: 'uint8' });
+    expect(u.saturated).to.equal(2);
+    expect(u.bytes).to.be.lessThan(f.bytes);
+    const clipped = readFramesFile(path.join(dir, 'u.ssf'));
+    expect(clipped.frames[3]).to.equal(255);
+    expect(clipped.frames[9]).to.equal(255);
   });
 
   it('is deterministic per seed, and resuming from a checkpoint reproduces uninterrupted training', async () => {
