@@ -41,6 +41,16 @@ export const GESTURE_LABELS_HEADER = 'class,startTime_usec,endTime_usec';
 export type GestureSplit = 'train' | 'test' | 'all';
 
 /** One row of a labels CSV. */
+/** One labelled window of a stream: events with tStart <= t < tEnd (the one window type of every path). */
+export interface LabelWindow {
+  readonly tStart: number;
+  readonly tEnd: number;
+  /** 0-based class index, when known. */
+  readonly label?: number;
+  /** Sample id (default `${streamId}#${index}`). */
+  readonly id?: string;
+}
+
 export interface GestureWindow {
   /** The CSV's class, 1–11. */
   classId: number;

@@ -1,5 +1,5 @@
 import { from, type Observable } from 'rxjs';
-import { gestureFileIndex, type GestureWindow } from '../../src/datasets/dvs-gesture';
+import { gestureFileIndex, type LabelWindow } from '../../src/datasets/dvs-gesture';
 import { lowerBoundTime, sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { readAedat3Window } from '../../src/formats/aedat3-index';
@@ -33,11 +33,11 @@ export interface WindowSamplesOptions extends ReadEventFileOptions {
  * `format: 'aedat3'`) is read by seeking to the window's packets, any other format from its start. With pacing, every window
  * shares one clock anchored at the earliest window, so windows unfold as in the recording.
  */
-export function windowSamples(file: string, windows: readonly (GestureWindow & { id?: string })[], o: WindowSamplesOptions): Observable<Sample> {
+export function windowSamples(file: string, windows: readonly LabelWindow[], o: WindowSamplesOptions): Observable<Sample> {
   const pacing = o.pacing ?? ASAP;
   const pacer = new Pacer(pacing);
   if (windows.length > 0) pacer.delayMs(Math.min(...windows.map((w) => w.tStart)));
-  const read = (w: GestureWindow): AsyncIterable<EventBatch> => {
+  const read = (w: LabelWindow): AsyncIterable<EventBatch> => {
     if (o.format === 'aedat3') {
       return (async function* () {
         yield* readAedat3Window(file, await gestureFileIndex(file, { onBytesRead: o.onBytesRead }), w.tStart, w.tEnd, { onBytesRead: o.onBytesRead });
@@ -47,7 +47,7 @@ export function windowSamples(file: string, windows: readonly (GestureWindow & {
   };
   const samples = windows.map((w, i): Sample => {
     const events: EventSource = sourceFromIterator(() => paceBatches(read(w), pacer)[Symbol.asyncIterator]());
-    return { id: w.id ?? `${o.streamId}#${i}`, streamId: o.streamId, label: w.label, tStart: w.tStart, tEnd: w.tEnd, geometry: o.geometry, events };
+    return { id: w.id ?? `${o.streamId}#${i}`, streamId: o.streamId, ...(w.label !== undefined ? { label: w.label } : {}), tStart: w.tStart, tEnd: w.tEnd, geometry: o.geometry, events };
   });
   return from(samples);
 }
