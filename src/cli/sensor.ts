@@ -14,6 +14,19 @@ interface SensorOptions {
   json?: boolean;
 }
 
+/** `--url` must be an absolute ws(s):// (or http(s)://) URL; what it points at is the server's to judge. */
+function checkIngestUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['ws:', 'wss:', 'http:', 'https:'].includes(parsed.protocol)) {
+    throw new UsageError(`--url must be a ws:// URL such as ws://127.0.0.1:8080/ingest/cam0, got '${url}'`);
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('sensor')
@@ -25,9 +38,15 @@ export function register(program: Command): void {
     .option('--asap', 'as fast as the server takes it')
     .option('--loop <n>', 'replay the file n times (time keeps increasing)', parseNumberOption('--loop', 1), 1)
     .option('--json', 'print one JSON object when done')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the whole file was sent and the server closed normally (1000); 1 the server could not be reached, ' +
+        'refused the stream (HTTP 401 token, 404 path, 409 stream id in use, 422 sensor size, 503 busy) or closed it early ' +
+        '(1001 shutdown, 1007/1008/1009 protocol, 1011 pipeline error, 4422 sensor size); 2 usage. A failure is one line on stderr.',
+    )
     .action(async (file: string, o: SensorOptions) => {
       if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
-      if (!/^(wss?|https?):\/\//.test(o.url)) throw new UsageError(`--url must be a ws:// URL, got '${o.url}'`);
+      checkIngestUrl(o.url);
       const loops = o.loop ?? 1;
       // One pass over the file only when looping needs its time span; the header gives the geometry.
       const summary = loops > 1 ? await summarizeEventFile(file) : undefined;

@@ -59,6 +59,8 @@ export function protocolCloseReason(code: number, reason: string): IngestRejectR
       return 'malformed';
     case CLOSE_TOO_BIG:
       return 'too_big';
+    case CLOSE_GEOMETRY_REFUSED:
+      return 'geometry';
     case CLOSE_POLICY_VIOLATION:
       return /rate/.test(reason) ? 'rate_limit' : 'policy';
     default:
@@ -77,4 +79,30 @@ export function serviceCloseEnd(code: number): IngestEnd {
 /** The label of a close the sensor sent. */
 export function sensorCloseReason(code: number): IngestCloseReason {
   return code === CLOSE_NORMAL || code === CLOSE_GOING_AWAY ? 'sensor' : 'sensor_abnormal';
+}
+
+/** What a close code means, in a few words, for messages to people (e.g. the `sensor` client). */
+export function describeCloseCode(code: number): string {
+  switch (code) {
+    case CLOSE_NORMAL:
+      return 'normal close';
+    case CLOSE_GOING_AWAY:
+      return 'server shutting down';
+    case CLOSE_UNSUPPORTED_DATA:
+      return 'text message refused';
+    case CLOSE_INVALID_PAYLOAD:
+      return 'malformed message';
+    case CLOSE_POLICY_VIOLATION:
+      return 'policy violation';
+    case CLOSE_TOO_BIG:
+      return 'message too big';
+    case CLOSE_INTERNAL_ERROR:
+      return 'the server failed on this stream';
+    case CLOSE_GEOMETRY_REFUSED:
+      return 'sensor size refused';
+    case 1006:
+      return 'connection lost without a close frame';
+    default:
+      return 'closed';
+  }
 }

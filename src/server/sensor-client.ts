@@ -7,10 +7,19 @@
  * cannot be paused, so its values wait in an (unbounded) local list meanwhile — prefer an
  * iterable for large recordings.
  *
- * Resolves when every batch was sent and the connection closed normally (1000). Rejects with
- * `SensorClientError` if the upgrade is refused (`httpStatus` 401/409/503…) or the server closes
- * the connection first (`closeCode` 1007/1008/1009/1001…); `result` holds what was sent so far.
+ * Resolves when every batch was sent and the connection closed normally (1000). Otherwise it
+ * rejects with a `SensorClientError` whose message is one line naming the URL and the cause:
+ * - `kind: 'connect'`: no connection (ECONNREFUSED, unknown host, timeout);
+ * - `kind: 'refused'`: the upgrade was answered with an HTTP status (`httpStatus`: 401 token,
+ *   404 path, 409 stream id already connected, 422 sensor size the model cannot take, 503 busy),
+ *   with the server's one-line explanation;
+ * - `kind: 'closed'`: the server closed the stream (`closeCode`: 1001 shutdown, 1007/1008/1009
+ *   protocol, 1011 pipeline error, 4422 sensor size refused), or closed it with 1000 before
+ *   everything was sent;
+ * - `kind: 'aborted'`: the caller's signal.
+ * `result` holds what was sent so far.
  */
+import * as http from 'http';
 import { toPulledIterator } from '../../streams/sources/pull';
 import { Observable } from 'rxjs';
 import WebSocket from 'ws';
@@ -18,6 +27,7 @@ import { type EventBatch, sliceByIndex } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3-writer';
 import { encodeEventMessage, encodeAedat31Message } from './wire';
+import { CLOSE_NORMAL, describeCloseCode } from './close-codes';
 
 export interface SensorClientOptions {
   token?: string;
@@ -44,17 +54,72 @@ export interface SensorClientResult {
   durationMs: number;
 }
 
+export type SensorFailureKind = 'connect' | 'refused' | 'closed' | 'aborted';
+
+export interface SensorFailure {
+  readonly kind: SensorFailureKind;
+  readonly httpStatus?: number;
+  readonly closeCode?: number;
+  readonly closeReason?: string;
+  readonly cause?: unknown;
+}
+
 export class SensorClientError extends Error {
   override readonly name = 'SensorClientError';
+  readonly kind: SensorFailureKind;
+  readonly httpStatus: number | undefined;
+  readonly closeCode: number | undefined;
+  readonly closeReason: string | undefined;
+
   constructor(
     message: string,
     readonly result: SensorClientResult,
-    readonly httpStatus?: number,
-    readonly closeCode?: number,
-    readonly closeReason?: string,
+    failure: SensorFailure,
   ) {
-    super(message);
+    super(message, { cause: failure.cause });
+    this.kind = failure.kind;
+    this.httpStatus = failure.httpStatus;
+    this.closeCode = failure.closeCode;
+    this.closeReason = failure.closeReason;
   }
+}
+
+/** Longest server explanation kept from a refused upgrade's body. */
+const MAX_REFUSAL_BODY = 512;
+/** How long a refused upgrade's body may take to arrive. */
+const REFUSAL_BODY_TIMEOUT_MS = 2000;
+
+/** Server-supplied text on one short line. */
+function oneLine(s: string, max = MAX_REFUSAL_BODY): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, max);
+}
+
+function connectFailureMessage(url: string, err: Error | undefined): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${url}: connection refused (is the server running and listening there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot connect to ${url}: host not found`;
+    case 'ETIMEDOUT':
+      return `cannot connect to ${url}: timed out`;
+    case 'ECONNRESET':
+      return `cannot connect to ${url}: the connection was reset`;
+    default:
+      return `cannot connect to ${url}: ${oneLine(err?.message ?? 'closed before the connection opened')}`;
+  }
+}
+
+function refusedMessage(url: string, status: number, body: string): string {
+  const why = body || http.STATUS_CODES[status] || 'refused';
+  const hint = status === 401 ? " (pass the server's token)" : '';
+  return `${url} refused the stream: HTTP ${status} ${why}${hint}`;
+}
+
+function closedMessage(url: string, code: number | undefined, reason: string, events: number): string {
+  const what = code === undefined ? 'closed the stream' : `closed the stream with ${code} (${describeCloseCode(code)})`;
+  return `${url} ${what}${reason ? `: ${oneLine(reason, 123)}` : ''}, after ${events} events sent`;
 }
 
 /** A push Observable as an async iterable: nothing is dropped (the socket's backpressure paces the reads). */
@@ -74,13 +139,18 @@ export async function streamToServer(
   const wsUrl = url.replace(/^http(s?):/, 'ws$1:');
   const started = performance.now();
   const result: SensorClientResult = { messages: 0, events: 0, bytes: 0, closeCode: undefined, closeReason: '', durationMs: 0 };
-  const finish = (): SensorClientResult => {
+  const fail = (message: string, failure: SensorFailure): SensorClientError => {
     result.durationMs = performance.now() - started;
-    return result;
+    return new SensorClientError(message, result, failure);
   };
   const headers: Record<string, string> = {};
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  const ws = new WebSocket(wsUrl, { headers, perMessageDeflate: false, handshakeTimeout: opts.openTimeoutMs ?? 10000 });
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(wsUrl, { headers, perMessageDeflate: false, handshakeTimeout: opts.openTimeoutMs ?? 10000 });
+  } catch (err) {
+    throw fail(`cannot connect to ${wsUrl}: ${oneLine((err as Error).message)}`, { kind: 'connect', cause: err });
+  }
 
   let closed = false;
   let wakeDrain: (() => void) | undefined;
@@ -93,10 +163,29 @@ export async function streamToServer(
       resolve();
     });
   });
-  let connectError: Error | undefined;
+  let socketError: Error | undefined;
   ws.on('error', (err) => {
-    connectError = connectError ?? err;
+    socketError ??= err;
     wakeDrain?.();
+  });
+  // A refused upgrade: keep the server's one-line explanation, then drop the connection.
+  let refusal: { status: number; body: string } | undefined;
+  ws.on('unexpected-response', (req, res) => {
+    let body = '';
+    const done = (): void => {
+      if (refusal) return;
+      refusal = { status: res.statusCode ?? 0, body: oneLine(body) };
+      res.destroy();
+      ws.terminate();
+    };
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      if (body.length < MAX_REFUSAL_BODY) body += d;
+    });
+    res.once('end', done);
+    res.once('error', done);
+    req.once('error', () => undefined);
+    setTimeout(done, REFUSAL_BODY_TIMEOUT_MS).unref();
   });
 
   await new Promise<void>((resolve) => {
@@ -106,9 +195,8 @@ export async function streamToServer(
   });
   if (ws.readyState !== WebSocket.OPEN) {
     await closedPromise;
-    const m = connectError ? /Unexpected server response: (\d+)/.exec(connectError.message) : null;
-    const status = m ? Number(m[1]) : undefined;
-    throw new SensorClientError(`cannot connect to ${wsUrl}: ${connectError?.message ?? 'closed'}`, finish(), status, result.closeCode, result.closeReason);
+    if (refusal) throw fail(refusedMessage(wsUrl, refusal.status, refusal.body), { kind: 'refused', httpStatus: refusal.status, cause: socketError });
+    throw fail(connectFailureMessage(wsUrl, socketError), { kind: 'connect', cause: socketError });
   }
 
   let inflight = 0;
@@ -131,9 +219,10 @@ export async function streamToServer(
   const aedat = opts.encoding === 'aedat3' ? new Aedat31Writer({ geometry, eventsPerPacket: Math.min(perMessage, 1 << 24) }) : undefined;
   const iterable: AsyncIterable<EventBatch> | Iterable<EventBatch> = batches instanceof Observable ? observableToIterable(batches) : batches;
   let aborted = false;
+  let closedByUs = false;
   const onAbort = (): void => {
     aborted = true;
-    if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'aborted');
+    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_NORMAL, 'aborted');
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -149,7 +238,8 @@ export async function streamToServer(
     }
     if (!closed && !aborted) {
       await waitBelow(0);
-      if (!closed) ws.close(1000, 'done');
+      closedByUs = !closed;
+      if (!closed) ws.close(CLOSE_NORMAL, 'done');
     }
   } catch (err) {
     if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'sensor input failed');
@@ -159,16 +249,9 @@ export async function streamToServer(
     opts.signal?.removeEventListener('abort', onAbort);
   }
   await closedPromise;
-  finish();
-  if (aborted) throw new SensorClientError('aborted', result, undefined, result.closeCode, result.closeReason);
-  if (result.closeCode !== 1000) {
-    throw new SensorClientError(
-      `server closed the connection with ${result.closeCode}${result.closeReason ? `: ${result.closeReason}` : ''}`,
-      result,
-      undefined,
-      result.closeCode,
-      result.closeReason,
-    );
-  }
+  result.durationMs = performance.now() - started;
+  const failure = { closeCode: result.closeCode, closeReason: result.closeReason, cause: socketError };
+  if (aborted) throw fail(`sending to ${wsUrl} was aborted after ${result.events} events`, { kind: 'aborted', ...failure });
+  if (result.closeCode !== CLOSE_NORMAL || !closedByUs) throw fail(closedMessage(wsUrl, result.closeCode, result.closeReason, result.events), { kind: 'closed', ...failure });
   return result;
 }

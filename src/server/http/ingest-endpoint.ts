@@ -9,7 +9,7 @@
  *
  * An accepted connection becomes a `WebSocketIngest` (decoder, rate limit, bounded queue) and is
  * announced on `ingest$` once its geometry is known — from the URL, or from the first message,
- * in which case a size the model cannot take closes it with 4422. Every end of the connection
+ * in which case a size the model cannot take closes it with 4422 (checked as that message is decoded). Every end of the connection
  * is counted once, in `ingest_rejected` or `ingest_closed` (see close-codes.ts).
  */
 import type * as http from 'http';
@@ -17,7 +17,7 @@ import type { Duplex } from 'stream';
 import { Subject, type Observable } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Geometry } from '../../events/geometry';
-import { WebSocketIngest, type IngestCloseInfo } from '../../../streams/sources/from-websocket';
+import { WebSocketIngest, type IngestCloseInfo, type MessageDecoder } from '../../../streams/sources/from-websocket';
 import { WireDecoder, closeCodeFor } from '../wire';
 import { TokenBucket } from '../limits';
 import { STREAM_ID_RE } from '../subscribers';
@@ -109,13 +109,14 @@ export class IngestEndpoint {
   private accept(entry: IngestEntry, ws: WebSocket, urlGeometry: Geometry | undefined, remoteAddress: string | undefined): void {
     const { options, limits, metrics } = this.deps;
     const bucket = limits.maxEventsPerSecond > 0 ? new TokenBucket(limits.maxEventsPerSecond, limits.burstEvents) : undefined;
+    const wire = new WireDecoder({ geometry: urlGeometry, maxEvents: limits.maxEventsPerMessage });
     const ingest = new WebSocketIngest(ws, {
-      decoder: new WireDecoder({ geometry: urlGeometry, maxEvents: limits.maxEventsPerMessage }),
+      decoder: urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId) : wire,
       geometry: urlGeometry,
       capacityEvents: options.queueCapacityEvents ?? 1 << 20,
       overflow: options.queueOverflow ?? 'drop-oldest',
       batchesPerTurn: options.batchesPerTurn,
-      closeCodeFor,
+      closeCodeFor: (err) => (err instanceof GeometryRefusedError ? CLOSE_GEOMETRY_REFUSED : closeCodeFor(err)),
       admit: bucket ? (n) => (bucket.tryTake(n) ? 'accept' : limits.rateLimitAction === 'close' ? 'close' : 'drop') : undefined,
       onEvents: (n, bytes) => {
         metrics.eventsIn.inc(n);
@@ -131,29 +132,44 @@ export class IngestEndpoint {
       },
     });
     entry.ingest = ingest;
-    const closeAs = (code: number, reason: string, end: IngestEnd): void => {
-      entry.end ??= end;
-      ingest.close(code, reason);
-    };
     ingest.geometryReady.then((g) => {
       if (g === undefined || this.deps.closing()) return;
-      if (urlGeometry === undefined) {
-        const refused = checkGeometry(options.acceptGeometry, g, entry.streamId);
-        if (refused !== undefined) {
-          closeAs(CLOSE_GEOMETRY_REFUSED, refused, { counter: 'rejected', reason: 'geometry' });
-          ingest.queue.discard();
-          return;
-        }
-      }
       this.announced.next({
         streamId: entry.streamId,
         geometry: g,
         events: ingest.events,
         source: ingest.source,
         remoteAddress,
-        close: (code = 1000, reason = '') => closeAs(code, reason, serviceCloseEnd(code)),
+        close: (code = 1000, reason = '') => {
+          entry.end ??= serviceCloseEnd(code);
+          ingest.close(code, reason);
+        },
       });
     });
+  }
+
+  /**
+   * The wire decoder, plus the model's size check on the first message's geometry. The check
+   * runs inside `decode`, synchronously, so a refused sensor is closed (4422) before any of its
+   * later messages — or its own close frame in the same TCP read — is looked at; the first
+   * message's events are counted as discarded.
+   */
+  private checkingFirstGeometry(wire: MessageDecoder, streamId: string): MessageDecoder {
+    let checked = false;
+    return {
+      decode: (bytes) => {
+        const decoded = wire.decode(bytes);
+        if (!checked) {
+          const refused = checkGeometry(this.deps.options.acceptGeometry, decoded.geometry, streamId);
+          if (refused !== undefined) {
+            this.deps.metrics.dropped('discarded', decoded.batch.length);
+            throw new GeometryRefusedError(refused);
+          }
+          checked = true;
+        }
+        return decoded;
+      },
+    };
   }
 
   streams(): StreamStatus[] {
@@ -204,6 +220,11 @@ export class IngestEndpoint {
     this.deps.metrics.rejected(reason);
     this.deps.refuse(socket, r);
   }
+}
+
+/** A first message whose sensor size the model cannot take (closed with 4422). */
+class GeometryRefusedError extends Error {
+  override readonly name = 'GeometryRefusedError';
 }
 
 /** How an ingest connection's end is counted: as the server tagged it, or from who closed it. */
