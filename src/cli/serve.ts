@@ -14,6 +14,7 @@ interface ServeOptions extends ModelCliOptions {
   maxStreams: number;
   rateLimit?: number;
   idleFlushMs: number;
+  sampleWallLimit?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--rate-limit <events/s>', 'per-connection event rate limit (0 = none)', parseNumberOption('--rate-limit', 0))
     .option('--traces', 'publish per-step traces to ?trace=1 subscribers')
     .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseNumberOption('--idle-flush-ms', 0), 1000)
+    .option('--sample-wall-limit <ms>', 'most wall-clock ms one sample may hold an SNN slot before it is decided with what it has (default 2·T·bin, at least 2000)', parseNumberOption('--sample-wall-limit', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
   addModelOptions(cmd).action(async (o: ServeOptions) => {
@@ -64,6 +66,7 @@ export function register(program: Command): void {
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
+      sampleWallLimitMs: o.sampleWallLimit,
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });
     const { url } = service.address;

@@ -2,16 +2,21 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import WebSocket from 'ws';
-import { readLabelsBeside } from '../datasets/dvs-gesture';
+import { readLabelsBeside, type LabelWindow } from '../datasets/dvs-gesture';
 import { eventFileGeometry, readEventFile } from '../formats/read-file';
 import { startService } from '../server/service';
 import { streamToServer } from '../server/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
-import type { ClassifiedDecision } from '../../streams/operators/classify';
+import type { Decision } from '../../streams/types';
 import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
 import { addModelOptions, describeModel, loadModelFromCli, packageRoot, type ModelCliOptions } from './model-options';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { UsageError } from './errors';
+import { addFitOptions, type FitCliOptions } from './fit-options';
+import { parsePort, parseSpeed } from './options';
+import { printJson } from './output';
+import { describeSkipped, requireSomeRecordings, selectRecordings } from './recordings';
+import { modelSensorGeometry } from '../../streams/operators/fit';
 import { stopOnSignals } from './serve';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
@@ -19,7 +24,7 @@ export function defaultRecordingsDir(): string {
   return path.join(packageRoot(), 'recordings', 'gestures');
 }
 
-interface StartOptions extends ModelCliOptions {
+interface StartOptions extends ModelCliOptions, FitCliOptions {
   once?: boolean;
   speed?: number;
   asap?: boolean;
@@ -28,14 +33,8 @@ interface StartOptions extends ModelCliOptions {
   json?: boolean;
 }
 
-interface LabelWindow {
-  label: number;
-  tStart: number;
-  tEnd: number;
-}
-
 /** The label window a live decision belongs to: the one holding most of [sample start, decision]. */
-export function matchWindow(d: ClassifiedDecision, windows: readonly LabelWindow[]): LabelWindow | undefined {
+export function matchWindow(d: Decision, windows: readonly LabelWindow[]): LabelWindow | undefined {
   let best: LabelWindow | undefined;
   let bestOverlap = 0;
   for (const w of windows) {
@@ -53,18 +52,20 @@ export function register(program: Command): void {
     .command('start')
     .description('the main job: serve, feed the bundled recordings in as live sensors, print decisions as subscribers receive them')
     .option('--once', 'one pass over the recordings, then a summary and exit')
-    .option('--speed <x>', 'sensor replay speed (default 1 = real time)', parseNumberOption('--speed'))
+    .option('--speed <x>', 'sensor replay speed (default 1 = real time)', parseSpeed)
     .option('--asap', 'feed the recordings as fast as the server takes them')
-    .option('--recordings <dir>', 'folder of .aedat recordings with _labels.csv (default: the bundled recordings/gestures)')
-    .option('--port <port>', 'port (default: any free port)', parseNumberOption('--port', 0), 0)
+    .option('--recordings <dir>', 'folder of event files, each with an optional _labels.csv beside it (default: the bundled recordings/gestures)')
+    .option('--port <port>', 'port (0 = any free port)', parsePort, 0)
     .option('--json', 'NDJSON output');
-  addModelOptions(cmd).action(async (o: StartOptions) => {
+  addFitOptions(addModelOptions(cmd), ' (every recording)').action(async (o: StartOptions) => {
     if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
     const dir = o.recordings ?? defaultRecordingsDir();
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.aedat')).sort() : [];
-    if (files.length === 0) throw new UsageError(`no .aedat recordings in ${dir}`);
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
+    const selection = await selectRecordings(dir, modelSensorGeometry(model), o);
+    requireSomeRecordings(selection, dir);
+    for (const line of describeSkipped(selection.skipped)) log(line);
+    const files = selection.feed.map((r) => r.name);
     const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
     const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000 });
     const base = service.address.url.replace(/^http/, 'ws');
@@ -79,17 +80,17 @@ export function register(program: Command): void {
       const windows = readLabelsBeside(path.join(dir, f));
       if (windows) labels.set(f.replace(/\.aedat$/, ''), windows);
     }
-    const received: ClassifiedDecision[] = [];
+    const received: Decision[] = [];
     const subscriber = new WebSocket(`${base}/decisions`);
     await new Promise<void>((resolve, reject) => {
       subscriber.once('open', () => resolve());
       subscriber.once('error', reject);
     });
     subscriber.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { type: string } & ClassifiedDecision;
+      const msg = JSON.parse(String(data)) as { type: string } & Decision;
       if (msg.type !== 'decision') return;
       const w = matchWindow(msg, labels.get(msg.streamId) ?? []);
-      const d: ClassifiedDecision = w ? { ...msg, trueLabel: w.label } : msg;
+      const d: Decision = w ? { ...msg, trueLabel: w.label } : msg;
       received.push(d);
       if (o.json) printJson({ type: 'decision', ...d });
       else process.stdout.write(`${formatDecision(d, model.classes)}\n`);
@@ -114,22 +115,23 @@ export function register(program: Command): void {
     const signals = stopOnSignals(service, log, () => {
       stopped = true;
     });
-    const t0 = performance.now();
+    let t0 = performance.now();
+    let pass = 1;
     while (!stopped) {
       await feedAll();
-      if (o.once) break;
+      if (o.once || stopped) break;
+      // Endless mode: the summary printed on Ctrl-C covers the pass in progress.
       received.length = 0;
+      pass++;
+      t0 = performance.now();
     }
-    if (o.once) {
-      await service.stop(5000);
-      subscriber.close();
-      const s = summarizeDecisions(received);
-      const seconds = (performance.now() - t0) / 1000;
-      if (o.json) printJson({ type: 'summary', ...s, streams: files.length, seconds, theta: model.theta, mode: model.mode });
-      else process.stdout.write(`\n${formatSummary(s, { streams: files.length, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(1)} s` })}\n`);
-      return;
-    }
-    await signals;
+    if (o.once) await service.stop(5000);
+    else await signals;
     subscriber.close();
+    const s = summarizeDecisions(received);
+    const seconds = (performance.now() - t0) / 1000;
+    const passInfo = o.once ? {} : { pass: `${pass} (interrupted)` };
+    if (o.json) printJson({ type: 'summary', ...s, streams: files.length, ...(o.once ? {} : { pass, interrupted: true }), seconds, theta: model.theta, mode: model.mode });
+    else process.stdout.write(`\n${formatSummary(s, { streams: files.length, ...passInfo, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(1)} s` })}\n`);
   });
 }
