@@ -1,11 +1,20 @@
 import { latencyStats } from '../confidence/report';
 import type { Decision } from '../../streams/types';
+import { formatCount } from './output';
 
-/** One human line per decision: class, confidence, steps used of T, sensor-time latency, truth. */
+/**
+ * One human line per decision. The fixed-width fields come first and the class column is as wide
+ * as the model's longest class name, so the sample id (any length) goes last and never breaks the
+ * columns. "after N ms" is sensor time (the deciding frame's end − the sample's start); the JSON
+ * `latencyMs` is wall time (the deciding frame's newest event's arrival → the decision).
+ */
 export function formatDecision(d: Decision, classes: readonly string[]): string {
-  const truth = d.trueLabel === undefined ? '' : d.trueLabel === d.label ? '  ✓' : `  ✗ (was ${classes[d.trueLabel] ?? d.trueLabel})`;
+  const width = classes.reduce((w, c) => Math.max(w, c.length), d.className.length);
   const sensorMs = (d.eventTimeUs - d.sampleStartUs) / 1000;
-  return `${d.sampleId.padEnd(22)} ${d.className.padEnd(26)} conf ${d.confidence.toFixed(3)}  steps ${String(d.steps).padStart(2)}/${d.maxSteps}${d.early ? ' early' : '      '}  after ${sensorMs.toFixed(0).padStart(5)} ms of events${truth}`;
+  const how = d.early ? 'early    ' : d.confident ? '         ' : 'uncertain';
+  const truth = d.trueLabel === undefined ? ' ' : d.trueLabel === d.label ? '✓' : '✗';
+  const was = d.trueLabel !== undefined && d.trueLabel !== d.label ? ` (was ${classes[d.trueLabel] ?? d.trueLabel})` : '';
+  return `${d.className.padEnd(width)}  conf ${d.confidence.toFixed(3)}  steps ${String(d.steps).padStart(2)}/${d.maxSteps} ${how}  after ${sensorMs.toFixed(0).padStart(5)} ms  ${truth}  ${d.sampleId}${was}`;
 }
 
 export interface DecisionSummary {
@@ -13,15 +22,22 @@ export interface DecisionSummary {
   labelled: number;
   /** Fraction correct among labelled decisions (null when none is labelled). */
   accuracy: number | null;
+  /** Decisions that reached c_t > θ before T. */
+  earlyDecisions: number;
+  /** Decisions that never reached θ (taken at T, a window end, a stream end or the wall-time limit): reported apart, not as answers. */
+  uncertainDecisions: number;
+  /** Mean SNN steps used per decision (1…T). */
   meanSteps: number;
   maxSteps: number;
-  /** 1 − mean steps / T, in percent. */
-  latencySavingPct: number;
-  earlyDecisions: number;
+  /** SNN steps run (Σ steps) and saved by early decisions (Σ over early decisions of T − steps), as the engine counts them. */
+  stepsRun: number;
+  stepsSaved: number;
+  /** stepsSaved / (stepsRun + stepsSaved), in percent: 0 when nothing was decided early. */
+  stepsSavedPct: number;
   /** Sensor time from sample start to decision, ms. */
   meanSensorLatencyMs: number;
   p95SensorLatencyMs: number;
-  /** Wall time from the deciding frame to the decision, ms. */
+  /** Wall time from the deciding frame's newest event's arrival to the decision, ms. */
   meanWallLatencyMs: number;
   eventsConsumed: number;
   meanSpikesPerNeuron: number;
@@ -32,17 +48,20 @@ export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
   const labelled = ds.filter((d) => d.trueLabel !== undefined);
   const correct = labelled.filter((d) => d.trueLabel === d.label).length;
   const sum = (f: (d: Decision) => number) => ds.reduce((a, d) => a + f(d), 0);
-  const maxSteps = n > 0 ? Math.max(...ds.map((d) => d.maxSteps)) : 0;
-  const meanSteps = n > 0 ? sum((d) => d.steps) / n : 0;
+  const stepsRun = sum((d) => d.steps);
+  const stepsSaved = sum((d) => (d.early ? d.maxSteps - d.steps : 0));
   const lat = n > 0 ? latencyStats(ds.map((d) => (d.eventTimeUs - d.sampleStartUs) / 1000)) : { mean: 0, p95: 0 };
   return {
     decisions: n,
     labelled: labelled.length,
     accuracy: labelled.length > 0 ? correct / labelled.length : null,
-    meanSteps,
-    maxSteps,
-    latencySavingPct: maxSteps > 0 ? 100 * (1 - meanSteps / maxSteps) : 0,
     earlyDecisions: ds.filter((d) => d.early).length,
+    uncertainDecisions: ds.filter((d) => !d.confident).length,
+    meanSteps: n > 0 ? stepsRun / n : 0,
+    maxSteps: n > 0 ? Math.max(...ds.map((d) => d.maxSteps)) : 0,
+    stepsRun,
+    stepsSaved,
+    stepsSavedPct: stepsSaved > 0 ? (100 * stepsSaved) / (stepsRun + stepsSaved) : 0,
     meanSensorLatencyMs: lat.mean,
     p95SensorLatencyMs: lat.p95,
     meanWallLatencyMs: n > 0 ? sum((d) => d.latencyMs) / n : 0,
@@ -51,17 +70,20 @@ export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
   };
 }
 
+/** The closing summary; with no decisions, only that and why it may be (no figures of nothing). */
 export function formatSummary(s: DecisionSummary, extra: Record<string, string | number> = {}): string {
+  const tail = Object.entries(extra).map(([k, v]) => `${k.padEnd(18)} ${typeof v === 'number' ? formatCount(v) : v}`);
+  if (s.decisions === 0) return ['decisions          0 (no sample had enough events to decide on)', ...tail].join('\n');
   const lines = [
-    `decisions          ${s.decisions} (${s.earlyDecisions} early)`,
-    `accuracy           ${s.accuracy === null ? 'n/a (no labels)' : `${(100 * s.accuracy).toFixed(2)}% of ${s.labelled}`}`,
+    `decisions          ${formatCount(s.decisions)} (${formatCount(s.earlyDecisions)} early, ${formatCount(s.uncertainDecisions)} uncertain)`,
+    `accuracy           ${s.accuracy === null ? 'n/a (no labels)' : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)}`}`,
     `mean steps         ${s.meanSteps.toFixed(2)} of ${s.maxSteps}`,
-    `latency saving     ${s.latencySavingPct.toFixed(1)}%`,
-    `sensor latency     mean ${s.meanSensorLatencyMs.toFixed(0)} ms, p95 ${s.p95SensorLatencyMs.toFixed(0)} ms`,
-    `wall latency       mean ${s.meanWallLatencyMs.toFixed(2)} ms (deciding frame → decision)`,
+    `steps saved        ${s.stepsSavedPct.toFixed(1)}% (${formatCount(s.stepsSaved)} of ${formatCount(s.stepsRun + s.stepsSaved)} by early decisions)`,
+    `sensor latency     mean ${s.meanSensorLatencyMs.toFixed(0)} ms, p95 ${s.p95SensorLatencyMs.toFixed(0)} ms (sample start → decision, in event time)`,
+    `wall latency       mean ${s.meanWallLatencyMs.toFixed(2)} ms (deciding frame's last event arrives → decision)`,
     `spikes per neuron  ${s.meanSpikesPerNeuron.toFixed(3)}`,
-    `events consumed    ${s.eventsConsumed}`,
-    ...Object.entries(extra).map(([k, v]) => `${k.padEnd(18)} ${v}`),
+    `events consumed    ${formatCount(s.eventsConsumed)}`,
+    ...tail,
   ];
   return lines.join('\n');
 }

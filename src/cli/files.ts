@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FormatName } from '../formats/decoder';
 import { FormatError } from '../formats/format-error';
-import { detectFileFormat } from '../formats/read-file';
+import { detectFileFormat, readEventFile } from '../formats/read-file';
 import { InputError, UsageError } from './errors';
 
 /** Files shorter than this that match no format are called "too short" rather than "unrecognised". */
@@ -71,4 +71,10 @@ export async function eventFileFormat(file: string, format?: FormatName): Promis
 export function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(p) : rel;
+}
+
+/** Whether an event file holds at least one event (reads only up to the first batch). */
+export async function hasEvents(file: string, format: FormatName): Promise<boolean> {
+  for await (const batch of readEventFile(file, { format })) if (batch.length > 0) return true;
+  return false;
 }

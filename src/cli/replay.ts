@@ -17,12 +17,18 @@ import type { ClassifierModel } from '../../streams/core/classifier-model';
 import type { Decision } from '../../streams/types';
 import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
 import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { requireDatasetFolder, requireSomeSamples } from './dataset';
+import { InputError, UsageError } from './errors';
+import { eventFileFormat, hasEvents, isFolder } from './files';
+import { addFitOptions, checkFit, type FitCliOptions } from './fit-options';
+import { parseIntOption, parseSpeed, parseSplit, type Split } from './options';
+import { printJson } from './output';
+import { modelSensorGeometry } from '../../streams/operators/fit';
 
-interface ReplayOptions extends ModelCliOptions {
+interface ReplayOptions extends ModelCliOptions, FitCliOptions {
   realtime?: boolean;
   speed?: number;
-  split: string;
+  split: Split;
   limit?: number;
   slots: number;
   json?: boolean;
@@ -39,7 +45,7 @@ export interface ReplayResult {
  * Replays a dataset folder (its labelled samples), a recording with a labels CSV beside it (its
  * label windows), or any event file (activity-segmented, like a live sensor) through the model.
  */
-export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; onDecision?(d: Decision): void }): Promise<ReplayResult> {
+export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; fit?: FitCliOptions; onDecision?(d: Decision): void }): Promise<ReplayResult> {
   const scheduler = new SnnScheduler(new SnnRunner(model.net, o.slots));
   const stats = classifyStats();
   let decisions$: Observable<Decision>;
@@ -69,23 +75,38 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
   return { decisions, source, samples: stats.samples, skippedFrames: stats.stepsSaved };
 }
 
+/** A dataset folder with samples, or an event file with events, whose sensor fits the model (with --fit/--roi); errors name the fix. */
+async function checkReplayTarget(target: string, model: ClassifierModel, o: FitCliOptions & { split: Split }): Promise<void> {
+  const modelInput = modelSensorGeometry(model);
+  if (isFolder(target)) {
+    await requireDatasetFolder(target);
+    const ds = await openDataset(target, { split: o.split, limit: 1 });
+    requireSomeSamples(ds.size, target, o.split);
+    checkFit(ds.geometry, modelInput, o, target);
+    return;
+  }
+  const format = await eventFileFormat(target);
+  const geometry = await eventFileGeometry(target, { format });
+  if (!geometry || !(await hasEvents(target, format))) throw new InputError(`${target} has no events: nothing to replay`);
+  checkFit(geometry, modelInput, o, target);
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('replay')
     .description('classify a recording or a dataset folder, printing each decision and a closing summary (NDJSON with --json)')
     .argument('<target>', 'event file (a _labels.csv beside it gives label windows) or dataset folder (DVS128 Gesture or N-MNIST layout)')
     .option('--realtime', 'replay at recorded speed (default: as fast as possible)')
-    .option('--speed <x>', 'replay at x times the recorded speed', parseNumberOption('--speed'))
-    .option('--split <split>', 'dataset split: train, test or all', 'test')
-    .option('--limit <n>', 'at most n samples', parseNumberOption('--limit', 1))
-    .option('--slots <n>', 'SNN slots (samples stepped together)', parseNumberOption('--slots', 1), 32)
+    .option('--speed <x>', 'replay at x times the recorded speed (> 0)', parseSpeed)
+    .option('--split <split>', 'dataset split: train, test or all', parseSplit, 'test' as Split)
+    .option('--limit <n>', 'at most n samples', parseIntOption('--limit', 1))
+    .option('--slots <n>', 'SNN slots (samples stepped together)', parseIntOption('--slots', 1), 32)
     .option('--json', 'NDJSON: one line per decision, then {"type":"summary",…}');
-  addModelOptions(cmd).action(async (target: string, o: ReplayOptions) => {
-    if (!fs.existsSync(target)) throw new UsageError(`${target} does not exist`);
-    if (!['train', 'test', 'all'].includes(o.split)) throw new UsageError(`--split must be train, test or all`);
+  addFitOptions(addModelOptions(cmd)).action(async (target: string, o: ReplayOptions) => {
     if (o.realtime && o.speed !== undefined) throw new UsageError('give --realtime or --speed, not both');
     const pacing = o.realtime ? REALTIME : o.speed !== undefined ? speed(o.speed) : ASAP;
     const model = loadModelFromCli(o);
+    await checkReplayTarget(target, model, o);
     if (!o.json) process.stdout.write(`${describeModel(model)}\n`);
     const t0 = performance.now();
     const r = await replay(target, model, {
@@ -93,11 +114,12 @@ export function register(program: Command): void {
       split: o.split as 'train' | 'test' | 'all',
       limit: o.limit,
       slots: o.slots,
+      fit: { fit: o.fit, roi: o.roi },
       onDecision: (d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(formatDecision(d, model.classes) + '\n')),
     });
     const summary = summarizeDecisions(r.decisions);
     const seconds = (performance.now() - t0) / 1000;
-    if (o.json) printJson({ type: 'summary', source: r.source, theta: model.theta, mode: model.mode, ...summary, framesSkipped: r.skippedFrames, seconds });
-    else process.stdout.write(`\n${r.source}\n${formatSummary(summary, { 'frames skipped': r.skippedFrames, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(2)} s` })}\n`);
+    if (o.json) printJson({ type: 'summary', source: r.source, theta: model.theta, mode: model.mode, ...summary, seconds });
+    else process.stdout.write(`\n${r.source}\n${formatSummary(summary, { 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(2)} s` })}\n`);
   });
 }

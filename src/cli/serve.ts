@@ -3,9 +3,12 @@ import { startService, type Service } from '../server/service';
 import { isLoopbackHost } from '../server/server';
 import { formatDecision } from './decisions';
 import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
-import { parseNumberOption, printJson, UsageError } from './output';
+import { UsageError } from './errors';
+import { addFitOptions, type FitCliOptions } from './fit-options';
+import { parseIntOption, parseNumberOption, parsePort } from './options';
+import { printJson } from './output';
 
-interface ServeOptions extends ModelCliOptions {
+interface ServeOptions extends ModelCliOptions, FitCliOptions {
   host: string;
   port: number;
   token?: string;
@@ -40,19 +43,18 @@ export function register(program: Command): void {
     .command('serve')
     .description('HTTP + WebSocket service: sensors stream events to /ingest/<id>, subscribers get decisions from /decisions')
     .option('--host <host>', 'address to listen on (a token is required beyond loopback)', '127.0.0.1')
-    .option('--port <port>', 'port (0 = any free port)', parseNumberOption('--port', 0), 8080)
+    .option('--port <port>', 'port (0 = any free port)', parsePort, 8080)
     .option('--token <token>', 'bearer token for /ingest and /decisions (env SPIKESTREAM_TOKEN)')
-    .option('--slots <n>', 'SNN slots shared by all streams', parseNumberOption('--slots', 1), 32)
-    .option('--max-streams <n>', 'concurrent sensor streams', parseNumberOption('--max-streams', 1), 64)
+    .option('--slots <n>', 'SNN slots shared by all streams', parseIntOption('--slots', 1), 32)
+    .option('--max-streams <n>', 'concurrent sensor streams', parseIntOption('--max-streams', 1), 64)
     .option('--rate-limit <events/s>', 'per-connection event rate limit (0 = none)', parseNumberOption('--rate-limit', 0))
     .option('--traces', 'publish per-step traces to ?trace=1 subscribers')
-    .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseNumberOption('--idle-flush-ms', 0), 1000)
-    .option('--sample-wall-limit <ms>', 'most wall-clock ms one sample may hold an SNN slot before it is decided with what it has (default 2·T·bin, at least 2000)', parseNumberOption('--sample-wall-limit', 1))
+    .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseIntOption('--idle-flush-ms', 0), 1000)
+    .option('--sample-wall-limit <ms>', 'most wall-clock ms one sample may hold an SNN slot before it is decided with what it has (default 2·T·bin, at least 2000)', parseIntOption('--sample-wall-limit', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
-  addModelOptions(cmd).action(async (o: ServeOptions) => {
+  addFitOptions(addModelOptions(cmd), ' (every sensor stream)').action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
-    if (!Number.isInteger(o.port) || o.port > 65535) throw new UsageError(`--port must be an integer 0–65535`);
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');

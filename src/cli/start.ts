@@ -130,7 +130,7 @@ export function register(program: Command): void {
     subscriber.close();
     const s = summarizeDecisions(received);
     const seconds = (performance.now() - t0) / 1000;
-    const passInfo = o.once ? {} : { pass: `${pass} (interrupted)` };
+    const passInfo: Record<string, string> = o.once ? {} : { pass: `${pass} (interrupted)` };
     if (o.json) printJson({ type: 'summary', ...s, streams: files.length, ...(o.once ? {} : { pass, interrupted: true }), seconds, theta: model.theta, mode: model.mode });
     else process.stdout.write(`\n${formatSummary(s, { streams: files.length, ...passInfo, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(1)} s` })}\n`);
   });
