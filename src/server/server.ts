@@ -21,7 +21,7 @@
  */
 import * as http from 'http';
 import { SubscriberHub } from '../../streams/sinks/to-subscribers';
-import type { Decision, StepTrace } from '../../streams/sinks/decision';
+import type { Decision, StepTrace } from '../../streams/types';
 import { ServiceMetrics } from './metrics';
 import { resolveLimits, requiredToken, type ServerOptions } from './options';
 import type { CloseOptions, ListenInfo, SpikeServer } from './types';

@@ -8,7 +8,7 @@ import type { SubscriberFilter } from '../../streams/sinks/to-subscribers';
 
 export { SubscriberHub, Subscriber, toSubscribers, tracesToSubscribers } from '../../streams/sinks/to-subscribers';
 export type { SubscriberFilter, SubscriberSocket, SubscriberStats, SubscriberHubOptions } from '../../streams/sinks/to-subscribers';
-export type { Decision, StepTrace } from '../../streams/sinks/decision';
+export type { Decision, StepTrace } from '../../streams/types';
 
 /** Stream ids: 1–64 characters of letters, digits, `_`, `-`, `.`, `:`. */
 export const STREAM_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -5,7 +5,7 @@ import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import type { EventSource } from '../../streams/core/event-source';
 import type { SubscriberHub } from '../../streams/sinks/to-subscribers';
-import type { Decision, StepTrace } from '../../streams/sinks/decision';
+import type { Decision, StepTrace } from '../../streams/types';
 import type { ServiceMetrics } from './metrics';
 
 /** A sensor connection, announced on `ingest$` once its geometry is known and accepted. */

@@ -7,7 +7,7 @@ import type { Geometry } from '../../src/events/geometry';
 import { type SpikeServer, type ServerOptions, type IngestStream, createServer, isLoopbackHost } from '../../src/server/server';
 import { SensorClientError, streamToServer } from '../../src/server/sensor-client';
 import { encodeEventMessage } from '../../src/server/wire';
-import type { Decision } from '../../streams/sinks/decision';
+import type { Decision } from '../../streams/types';
 import { closed, makeBatch, openWs, refusedStatus, sameBatch, sleep, waitFor } from './helpers';
 
 const G: Geometry = { width: 128, height: 128 };

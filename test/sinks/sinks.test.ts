@@ -4,7 +4,7 @@ import { PassThrough, Writable } from 'stream';
 import { Subject, from, lastValueFrom, toArray } from 'rxjs';
 import { SubscriberHub, toSubscribers, type SubscriberSocket } from '../../streams/sinks/to-subscribers';
 import { toNdjson, writeNdjson } from '../../streams/sinks/to-ndjson';
-import type { Decision } from '../../streams/sinks/decision';
+import type { Decision } from '../../streams/types';
 
 class FakeSocket extends EventEmitter implements SubscriberSocket {
   readyState = 1;
