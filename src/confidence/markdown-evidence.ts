@@ -100,23 +100,23 @@ export function thetaRulesSection(r: EvaluationResult): string[] {
     numCi(o.test.meanStepsInterval),
   ]);
   const gap = (o: ThetaRuleOutcome) => Math.abs(o.test.accuracyDiff.value - o.validation.accuracyDiff.value);
-  const sorted = [...rules].sort((a, b) => gap(a) - gap(b));
   const lines = [
     '## θ rules — chosen on validation, checked on this split',
     '',
-    "- paper: the lowest mean steps whose validation accuracy is at least the full-T SNN's − ε (the paper's rule; ε = 0 is \"no accuracy loss\").",
-    '- non-inferior: the lowest mean steps whose 95 % paired interval of (DC − full-T accuracy) on validation lies above −δ: the loss is below δ with 95 % confidence.',
+    "- paper: the lowest mean steps whose validation accuracy is at least the full-T SNN's − ε (the paper's rule; ε = 0 is \"no accuracy loss\"), over every distinct θ or over the grid.",
+    '- non-inferior: the lowest mean steps on the grid whose 95 % paired interval of (DC − full-T accuracy) on validation lies above −δ: the loss is below δ with 95 % confidence.',
     '',
-    table(['Rule', 'θ', 'val acc (%)', 'val DC − T (points)', 'val mean steps', `${r.split ?? 'test'} acc (%)`, `${r.split ?? 'test'} DC − T (points)`, `${r.split ?? 'test'} mean steps`], rows),
+    table(['Rule', 'θ', 'val acc (%)', 'val DC − T (points)', 'val mean steps', `${r.split ?? 'test'} acc (%)`, `${r.split ?? 'test'} DC − T (points)`, `${r.split ?? 'test'} mean steps`, '|gap| (points)'], rows.map((row, i) => [...row, pct(gap(rules[i]))])),
     '',
   ];
-  if (sorted.length > 1) {
-    const a = sorted[0];
-    const b = sorted[sorted.length - 1];
+  if (rules.length > 1) {
+    const sorted = [...rules].sort((x, y) => gap(x) - gap(y));
+    const best = sorted.filter((o) => gap(o) === gap(sorted[0]));
     lines.push(
-      gap(a) === gap(b)
-        ? `Both rules' validation differences carry over equally (gap ${pct(gap(a))} points).`
-        : `Transfer: the ${a.rule} rule's validation difference carries over better (|test − validation| = ${pct(gap(a))} points against ${pct(gap(b))} for the ${b.rule} rule).`,
+      best.length === rules.length
+        ? `Transfer: every rule's validation difference carries over equally (|${r.split ?? 'test'} − validation| = ${pct(gap(best[0]))} points).`
+        : `Transfer: the validation difference carries over best for ${best.map(ruleName).join('; ')} (|${r.split ?? 'test'} − validation| = ${pct(gap(best[0]))} points; ` +
+            `worst ${pct(gap(sorted[sorted.length - 1]))} points, ${ruleName(sorted[sorted.length - 1])}).`,
     );
     lines.push('');
   }

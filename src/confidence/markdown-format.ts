@@ -17,7 +17,7 @@ export function pctCi(x: number | undefined, ci: Interval | undefined, digits = 
 
 /** A signed difference in percentage points with its interval: "−0.43 [−1.7, +0.9]". */
 export function pointsCi(ci: Interval): string {
-  const s = (v: number, d: number) => (Number.isFinite(v) ? `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v * 100).toFixed(d)}` : '—');
+  const s = (v: number, d: number) => (!Number.isFinite(v) ? '—' : v === 0 ? (0).toFixed(d) : `${v > 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(d)}`);
   return `${s(ci.value, 2)} [${s(ci.lo, 1)}, ${s(ci.hi, 1)}]`;
 }
 

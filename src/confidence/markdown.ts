@@ -135,7 +135,7 @@ export function renderMarkdown(r: EvaluationResult, options: MarkdownOptions = {
     out.push('');
     if (r.chosen) {
       out.push(
-        `Chosen θ = ${thetaStr(r.chosen.theta)} (every θ in [${thetaStr(r.chosen.thetaMin)}, ${thetaStr(r.chosen.thetaMax)}) gives the same result): ` +
+        `Chosen θ = ${thetaStr(r.chosen.theta)} (on this split every θ in [${thetaStr(r.chosen.thetaMin)}, ${thetaStr(r.chosen.thetaMax)}) gives the same result): ` +
           `${pct(r.chosen.accuracy)}% in ${num(r.chosen.meanSteps)} mean steps.`,
       );
       out.push('');

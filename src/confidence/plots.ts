@@ -127,8 +127,8 @@ export interface ThetaGridInput {
   readonly fullT: AccuracySteps;
   /** Samples (for the baseline's Wilson band). */
   readonly n?: number;
-  /** Chosen θ per rule, e.g. { paper: 0.6, 'non-inferior': 0.8 }. */
-  readonly chosen?: Readonly<Record<string, number>>;
+  /** Each rule's chosen θ with what it gives on this split (a θ off the grid is drawn at its own point). */
+  readonly chosen?: readonly (AccuracySteps & { readonly label: string; readonly theta: number })[];
 }
 
 /** Fig. 3: the θ grid's points (accuracy against mean steps), labelled by θ, with each rule's choice. */
@@ -138,9 +138,10 @@ export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ 
   const paper = pts.filter((p) => isPaper(p.theta));
   const ext = pts.filter((p) => !isPaper(p.theta));
   const base = input.n ? wilson(Math.round(input.fullT.accuracy * input.n), input.n) : undefined;
-  const ys = [...pts.map((p) => p.accuracy * 100), input.fullT.accuracy * 100];
+  const ys = [...pts.map((p) => p.accuracy * 100), ...(input.chosen ?? []).map((c) => c.accuracy * 100), input.fullT.accuracy * 100];
   if (base) ys.push(base.lo * 100, base.hi * 100);
   const [sx0, sx1] = extent([...pts.map((p) => p.meanSteps), input.fullT.meanSteps, 0], 0.06);
+  const shapes = ['ring', 'diamond', 'triangle'] as const;
   const parts = open(title);
   const x = scale(Math.max(0, sx0), sx1, M.left, W - M.right);
   const y = accuracyScale(ys);
@@ -168,13 +169,13 @@ export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ 
   parts.push('</g>');
   items.push({ label: "paper's grid θ = 0.0 … 1.0", color: COLORS[0], marker: 'circle' });
   if (ext.length > 0) items.push({ label: 'extension θ = 0.95, 0.99', color: COLORS[1], marker: 'square' });
-  const ruleColors = [COLORS[3], COLORS[2], COLORS[4]];
-  Object.entries(input.chosen ?? {}).forEach(([rule, th], i) => {
-    const p = pts.find((q) => Math.abs(q.theta - th) < 1e-9);
-    if (!p) return;
+  const ruleColors = [COLORS[4], COLORS[3], COLORS[2]];
+  (input.chosen ?? []).forEach((c, i) => {
     const color = ruleColors[i % ruleColors.length];
-    parts.push(marker(i === 0 ? 'ring' : 'diamond', x(p.meanSteps), y(p.accuracy * 100), color, i === 0 ? 4 : 5, `${rule}: θ = ${th}`, 'chosen'));
-    items.push({ label: `${rule} rule: θ = ${th.toFixed(2)}`, color, marker: i === 0 ? 'ring' : 'diamond' });
+    const shape = shapes[i % shapes.length];
+    const th = Number.isInteger(c.theta * 100) ? c.theta.toFixed(2) : c.theta.toPrecision(4);
+    parts.push(marker(shape, x(c.meanSteps), y(c.accuracy * 100), color, shape === 'ring' ? 5 : 4, `${c.label}: θ = ${th}`, 'chosen'));
+    items.push({ label: `${c.label}: θ = ${th}`, color, marker: shape });
   });
   legend(parts, items, W - M.right - 236, H - M.bottom - 14 - 18 * (items.length - 1));
   parts.push('</svg>');
@@ -234,9 +235,13 @@ export interface ReportFigures {
 
 /** All figures of a report that has the data for them. */
 export function renderPlots(r: EvaluationResult): ReportFigures {
-  const chosen: Record<string, number> = {};
-  for (const o of r.thetaRules ?? []) chosen[o.rule] = o.theta;
-  if (!r.thetaRules || r.thetaRules.length === 0) chosen.chosen = r.dc.theta;
+  const chosen = (r.thetaRules ?? []).map((o) => ({
+    label: `${o.rule} rule${o.grid === 'exact' ? ', every θ' : ''}${o.deployed ? ' (deployed)' : ''}`,
+    theta: o.theta,
+    accuracy: o.test.accuracy,
+    meanSteps: o.test.meanSteps,
+  }));
+  if (chosen.length === 0) chosen.push({ label: 'chosen', theta: r.dc.theta, accuracy: r.dc.accuracy, meanSteps: r.dc.meanSteps });
   const label = `${r.mode}, T = ${r.T}`;
   return {
     accuracySteps:

@@ -8,10 +8,11 @@
  *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
  *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
  *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
- *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε,
- *     on every distinct θ, the paper's 0.1 grid or that grid extended by 0.95 and 0.99) and the
- *     non-inferiority rule (the paired 95 % interval of the accuracy difference above −δ). The
- *     `thetaRule` option says which θ is deployed; both are stored with their validation intervals.
+ *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε),
+ *     searched over every distinct θ and over the paper's 0.1 grid (or that grid extended by 0.95
+ *     and 0.99), and the non-inferiority rule on the same grid (the paired 95 % interval of the
+ *     accuracy difference above −δ). `thetaRule` and `search` say which θ is deployed; all three
+ *     are stored with their validation intervals, so that evaluation shows which transfers.
  *  3. The result is merged into the model's spikestream.json (calibration-store.ts).
  */
 import {
@@ -95,8 +96,10 @@ export interface ModeCalibration {
   readonly epsilon: number;
   /** How the paper rule searched θ. */
   readonly search: ThetaSearch;
-  /** Both rules' choices with their validation intervals. */
-  readonly rules: { readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
+  /** The rules' choices with their validation intervals: the paper rule on every θ and on the grid, the non-inferior rule. */
+  readonly rules: { readonly paperExact: RuleSummary; readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
+  /** Which of `rules` is deployed. */
+  readonly deployedRule: 'paperExact' | 'paper' | 'nonInferior';
   readonly T: number;
   readonly binning: InputBinning;
   readonly n: number;
@@ -250,21 +253,15 @@ export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: Mode
   const accFullT = fullTAccuracy(trace);
   const grid = search === 'extended' ? 'extended' : 'paper';
   const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
-  // The paper rule: on every distinct θ ('exact'; each point carries its θ interval) or on a grid.
-  let paper: RuleChoice;
-  let interval: [number, number];
-  if (search === 'exact') {
-    const curve = thresholdCurve(trace);
-    const p = chooseTheta(curve, accFullT, epsilon) ?? curvePoint(curve, 0);
-    paper = { rule: 'paper', grid, tolerance: epsilon, theta: p.theta, validation: thetaOutcome(trace, p.theta, inp.bootstrap) };
-    interval = [p.thetaMin, p.thetaMax];
-  } else {
-    paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
-    interval = [paper.theta, paper.theta];
-  }
+  // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
+  const curve = thresholdCurve(trace);
+  const exact = chooseTheta(curve, accFullT, epsilon) ?? curvePoint(curve, 0);
+  const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
+  const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
   const thetaRule = inp.thetaRule ?? 'paper';
-  const deployed = thetaRule === 'paper' ? paper : nonInferior;
-  if (thetaRule !== 'paper') interval = [deployed.theta, deployed.theta];
+  const deployedRule = thetaRule === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
+  const deployed = deployedRule === 'nonInferior' ? nonInferior : deployedRule === 'paper' ? paper : paperExact;
+  const interval = deployedRule === 'paperExact' ? [exact.thetaMin, exact.thetaMax] : [deployed.theta, deployed.theta];
   // The decision rule applied directly at the stored θ.
   const check = evaluateThreshold(trace, deployed.theta);
   let spikes = 0;
@@ -283,7 +280,8 @@ export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: Mode
     thetaMax: finiteOrNull(interval[1]),
     epsilon,
     search,
-    rules: { paper: summarizeRule(paper, search), nonInferior: summarizeRule(nonInferior, grid) },
+    rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) },
+    deployedRule,
     T,
     binning: inp.binning,
     n: rec.n,

@@ -2,7 +2,8 @@
  * Writes a calibration into a model's spikestream.json (weights untouched, atomic rename). Layout:
  *
  *   calibration.modes[mode] = { alpha, tau, theta, T, binning, accFullT, accAtTheta, meanSteps,
- *                               latencySavingPct, …, thetaRule, rules: { paper, nonInferior },
+ *                               latencySavingPct, …, thetaRule, rules: { paperExact, paper,
+ *                               nonInferior }, deployedRule,
  *                               operatingPoints: [ the same per candidate T ] }
  *   calibration.{mode, alpha, tau, theta, …}   the model's default mode (meta.conversion.mode)
  *
@@ -44,6 +45,7 @@ export function storedEntry(c: ModeCalibration): Record<string, unknown> {
     temperature: c.temperature,
     spikesPerNeuronFullT: c.spikesPerNeuronFullT,
     rules: c.rules,
+    deployedRule: c.deployedRule,
     n: c.n,
   };
 }

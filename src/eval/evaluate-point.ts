@@ -146,9 +146,9 @@ function interval(v: unknown): Interval | undefined {
 /** Both stored θ rules (validation) with what they give on this trace. */
 export function ruleOutcomes(entry: Readonly<Record<string, unknown>>, trace: ConfidenceTrace, boot: BootstrapOptions): ThetaRuleOutcome[] {
   const rules = (entry.rules ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const deployedRule = typeof entry.thetaRule === 'string' ? entry.thetaRule : 'paper';
+  const deployedRule = typeof entry.deployedRule === 'string' ? entry.deployedRule : 'paper';
   const out: ThetaRuleOutcome[] = [];
-  for (const key of ['paper', 'nonInferior']) {
+  for (const key of ['paperExact', 'paper', 'nonInferior']) {
     const r = rules[key];
     if (!r || typeof r.theta !== 'number') continue;
     const t = thetaOutcome(trace, r.theta, boot);
@@ -165,7 +165,7 @@ export function ruleOutcomes(entry: Readonly<Record<string, unknown>>, trace: Co
         mcnemarP: Number(r.mcnemarP),
       },
       test: { accuracy: t.accuracy, meanSteps: t.meanSteps, accuracyDiff: t.comparison.accuracyDiff, meanStepsInterval: t.comparison.meanSteps, mcnemarP: t.comparison.mcnemar.p },
-      deployed: rule === deployedRule,
+      deployed: key === deployedRule,
     });
   }
   return out;

@@ -198,7 +198,7 @@ describe('report and plots', () => {
     const f3 = plots.thetaGrid!;
     expect(checkXml(f3).elements.get('circle')).to.be.at.least(11);
     expect(f3.match(/\(extension\)/g)).to.have.length(2);
-    expect(f3).to.contain(`paper rule: θ = ${paper.theta.toFixed(2)}`);
+    expect(f3).to.contain(`paper rule (deployed): θ = ${paper.theta.toFixed(2)}`);
     expect(f3).to.contain(`non-inferior rule: θ = ${robust.theta.toFixed(2)}`);
     expect(f3).to.contain('band baseline');
     const hc = checkXml(plots.histogram!);

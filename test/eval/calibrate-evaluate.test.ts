@@ -165,7 +165,9 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(c.meanSteps).to.be.at.most(c.T);
       expect(c.latencySavingPct).to.be.closeTo((1 - c.meanSteps / c.T) * 100, 1e-9); // against its own T
       expect(c.thetaRule).to.equal('paper');
-      expect(c.rules.paper.theta).to.equal(c.theta);
+      expect(c.deployedRule).to.equal('paperExact'); // --search exact
+      expect(c.rules.paperExact.theta).to.equal(c.theta);
+      expect(c.rules.paper.grid).to.equal('paper');
       // The non-inferior rule needs its interval above −δ: never more steps saved than the evidence allows.
       expect(c.rules.nonInferior.accuracyDiff.lo).to.be.at.least(-0.01 - 1e-12);
       const m = loadClassifierModel(modelDir, { mode });
@@ -274,6 +276,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(r.matched.annPrefixMean).to.have.length(T);
       expect(r.accAnn).to.equal(r.matched.annPrefixMean[T - 1]);
       expect(r.matched.annEnsemble).to.have.length(T);
+      // At t = 1 both baselines see frame 1 alone.
+      expect(r.matched.annEnsemble[0]).to.equal(r.matched.annPrefixMean[0]);
       expect(r.conversionCheck.T).to.equal(T);
       expect(r.conversionCheck.accAnn).to.equal(r.accAnn);
       expect(r.conversionCheck.agreement).to.be.within(0, 1);
@@ -283,8 +287,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(u.dcVsFullT.accuracyDiff.value).to.be.closeTo(r.dc.accuracy - r.accSnnT, 1e-12);
       expect(u.dcVsFullT.meanSteps.value).to.be.closeTo(r.dc.meanSteps, 1e-12);
       expect(u.noLoss).to.match(/points \[/);
-      expect(r.thetaRules.map((o: { rule: string }) => o.rule)).to.deep.equal(['paper', 'non-inferior']);
-      expect(r.thetaRules[0].deployed).to.equal(true);
+      expect(r.thetaRules.map((o: { rule: string; grid: string }) => `${o.rule}/${o.grid}`)).to.deep.equal(['paper/exact', 'paper/paper', 'non-inferior/paper']);
+      expect(r.thetaRules.map((o: { deployed: boolean }) => o.deployed)).to.deep.equal([true, false, false]);
       expect(r.thetaRules[0].test.accuracy).to.be.closeTo(r.dc.accuracy, 1e-12);
       expect(r.notes.join(' ')).to.not.include('WARNING');
     }
