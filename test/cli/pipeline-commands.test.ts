@@ -30,7 +30,7 @@ describe('spikestream replay / start / serve / sensor', function () {
     const r = runSpikestream(['replay', path.dirname(recording), '--split', 'test', '--theta', '0.9', '--alpha', '12', '--tau', '1']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('α = 12, τ = 1.000');
-    expect(r.stdout).to.match(/user30_natural#0 /);
+    expect(r.stdout).to.match(/user30_natural#0\b/);
     expect(r.stdout).to.match(/accuracy\s+\d+\.\d+% of 11/);
     expect(r.stdout).to.match(/θ\s+0\.9 \(override\)/);
   });

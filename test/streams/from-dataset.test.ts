@@ -68,7 +68,7 @@ describe('fromDataset and `spikestream dataset info`', function () {
   it('`dataset info` rejects a bad split and reports a missing folder', () => {
     expect(runSpikestream(['dataset', 'info', dir, '--split', 'nope']).code).to.equal(2);
     const r = runSpikestream(['dataset', 'info', `${dir}/missing`]);
-    expect(r.code).to.equal(1);
+    expect(r.code, 'a missing path is a usage error everywhere').to.equal(2);
     expect(r.stderr).to.contain('missing');
   });
 });
