@@ -16,7 +16,7 @@
  */
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { tap } from 'rxjs';
-import type { Decision, StepTrace } from './decision';
+import type { Decision, StepTrace } from '../types';
 
 /** The parts of a `ws` WebSocket the hub uses. */
 export interface SubscriberSocket {
