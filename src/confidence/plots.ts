@@ -9,7 +9,7 @@
  */
 import type { AccuracySteps, EvaluationResult, PerStepStats, TerminationHistogram } from './report';
 import { wilson } from './stats';
-import { axes, band, COLORS, escapeXml, extent, f, H, legend, M, marker, niceTicks, open, polyline, scale, W, type LegendItem } from './svg';
+import { axes, band, COLORS, DEFAULT_LAYOUT, escapeXml, extent, f, H, legend, M, marker, niceTicks, open, polyline, scale, W, WIDE_LAYOUT, type Layout, type LegendItem } from './svg';
 import { PAPER_THETA_GRID, type CurvePoint } from './threshold';
 
 export { escapeXml, niceTicks } from './svg';
@@ -27,11 +27,16 @@ function wilsonBand(acc: readonly number[], n: number): { lo: number[]; hi: numb
 }
 
 /** An accuracy (%) axis over the values given, padded, clipped to [0, 100]. */
-function accuracyScale(values: number[]): ReturnType<typeof scale> {
+function accuracyScale(values: number[], layout: Layout = DEFAULT_LAYOUT): ReturnType<typeof scale> {
   const [lo, hi] = extent(values, 0.08);
   const a = Math.max(0, lo);
   const b = Math.min(100, hi);
-  return scale(a, b > a ? b : a + 1, H - M.bottom, M.top);
+  return scale(a, b > a ? b : a + 1, layout.h - layout.m.bottom, layout.m.top);
+}
+
+/** The legend in the right margin of a wide figure. */
+function sideLegend(parts: string[], items: readonly LegendItem[], layout: Layout): void {
+  legend(parts, items, layout.w - layout.m.right + 24, layout.m.top + 14);
 }
 
 export interface AccuracyStepsInput {
@@ -57,10 +62,11 @@ export function plotAccuracySteps(input: AccuracyStepsInput, title = 'Fig. 1 —
   const ys = [...pct(input.snnPerStep), ...pct(input.annPrefixMean), ...pct(input.annEnsemble), ...input.pareto.map((p) => p.accuracy * 100)];
   for (const o of [input.oracles?.firstCorrect, input.oracles?.staysCorrect, input.chosen]) if (o) ys.push(o.accuracy * 100);
   if (bandPts) ys.push(...bandPts.lo, ...bandPts.hi);
-  const parts = open(title);
-  const x = scale(0, Math.max(2, T), M.left, W - M.right);
-  const y = accuracyScale(ys);
-  axes(parts, x, y, 'mean time steps', 'accuracy (%)');
+  const L = WIDE_LAYOUT;
+  const parts = open(title, L);
+  const x = scale(0, Math.max(2, T), L.m.left, L.w - L.m.right);
+  const y = accuracyScale(ys, L);
+  axes(parts, x, y, 'mean time steps', 'accuracy (%)', { layout: L });
   const items: LegendItem[] = [];
   if (bandPts) {
     parts.push(band(ts, bandPts.lo, bandPts.hi, x, y, COLORS[0], 'band snn'));
@@ -93,13 +99,13 @@ export function plotAccuracySteps(input: AccuracyStepsInput, title = 'Fig. 1 —
     parts.push(marker('ring', x(c.meanSteps), y(c.accuracy * 100), COLORS[3], 4, `θ = ${c.theta}`, 'chosen'));
     items.push({ label: `chosen θ = ${c.theta.toPrecision(3)}`, color: COLORS[3], marker: 'ring' });
   }
-  legend(parts, items, W - M.right - 236, H - M.bottom - 14 - 18 * (items.length - 1));
+  sideLegend(parts, items, L);
   parts.push('</svg>');
   return parts.join('\n');
 }
 
 /** Fig. 2: accuracy and mean confidence (with and without α) against the time step t. */
-export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Fig. 2 — accuracy and mean confidence against t'): string {
+export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Fig. 2 — accuracy and mean confidence against t', n?: number): string {
   const T = perStep.accuracy.length;
   const ts = Array.from({ length: T }, (_, i) => i + 1);
   const parts = open(title);
@@ -107,6 +113,11 @@ export function plotAccuracyConfidence(perStep: PerStepStats, title = 'Fig. 2 �
   const y = scale(0, 1, H - M.bottom, M.top);
   axes(parts, x, y, 'time step t', 'accuracy / mean confidence');
   const items: LegendItem[] = [];
+  if (n) {
+    const b = wilsonBand(perStep.accuracy, n);
+    parts.push(band(ts, b.lo.map((v) => v / 100), b.hi.map((v) => v / 100), x, y, COLORS[0], 'band accuracy'));
+    items.push({ label: 'accuracy: Wilson 95 % band', color: COLORS[0], band: true });
+  }
   parts.push(polyline(ts, perStep.accuracy, x, y, COLORS[0], false, 'series accuracy'));
   items.push({ label: 'accuracy', color: COLORS[0] });
   if (perStep.meanConfidenceNoAlpha) {
@@ -142,10 +153,11 @@ export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ 
   if (base) ys.push(base.lo * 100, base.hi * 100);
   const [sx0, sx1] = extent([...pts.map((p) => p.meanSteps), input.fullT.meanSteps, 0], 0.06);
   const shapes = ['ring', 'diamond', 'triangle'] as const;
-  const parts = open(title);
-  const x = scale(Math.max(0, sx0), sx1, M.left, W - M.right);
-  const y = accuracyScale(ys);
-  axes(parts, x, y, 'mean time steps', 'accuracy (%)');
+  const L = WIDE_LAYOUT;
+  const parts = open(title, L);
+  const x = scale(Math.max(0, sx0), sx1, L.m.left, L.w - L.m.right);
+  const y = accuracyScale(ys, L);
+  axes(parts, x, y, 'mean time steps', 'accuracy (%)', { layout: L });
   const items: LegendItem[] = [];
   if (base) {
     const xs = [x.lo, x.hi];
@@ -153,14 +165,22 @@ export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ 
     items.push({ label: 'SNN at T: Wilson 95 % interval', color: '#999999', band: true });
   }
   const py = f(y(input.fullT.accuracy * 100));
-  parts.push(`<line class="baseline" x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#777" stroke-dasharray="3 3"/>`);
+  parts.push(`<line class="baseline" x1="${L.m.left}" y1="${py}" x2="${L.w - L.m.right}" y2="${py}" stroke="#777" stroke-dasharray="3 3"/>`);
   items.push({ label: 'SNN at T', color: '#777', dash: '3 3' });
   const sorted = [...paper].sort((a, b) => a.meanSteps - b.meanSteps);
   parts.push(polyline(sorted.map((p) => p.meanSteps), sorted.map((p) => p.accuracy * 100), x, y, COLORS[0], false, 'series grid'));
   parts.push('<g class="grid-points">');
-  for (const p of paper) {
-    parts.push(marker('circle', x(p.meanSteps), y(p.accuracy * 100), COLORS[0], 3.5, `θ = ${p.theta}`));
-    parts.push(`<text x="${f(x(p.meanSteps))}" y="${f(y(p.accuracy * 100) - 8)}" text-anchor="middle" font-size="9" fill="${COLORS[0]}">${escapeXml(p.theta.toFixed(1))}</text>`);
+  // Grid θs that give the same point share one label ("0.0–0.2").
+  const groups: { p: CurvePoint; first: number; last: number }[] = [];
+  for (const p of [...paper].sort((a, b) => a.theta - b.theta)) {
+    const g = groups.find((q) => q.p.meanSteps === p.meanSteps && q.p.accuracy === p.accuracy);
+    if (g) g.last = p.theta;
+    else groups.push({ p, first: p.theta, last: p.theta });
+  }
+  for (const { p, first, last } of groups) {
+    const label = first === last ? first.toFixed(1) : `${first.toFixed(1)}–${last.toFixed(1)}`;
+    parts.push(marker('circle', x(p.meanSteps), y(p.accuracy * 100), COLORS[0], 3.5, `θ = ${label}`));
+    parts.push(`<text x="${f(x(p.meanSteps))}" y="${f(y(p.accuracy * 100) - 8)}" text-anchor="middle" font-size="9" fill="${COLORS[0]}">${escapeXml(label)}</text>`);
   }
   for (const p of ext) {
     parts.push(marker('square', x(p.meanSteps), y(p.accuracy * 100), COLORS[1], 3.5, `θ = ${p.theta} (extension)`));
@@ -177,7 +197,7 @@ export function plotThetaGrid(input: ThetaGridInput, title = "Fig. 3 — the θ 
     parts.push(marker(shape, x(c.meanSteps), y(c.accuracy * 100), color, shape === 'ring' ? 5 : 4, `${c.label}: θ = ${th}`, 'chosen'));
     items.push({ label: `${c.label}: θ = ${th}`, color, marker: shape });
   });
-  legend(parts, items, W - M.right - 236, H - M.bottom - 14 - 18 * (items.length - 1));
+  sideLegend(parts, items, L);
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -260,7 +280,7 @@ export function renderPlots(r: EvaluationResult): ReportFigures {
             `Fig. 1 — accuracy against mean time steps (${label})`,
           )
         : undefined,
-    accuracyConfidence: r.perStep ? plotAccuracyConfidence(r.perStep, `Fig. 2 — accuracy and mean confidence against t (${label})`) : undefined,
+    accuracyConfidence: r.perStep ? plotAccuracyConfidence(r.perStep, `Fig. 2 — accuracy and mean confidence against t (${label})`, r.n) : undefined,
     thetaGrid:
       r.curve?.grid && r.curve.grid.length > 0
         ? plotThetaGrid({ grid: r.curve.grid, fullT: { accuracy: r.accSnnT, meanSteps: r.T }, n: r.n, chosen }, `Fig. 3 — the θ grid (${label})`)

@@ -1,8 +1,18 @@
 /** SVG building blocks for the report's figures: scales, axes, lines, bands, legends (strings, no DOM). */
 
-export const W = 640;
-export const H = 400;
-export const M = { left: 64, right: 64, top: 40, bottom: 56 };
+/** Canvas size and the margins around the plot area. */
+export interface Layout {
+  readonly w: number;
+  readonly h: number;
+  readonly m: { readonly left: number; readonly right: number; readonly top: number; readonly bottom: number };
+}
+
+export const DEFAULT_LAYOUT: Layout = { w: 640, h: 400, m: { left: 64, right: 64, top: 40, bottom: 56 } };
+/** A wider canvas whose right margin holds the legend, for figures with many series. */
+export const WIDE_LAYOUT: Layout = { w: 940, h: 420, m: { left: 64, right: 320, top: 40, bottom: 56 } };
+export const W = DEFAULT_LAYOUT.w;
+export const H = DEFAULT_LAYOUT.h;
+export const M = DEFAULT_LAYOUT.m;
 export const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
 export function escapeXml(s: string): string {
@@ -58,7 +68,8 @@ export function extent(values: Iterable<number>, pad = 0): [number, number] {
   return [lo - p, hi + p];
 }
 
-export function open(title: string, w = W, h = H): string[] {
+export function open(title: string, layout: Layout = DEFAULT_LAYOUT): string[] {
+  const { w, h } = layout;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">`,
     `<title>${escapeXml(title)}</title>`,
@@ -73,8 +84,9 @@ export function axes(
   y: Scale,
   xLabel: string,
   yLabel: string,
-  opts: { y2?: Scale; y2Label?: string; xTicks?: number[] } = {},
+  opts: { y2?: Scale; y2Label?: string; xTicks?: number[]; layout?: Layout } = {},
 ): void {
+  const { w: W, h: H, m: M } = opts.layout ?? DEFAULT_LAYOUT;
   const x0 = M.left;
   const x1 = W - M.right;
   const y0 = H - M.bottom;

@@ -3,11 +3,16 @@
  *
  * Recipe: AdamW (Adam with decoupled weight decay on kernels), cosine learning-rate schedule per
  * step, seeded init and per-epoch seeded shuffles/augmentation (the same seed gives the same model on
- * the same backend). Each training sample is shown as the mean of its first k frames for a random
- * k ∈ [1, T] — what the SNN has integrated after k steps — shifted by a random (dy, dx) ∈ [−2, 2]²
- * (zero fill). λ starts from activation statistics of the first batch. Validation uses the mean of
- * all T frames. A checkpoint (weights + Adam moments + epoch) is written after every epoch and can
- * be resumed from.
+ * the same backend). λ starts from activation statistics of the first batch. A checkpoint (weights +
+ * Adam moments + epoch) is written after every epoch and can be resumed from.
+ *
+ * The ANN is trained and validated on the input the SNN integrates. After k steps the first spiking
+ * layer has received Σ_{t≤k}(W·x_t + b) = k·(W·x̄_k + b), x̄_k the mean of the first k frames, so a
+ * rate-coded SNN at step k approximates the ANN on x̄_k. Each training sample is therefore shown as
+ * x̄_k for a random k ∈ [1, T] (shifted by a random (dy, dx) ∈ [−2, 2]², zero fill), and validation
+ * scores the ANN on x̄_k at k ∈ {1, ⌈T/4⌉, ⌈T/2⌉, T} (`valAccSteps`; their mean is `valAccMatched`)
+ * besides `valAcc` on x̄_T, the full window alone, which on moving gestures blurs the motion and is
+ * not what the SNN sees at most steps (src/eval/baselines.ts reports the whole curve).
  */
 import * as tf from '@tensorflow/tfjs';
 import { QuantizedAnn, NamedWeight } from './ann';
@@ -56,6 +61,16 @@ export interface TrainProgress {
   loss: number; acc: number;
   samplesPerSec: number; etaSec: number; lr: number;
   valAcc?: number;
+  /** Mean validation accuracy of the ANN on the prefix means at `validationSteps(T)`. */
+  valAccMatched?: number;
+}
+
+/** One epoch's log entry: EpochLog plus the matched validation (prefix lengths and accuracies). */
+export type TrainEpochLog = EpochLog & { valAccSteps?: { k: number; acc: number }[]; valAccMatched?: number };
+
+/** Prefix lengths k the validation scores the ANN on: early, middle and final steps of the SNN. */
+export function validationSteps(T: number): number[] {
+  return [...new Set([1, Math.ceil(T / 4), Math.ceil(T / 2), T])].filter((k) => k >= 1 && k <= T).sort((a, b) => a - b);
 }
 
 export interface TrainResult { ann: QuantizedAnn; log: EpochLog[]; model: SavedModel }
@@ -238,12 +253,18 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
       if (onProgress) await new Promise((r) => setImmediate(r));
     }
     const seconds = (Date.now() - te) / 1000;
-    const entry: EpochLog = { epoch, loss: lossSum / seen, acc: correct / seen, lr: lrNow, seconds, samplesPerSec: seen / seconds };
-    if (opts.validation) entry.valAcc = annAccuracy(ann, opts.validation);
+    const entry: TrainEpochLog = { epoch, loss: lossSum / seen, acc: correct / seen, lr: lrNow, seconds, samplesPerSec: seen / seconds };
+    if (opts.validation) {
+      const val = opts.validation;
+      entry.valAccSteps = validationSteps(val.T).map((k) => ({ k, acc: k === val.T ? NaN : annAccuracy(ann, val, k) }));
+      entry.valAcc = annAccuracy(ann, val);
+      for (const v of entry.valAccSteps) if (v.k === val.T) v.acc = entry.valAcc;
+      entry.valAccMatched = entry.valAccSteps.reduce((a, v) => a + v.acc, 0) / entry.valAccSteps.length;
+    }
     log.push(entry);
     const elapsed = (Date.now() - t0) / 1000, sps = samplesDone / Math.max(elapsed, 1e-3);
     onProgress?.({ phase: 'epoch', epoch, epochs: opts.epochs, batch: batches - 1, batches, step: opt.t, totalSteps, loss: entry.loss, acc: entry.acc,
-      samplesPerSec: entry.samplesPerSec, etaSec: ((opts.epochs - epoch - 1) * data.n) / sps, lr: lrNow, valAcc: entry.valAcc });
+      samplesPerSec: entry.samplesPerSec, etaSec: ((opts.epochs - epoch - 1) * data.n) / sps, lr: lrNow, valAcc: entry.valAcc, valAccMatched: entry.valAccMatched });
     if (ckpt) {
       const model = annToSavedModel(ann, baseMeta());
       model.meta.checkpoint = { epoch, step: opt.t };

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/snn/backend';
 import { defaultSpec, layerGeometry, validateSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
 import { decodeFramesFile, encodeFramesFile, readFramesFile, uint8Saturated, writeFramesFile } from '../../src/snn/frames-file';
-import { trainAnn } from '../../src/snn/train';
+import { annAccuracy, trainAnn, validationSteps, type TrainEpochLog } from '../../src/snn/train';
 import { makeTempDir } from '../helpers/paths';
 
 describe('snn spec, frames files, checkpoints', function () {
@@ -87,5 +87,24 @@ describe('snn spec, frames files, checkpoints', function () {
     expect(resumed.log.map((l) => l.epoch)).to.deep.equal([0, 1, 2]);
     expect(resumed.model.weights.map((w) => Array.from(w.data))).to.deep.equal(full.model.weights.map((w) => Array.from(w.data)));
     for (const r of [full, again, resumed]) r.ann.dispose();
+  });
+
+  it('validates on the input the SNN integrates: the ANN on the mean of the first k frames at k = 1, T/4, T/2, T', async () => {
+    expect(validationSteps(16)).to.deep.equal([1, 4, 8, 16]);
+    expect(validationSteps(3)).to.deep.equal([1, 2, 3]);
+    expect(validationSteps(1)).to.deep.equal([1]);
+    await initBackend('wasm', { log: () => undefined });
+    const ds = makeToyBars({ n: 32, T: 8, height: 8, width: 8, seed: 9 });
+    const val = makeToyBars({ n: 16, T: 8, height: 8, width: 8, seed: 10 });
+    const spec = { input: { height: 8, width: 8, channels: 2 as const }, layers: [{ type: 'dense' as const, units: 8 }], classes: ds.classes! };
+    const seen: (number | undefined)[] = [];
+    const res = await trainAnn(ds, { spec, epochs: 1, batchSize: 16, seed: 2, validation: val }, (p) => { if (p.phase === 'epoch') seen.push(p.valAccMatched); });
+    const log = res.log[0] as TrainEpochLog;
+    expect(log.valAccSteps!.map((v) => v.k)).to.deep.equal([1, 2, 4, 8]);
+    expect(log.valAccSteps![3].acc).to.equal(log.valAcc);
+    expect(log.valAccSteps![0].acc).to.equal(annAccuracy(res.ann, val, 1));
+    expect(log.valAccMatched).to.be.closeTo(log.valAccSteps!.reduce((a, v) => a + v.acc, 0) / 4, 1e-12);
+    expect(seen).to.deep.equal([log.valAccMatched]);
+    res.ann.dispose();
   });
 });
