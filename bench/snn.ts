@@ -12,7 +12,7 @@
  * Env: SPIKESTREAM_BACKEND (default wasm for training; the SNN runner does not use TF.js).
  */
 import * as path from 'path';
-import { loadClassifierModel } from '../streams/classifier-model';
+import { loadClassifierModel } from '../streams/core/classifier-model';
 import { openDataset } from '../streams/sources/open-dataset';
 import { collectFrameDataset } from '../streams/sinks/to-frame-dataset';
 import type { FrameDataset } from '../src/snn/dataset';
