@@ -19,9 +19,13 @@ import type { ThetaSearch } from '../eval/calibrate';
 import * as path from 'path';
 import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
 import { initBackend } from '../snn/backend';
-import { readFramesFile } from '../snn/frames-file';
+import type { LoadedFrames } from '../snn/frames-file';
 import { loadModel } from '../snn/model-file';
-import { formatTable, printJson, UsageError } from './output';
+import { UsageError } from './errors';
+import { readFramesArgument } from './files';
+import { readModelInput } from './model-options';
+import { checkNumber } from './options';
+import { formatTable, printJson } from './output';
 import { phaseProgress } from './progress';
 
 interface CalibrateCliOptions {
@@ -38,9 +42,7 @@ export function usage<T>(name: string, f: () => T): T {
 }
 
 export function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got '${v}')`);
-  return n;
+  return checkNumber(name, v.trim() === '' ? NaN : Number(v), { min: 1, integer: true }, v);
 }
 
 /** The Dynamic Confidence options `calibrate` and `evaluate` share (`evaluate` for calibrating with --val). */
@@ -72,10 +74,21 @@ export function runnerOptions(command: Command): Command {
     .option('--json', 'print one JSON object instead of text and the progress bar');
 }
 
-/** The model directory, resolved, with the model loaded from it. */
+/** The model directory, checked and resolved, with the model loaded from it. */
 export function loadModelDir(dir: string): { dir: string } & ReturnType<typeof loadModel> {
+  readModelInput(dir);
   const resolved = path.resolve(dir);
   return { dir: resolved, ...loadModel(resolved) };
+}
+
+/** A frames file (.ssf) checked to exist and to have the frame size the model takes. */
+export function readFramesFor(file: string, model: { dir: string; spec: { input: { width: number; height: number } } }, option: string): LoadedFrames {
+  const frames = readFramesArgument(file, option);
+  const { width, height } = model.spec.input;
+  if (frames.width !== width || frames.height !== height) {
+    throw new UsageError(`${option} ${file}: frames are ${frames.width}×${frames.height}, but the model ${model.dir} takes ${width}×${height} (bin the dataset for this model with spikestream frames … --downsample, or use a model trained on such frames)`);
+  }
+  return frames;
 }
 
 /** Runs `work` with the phase progress bars on stderr (none with --json), stopping them however it ends. */
@@ -133,9 +146,9 @@ export function register(program: Command): void {
       const maxLoss = Number(o.maxLoss);
       if (!(maxLoss >= 0 && maxLoss < 1)) throw new UsageError(`--max-loss must be in [0, 1) (got '${o.maxLoss}')`);
       const qffsSteps = positiveInt('--qffs-steps', o.qffsSteps);
-      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const model = loadModelDir(o.model);
-      const val = readFramesFile(o.val);
+      const val = readFramesFor(o.val, model, '--val');
+      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const report = await withPhaseProgress(o.json, (onProgress) =>
         calibrateModel(model, val, {
           modes, epsilon, search, thetaRule, maxLoss, qffsSteps, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,

@@ -14,8 +14,7 @@ import type { Command } from 'commander';
 import * as path from 'path';
 import { evaluateModel, type EvaluateOutput } from '../eval/evaluate';
 import { initBackend } from '../snn/backend';
-import { readFramesFile } from '../snn/frames-file';
-import { loadModelDir, parseConfidenceOptions, parseRunnerOptions, pct, runnerOptions, withPhaseProgress } from './calibrate';
+import { loadModelDir, readFramesFor, parseConfidenceOptions, parseRunnerOptions, pct, runnerOptions, withPhaseProgress } from './calibrate';
 import { formatTable, printJson, UsageError } from './output';
 
 interface EvaluateCliOptions {
@@ -58,10 +57,10 @@ export function register(program: Command): void {
       const timingSamples = Number(o.timingSamples);
       if (!Number.isInteger(timingSamples) || timingSamples < 0) throw new UsageError(`--timing-samples must be an integer ≥ 0 (got '${o.timingSamples}')`);
       const { batchSize, slots } = parseRunnerOptions(o);
-      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const model = loadModelDir(o.model);
-      const test = readFramesFile(o.data);
-      const val = o.val ? readFramesFile(o.val) : undefined;
+      const test = readFramesFor(o.data, model, '--data');
+      const val = o.val ? readFramesFor(o.val, model, '--val') : undefined;
+      const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const out = await withPhaseProgress(o.json, (onProgress) =>
         evaluateModel(model, test, {
           modes, validation: val, validationName: val ? (val.header.dataset ?? path.basename(o.val!)) : undefined,

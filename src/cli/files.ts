@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { FormatName } from '../formats/decoder';
 import { FormatError } from '../formats/format-error';
 import { detectFileFormat, readEventFile } from '../formats/read-file';
+import { readFramesFile, type LoadedFrames } from '../snn/frames-file';
 import { InputError, UsageError } from './errors';
 
 /** Files shorter than this that match no format are called "too short" rather than "unrecognised". */
@@ -77,4 +78,15 @@ export function displayPath(p: string): string {
 export async function hasEvents(file: string, format: FormatName): Promise<boolean> {
   for await (const batch of readEventFile(file, { format })) if (batch.length > 0) return true;
   return false;
+}
+
+/** A frames file (.ssf) argument: it exists and decodes; `option` names it in errors (e.g. --data). */
+export function readFramesArgument(file: string, option: string): LoadedFrames {
+  requireFile(file, 'frames file');
+  try {
+    return readFramesFile(file);
+  } catch (err) {
+    const hint = /not a frames file/.test((err as Error).message) ? ' (frames files come from spikestream frames)' : '';
+    throw new InputError(`${option} ${(err as Error).message}${hint}`);
+  }
 }

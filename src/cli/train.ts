@@ -13,22 +13,27 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';
-import { readFramesFile } from '../snn/frames-file';
 import { saveModel } from '../snn/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
 import type { ModelSpec } from '../snn/spec';
+import { UsageError } from './errors';
+import { readFramesArgument, requireFile } from './files';
+import { parseChoice, parseIntOption, parseNumberOption } from './options';
 import { progressBar } from './progress';
 
 interface TrainCliOptions {
-  data: string; val?: string; spec?: string; epochs: string; out: string; batch: string; lr?: string; weightDecay?: string;
-  seed: string; backend?: string; mode: string; resume?: boolean; json?: boolean;
+  data: string; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
+  seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; json?: boolean;
 }
 
-function num(v: string | undefined, name: string, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be a${integer ? 'n integer' : ' number'} (got ${v})`);
-  return n;
+/** `--spec`: a JSON model spec file. */
+function readSpec(file: string): ModelSpec {
+  requireFile(file, 'spec file');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelSpec;
+  } catch (err) {
+    throw new UsageError(`--spec ${file} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 export function register(program: Command): void {
@@ -38,23 +43,21 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'training frames file (.ssf, see src/snn/frames-file.ts)')
     .option('--val <file>', 'validation frames file')
     .option('--spec <file>', 'model spec JSON (default: the built-in spec for the data size)')
-    .option('--epochs <n>', 'epochs', '30')
+    .option('--epochs <n>', 'epochs', parseIntOption('--epochs', 1), 30)
     .requiredOption('--out <dir>', 'output model directory')
-    .option('--batch <n>', 'batch size', '32')
-    .option('--lr <x>', 'peak learning rate (cosine schedule)')
-    .option('--weight-decay <x>', 'decoupled weight decay on kernels')
-    .option('--seed <n>', 'random seed', '0')
+    .option('--batch <n>', 'batch size', parseIntOption('--batch', 1), 32)
+    .option('--lr <x>', 'peak learning rate (cosine schedule)', parseNumberOption('--lr', { above: 0 }))
+    .option('--weight-decay <x>', 'decoupled weight decay on kernels', parseNumberOption('--weight-decay', 0))
+    .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: best available; env SPIKESTREAM_BACKEND)')
-    .option('--mode <mode>', 'conversion mode stored in the model: qcfs | qffs', 'qcfs')
+    .option('--mode <mode>', 'conversion mode stored in the model: qcfs | qffs', parseChoice('--mode', ['qcfs', 'qffs'] as const), 'qcfs' as const)
     .option('--resume', 'continue from OUT/checkpoint')
     .option('--json', 'print progress as JSON lines instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
+      const data = readFramesArgument(o.data, '--data');
+      const val = o.val ? readFramesArgument(o.val, '--val') : undefined;
+      const spec = o.spec ? readSpec(o.spec) : undefined;
       const backend = await initBackend(o.backend);
-      const data = readFramesFile(o.data);
-      const val = o.val ? readFramesFile(o.val) : undefined;
-      const spec = o.spec ? (JSON.parse(fs.readFileSync(o.spec, 'utf8')) as ModelSpec) : undefined;
-      if (o.mode !== 'qcfs' && o.mode !== 'qffs') throw new Error('--mode must be qcfs or qffs');
-      const epochs = num(o.epochs, 'epochs', true)!;
       const bar = progressBar('epoch', {
         enabled: !o.json,
         format: 'epoch {ep} |{bar}| {percentage}% | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}{val}',
@@ -74,9 +77,9 @@ export function register(program: Command): void {
       const out = path.resolve(o.out);
       try {
         const res = await trainAnn(data, {
-          spec, classes: data.classes, epochs, batchSize: num(o.batch, 'batch', true), lr: num(o.lr, 'lr'), weightDecay: num(o.weightDecay, 'weight-decay'),
-          seed: num(o.seed, 'seed', true), validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
-          dataset: data.header.dataset ?? path.basename(o.data), binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode as 'qcfs' | 'qffs', backend,
+          spec, classes: data.classes, epochs: o.epochs, batchSize: o.batch, lr: o.lr, weightDecay: o.weightDecay,
+          seed: o.seed, validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
+          dataset: data.header.dataset ?? path.basename(o.data), binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
         }, onProgress);
         bar.stop();
         saveModel(out, res.model);

@@ -95,7 +95,8 @@ export async function initBackend(preferred?: string, opts: InitBackendOptions =
     try {
       const desc = await tryBackend(name, opts);
       await tf.ready();
-      const why = failures.length ? ` (skipped: ${failures.join('; ')})` : '';
+      // One short line: a backend that is simply not installed is named, not explained.
+      const why = failures.length ? ` (skipped: ${failures.map((f) => (/Cannot find module/.test(f) ? `${f.split(':')[0]} not installed` : f)).join('; ')})` : '';
       log(`spikestream: TF.js backend ${desc}${forced ? ' [forced]' : ''}${why}`);
       return name;
     } catch (e) {

@@ -39,6 +39,22 @@ describe('spikestream info', function () {
     expect(r.stdout).to.match(/ON events\s+2,?145/);
   });
 
+  it('says where the size comes from, which --fit the default model needs, and prints rates and counts readably', () => {
+    const n = runSpikestream(['info', sharedRecording('nmnist_tonic_sample.bin')]);
+    expect(n.code, n.stderr).to.equal(0);
+    expect(n.stdout).to.match(/geometry\s+34×34 \(the nmnist format's fixed size\)/);
+    expect(n.stdout).to.not.contain('from header');
+    expect(n.stdout).to.match(/event rate\s+13\.9 kev\/s/);
+    expect(n.stdout).to.match(/model fit\s+models\/gesture takes 128×128: needs --fit scale\|crop\|pad/);
+    const d = runSpikestream(['info', sharedRecording('davis240c_IMU_translBoxes.aedat')]);
+    expect(d.stdout).to.match(/events\s+162,771/);
+    expect(d.stdout).to.match(/geometry\s+240×180 \(from the header\)/);
+    expect(d.stdout).to.match(/needs --fit scale \(scale 1\/2 → 120×90, padded to 128×128\) or --fit crop/);
+    const j = JSON.parse(runSpikestream(['info', sharedRecording('davis240c_IMU_translBoxes.aedat'), '--json']).stdout);
+    expect(j.modelFit).to.deep.include({ fitsAsIs: false, target: { width: 128, height: 128 } });
+    expect(j.modelFit.options.pad).to.match(/^not possible/);
+  });
+
   it('fails with a clear message and exit code 1 on an unrecognised file', () => {
     const dir = makeTempDir();
     const f = path.join(dir, 'junk.xyz');
