@@ -116,7 +116,6 @@ describe('server: sensors the model cannot take, and every close counted', funct
   });
 
   it('every end of an accepted connection is counted once, in ingest_rejected or ingest_closed', async () => {
-    const G = MODEL_SIZE;
     const byId = new Map<string, IngestStream>();
     const { srv, ws: url } = await server({}, (s) => {
       byId.set(s.streamId, s);

@@ -9,6 +9,7 @@ import { SensorClientError, streamToServer } from '../../src/server/sensor-clien
 import { encodeEventMessage } from '../../src/server/wire';
 import type { Decision } from '../../streams/types';
 import { closed, makeBatch, openWs, refusedStatus, sameBatch, sleep, waitFor } from './helpers';
+import { makeDecision } from '../helpers/decision-fixture';
 
 const G: Geometry = { width: 128, height: 128 };
 
@@ -52,24 +53,7 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
 }
 
 function decision(streamId: string, i: number, extra: Partial<Decision> = {}): Decision {
-  return {
-    streamId,
-    sampleId: `${streamId}#${i}`,
-    label: i % 11,
-    className: `class${i % 11}`,
-    confidence: 0.9,
-    confident: true,
-    steps: 4,
-    maxSteps: 16,
-    early: true,
-    stoppedBy: 'confidence',
-    sampleStartUs: 1000 * i - 500,
-    eventTimeUs: 1000 * i,
-    latencyMs: 1.5,
-    eventsConsumed: 100,
-    spikesPerNeuron: 0.5,
-    ...extra,
-  };
+  return makeDecision({ streamId, sampleId: `${streamId}#${i}`, label: i % 11, className: `class${i % 11}`, sampleStartUs: 1000 * i - 500, eventTimeUs: 1000 * i, ...extra });
 }
 
 /** Collects JSON messages of a subscriber socket. */

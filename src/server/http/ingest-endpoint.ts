@@ -3,8 +3,8 @@
  *
  * The upgrade is checked in this order, each failure answered with its status and counted in
  * `spikestream_ingest_rejected_total{reason}` before anything is reserved: shutting down (503
- * `shutting_down`), handshake (400/405 `bad_request`), stream id (400 `bad_request`), token
- * (401 `auth`), width/height (400 `bad_request`), sensor size the model cannot take (422
+ * `shutting_down`), handshake (400/405 `bad_request`), token (401 `auth`), stream id (400
+ * `bad_request`), width/height (400 `bad_request`), sensor size the model cannot take (422
  * `geometry`), stream id already connected (409 `conflict`), too many streams (503 `busy`).
  *
  * An accepted connection becomes a `WebSocketIngest` (decoder, rate limit, bounded queue) and is
@@ -25,14 +25,11 @@ import type { ServiceMetrics } from '../metrics';
 import type { GeometryCheck, ServerLimits, ServerOptions } from '../options';
 import type { IngestStream, StreamStatus } from '../types';
 import { CLOSE_GEOMETRY_REFUSED, CLOSE_GOING_AWAY, protocolCloseReason, sensorCloseReason, serviceCloseEnd, type IngestEnd, type IngestRejectReason } from '../close-codes';
-import { UNAUTHORIZED, type TokenCheck } from './auth';
-import { handshakeRefusal } from './handshake';
+import { gateRefusal, type UpgradeGate } from './handshake';
 import { decodePathSegment } from './request-target';
-import { refuseOnSocket, type Refusal } from './respond';
+import type { Refusal } from './respond';
 
 export const INGEST_PATH_RE = /^\/ingest\/([^/]+)$/;
-
-const SHUTTING_DOWN: Refusal = { status: 503, message: 'server is shutting down', headers: { 'Retry-After': '5' } };
 
 interface IngestEntry {
   readonly streamId: string;
@@ -43,13 +40,10 @@ interface IngestEntry {
   end: IngestEnd | undefined;
 }
 
-export interface IngestEndpointDeps {
+export interface IngestEndpointDeps extends UpgradeGate {
   readonly options: ServerOptions;
   readonly limits: ServerLimits;
   readonly metrics: ServiceMetrics;
-  readonly authorized: TokenCheck;
-  readonly closing: () => boolean;
-  readonly refuse: (socket: Duplex, r: Refusal) => void;
 }
 
 export class IngestEndpoint {
@@ -70,14 +64,12 @@ export class IngestEndpoint {
 
   /** Handles an upgrade whose path matched `INGEST_PATH_RE` (`segment` is its raw stream id). */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, segment: string, query: URLSearchParams): void {
-    if (this.deps.closing()) return this.reject(socket, SHUTTING_DOWN, 'shutting_down');
-    const handshake = handshakeRefusal(req);
-    if (handshake) return this.reject(socket, handshake, 'bad_request');
+    const gate = gateRefusal(this.deps, req, query);
+    if (gate) return this.reject(socket, gate.refusal, gate.reason);
     const streamId = decodePathSegment(segment);
     if (streamId === undefined || !STREAM_ID_RE.test(streamId)) {
       return this.reject(socket, { status: 400, message: 'invalid stream id (1-64 of A-Z a-z 0-9 _ . : -)' }, 'bad_request');
     }
-    if (!this.deps.authorized(req, query)) return this.reject(socket, UNAUTHORIZED, 'auth');
     const geometry = parseGeometryQuery(query);
     if (geometry !== undefined && 'status' in geometry) return this.reject(socket, geometry, 'bad_request');
     if (geometry !== undefined) {

@@ -10,16 +10,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SubscriberHub } from '../../../streams/sinks/to-subscribers';
 import { parseSubscriberFilter } from '../subscribers';
 import { CLOSE_GOING_AWAY } from '../close-codes';
-import { UNAUTHORIZED, type TokenCheck } from './auth';
-import { handshakeRefusal } from './handshake';
-import type { Refusal } from './respond';
+import { gateRefusal, type UpgradeGate } from './handshake';
 
-export interface SubscriberEndpointDeps {
+export interface SubscriberEndpointDeps extends UpgradeGate {
   readonly hub: SubscriberHub;
   readonly maxSubscribers: number;
-  readonly authorized: TokenCheck;
-  readonly closing: () => boolean;
-  readonly refuse: (socket: Duplex, r: Refusal) => void;
 }
 
 export class SubscriberEndpoint {
@@ -32,10 +27,8 @@ export class SubscriberEndpoint {
 
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
     const { hub, refuse } = this.deps;
-    if (this.deps.closing()) return refuse(socket, { status: 503, message: 'server is shutting down', headers: { 'Retry-After': '5' } });
-    const handshake = handshakeRefusal(req);
-    if (handshake) return refuse(socket, handshake);
-    if (!this.deps.authorized(req, query)) return refuse(socket, UNAUTHORIZED);
+    const gate = gateRefusal(this.deps, req, query);
+    if (gate) return refuse(socket, gate.refusal);
     let filter;
     try {
       filter = parseSubscriberFilter(query);
