@@ -46,6 +46,14 @@ describe('spikestream replay / start / serve / sensor', function () {
     expect(misfit.stderr).to.contain('--fit pad');
   });
 
+  it('replay --steps other than the model\'s T says that α, τ and θ were calibrated for T', () => {
+    const r = runSpikestream(['replay', recording, '--steps', '8', '--limit', '2', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/^note: --steps 8: α = 16, τ and θ were calibrated for T = 16; .* --alpha 8\)$/m);
+    const same = runSpikestream(['replay', recording, '--steps', '16', '--limit', '1', '--json']);
+    expect(same.stderr).to.not.contain('note:');
+  });
+
   it('start --once: serves, feeds the bundled recording as a live sensor, prints decisions and the summary', () => {
     const r = runSpikestream(['start', '--once', '--speed', '20', '--json']);
     expect(r.code, r.stderr).to.equal(0);
