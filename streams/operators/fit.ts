@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { EventBatch } from '../../src/events/event-batch';
+import { allocBatch, sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { batchFilter, checkGeometry, countFiltered, type FilterStats } from './batch-filter';
 import { downsampledGeometry } from './downsample';
@@ -139,10 +139,7 @@ export function makeFit(o: FitOptions): Fit {
       return batch;
     }
     const { x, y, p, t } = batch;
-    const xs = new Uint16Array(n);
-    const ys = new Uint16Array(n);
-    const ps = new Uint8Array(n);
-    const ts = new Float64Array(n);
+    const out = allocBatch(n);
     let m = 0;
     let oob = 0;
     let outside = 0;
@@ -166,16 +163,16 @@ export function makeFit(o: FitOptions): Fit {
         cropped++;
         continue;
       }
-      xs[m] = xo;
-      ys[m] = yo;
-      ps[m] = p[i];
-      ts[m] = t[i];
+      out.x[m] = xo;
+      out.y[m] = yo;
+      out.p[m] = p[i];
+      out.t[m] = t[i];
       m++;
     }
     countFiltered(stats, n, m, oob);
     stats.outsideRoi += outside;
     stats.cropped += cropped;
-    return { x: xs.subarray(0, m), y: ys.subarray(0, m), p: ps.subarray(0, m), t: ts.subarray(0, m), length: m };
+    return sliceByIndex(out, 0, m);
   };
   return { geometry: { width: target.width, height: target.height }, plan, stats, apply };
 }

@@ -7,28 +7,7 @@ import { parseChoice, parseFormat, parseIntOption, parseNumberOption, parsePort,
 import { formatBytes, formatCount, formatEventRate, formatTable } from '../../src/cli/output';
 import { FormatError } from '../../src/formats/format-error';
 import { FitError } from '../../streams/operators/fit';
-import type { Decision } from '../../streams/types';
-
-function decision(o: Partial<Decision> = {}): Decision {
-  return {
-    streamId: 's',
-    sampleId: 's#0',
-    label: 1,
-    className: 'b',
-    confidence: 0.9,
-    confident: true,
-    steps: 4,
-    maxSteps: 16,
-    early: true,
-    stoppedBy: 'confidence',
-    sampleStartUs: 1_000_000,
-    eventTimeUs: 1_400_000,
-    latencyMs: 2,
-    eventsConsumed: 1000,
-    spikesPerNeuron: 0.1,
-    ...o,
-  };
-}
+import { makeDecision as decision } from '../helpers/decision-fixture';
 
 describe('cli helpers: option parsers', () => {
   it('name the option, the rule and the value given', () => {
