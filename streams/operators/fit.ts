@@ -4,6 +4,8 @@ import type { Geometry } from '../../src/events/geometry';
 import { batchFilter, checkGeometry, countFiltered, type FilterStats } from './batch-filter';
 import { downsampledGeometry } from './downsample';
 import type { Roi } from './roi';
+import { mapSource, type EventSource } from '../core/event-source';
+import type { Sample } from '../types';
 
 /**
  * How a sensor of another size is brought to the size a model takes:
@@ -184,4 +186,25 @@ export function makeFit(o: FitOptions): Fit {
 export function fitToModel(o: FitOptions): OperatorFunction<EventBatch, EventBatch> {
   const f = makeFit(o);
   return batchFilter(() => f.apply);
+}
+
+/**
+ * A stream's pulled source through the fit. For a live stream, fit the stream's source before it
+ * is segmented (the segmenter then sees the target geometry), not each sample's.
+ */
+export function fitSource(source: EventSource, fit: Fit): EventSource {
+  return fit.plan.identity ? source : mapSource(source, () => fit.apply);
+}
+
+/** A sample (a dataset sample, a label window) whose events go through the fit: same window, the target geometry. */
+export function fitSample(sample: Sample, fit: Fit): Sample {
+  return fit.plan.identity ? sample : { ...sample, geometry: fit.geometry, events: fitSource(sample.events, fit) };
+}
+
+/** Batches through the fit, pulled one at a time (e.g. a recording fed to a server as a sensor of the target size). */
+export async function* fitBatches(batches: AsyncIterable<EventBatch>, fit: Fit): AsyncGenerator<EventBatch, void, undefined> {
+  for await (const b of batches) {
+    const out = fit.apply(b);
+    if (out.length > 0) yield out;
+  }
 }

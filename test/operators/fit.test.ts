@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { batchFromArrays } from '../../src/events/event-batch';
 import { readEventFile } from '../../src/formats/read-file';
-import { describeFitPlan, FitError, fitStats, fitToModel, makeFit, modelSensorGeometry, planFit } from '../../streams/operators/fit';
+import { describeFitPlan, fitBatches, FitError, fitSample, fitStats, fitToModel, makeFit, modelSensorGeometry, planFit } from '../../streams/operators/fit';
+import { eventsOf, sourceFromBatches } from '../../streams/core/event-source';
+import type { Sample } from '../../streams/types';
 import { sharedRecording } from '../helpers/paths';
 import { joined, randomEvents, splitRandom, toPlain } from './util';
 
@@ -96,6 +98,26 @@ describe('operators: fit (sensor size → model input)', () => {
     const out = await lastValueFrom(from(batches).pipe(op, toArray()));
     expect(out.map(toPlain)).to.deep.equal([{ x: [64], y: [64], p: [1], t: [2] }]);
     expect(stats).to.include({ in: 2, out: 1, cropped: 1 });
+  });
+
+  it('fitSample and fitBatches: a sample or a batch stream of the sensor size becomes one of the target size', async () => {
+    const f = makeFit({ sensor: { width: 240, height: 180 }, target: M128, fit: 'scale' });
+    const batches = [batchFromArrays({ x: [0, 239], y: [0, 179], p: [1, 0], t: [1, 2] }), batchFromArrays({ x: [300], y: [0], p: [1], t: [3] })];
+    const sample: Sample = { id: 'a#0', streamId: 'a', tStart: 0, tEnd: 10, geometry: { width: 240, height: 180 }, events: sourceFromBatches(batches) };
+    const fitted = fitSample(sample, f);
+    expect(fitted).to.deep.include({ id: 'a#0', tStart: 0, tEnd: 10, geometry: M128 });
+    const got = await lastValueFrom(eventsOf(fitted.events).pipe(toArray()));
+    expect(got.map(toPlain)).to.deep.equal([{ x: [4, 123], y: [19, 108], p: [1, 0], t: [1, 2] }]); // the out-of-bounds batch is empty: skipped
+    expect(f.stats).to.include({ in: 3, out: 2, outOfBounds: 1 });
+    const same = makeFit({ sensor: M128, target: M128 });
+    const s128 = { ...sample, geometry: M128 };
+    expect(fitSample(s128, same)).to.equal(s128);
+    async function* gen() {
+      yield* batches;
+    }
+    const streamed = [];
+    for await (const b of fitBatches(gen(), makeFit({ sensor: { width: 240, height: 180 }, target: M128, fit: 'scale' }))) streamed.push(toPlain(b));
+    expect(streamed).to.deep.equal([{ x: [4, 123], y: [19, 108], p: [1, 0], t: [1, 2] }]);
   });
 
   it('describes a plan in one line', () => {
