@@ -20,7 +20,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderMarkdown, renderPlots, type BootstrapOptions, type FigureFiles } from '../confidence';
-import { pctCi } from '../confidence/markdown-format';
+import { num, numCi, pct, pctCi, pointsCi, table, thetaStr } from '../confidence/markdown-format';
 import { convertWeights, type ConversionMode } from '../snn/convert';
 import type { FrameDataset } from '../snn/dataset';
 import type { InputBinning, ModelMeta } from '../snn/model-file';
@@ -188,7 +188,6 @@ export function toJson(x: unknown): string {
   );
 }
 
-/** Writes report.md, report.json and the SVG figures; returns their paths. */
 /** The file names of an operating point's figures. */
 export function figureNames(r: Pick<ModeEvaluation, 'conversion' | 'T'>): Required<FigureFiles> {
   const base = `${r.conversion}-T${r.T}`;
@@ -202,24 +201,42 @@ export function figureNames(r: Pick<ModeEvaluation, 'conversion' | 'T'>): Requir
 
 /** The summary table over every operating point: each with its own T, baseline and saving. */
 function summaryTable(results: readonly ModeEvaluation[]): string[] {
-  const lines = [
-    'Every operating point has its own T, baseline and θ (chosen on validation); savings are against its own T. Accuracies with Wilson 95 % intervals; DC − T with a paired bootstrap 95 % interval.',
-    '',
-    '| Mode | T | stored | α | θ | Acc(ANN, same T frames)(%) | Acc(SNN, T)(%) | Acc(DC)(%) | DC − T (points) | Mean steps | Saving(%) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of results) {
+  const rows = results.map((r) => {
     const u = r.uncertainty;
-    const d = u?.dcVsFullT.accuracyDiff;
-    const pts = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v * 100).toFixed(2)}`;
-    lines.push(
-      `| ${r.mode} | ${r.T} | ${r.deployed ? 'yes' : ''} | ${r.alpha.toPrecision(4)} | ${r.dc.theta.toPrecision(3)} | ${pctCi(r.accAnn, u?.accAnn)} | ` +
-        `${pctCi(r.accSnnT, u?.accSnnT)} | ${pctCi(r.dc.accuracy, u?.dc)} | ${d ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '—'} | ` +
-        `${r.dc.meanSteps.toFixed(2)} | ${r.latencySavingPct.toFixed(1)} |`,
-    );
+    return [
+      r.mode, String(r.T), r.deployed ? 'yes' : '', r.alpha.toPrecision(4), thetaStr(r.dc.theta), pctCi(r.accAnn, u?.accAnn), pctCi(r.accSnnT, u?.accSnnT),
+      pctCi(r.dc.accuracy, u?.dc), u ? pointsCi(u.dcVsFullT.accuracyDiff) : '—', u ? numCi(u.dcVsFullT.meanSteps) : num(r.dc.meanSteps),
+      num(r.latencySavingPct, 1),
+    ];
+  });
+  return [
+    'Every operating point has its own T, baseline and θ (chosen on validation); savings are against its own T. Accuracies with Wilson 95 % intervals; DC − T and mean steps with paired bootstrap 95 % intervals.',
+    '',
+    table(['Mode', 'T', 'stored', 'α', 'θ', 'Acc(ANN, same T frames)(%)', 'Acc(SNN, T)(%)', 'Acc(DC)(%)', 'DC − T (points)', 'Mean steps', 'Saving(%)'], rows),
+    '',
+  ];
+}
+
+/** Every operating point's θ rules in one table: which rule kept its validation promise on test. */
+function rulesTable(results: readonly ModeEvaluation[]): string[] {
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const o of r.thetaRules ?? []) {
+      const shortfall = Math.max(0, o.validation.accuracyDiff.value - o.test.accuracyDiff.value);
+      const grid = o.grid === 'exact' ? 'every θ' : o.grid === 'paper' ? "paper's grid" : 'extended grid';
+      rows.push([
+        r.mode, String(r.T), `${o.rule}, ${grid}${o.deployed ? ' (deployed)' : ''}`, thetaStr(o.theta), pointsCi(o.validation.accuracyDiff),
+        pointsCi(o.test.accuracyDiff), num(o.test.meanSteps), pct(shortfall),
+      ]);
+    }
   }
-  lines.push('');
-  return lines;
+  if (rows.length === 0) return [];
+  return [
+    'θ rules, chosen on validation and checked on this split (DC − T in points with 95 % paired intervals; shortfall: how much lower the test difference is than the validation one).',
+    '',
+    table(['Mode', 'T', 'Rule', 'θ', 'val DC − T', 'test DC − T', 'test mean steps', 'shortfall'], rows),
+    '',
+  ];
 }
 
 /** Writes report.md, report.json and the SVG figures; returns their paths. */
@@ -228,7 +245,7 @@ export function writeReport(outDir: string, results: readonly ModeEvaluation[]):
   const figures: string[] = [];
   const first = results[0];
   const sections: string[] = [`# spikestream evaluation — ${first ? `${first.model} on ${first.dataset ?? 'test'}` : 'no results'}`, ''];
-  sections.push(...summaryTable(results));
+  sections.push(...summaryTable(results), ...rulesTable(results));
   for (const r of results) {
     const plots = renderPlots(r);
     const all = figureNames(r);

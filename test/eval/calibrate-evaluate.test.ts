@@ -239,7 +239,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(s.results.map((r: { mode: string; T: number }) => `${r.mode}@${r.T}`)).to.deep.equal(['qcfs@8', 'qffs@3', 'qffs@4', 'qffs@6']);
     const md = fs.readFileSync(path.join(outDir, 'report.md'), 'utf8');
     for (const h of ['Table 1', 'Table 2', 'Table 3', 'Decision latency', 'Upper bounds', 'Calibration', 'Termination steps', 'Figures',
-      'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension']) {
+      'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension', 'shortfall',
+      'θ rules, chosen on validation and checked on this split', '| stored |']) {
       expect(md).to.include(h);
     }
     expect(md).to.include('js typed-array runner');

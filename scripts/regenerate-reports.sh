@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Regenerates the bundled models' calibration (models/*/spikestream.json) and reports
+# (models/*/report) from data our own tools generate, seeded, so that anyone can reproduce them.
+# Weights are not retrained: see README "Bundled models" for the training commands.
+#
+#   scripts/regenerate-reports.sh [gesture] [saccade-mnist] [saccade-fashion]    (default: all three)
+#
+# DATA (default ./data) holds the generated datasets and frames files; existing ones are reused.
+# Heavy jobs run under `nice -n 10` (the development machine is shared). Needs `npm run build` first.
+# Afterwards, scripts/readme-figures.sh turns the reports' SVG figures into the README's PNG previews.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-data}
+mkdir -p "$DATA"
+ss() { nice -n 10 node dist/src/cli/main.js "$@"; }
+frames() { # frames OUT DIR ARGS… — only when OUT is missing
+  local out=$1; shift
+  [ -f "$out" ] || ss frames "$@" --out "$out" --json > /dev/null
+}
+report() { # report MODEL VAL TEST — calibrate on the paper's θ grid, then the full report
+  local model=models/$1
+  ss calibrate --model "$model" --val "$2" --search paper
+  rm -rf "$model/report"
+  ss evaluate --model "$model" --data "$3" --out "$model/report"
+}
+
+gesture() {
+  [ -d "$DATA/gestures" ] || ss dataset synth-gestures --out "$DATA/gestures" --seed 1 --json > /dev/null
+  local bins=(--bin-us 100000 --steps 16 --downsample 4)
+  frames "$DATA/g-val.ssf" "$DATA/gestures" --split train --users 18-23 "${bins[@]}"
+  frames "$DATA/g-test.ssf" "$DATA/gestures" --split test "${bins[@]}"
+  report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf"
+}
+
+saccades() { # saccades MODEL SOURCE TRAIN VAL_SKIP VAL_N
+  local model=$1 src=$2 train=$3 skip=$4 nval=$5
+  [ -d "$DATA/$src" ] || ss dataset saccades --source "$src" --out "$DATA/$src" --train "$train" --test 2000 --seed 1 --json > /dev/null
+  local bins=(--bin-us 25000 --steps 12)
+  frames "$DATA/$src-val.ssf" "$DATA/$src" --split train --skip "$skip" --limit "$nval" "${bins[@]}"
+  frames "$DATA/$src-test.ssf" "$DATA/$src" --split test "${bins[@]}"
+  report "$model" "$DATA/$src-val.ssf" "$DATA/$src-test.ssf"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(gesture saccade-mnist saccade-fashion)
+for t in "${targets[@]}"; do
+  case "$t" in
+    gesture) gesture ;;
+    saccade-mnist) saccades saccade-mnist mnist 20000 18000 2000 ;;
+    saccade-fashion) saccades saccade-fashion fashion 12000 11000 1000 ;;
+    *) echo "unknown model '$t' (gesture, saccade-mnist, saccade-fashion)" >&2; exit 2 ;;
+  esac
+done
