@@ -1,6 +1,6 @@
 /**
  * `spikestream dataset synth-gestures --out DIR [--subjects 29 --lightings 3 --seed S --json]`:
- * writes a synthetic DVS128-Gesture-layout folder (see src/datasets/synth-gestures.ts).
+ * writes a synthetic DVS128-Gesture-layout folder (see src/datasets/synth-gestures/).
  */
 import type { Command } from 'commander';
 import {
@@ -8,8 +8,8 @@ import {
   type SynthGesturesOptions,
   type SynthGesturesProgress,
   type SynthGesturesResult,
-} from '../datasets/synth-gestures-files';
-import { SYNTH_LIGHTINGS } from '../datasets/synth-gestures';
+  SYNTH_LIGHTINGS,
+} from '../datasets/synth-gestures';
 import { UsageError } from './errors';
 import { parseIntOption, parseNumberOption } from './options';
 import { printJson } from './output';

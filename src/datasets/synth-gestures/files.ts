@@ -1,5 +1,5 @@
 /**
- * Writes synthetic gesture recordings (synth-gestures.ts) as a DVS128 Gesture folder:
+ * Writes synthetic gesture recordings (plan + emulate) as a DVS128 Gesture folder:
  * `userNN_<lighting>.aedat` (AEDAT 3.1, DVS128, 128×128), `userNN_<lighting>_labels.csv`
  * (`class,startTime_usec,endTime_usec`, classes 1–11) and `trials_to_train.txt` /
  * `trials_to_test.txt`. Files are written packet by packet as the emulator produces events;
@@ -7,9 +7,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EventBatchBuilder, type EventBatch } from '../events/event-batch';
-import { Aedat31Writer } from '../formats/aedat3-writer';
-import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, emulateRecording, planRecording, type RecordingPlan } from './synth-gestures';
+import { EventBatchBuilder, type EventBatch } from '../../events/event-batch';
+import { Aedat31Writer } from '../../formats/aedat3-writer';
+import { emulateRecording } from './emulate';
+import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan } from './params';
+import { planRecording } from './plan';
 
 export interface SynthGesturesOptions {
   /** Output folder (created if missing). */
