@@ -7,7 +7,8 @@
 import { chooseTheta, gridCurve, paretoFront, thresholdCurve } from '../src/confidence/threshold';
 import { traceFromOutputs } from '../src/confidence/trace';
 import { oracleFirstCorrect, oracleStaysCorrect } from '../src/confidence/oracle';
-import { mulberry32 } from '../src/snn/prng';
+import { chooseThetaByRule } from '../src/confidence/theta-rules';
+import { mulberry32 } from '../src/prng';
 import { machine as machineName, printFigures } from './common';
 
 const N = Number(process.env.BENCH_N ?? 10000);
@@ -67,6 +68,11 @@ function main(): void {
     grid.push(time(() => gridCurve(trace))[0]);
     oracles.push(time(() => [oracleFirstCorrect(trace), oracleStaysCorrect(trace)])[0]);
   }
+  // The report's uncertainty: both θ rules with their paired bootstraps (2,000 resamples each point tried).
+  const rules: number[] = [];
+  for (let r = 0; r < Math.min(RUNS, 3); r++) {
+    rules.push(time(() => [chooseThetaByRule(trace, 'paper'), chooseThetaByRule(trace, 'non-inferior')])[0]);
+  }
   const chosen = chooseTheta(curve)!;
   const machine = machineName();
   const figures: [string, string, number][] = [
@@ -75,6 +81,7 @@ function main(): void {
     [`exact search + Pareto + chooseTheta ${N}x${T} (median of ${RUNS})`, 'ms', median(full)],
     [`paper grid search, 13 thetas, ${N}x${T} (median of ${RUNS})`, 'ms', median(grid)],
     [`both oracles ${N}x${T} (median of ${RUNS})`, 'ms', median(oracles)],
+    [`paper + non-inferior θ rules with paired bootstraps ${N}x${T} (median of ${rules.length})`, 'ms', median(rules)],
   ];
   console.log(`Dynamic Confidence bench: N=${N} T=${T} C=${C}; curve has ${curve.length} distinct points, Pareto front ${paretoFront(curve).length};`);
   console.log(

@@ -5,12 +5,12 @@
 #
 #   scripts/regenerate-reports.sh [gesture] [saccade-mnist] [saccade-fashion]    (default: all three)
 #
-# DATA (default ./data) holds the generated datasets and frames files; existing ones are reused.
+# DATA (default $TMPDIR/spikestream-data) holds the generated datasets and frames files; existing ones are reused.
 # Heavy jobs run under `nice -n 10` (the development machine is shared). Needs `npm run build` first.
 # Afterwards, scripts/readme-figures.sh turns the reports' SVG figures into the README's PNG previews.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${DATA:-data}
+DATA=${DATA:-${TMPDIR:-/tmp}/spikestream-data}
 mkdir -p "$DATA"
 ss() { nice -n 10 node dist/src/cli/main.js "$@"; }
 frames() { # frames OUT DIR ARGS… — only when OUT is missing

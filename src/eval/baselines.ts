@@ -18,6 +18,7 @@ import type { NamedWeight } from '../snn/ann';
 import type { SnnNetwork } from '../snn/convert';
 import { frameOf, meanOfFirstK, type FrameDataset } from '../snn/dataset';
 import type { ResolvedSpec } from '../snn/spec';
+import type { ConversionCheck } from '../confidence/report';
 import { traceFromOutputs, type ConfidenceTrace } from '../confidence/trace';
 import { annLogits, annLogitsOf, argmaxRows, checkAnnInput, finalOutputs, recordSnn, type ProgressFn } from './run-snn';
 
@@ -42,8 +43,6 @@ export async function matchedAnnTraces(
   T: number,
   opts: { batchSize?: number; onProgress?: (phase: string, done: number, total: number) => void } = {},
 ): Promise<MatchedAnnTraces> {
-  checkAnnInput(spec, ds);
-  if (!(Number.isInteger(T) && T >= 1 && T <= ds.T)) throw new RangeError(`matched baselines: T = ${T} outside 1..${ds.T}`);
   const C = spec.classes.length;
   const progress = (phase: string): ProgressFn | undefined => (opts.onProgress ? (d, t) => opts.onProgress!(phase, d, t) : undefined);
   const prefixLogits = await annPrefixLogits(spec, weights, ds, T, { batchSize: opts.batchSize, onProgress: progress('ann prefix means') });
@@ -77,20 +76,6 @@ export function logitsAtStep(logits: Float32Array, n: number, T: number, C: numb
   const out = new Float32Array(n * C);
   for (let i = 0; i < n; i++) out.set(logits.subarray((i * T + t - 1) * C, (i * T + t) * C), i * C);
   return out;
-}
-
-export interface ConversionCheck {
-  readonly T: number;
-  readonly n: number;
-  /** Samples the ANN gets right on the mean of the first T frames. */
-  readonly correctAnn: number;
-  /** Samples the SNN gets right at step T when fed that mean frame at every step. */
-  readonly correctSnn: number;
-  /** Samples where argmax O_T equals the ANN's argmax. */
-  readonly agree: number;
-  readonly accAnn: number;
-  readonly accSnn: number;
-  readonly agreement: number;
 }
 
 /**
