@@ -8,7 +8,7 @@
  * (value: emulated pixel updates per second; events per second ride along).
  */
 import { DvsEmulator } from '../src/emulator/dvs-emulator';
-import { Rng } from '../src/emulator/prng';
+import { Rng } from '../src/prng';
 import { emulateRecording, planRecording } from '../src/datasets/synth-gestures';
 import { machine, median, printFigures } from './common';
 

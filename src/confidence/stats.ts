@@ -13,7 +13,7 @@
  *
  * Pure functions, no I/O.
  */
-import { mulberry32 } from '../snn/prng';
+import { mulberry32 } from '../prng';
 
 /** z for a two-sided 95 % interval. */
 export const Z95 = 1.959963984540054;

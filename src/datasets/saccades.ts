@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import { DvsEmulator, type DvsEmulatorOptions } from '../emulator/dvs-emulator';
-import { Rng, deriveSeed } from '../emulator/prng';
+import { keyedSeed, Rng } from '../prng';
 import { FormatError } from '../formats/format-error';
 import { encodeNmnist } from '../formats/nmnist-writer';
 import { IdxFile } from './idx';
@@ -225,7 +225,7 @@ export function saccadeSample(image: Uint8Array, opts: SaccadeOptions = {}): Eve
   const black = opts.black ?? 0.06;
   const gamma = opts.gamma ?? 2.2;
   const tremor = opts.tremorPx ?? 0.05;
-  const rng = new Rng(deriveSeed(seed, 'tremor'));
+  const rng = new Rng(keyedSeed(seed, 'tremor'));
   const tp = [rng.next(), rng.next(), rng.next(), rng.next()];
   const tf = [rng.uniform(20, 60), rng.uniform(20, 60)];
   // Displayed intensity of the image, padded by 2 px of black on each side for sampling.
@@ -266,7 +266,7 @@ export function saccadeSample(image: Uint8Array, opts: SaccadeOptions = {}): Eve
       }
     }
   };
-  const emu = new DvsEmulator({ ...DEFAULT_SACCADE_EMULATOR, ...(opts.emulator ?? {}), width: S, height: S, seed: deriveSeed(seed, 'emulator') });
+  const emu = new DvsEmulator({ ...DEFAULT_SACCADE_EMULATOR, ...(opts.emulator ?? {}), width: S, height: S, seed: keyedSeed(seed, 'emulator') });
   render(0);
   emu.reset(frame, 0);
   const parts: EventBatch[] = [];
@@ -332,7 +332,7 @@ export function saccadeFileName(split: SaccadeSplit, label: number, index: numbe
 
 /** The seed of one item: depends only on the master seed, source, split and index. */
 export function saccadeItemSeed(seed: number, source: SaccadeSourceName, split: SaccadeSplit, index: number): number {
-  return deriveSeed(seed, source, split, index);
+  return keyedSeed(seed, source, split, index);
 }
 
 const LOAD_CHUNK = 1000;

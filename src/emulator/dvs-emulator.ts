@@ -27,7 +27,7 @@
  */
 import { allocBatch, concatBatches, emptyBatch, sliceByIndex, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { Rng } from './prng';
+import { Rng } from '../prng';
 
 export interface DvsEmulatorOptions {
   width: number;

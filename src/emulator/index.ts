@@ -1,2 +1,1 @@
-export * from './prng';
 export * from './dvs-emulator';

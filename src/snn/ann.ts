@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerGeometry, levels, LayerGeometry, ResolvedSpec } from './spec';
 import { qcfs, qcfsForward } from './qcfs';
-import { mulberry32, normal } from './prng';
+import { mulberry32, normal } from '../prng';
 
 let variableCounter = 0;
 

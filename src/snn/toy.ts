@@ -5,7 +5,7 @@
  * probability `density` per frame), plus background noise events.
  */
 import type { FrameDataset } from './dataset';
-import { mulberry32, randInt } from './prng';
+import { mulberry32, randInt } from '../prng';
 
 export const TOY_CLASSES = ['horizontal', 'vertical', 'diagonal', 'antidiagonal'];
 

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { QuantizedAnn, NamedWeight } from './ann';
 import { FrameDataset, meanOfFirstK, validateDataset } from './dataset';
 import { defaultSpec, ModelSpec, ResolvedSpec, validateSpec } from './spec';
-import { deriveSeed, mulberry32, randInt, shuffle } from './prng';
+import { deriveSeed, mulberry32, randInt, shuffle } from '../prng';
 import { EpochLog, hasModel, InputBinning, loadModel, ModelMeta, SavedModel, saveModel } from './model-file';
 import type { ConversionMode } from './convert';
 

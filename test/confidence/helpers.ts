@@ -1,5 +1,5 @@
-/** Seeded PRNG (mulberry32, the project's one in src/snn/prng) and small generators shared by the confidence tests. */
-export { mulberry32 } from '../../src/snn/prng';
+/** Seeded PRNG (mulberry32, from src/prng) and small generators shared by the confidence tests. */
+export { mulberry32 } from '../../src/prng';
 
 /** Standard normal by Box–Muller. */
 export function gaussian(rand: () => number): number {

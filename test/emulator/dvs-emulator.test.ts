@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DvsEmulator, emulateRender, type DvsEmulatorOptions } from '../../src/emulator/dvs-emulator';
-import { Rng, deriveSeed } from '../../src/emulator/prng';
 import type { EventBatch } from '../../src/events/event-batch';
+import { Rng } from '../../src/prng';
 
 function uniform(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
@@ -10,33 +10,6 @@ function uniform(n: number, v: number): Float32Array {
 function expectSorted(b: EventBatch): void {
   for (let i = 1; i < b.length; i++) if (b.t[i] < b.t[i - 1]) expect.fail(`time decreases at ${i}`);
 }
-
-describe('emulator/prng', () => {
-  it('is deterministic, uniform and normal enough', () => {
-    const a = new Rng(42);
-    const b = new Rng(42);
-    for (let i = 0; i < 100; i++) expect(a.nextU32()).to.equal(b.nextU32());
-    const r = new Rng(7);
-    let s = 0;
-    let s2 = 0;
-    let u = 0;
-    const N = 100000;
-    for (let i = 0; i < N; i++) {
-      const z = r.normal();
-      s += z;
-      s2 += z * z;
-      u += r.next();
-    }
-    expect(s / N).to.be.closeTo(0, 0.02);
-    expect(s2 / N).to.be.closeTo(1, 0.02);
-    expect(u / N).to.be.closeTo(0.5, 0.005);
-    let p = 0;
-    for (let i = 0; i < 20000; i++) p += r.poisson(3.5);
-    expect(p / 20000).to.be.closeTo(3.5, 0.06);
-    expect(deriveSeed(1, 'a', 2)).to.equal(deriveSeed(1, 'a', 2));
-    expect(deriveSeed(1, 'a', 2)).to.not.equal(deriveSeed(1, 'a', 3));
-  });
-});
 
 describe('emulator/DvsEmulator', () => {
   const W = 32;

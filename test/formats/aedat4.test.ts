@@ -20,7 +20,7 @@ import { FormatError } from '../../src/formats/format-error';
 import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 import { readSharedRecording } from '../helpers/paths';
 import { concatBytes } from '../helpers/fixtures';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 
 const make = (): Aedat4Decoder => new Aedat4Decoder();
 

@@ -7,7 +7,7 @@ import { createDecoder } from '../../src/formats/registry';
 import { sharedDir } from '../helpers/paths';
 import { encodeAedat31 } from '../../src/formats/aedat3-writer';
 import { allocBatch } from '../../src/events/event-batch';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 
 /** No real AEDAT 3.1 file exists in ../shared, so the fuzz also covers one our writer made. */
 function generatedAedat3(): Uint8Array {

@@ -1,5 +1,5 @@
 import { type EventBatch, EventBatchBuilder } from '../../src/events/event-batch';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 
 /** The parts one after another in a new buffer. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -1,5 +1,5 @@
 import { concatBatches, sliceByIndex, batchFromArrays, type EventBatch } from '../../src/events/event-batch';
-import { mulberry32 as rng } from '../../src/snn/prng';
+import { mulberry32 as rng } from '../../src/prng';
 
 /** n random events in width×height with non-decreasing integer times (mean step `dt`). */
 export function randomEvents(n: number, width: number, height: number, seed: number, dt = 3): EventBatch {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/snn/backend';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 import { qcfs } from '../../src/snn/qcfs';
 
 function randn(rng: () => number, n: number): Float32Array {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, registerWasmConvGradKernels } from '../../src/snn/backend';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 
 function randn(rng: () => number, n: number): Float32Array {
   const a = new Float32Array(n);

@@ -6,7 +6,7 @@ import { QuantizedAnn } from '../../src/snn/ann';
 import { convertWeights } from '../../src/snn/convert';
 import { simulate } from '../../src/snn/runner';
 import { validateSpec } from '../../src/snn/spec';
-import { mulberry32 } from '../../src/snn/prng';
+import { mulberry32 } from '../../src/prng';
 
 describe('snn/qcfs and one-layer conversion', () => {
   before(async () => { await initBackend('wasm', { log: () => undefined }); });

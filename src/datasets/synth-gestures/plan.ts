@@ -3,7 +3,7 @@
  * per-instance time scale that normalises motion energy (so event counts carry almost no class
  * information), and the emulator settings for the lighting.
  */
-import { Rng, deriveSeed } from '../../emulator/prng';
+import { keyedSeed, Rng } from '../../prng';
 import { gestureWrists, Skeleton } from './motion';
 import {
   clampNum,
@@ -31,7 +31,7 @@ export const CLASS_RATE_GAIN = [1.553, 1.029, 0.97, 0.957, 0.973, 0.944, 0.885, 
 const TARGET_SWEEP = 2.0;
 
 export function makeSubject(seed: number, user: number): SubjectParams {
-  const r = new Rng(deriveSeed(seed, 'subject', user));
+  const r = new Rng(keyedSeed(seed, 'subject', user));
   const classAmplitude: number[] = [];
   const classOffsetY: number[] = [];
   for (let c = 0; c < 11; c++) {
@@ -67,7 +67,7 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
   if (!(Number.isInteger(repeats) && repeats >= 0 && repeats <= 11)) throw new RangeError('repeats must be an integer in 0…11');
   const lighting = lightingParams(opts.lighting);
   const subject = makeSubject(opts.seed, opts.user);
-  const r = new Rng(deriveSeed(opts.seed, 'plan', opts.user, lighting.name));
+  const r = new Rng(keyedSeed(opts.seed, 'plan', opts.user, lighting.name));
   const classes: number[] = [...SYNTH_CLASS_IDS];
   const extra = r.shuffle([...SYNTH_CLASS_IDS]).slice(0, repeats);
   classes.push(...extra);
@@ -109,7 +109,7 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
     emulator: {
       width: SYNTH_WIDTH,
       height: SYNTH_HEIGHT,
-      seed: deriveSeed(opts.seed, 'emulator', opts.user, lighting.name),
+      seed: keyedSeed(opts.seed, 'emulator', opts.user, lighting.name),
       thresholdOn: lighting.threshold,
       thresholdOff: lighting.threshold * 1.05,
       thresholdSigma: 0.03,

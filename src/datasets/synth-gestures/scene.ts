@@ -4,7 +4,7 @@
  * the boxes they covered before and now.
  */
 import type { Roi } from '../../emulator/dvs-emulator';
-import { Rng, deriveSeed } from '../../emulator/prng';
+import { keyedSeed, Rng } from '../../prng';
 import { Skeleton, smooth, wristsAt } from './motion';
 import { ARM_R, clampNum, HAND_R, SHOULDER_DROP, SHOULDER_HALF, SOFT, SYNTH_HEIGHT, SYNTH_WIDTH, type RecordingPlan } from './params';
 
@@ -146,7 +146,7 @@ function drawCapsule(frame: Float32Array, W: number, clip: Roi, ax: number, ay: 
 function renderStatic(plan: RecordingPlan, tone: (v: number) => number): Float32Array {
   const W = SYNTH_WIDTH;
   const H = SYNTH_HEIGHT;
-  const r = new Rng(deriveSeed(plan.seed, 'background', plan.user, plan.lighting.name));
+  const r = new Rng(keyedSeed(plan.seed, 'background', plan.user, plan.lighting.name));
   const base = new Float32Array(W * H);
   // Value noise at two scales + a few soft-edged rectangles (furniture, door frames).
   const grid = (n: number) => {

@@ -1,8 +1,16 @@
 /**
- * Small, fast, seeded pseudo-random numbers for the emulator and the dataset generators.
- * xoshiro128** (Blackman & Vigna) on 32-bit integers, seeded through splitmix32 so that any
- * integer or string seed gives a well-mixed state. Deterministic across platforms: only 32-bit
- * integer arithmetic (Math.imul, >>>) and IEEE double division are used.
+ * The project's seeded pseudo-random numbers, all in one place. There are two generators, and
+ * both stay because the bundled recordings, the synthetic datasets and the trained models depend
+ * on each one's exact sequence:
+ *
+ * - `Rng`: xoshiro128** (Blackman & Vigna) seeded through splitmix32 (`mix32`), so that any
+ *   integer seed gives a well-mixed state; with its distributions. The emulator and the dataset
+ *   generators use it, with `keyedSeed(seed, ...keys)` for independent streams.
+ * - `mulberry32(seed)`: a bare `() => number` draw, for weight initialisation, training shuffles
+ *   and augmentation (`normal`, `randInt`, `shuffle`, `deriveSeed`) and for tests' random inputs.
+ *
+ * Both are deterministic across platforms: only 32-bit integer arithmetic (Math.imul, >>>) and
+ * IEEE double division are used. test/prng.test.ts pins both sequences.
  */
 
 /** splitmix32 step: a good 32-bit hash for seeding. */
@@ -14,7 +22,7 @@ export function mix32(x: number): number {
 }
 
 /** Combines a seed with any number of integer or string keys into a new 32-bit seed. */
-export function deriveSeed(seed: number, ...keys: (number | string)[]): number {
+export function keyedSeed(seed: number, ...keys: (number | string)[]): number {
   let h = mix32(seed >>> 0);
   for (const k of keys) {
     if (typeof k === 'number') {
@@ -29,6 +37,18 @@ export function deriveSeed(seed: number, ...keys: (number | string)[]): number {
   return h;
 }
 
+/**
+ * Derives an independent seed from a base seed and one integer tag (e.g. the epoch number):
+ * training's per-epoch shuffles. A different hash from `keyedSeed`, kept for its sequence.
+ */
+export function deriveSeed(seed: number, tag: number): number {
+  let h = (seed ^ Math.imul(tag + 0x9e3779b9, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** xoshiro128** with its distributions; `new Rng(seed)`. */
 export class Rng {
   private a: number;
   private b: number;
@@ -128,16 +148,45 @@ export class Rng {
 
   /** Fisher–Yates shuffle in place. */
   shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const tmp = items[i];
-      items[i] = items[j];
-      items[j] = tmp;
-    }
-    return items;
+    return shuffle(items, () => this.next());
   }
 }
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/** Uniform [0, 1) draw function from a 32-bit seed (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal by Box–Muller from a draw function (one value per call, none kept). */
+export function normal(draw: () => number): number {
+  let u = 0;
+  while (u === 0) u = draw();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * draw());
+}
+
+/** Integer in [lo, hi] inclusive. */
+export function randInt(draw: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(draw() * (hi - lo + 1));
+}
+
+/** In-place Fisher–Yates shuffle of an array or typed array. */
+export function shuffle<T extends { length: number; [i: number]: unknown }>(a: T, draw: () => number): T {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(draw() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
 }
