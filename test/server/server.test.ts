@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHook } from 'async_hooks';
 import * as http from 'http';
 import { from } from 'rxjs';
 import { WebSocket } from 'ws';
@@ -396,6 +397,28 @@ describe('server: HTTP + WebSocket service (loopback)', function () {
       const after = await get(`${base}/health`).catch((e: Error) => e);
       expect(after).to.be.instanceOf(Error);
       await srv.close(); // idempotent
+    });
+
+    it('an idle close returns at once and leaves no timer behind (the process can exit)', async () => {
+      const srv = createServer({ port: 0 });
+      await srv.listen();
+      // Every timer created while closing, until it fires or is cleared.
+      const pending = new Set<number>();
+      const hook = createHook({
+        init: (id, type) => void (type === 'Timeout' && pending.add(id)),
+        destroy: (id) => void pending.delete(id),
+      }).enable();
+      const t0 = performance.now();
+      let took: number;
+      try {
+        await srv.close({ drainMs: 2000, waitFor: Promise.resolve() });
+        took = performance.now() - t0;
+        await new Promise((r) => setImmediate(r)); // destroy hooks of cleared timers run a turn later
+      } finally {
+        hook.disable();
+      }
+      expect(took).to.be.lessThan(500);
+      expect(pending.size, 'timers left running by close()').to.equal(0);
     });
 
     it('is bounded by drainMs even when nobody consumes a stream', async () => {
