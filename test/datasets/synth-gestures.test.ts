@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -97,6 +98,26 @@ describe('datasets/synth-gestures', function () {
       total += got.length;
     }
     expect(total).to.be.above(11 * 1.5 * 3000);
+  });
+
+  it('writeSynthRecording returns without a progress callback (it used to loop for ever)', () => {
+    // A synchronous endless loop cannot be timed out in-process: the call runs in a child with a limit.
+    const out = path.join(tmp, 'no-callback');
+    fs.mkdirSync(out);
+    const mod = path.join(__dirname, '../../src/datasets/synth-gestures');
+    const code = [
+      `const m = require(${JSON.stringify(mod)});`,
+      "const p = m.planRecording({ seed: 2, user: 1, lighting: 'led', minSeconds: 1.5, maxSeconds: 1.5, repeats: 0 });",
+      'const short = { ...p, segments: p.segments.slice(0, 2), tEnd: p.segments[1].tEnd };',
+      `process.stdout.write(JSON.stringify(m.writeSynthRecording(short, ${JSON.stringify(out)})));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-e', code], { timeout: 60_000, encoding: 'utf8' });
+    expect(r.signal, 'writeSynthRecording did not return within 60 s').to.equal(null);
+    expect(r.status, r.stderr).to.equal(0);
+    const summary = JSON.parse(r.stdout) as { file: string; samples: number; events: number };
+    expect(summary.samples).to.equal(2);
+    expect(summary.events).to.be.above(0);
+    expect(fs.existsSync(summary.file)).to.equal(true);
   });
 
   it('total ON/OFF counts do not reveal the class; the motion does', () => {

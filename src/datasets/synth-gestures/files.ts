@@ -130,7 +130,11 @@ export function writeSynthRecording(
   }
   fs.renameSync(tmp, file);
   fs.writeFileSync(labels, labelsCsv(plan));
-  while (done < plan.segments.length) onSample?.(++done, events);
+  // Counted outside the optional call: its arguments are not evaluated without a callback.
+  while (done < plan.segments.length) {
+    done++;
+    onSample?.(done, events);
+  }
   return { file, labels, user: plan.user, lighting: plan.lighting.name, samples: plan.segments.length, events, bytes, seconds: plan.tEnd / 1e6 };
 }
 
