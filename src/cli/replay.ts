@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
+import { lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
 import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { readLabelsBeside } from '../datasets/dvs-gesture';
@@ -23,7 +23,7 @@ import { eventFileFormat, hasEvents, isFolder } from './files';
 import { addFitOptions, checkFit, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseSpeed, parseSplit, type Split } from './options';
 import { printJson } from './output';
-import { modelSensorGeometry } from '../../streams/operators/fit';
+import { fitSample, fitSource, makeFit, modelSensorGeometry } from '../../streams/operators/fit';
 
 interface ReplayOptions extends ModelCliOptions, FitCliOptions {
   realtime?: boolean;
@@ -48,12 +48,17 @@ export interface ReplayResult {
 export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; fit?: FitCliOptions; onDecision?(d: Decision): void }): Promise<ReplayResult> {
   const scheduler = new SnnScheduler(new SnnRunner(model.net, o.slots));
   const stats = classifyStats();
+  const modelInput = modelSensorGeometry(model);
   let decisions$: Observable<Decision>;
   let source: string;
   if (fs.statSync(target).isDirectory()) {
     const ds = await openDataset(target, { split: o.split, limit: o.limit, pacing: o.pacing });
     source = `${ds.kind} folder, ${ds.size} samples (${o.split})`;
-    decisions$ = ds.samples.pipe(classify({ model, scheduler, stats, concurrency: o.pacing.mode === 'asap' ? o.slots : 1 }));
+    const fit = makeFit({ sensor: ds.geometry, target: modelInput, ...o.fit });
+    decisions$ = ds.samples.pipe(
+      map((s) => fitSample(s, fit)),
+      classify({ model, scheduler, stats, concurrency: o.pacing.mode === 'asap' ? o.slots : 1 }),
+    );
   } else {
     const format = await detectFileFormat(target);
     const windows = readLabelsBeside(target);
@@ -62,13 +67,19 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
       const selected = o.limit !== undefined ? windows.slice(0, o.limit) : windows;
       source = `${format} recording with ${selected.length} label windows`;
       const id = path.basename(target).replace(/\.[^.]+$/, '');
+      const fit = makeFit({ sensor: geometry, target: modelInput, ...o.fit });
       const samples = windowSamples(target, selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry, pacing: o.pacing, format });
-      decisions$ = samples.pipe(classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }));
+      decisions$ = samples.pipe(
+        map((s) => fitSample(s, fit)),
+        classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }),
+      );
     } else {
       const geometry = await eventFileGeometry(target, { format });
       if (!geometry) throw new UsageError(`${target}: no events, nothing to replay`);
       source = `${format} recording, activity-segmented`;
-      decisions$ = classifyLive(path.basename(target), geometry, eventFileSource(target, { pacing: o.pacing }), { model, scheduler, stats });
+      // Fit the stream before it is segmented: the segmenter and the engine see the model's sensor size.
+      const fit = makeFit({ sensor: geometry, target: modelInput, ...o.fit });
+      decisions$ = classifyLive(path.basename(target), fit.geometry, fitSource(eventFileSource(target, { pacing: o.pacing }), fit), { model, scheduler, stats });
     }
   }
   const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d)), toArray()));

@@ -69,6 +69,7 @@ export function register(program: Command): void {
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
       sampleWallLimitMs: o.sampleWallLimit,
+      fit: { fit: o.fit, roi: o.roi },
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });
     const { url } = service.address;

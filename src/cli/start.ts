@@ -67,7 +67,8 @@ export function register(program: Command): void {
     for (const line of describeSkipped(selection.skipped)) log(line);
     const files = selection.feed.map((r) => r.name);
     const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
-    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000 });
+    // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
+    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi } });
     const base = service.address.url.replace(/^http/, 'ws');
     if (!o.json) {
       log(describeModel(model));
@@ -78,7 +79,7 @@ export function register(program: Command): void {
     const labels = new Map<string, LabelWindow[]>();
     for (const f of files) {
       const windows = readLabelsBeside(path.join(dir, f));
-      if (windows) labels.set(f.replace(/\.aedat$/, ''), windows);
+      if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
     }
     const received: Decision[] = [];
     const subscriber = new WebSocket(`${base}/decisions`);
@@ -103,7 +104,7 @@ export function register(program: Command): void {
           const file = path.join(dir, f);
           const geometry = await eventFileGeometry(file);
           if (!geometry) return;
-          const id = f.replace(/\.aedat$/, '');
+          const id = f.replace(/\.[^.]+$/, '');
           try {
             await streamToServer(`${base}/ingest/${id}`, paceBatches(readEventFile(file), pacing), geometry);
           } catch (err) {

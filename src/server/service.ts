@@ -5,7 +5,10 @@ import type { ClassifierModel } from '../../streams/core/classifier-model';
 import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
 import { classifyLive } from '../../streams/operators/classify-live';
+import { FitError, fitSource, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
+import type { Roi } from '../../streams/operators/roi';
 import type { Decision } from '../../streams/types';
+import type { Geometry } from '../events/geometry';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 
 export interface ServiceOptions extends ServerOptions {
@@ -23,6 +26,11 @@ export interface ServiceOptions extends ServerOptions {
   readonly sampleWallLimitMs?: number;
   /** Publish per-step traces to `?trace=1` subscribers (off by default: one message per step). */
   readonly traces?: boolean;
+  /**
+   * How a sensor of another size reaches the model's input, planned per stream from its own sensor
+   * size (`--fit`, `--roi`). Without it a stream whose size differs is refused when it connects.
+   */
+  readonly fit?: { readonly fit?: FitMode; readonly roi?: Roi };
   /** Where pipeline errors of one stream are reported (the stream closes with 1011; others go on). */
   readonly onStreamError?: (streamId: string, err: unknown) => void;
 }
@@ -56,7 +64,18 @@ export function defaultWallLimitMs(model: ClassifierModel): number {
  * (1011) and is counted.
  */
 export async function startService(o: ServiceOptions): Promise<Service> {
-  const server = createServer({ ...o, acceptGeometry: o.acceptGeometry ?? ((g) => geometryMismatch(o.model, g)) });
+  const modelInput = modelSensorGeometry(o.model);
+  // One plan per stream, from its own sensor size; a size no fit can serve is refused at connect.
+  const planFor = (sensor: Geometry): Fit => makeFit({ sensor, target: modelInput, ...o.fit });
+  const refusal = (g: Geometry): string | undefined => {
+    try {
+      return geometryMismatch(o.model, planFor(g).geometry);
+    } catch (err) {
+      if (err instanceof FitError) return err.message;
+      throw err;
+    }
+  };
+  const server = createServer({ ...o, acceptGeometry: o.acceptGeometry ?? refusal });
   const metrics = server.metrics;
   const scheduler = new SnnScheduler(new SnnRunner(o.model.net, o.slots ?? 32), (_size, ms) => {
     metrics.stepLatency.observe(ms / 1000);
@@ -78,7 +97,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const classifyStream = (stream: IngestStream): Observable<Decision> => {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
-    return classifyLive(stream.streamId, stream.geometry, stream.source, {
+    const fit = planFor(stream.geometry);
+    return classifyLive(stream.streamId, fit.geometry, fitSource(stream.source, fit), {
       model: o.model,
       scheduler,
       stats,

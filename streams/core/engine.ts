@@ -72,7 +72,7 @@ export function geometryMismatch(model: ClassifierModel, geometry: Geometry): st
   if (f.width === model.net.inputWidth && f.height === model.net.inputHeight) return undefined;
   return (
     `a ${geometry.width}×${geometry.height} sensor downsampled ${model.downsample}× gives ${f.width}×${f.height} frames, ` +
-    `but the model ${model.dir} takes ${model.net.inputWidth}×${model.net.inputHeight}`
+    `but the model ${model.dir} takes ${model.net.inputWidth}×${model.net.inputHeight} (fit the sensor with --fit/--roi, or fitSource/fitSample)`
   );
 }
 

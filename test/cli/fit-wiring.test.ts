@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runSpikestream } from '../helpers/cli';
+import { makeTempDir, sharedRecording } from '../helpers/paths';
+
+/** `--fit`/`--roi` reach the pipelines: a real DAVIS240 recording classified by the 128×128 bundled model. */
+describe('--fit and --roi in replay and start (a real 240×180 recording)', function () {
+  this.timeout(120_000);
+  const davis = sharedRecording('davis240c_IMU_translBoxes.aedat');
+
+  it('replay --fit scale classifies it; without --fit it is refused with the fix named', () => {
+    const ok = runSpikestream(['replay', davis, '--fit', 'scale', '--json']);
+    expect(ok.code, ok.stderr).to.equal(0);
+    const lines = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; eventsConsumed?: number });
+    const decisions = lines.filter((l) => l.type === 'decision');
+    expect(decisions.length).to.be.at.least(1);
+    expect(decisions.every((d) => (d.eventsConsumed ?? 0) > 0)).to.equal(true);
+    const refused = runSpikestream(['replay', davis]);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.contain('--fit scale');
+  });
+
+  it('replay --roi keeps a 128×128 rectangle of the sensor (no --fit needed)', () => {
+    const r = runSpikestream(['replay', davis, '--roi', '56,26,128,128', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.split('\n').filter((l) => l.includes('"type":"decision"')).length).to.be.at.least(1);
+  });
+
+  it('start --once --fit scale serves a folder that holds only a 240×180 recording', () => {
+    const dir = makeTempDir('spikestream-fit-');
+    fs.copyFileSync(davis, path.join(dir, path.basename(davis)));
+    try {
+      const r = runSpikestream(['start', '--once', '--asap', '--recordings', dir, '--fit', 'scale', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+      expect(lines.filter((l) => l.type === 'decision').length).to.be.at.least(1);
+      const without = runSpikestream(['start', '--once', '--asap', '--recordings', dir]);
+      expect(without.code).to.equal(2);
+      expect(without.stderr).to.contain('--fit');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
