@@ -40,7 +40,6 @@ export const GESTURE_LABELS_HEADER = 'class,startTime_usec,endTime_usec';
 
 export type GestureSplit = 'train' | 'test' | 'all';
 
-/** One row of a labels CSV. */
 /** One labelled window of a stream: events with tStart <= t < tEnd (the one window type of every path). */
 export interface LabelWindow {
   readonly tStart: number;
@@ -51,7 +50,8 @@ export interface LabelWindow {
   readonly id?: string;
 }
 
-export interface GestureWindow {
+/** One row of a labels CSV. */
+export interface GestureWindow extends LabelWindow {
   /** The CSV's class, 1–11. */
   classId: number;
   /** classId − 1, 0–10. */
@@ -64,7 +64,8 @@ export interface GestureWindow {
   line: number;
 }
 
-export interface GestureSampleInfo {
+/** One labelled window of a listed recording: what the dataset yields as a sample. */
+export interface GestureSampleInfo extends LabelWindow {
   /** `<recording>#<row>`, e.g. `user24_led#3`; row is the 0-based data row of the CSV. */
   id: string;
   /** Path of the .aedat file. */
