@@ -12,8 +12,7 @@
  * is `stopped: …` with the totals.
  */
 import { parseArgs } from 'util';
-import { loadClassifierModel } from '../streams/core/classifier-model';
-import { startService } from '../src/server/service';
+import { loadClassifierModel, startService } from 'spikestream';
 import { BUNDLED_MODEL, wsBase } from './bundled';
 
 async function main(): Promise<void> {

@@ -10,11 +10,7 @@
  * camera's would. Prints one line when done: events, messages, bytes, seconds, close code.
  */
 import { parseArgs } from 'util';
-import { streamToServer } from '../src/server/sensor-client';
-import { readEventFile, summarizeEventFile } from '../src/formats/read-file';
-import { paceBatches } from '../streams/sources/from-event-file';
-import { ASAP, speed } from '../streams/sources/pacing';
-import type { EventBatch } from '../src/events/event-batch';
+import { ASAP, paceBatches, readEventFile, speed, streamToServer, summarizeEventFile, type EventBatch } from 'spikestream';
 import { BUNDLED_RECORDING, wsBase } from './bundled';
 
 async function main(): Promise<void> {
