@@ -31,7 +31,7 @@ export interface ClassifyStats {
   stepsSaved: number;
   stepsRun: number;
   eventsConsumed: number;
-  /** Samples that produced no frame at all (no events and an open window). */
+  /** Samples that gave no decision: no frame at all, or fewer than `minEvents` events binned. */
   emptySamples: number;
   bin: BinStats;
 }
@@ -54,6 +54,11 @@ export interface EngineOptions {
    * its slot. Undefined: no limit (recorded data pulled as fast as possible).
    */
   readonly wallLimitMs?: number;
+  /**
+   * A sample that binned fewer events than this gets no decision (counted in `emptySamples`):
+   * a window with no events, or a flicker, is not a gesture. Default 1.
+   */
+  readonly minEvents?: number;
   /** Each frame as it is binned (e.g. a preview for the viewer). */
   readonly onFrame?: (frame: Frame) => void;
   /** Per-step results (off when absent). */
@@ -180,13 +185,13 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
       if (stoppedBy !== undefined) break;
     }
     if (stats && wallLimited) stats.wallLimited++;
-    if (!last) {
+    const eventsConsumed = fed - cursor.unconsumed;
+    if (!last || eventsConsumed < (o.minEvents ?? 1)) {
       if (stats) stats.emptySamples++;
       return undefined;
     }
     // The cursor ran dry without a stop rule firing (count bins at the stream's end): the last step decides.
     const why = stoppedBy ?? (wallLimited ? 'wall-limit' : 'stream-end');
-    const eventsConsumed = fed - cursor.unconsumed;
     const decision = buildDecision(sample, last.r, params, why, { eventsConsumed, latencyMs: performance.now() - last.arrivalMs });
     if (stats) {
       stats.decisions++;

@@ -164,6 +164,19 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     expect(d.sampleId).to.equal('good');
   });
 
+  it('a window with no events, or fewer than minEvents, gets no decision (counted)', async () => {
+    const s = scheduler(2);
+    const stats = classifyStats();
+    const few = randomRecording(0, 100_000, 2000, 10); // ~50 events
+    const outside: Sample = { ...sample('outside', sourceFromBatches([few])), tStart: 5_000_000, tEnd: 5_500_000 };
+    const ds = await lastValueFrom(sourcesOf([outside, sample('few', sourceFromBatches([few]))]).pipe(classify({ model, scheduler: s, stats, minEvents: 100 }), toArray()));
+    expect(ds).to.deep.equal([]);
+    expect(stats.emptySamples).to.equal(2);
+    const one = await lastValueFrom(sourcesOf([sample('few', sourceFromBatches([few]))]).pipe(classify({ model, scheduler: s }), toArray()));
+    expect(one.map((d) => d.sampleId)).to.deep.equal(['few']);
+    expect(s.runner.activeCount).to.equal(0);
+  });
+
   it('gives the same decision whether the events come in one batch or in many', async () => {
     const all = randomRecording(0, 500_000, 30, 8);
     const pieces: EventBatch[] = [];
