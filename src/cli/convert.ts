@@ -3,7 +3,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { Aedat31Writer } from '../formats/aedat3-writer';
+import { Aedat31Writer } from '../formats/aedat3';
 import { Aedat4Writer } from '../formats/aedat4';
 import { CSV_HEADER, encodeCsvRows } from '../formats/csv-writer';
 import type { FormatName } from '../formats/decoder';

@@ -16,7 +16,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { type Aedat3Index, type Aedat3ReadOptions, indexAedat3File, readAedat3Window } from '../formats/aedat3-index';
+import { type Aedat3Index, type Aedat3ReadOptions, indexAedat3File, readAedat3Window } from '../formats/aedat3';
 import { FormatError } from '../formats/format-error';
 
 /** Class names by label (0–10); the CSV's class k is label k − 1. */

@@ -25,7 +25,7 @@ import { Observable } from 'rxjs';
 import WebSocket from 'ws';
 import { type EventBatch, sliceByIndex } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { Aedat31Writer } from '../formats/aedat3-writer';
+import { Aedat31Writer } from '../formats/aedat3';
 import { encodeEventMessage, encodeAedat31Message } from './wire';
 import { CLOSE_NORMAL, describeCloseCode } from './close-codes';
 

@@ -2,7 +2,7 @@ import { from, type Observable } from 'rxjs';
 import { gestureFileIndex, type LabelWindow } from '../../src/datasets/dvs-gesture';
 import { lowerBoundTime, sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { readAedat3Window } from '../../src/formats/aedat3-index';
+import { readAedat3Window } from '../../src/formats/aedat3';
 import { readEventFile, type ReadEventFileOptions } from '../../src/formats/read-file';
 import { sourceFromIterator, type EventSource } from '../core/event-source';
 import type { Sample } from '../types';

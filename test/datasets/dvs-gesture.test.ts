@@ -11,7 +11,7 @@ import {
   readSample,
   sampleEventCount,
 } from '../../src/datasets/dvs-gesture';
-import { encodeAedat31 } from '../../src/formats/aedat3-writer';
+import { encodeAedat31 } from '../../src/formats/aedat3';
 import { FormatError } from '../../src/formats/format-error';
 import { expectSameEvents } from '../helpers/decode';
 import { makeTempDir, sharedRecording } from '../helpers/paths';

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { batchFromArrays, concatBatches } from '../../src/events/event-batch';
-import { Aedat3Decoder, looksLikeAedat3, geometryFromSourceName } from '../../src/formats/aedat3';
-import { Aedat31Writer, encodeAedat31 } from '../../src/formats/aedat3-writer';
+import { Aedat3Decoder, Aedat31Writer, encodeAedat31, geometryFromSourceName, looksLikeAedat3 } from '../../src/formats/aedat3';
 import { FormatError } from '../../src/formats/format-error';
 import { concatBytes, seededEvents as makeEvents } from '../helpers/fixtures';
 import { decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';

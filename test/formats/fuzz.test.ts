@@ -5,7 +5,7 @@ import { FormatError } from '../../src/formats/format-error';
 import { detectFormat } from '../../src/formats/detect';
 import { createDecoder } from '../../src/formats/registry';
 import { sharedDir } from '../helpers/paths';
-import { encodeAedat31 } from '../../src/formats/aedat3-writer';
+import { encodeAedat31 } from '../../src/formats/aedat3';
 import { allocBatch } from '../../src/events/event-batch';
 import { mulberry32 } from '../../src/prng';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { batchFromArrays, concatBatches } from '../../src/events/event-batch';
-import { Aedat31Writer } from '../../src/formats/aedat3-writer';
+import { Aedat31Writer } from '../../src/formats/aedat3';
 import {
   WireDecoder,
   WireError,

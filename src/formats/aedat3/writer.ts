@@ -4,9 +4,10 @@
  * events and never straddle a 2^31 µs overflow boundary (the packet's eventTSOverflow is
  * floor(t / 2^31) for all its events).
  */
-import type { EventBatch } from '../events/event-batch';
-import type { Geometry } from '../events/geometry';
-import { AEDAT3_MAGIC, AEDAT3_END_HEADER, AEDAT3_MAX_TS_OVERFLOW, AEDAT3_PACKET_HEADER_BYTES, geometryFromSourceName } from './aedat3';
+import type { EventBatch } from '../../events/event-batch';
+import type { Geometry } from '../../events/geometry';
+import { geometryFromSourceName } from './header';
+import { AEDAT3_END_HEADER, AEDAT3_MAGIC, AEDAT3_MAX_TS_OVERFLOW, AEDAT3_PACKET_HEADER_BYTES } from './spec';
 
 export interface Aedat31WriterOptions {
   geometry: Geometry;

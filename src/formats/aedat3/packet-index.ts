@@ -8,17 +8,12 @@
  * what libcaer writes: polarity events in time order within and across packets.
  */
 import { promises as fsp } from 'fs';
-import { type EventBatch, allocBatch, sliceByIndex, lowerBoundTime } from '../events/event-batch';
-import type { Geometry } from '../events/geometry';
-import {
-  AEDAT3_PACKET_HEADER_BYTES,
-  AEDAT3_POLARITY_EVENT,
-  type Aedat3PacketHeader,
-  Aedat3HeaderParser,
-  decodePolarityEvents,
-  readAedat3PacketHeader,
-} from './aedat3';
-import { FormatError, attachFile } from './format-error';
+import { type EventBatch, allocBatch, sliceByIndex, lowerBoundTime } from '../../events/event-batch';
+import type { Geometry } from '../../events/geometry';
+import { FormatError, attachFile } from '../format-error';
+import { Aedat3HeaderParser } from './header';
+import { type Aedat3PacketHeader, decodePolarityEvents, readAedat3PacketHeader } from './packets';
+import { AEDAT3_PACKET_HEADER_BYTES, AEDAT3_POLARITY_EVENT } from './spec';
 
 export interface Aedat3PacketEntry {
   /** Offset of the packet's 28-byte header in the file. */
