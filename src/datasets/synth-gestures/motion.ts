@@ -49,13 +49,7 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
       const a = classId === 2 ? ampR : ampL;
       const x = s * (SHOULDER_HALF + 0.22) + 0.2 * a * Math.sin(ph);
       const y = -0.5 + dy + 0.05 * a * Math.cos(2 * ph);
-      if (s < 0) {
-        out[0] = x;
-        out[1] = y;
-      } else {
-        out[2] = x;
-        out[3] = y;
-      }
+      setWrist(out, s, x, y);
       break;
     }
     case 4:
@@ -72,13 +66,7 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
       const th = dir * ph;
       const x = cxb + rad * Math.cos(th);
       const y = cyb + rad * Math.sin(th);
-      if (s < 0) {
-        out[0] = x;
-        out[1] = y;
-      } else {
-        out[2] = x;
-        out[3] = y;
-      }
+      setWrist(out, s, x, y);
       break;
     }
     case 8: {
@@ -132,6 +120,13 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
     default:
       throw new RangeError(`unknown gesture class ${classId}`);
   }
+}
+
+/** Sets one arm's wrist in [rx, ry, lx, ly]: side < 0 is the subject's right arm. */
+function setWrist(out: Float64Array, side: number, x: number, y: number): void {
+  const k = side < 0 ? 0 : 2;
+  out[k] = x;
+  out[k + 1] = y;
 }
 
 function rest(subj: SubjectParams, t: number, out: Float64Array): void {

@@ -127,7 +127,6 @@ export class Aedat4Writer {
     if (n === 0) return new Uint8Array(0);
     this.check(batch);
     const parts: Uint8Array[] = [];
-    let total = 0;
     for (let s = 0; s < n; s += this.eventsPerPacket) {
       const fb = encodeEventPacket(batch, s, Math.min(n, s + this.eventsPerPacket));
       const payload = this.compression === 'lz4' ? lz4CompressFrame(fb) : fb;
@@ -136,15 +135,8 @@ export class Aedat4Writer {
       dv.setInt32(0, 0, true);
       dv.setUint32(4, payload.length, true);
       parts.push(head, payload);
-      total += 8 + payload.length;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   /** Trailing bytes: none (no FileDataTable is written). */
@@ -168,7 +160,10 @@ export class Aedat4Writer {
 /** A complete AEDAT 4.0 file holding `batch`. */
 export function encodeAedat4(batch: EventBatch, o: Aedat4WriterOptions): Uint8Array {
   const w = new Aedat4Writer(o);
-  const parts = [w.header(), w.encode(batch), w.finish()];
+  return concatBytes([w.header(), w.encode(batch), w.finish()]);
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {
