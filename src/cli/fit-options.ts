@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Geometry } from '../events/geometry';
-import { describeFitPlan, FIT_MODES, FitError, formatGeometry, planFit, type FitMode, type FitPlan } from '../../streams/operators/fit';
+import { describeFitPlan, FIT_MODES, FitError, formatGeometry, parseRoiSpec, planFit, type FitMode, type FitPlan } from '../../streams/operators/fit';
 import type { Roi } from '../../streams/operators/roi';
 import { UsageError } from './errors';
 import { parseChoice } from './options';
@@ -17,12 +17,12 @@ export interface FitCliOptions {
 
 /** `x,y,w,h` in sensor pixels. */
 export function parseRoi(value: string): Roi {
-  const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.length !== 4 || nums.some((n) => !Number.isInteger(n) || n < 0) || nums[2] < 1 || nums[3] < 1) {
-    throw new UsageError(`--roi must be x,y,w,h (integers, w and h ≥ 1), got '${value}'`);
+  try {
+    return parseRoiSpec(value);
+  } catch (err) {
+    if (err instanceof FitError) throw new UsageError(`--${err.message}`);
+    throw err;
   }
-  return { x: nums[0], y: nums[1], width: nums[2], height: nums[3] };
 }
 
 export function addFitOptions(cmd: Command, scope = ''): Command {

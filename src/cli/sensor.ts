@@ -4,8 +4,9 @@ import { eventFileGeometry, readEventFile, summarizeEventFile } from '../formats
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import { parseNumberOption, printJson, UsageError } from './output';
+import { addFitOptions, type FitCliOptions } from './fit-options';
 
-interface SensorOptions {
+interface SensorOptions extends FitCliOptions {
   url: string;
   token?: string;
   speed?: number;
@@ -28,7 +29,7 @@ function checkIngestUrl(url: string): void {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('sensor')
     .description('act as a live camera: replay a recording to a server in real time over WebSocket')
     .argument('<file>', 'event file to replay')
@@ -44,7 +45,8 @@ export function register(program: Command): void {
         'refused the stream (HTTP 401 token, 404 path, 409 stream id in use, 422 sensor size, 503 busy) or closed it early ' +
         '(1001 shutdown, 1007/1008/1009 protocol, 1011 pipeline error, 4422 sensor size); 2 usage. A failure is one line on stderr.',
     )
-    .action(async (file: string, o: SensorOptions) => {
+;
+  addFitOptions(cmd, ' (the server applies it to this stream)').action(async (file: string, o: SensorOptions) => {
       if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
       checkIngestUrl(o.url);
       const loops = o.loop ?? 1;
@@ -67,7 +69,11 @@ export function register(program: Command): void {
           }
         }
       }
-      const r = await streamToServer(o.url, paceBatches(passes(), pacing), geometry, { token: o.token ?? process.env.SPIKESTREAM_TOKEN });
+      // The fit is the server's to apply (it knows the model): it travels as the stream's URL parameters.
+      const url = new URL(o.url);
+      if (o.fit) url.searchParams.set('fit', o.fit);
+      if (o.roi) url.searchParams.set('roi', `${o.roi.x},${o.roi.y},${o.roi.width},${o.roi.height}`);
+      const r = await streamToServer(url.toString(), paceBatches(passes(), pacing), geometry, { token: o.token ?? process.env.SPIKESTREAM_TOKEN });
       if (o.json) printJson({ file, url: o.url, ...r });
       else process.stdout.write(`sent ${r.events} events in ${r.messages} messages (${r.bytes} B) in ${(r.durationMs / 1000).toFixed(2)} s; closed ${r.closeCode ?? '-'} ${r.closeReason}\n`);
     });

@@ -9,7 +9,7 @@ import type { ServiceMetrics } from './metrics';
  * to the sensor) or undefined to accept. Geometry from the URL is refused with HTTP 422, from
  * the first message with close code 4422; both count as `ingest_rejected{reason="geometry"}`.
  */
-export type GeometryCheck = (geometry: Geometry, streamId: string) => string | undefined;
+export type GeometryCheck = (geometry: Geometry, streamId: string, params: URLSearchParams) => string | undefined;
 
 export interface ServerOptions {
   /** Address to listen on (default 127.0.0.1). Non-loopback requires `token`. */

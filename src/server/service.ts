@@ -5,7 +5,7 @@ import type { ClassifierModel } from '../../streams/core/classifier-model';
 import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
 import { classifyLive } from '../../streams/operators/classify-live';
-import { FitError, fitSource, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
+import { FitError, fitFromParams, fitSource, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
 import type { Roi } from '../../streams/operators/roi';
 import type { Decision } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
@@ -65,11 +65,12 @@ export function defaultWallLimitMs(model: ClassifierModel): number {
  */
 export async function startService(o: ServiceOptions): Promise<Service> {
   const modelInput = modelSensorGeometry(o.model);
-  // One plan per stream, from its own sensor size; a size no fit can serve is refused at connect.
-  const planFor = (sensor: Geometry): Fit => makeFit({ sensor, target: modelInput, ...o.fit });
-  const refusal = (g: Geometry): string | undefined => {
+  // One plan per stream, from its own sensor size and its URL's `fit`/`roi` (over the service's);
+  // a size no fit can serve is refused at connect.
+  const planFor = (sensor: Geometry, params: URLSearchParams): Fit => makeFit({ sensor, target: modelInput, ...fitFromParams(params, o.fit) });
+  const refusal = (g: Geometry, _streamId: string, params: URLSearchParams): string | undefined => {
     try {
-      return geometryMismatch(o.model, planFor(g).geometry);
+      return geometryMismatch(o.model, planFor(g, params).geometry);
     } catch (err) {
       if (err instanceof FitError) return err.message;
       throw err;
@@ -97,7 +98,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const classifyStream = (stream: IngestStream): Observable<Decision> => {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
-    const fit = planFor(stream.geometry);
+    const fit = planFor(stream.geometry, stream.params);
     return classifyLive(stream.streamId, fit.geometry, fitSource(stream.source, fit), {
       model: o.model,
       scheduler,

@@ -16,6 +16,8 @@ export interface IngestStream {
   readonly events: Observable<EventBatch>;
   /** The same queue as a pulled source (what the classifier reads); use `events` or `source`, not both. */
   readonly source: EventSource;
+  /** The ingest URL's query: the service's per-stream settings (e.g. `fit`, `roi`). */
+  readonly params: URLSearchParams;
   readonly remoteAddress: string | undefined;
   /**
    * Closes the sensor connection (default 1000) and counts why, by code: 1011 as

@@ -208,3 +208,24 @@ export async function* fitBatches(batches: AsyncIterable<EventBatch>, fit: Fit):
     if (out.length > 0) yield out;
   }
 }
+
+/** `x,y,w,h` in sensor pixels (integers, w and h ≥ 1); a `FitError` otherwise. */
+export function parseRoiSpec(text: string): Roi {
+  const parts = text.split(',').map((v) => v.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 4 || nums.some((n) => !Number.isInteger(n) || n < 0) || nums[2] < 1 || nums[3] < 1) {
+    throw new FitError(`roi must be x,y,w,h (integers, w and h ≥ 1), got '${text}'`);
+  }
+  return { x: nums[0], y: nums[1], width: nums[2], height: nums[3] };
+}
+
+/**
+ * A stream's own `fit` and `roi` (e.g. the query of a sensor's ingest URL), over `defaults`; a
+ * `FitError` names a bad value.
+ */
+export function fitFromParams(params: URLSearchParams, defaults: { readonly fit?: FitMode; readonly roi?: Roi } = {}): { fit?: FitMode; roi?: Roi } {
+  const fit = params.get('fit');
+  const roi = params.get('roi');
+  if (fit !== null && !(FIT_MODES as readonly string[]).includes(fit)) throw new FitError(`fit must be one of ${FIT_MODES.join(', ')}, got '${fit}'`);
+  return { fit: fit !== null ? (fit as FitMode) : defaults.fit, roi: roi !== null ? parseRoiSpec(roi) : defaults.roi };
+}

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { runSpikestream } from '../helpers/cli';
-import { makeTempDir, sharedRecording } from '../helpers/paths';
+import { lastValueFrom, take, timeout, toArray } from 'rxjs';
+import { startService } from '../../src/server/service';
+import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { runSpikestream, runSpikestreamAsync } from '../helpers/cli';
+import { makeTempDir, repoRoot, sharedRecording } from '../helpers/paths';
 
 /** `--fit`/`--roi` reach the pipelines: a real DAVIS240 recording classified by the 128×128 bundled model. */
 describe('--fit and --roi in replay and start (a real 240×180 recording)', function () {
@@ -40,6 +43,25 @@ describe('--fit and --roi in replay and start (a real 240×180 recording)', func
       expect(without.stderr).to.contain('--fit');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sensor --fit scale: the server fits that stream (URL parameters), and refuses it without', async () => {
+    const svc = await startService({ model: loadClassifierModel(path.join(repoRoot, 'models', 'gesture')), port: 0 });
+    try {
+      const url = svc.address.url.replace(/^http/, 'ws');
+      const first = lastValueFrom(svc.decisions.pipe(take(1), timeout(60_000), toArray()));
+      const ok = await runSpikestreamAsync(['sensor', davis, '--url', `${url}/ingest/davis`, '--asap', '--fit', 'scale']);
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect((await first)[0].streamId).to.equal('davis');
+      const refused = await runSpikestreamAsync(['sensor', davis, '--url', `${url}/ingest/davis2`, '--asap']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.contain('--fit scale');
+      const bad = await runSpikestreamAsync(['sensor', davis, '--url', `${url}/ingest/davis3?fit=zoom`, '--asap']);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('fit must be one of');
+    } finally {
+      await svc.stop(500);
     }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * `ws://…/ingest/<streamId>[?width=W&height=H]`: one sensor per connection.
+ * `ws://…/ingest/<streamId>[?width=W&height=H][&fit=crop|scale|pad][&roi=x,y,w,h]`: one sensor per
+ * connection; other query parameters are the service's per-stream settings (`IngestStream.params`).
  *
  * The upgrade is checked in this order, each failure answered with its status and counted in
  * `spikestream_ingest_rejected_total{reason}` before anything is reserved: shutting down (503
@@ -73,7 +74,7 @@ export class IngestEndpoint {
     const geometry = parseGeometryQuery(query);
     if (geometry !== undefined && 'status' in geometry) return this.reject(socket, geometry, 'bad_request');
     if (geometry !== undefined) {
-      const refused = checkGeometry(this.deps.options.acceptGeometry, geometry, streamId);
+      const refused = checkGeometry(this.deps.options.acceptGeometry, geometry, streamId, query);
       if (refused !== undefined) return this.reject(socket, { status: 422, message: refused }, 'geometry');
     }
     if (this.entries.has(streamId)) return this.reject(socket, { status: 409, message: `stream '${streamId}' is already connected` }, 'conflict');
@@ -94,16 +95,16 @@ export class IngestEndpoint {
         return;
       }
       this.deps.metrics.activeStreams.set(this.entries.size);
-      this.accept(entry, ws, geometry, (socket as { remoteAddress?: string }).remoteAddress);
+      this.accept(entry, ws, geometry, (socket as { remoteAddress?: string }).remoteAddress, query);
     });
   }
 
-  private accept(entry: IngestEntry, ws: WebSocket, urlGeometry: Geometry | undefined, remoteAddress: string | undefined): void {
+  private accept(entry: IngestEntry, ws: WebSocket, urlGeometry: Geometry | undefined, remoteAddress: string | undefined, params: URLSearchParams): void {
     const { options, limits, metrics } = this.deps;
     const bucket = limits.maxEventsPerSecond > 0 ? new TokenBucket(limits.maxEventsPerSecond, limits.burstEvents) : undefined;
     const wire = new WireDecoder({ geometry: urlGeometry, maxEvents: limits.maxEventsPerMessage });
     const ingest = new WebSocketIngest(ws, {
-      decoder: urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId) : wire,
+      decoder: urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId, params) : wire,
       geometry: urlGeometry,
       capacityEvents: options.queueCapacityEvents ?? 1 << 20,
       overflow: options.queueOverflow ?? 'drop-oldest',
@@ -131,6 +132,7 @@ export class IngestEndpoint {
         geometry: g,
         events: ingest.events,
         source: ingest.source,
+        params,
         remoteAddress,
         close: (code = 1000, reason = '') => {
           entry.end ??= serviceCloseEnd(code);
@@ -146,13 +148,13 @@ export class IngestEndpoint {
    * later messages — or its own close frame in the same TCP read — is looked at; the first
    * message's events are counted as discarded.
    */
-  private checkingFirstGeometry(wire: MessageDecoder, streamId: string): MessageDecoder {
+  private checkingFirstGeometry(wire: MessageDecoder, streamId: string, params: URLSearchParams): MessageDecoder {
     let checked = false;
     return {
       decode: (bytes) => {
         const decoded = wire.decode(bytes);
         if (!checked) {
-          const refused = checkGeometry(this.deps.options.acceptGeometry, decoded.geometry, streamId);
+          const refused = checkGeometry(this.deps.options.acceptGeometry, decoded.geometry, streamId, params);
           if (refused !== undefined) {
             this.deps.metrics.dropped('discarded', decoded.batch.length);
             throw new GeometryRefusedError(refused);
@@ -241,10 +243,10 @@ export function parseGeometryQuery(query: URLSearchParams): Geometry | Refusal |
 }
 
 /** The check's refusal, or undefined to accept; a check that throws refuses with its message. */
-function checkGeometry(check: GeometryCheck | undefined, g: Geometry, streamId: string): string | undefined {
+function checkGeometry(check: GeometryCheck | undefined, g: Geometry, streamId: string, params: URLSearchParams): string | undefined {
   if (!check) return undefined;
   try {
-    return check(g, streamId);
+    return check(g, streamId, params);
   } catch (err) {
     return `cannot check the sensor size ${g.width}x${g.height}: ${err instanceof Error ? err.message : String(err)}`;
   }
