@@ -18,6 +18,7 @@ interface ServeOptions extends ModelCliOptions, FitCliOptions {
   rateLimit?: number;
   idleFlushMs: number;
   sampleWallLimit?: number;
+  minEvents?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--traces', 'publish per-step traces to ?trace=1 subscribers')
     .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseIntOption('--idle-flush-ms', 0), 1000)
     .option('--sample-wall-limit <ms>', 'most wall-clock ms one sample may hold an SNN slot before it is decided with what it has (default 2·T·bin, at least 2000)', parseIntOption('--sample-wall-limit', 1))
+    .option('--min-events <n>', 'a sample with fewer events gets no decision (default 1)', parseNumberOption('--min-events', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
   addFitOptions(addModelOptions(cmd), ' (every sensor stream)').action(async (o: ServeOptions) => {
@@ -69,6 +71,7 @@ export function register(program: Command): void {
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
       sampleWallLimitMs: o.sampleWallLimit,
+      minEvents: o.minEvents,
       fit: { fit: o.fit, roi: o.roi },
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });

@@ -24,6 +24,8 @@ export interface ServiceOptions extends ServerOptions {
    * then it is decided with what it has (`stoppedBy: 'wall-limit'`), counted, and its slot freed.
    */
   readonly sampleWallLimitMs?: number;
+  /** A sample that binned fewer events gets no decision (counted in `stats.emptySamples`; default 1). */
+  readonly minEvents?: number;
   /** Publish per-step traces to `?trace=1` subscribers (off by default: one message per step). */
   readonly traces?: boolean;
   /**
@@ -108,6 +110,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       segmentation: o.segmentation,
       idleFlushMs: o.idleFlushMs,
       wallLimitMs,
+      minEvents: o.minEvents,
       onStep: o.traces
         ? (r) => server.publishTrace({ streamId: r.streamId, sampleId: r.sampleId, step: r.step, confidence: r.confidence, predicted: r.predicted, eventTimeUs: r.frame.tEnd })
         : undefined,

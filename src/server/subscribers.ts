@@ -1,5 +1,5 @@
 /**
- * The server side of `ws://…/decisions[?stream=id][&trace=1]`: query parsing and attaching an
+ * The server side of `ws://…/decisions[?stream=id][&trace=1][&confident=1]`: query parsing and attaching an
  * accepted socket to the hub. The hub itself (fan-out, per-subscriber backlog limit, drop
  * counting) lives in streams/sinks/to-subscribers.ts so that pipeline code can use it without
  * importing the server.
@@ -14,18 +14,22 @@ export type { Decision, StepTrace } from '../../streams/types';
 export const STREAM_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
- * `?stream=<id>` (one stream; absent = all) and `?trace=1|true` (also per-step traces).
- * Throws RangeError for an invalid stream id or trace value.
+ * `?stream=<id>` (one stream; absent = all), `?trace=1|true` (also per-step traces) and
+ * `?confident=1` (answers only: uncertain decisions are not sent). Throws RangeError for an
+ * invalid stream id or flag value.
  */
 export function parseSubscriberFilter(params: URLSearchParams): SubscriberFilter {
   const stream = params.get('stream');
   if (stream !== null && !STREAM_ID_RE.test(stream)) throw new RangeError(`invalid stream id '${stream.slice(0, 80)}'`);
-  const t = params.get('trace');
-  let trace = false;
-  if (t !== null) {
-    if (t === '1' || t === 'true' || t === '') trace = true;
-    else if (t === '0' || t === 'false') trace = false;
-    else throw new RangeError(`trace must be 1 or 0, got '${t.slice(0, 20)}'`);
-  }
-  return stream !== null ? { stream, trace } : { trace };
+  const trace = flag(params, 'trace');
+  const confident = flag(params, 'confident');
+  return { ...(stream !== null ? { stream } : {}), trace, ...(confident ? { confident } : {}) };
+}
+
+/** `?name=1|true|` (or absent/0/false); anything else is a RangeError naming it. */
+function flag(params: URLSearchParams, name: string): boolean {
+  const v = params.get(name);
+  if (v === null || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true' || v === '') return true;
+  throw new RangeError(`${name} must be 1 or 0, got '${v.slice(0, 20)}'`);
 }

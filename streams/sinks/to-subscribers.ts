@@ -33,6 +33,8 @@ export interface SubscriberFilter {
   stream?: string;
   /** Also receive per-step traces. */
   trace?: boolean;
+  /** Only confident decisions (answers); uncertain ones (`confident: false`) are not sent. */
+  confident?: boolean;
 }
 
 export interface SubscriberStats {
@@ -92,7 +94,7 @@ export class SubscriberHub {
 
   /** Registers a socket; it is removed when it closes. */
   add(socket: SubscriberSocket, filter: SubscriberFilter = {}): Subscriber {
-    const s = new Subscriber(this.nextId++, socket, { stream: filter.stream, trace: filter.trace === true });
+    const s = new Subscriber(this.nextId++, socket, { stream: filter.stream, trace: filter.trace === true, ...(filter.confident ? { confident: true } : {}) });
     this.subs.add(s);
     socket.once('close', () => this.remove(s));
     this.onCount?.(this.subs.size);
@@ -105,7 +107,7 @@ export class SubscriberHub {
 
   /** Sends a decision to every matching subscriber; returns how many it was sent to. */
   publish(decision: Decision): number {
-    return this.broadcast('decision', decision.streamId, decision, false);
+    return this.broadcast('decision', decision.streamId, decision, false, decision.confident === false);
   }
 
   /** Sends a step trace to matching subscribers that asked for traces. */
@@ -113,7 +115,7 @@ export class SubscriberHub {
     return this.broadcast('trace', trace.streamId, trace, true);
   }
 
-  private broadcast(type: string, streamId: string, body: object, traceOnly: boolean): number {
+  private broadcast(type: string, streamId: string, body: object, traceOnly: boolean, uncertain = false): number {
     this.published++;
     let text: string | undefined;
     let bytes = 0;
@@ -121,6 +123,7 @@ export class SubscriberHub {
     const now = this.stallTimeoutMs !== undefined ? Date.now() : 0;
     for (const s of this.subs) {
       if (traceOnly && !s.filter.trace) continue;
+      if (uncertain && s.filter.confident) continue;
       if (s.filter.stream !== undefined && s.filter.stream !== streamId) continue;
       const sock = s.socket;
       if (sock.readyState !== OPEN) continue;

@@ -140,5 +140,7 @@ describe('server/limits and subscriber filters', () => {
     expect(parseSubscriberFilter(new URLSearchParams('stream=cam0&trace=1'))).to.deep.equal({ stream: 'cam0', trace: true });
     expect(() => parseSubscriberFilter(new URLSearchParams('stream=a b'))).to.throw(RangeError);
     expect(() => parseSubscriberFilter(new URLSearchParams('trace=yes'))).to.throw(RangeError);
+    expect(parseSubscriberFilter(new URLSearchParams('confident=1'))).to.deep.equal({ trace: false, confident: true });
+    expect(() => parseSubscriberFilter(new URLSearchParams('confident=maybe'))).to.throw(RangeError, /confident/);
   });
 });

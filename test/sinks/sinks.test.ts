@@ -72,6 +72,18 @@ describe('sinks/to-subscribers (hub with fake sockets)', () => {
     expect(hub.size).to.equal(0);
   });
 
+  it('?confident=1 subscribers get answers only; uncertain decisions go to the others', () => {
+    const hub = new SubscriberHub({ maxBufferedBytes: 1 << 20 });
+    const all = new FakeSocket();
+    const answers = new FakeSocket();
+    hub.add(all);
+    hub.add(answers, { confident: true });
+    expect(hub.publish(d('x', 0))).to.equal(2);
+    expect(hub.publish({ ...d('x', 1), confident: false, stoppedBy: 'max-steps', early: false })).to.equal(1);
+    expect(all.sent).to.have.length(2);
+    expect(answers.sent.map((m) => JSON.parse(m).sampleId)).to.deep.equal(['x#0']);
+  });
+
   it('terminates a subscriber stalled longer than stallTimeoutMs', async () => {
     const hub = new SubscriberHub({ maxBufferedBytes: 100, stallTimeoutMs: 20 });
     const s = new FakeSocket();
