@@ -20,7 +20,7 @@
  * `result` holds what was sent so far.
  */
 import * as http from 'http';
-import { toPulledIterator } from '../../streams/sources/pull';
+import { toPulledIterator } from '../../streams/core/pull-iterator';
 import { Observable } from 'rxjs';
 import WebSocket from 'ws';
 import { type EventBatch, sliceByIndex } from '../events/event-batch';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, Subject } from 'rxjs';
-import { toPulledIterator } from '../../streams/sources/pull';
+import { toPulledIterator } from '../../streams/core/pull-iterator';
 
 async function drain<T>(it: AsyncIterator<T>): Promise<T[]> {
   const out: T[] = [];
