@@ -1,6 +1,7 @@
 /**
  * `spikestream evaluate` — the Dynamic Confidence report of a calibrated model on a test frames
- * file (the paper's tables 1–3 and figures, per conversion mode).
+ * file (the paper's tables 1–3 and figures 1–4, per operating point: QCFS at the model's T, QFFS at
+ * each calibrated T).
  *
  *   spikestream evaluate --model DIR --data TEST.ssf --out REPORT_DIR [--val VAL.ssf] [--mode qcfs|qffs|both]
  *                        [--timing-samples 100] [--batch 32] [--slots 64] [--backend wasm] [--json]
@@ -8,7 +9,8 @@
  * θ, α and τ come from the model's calibration (θ chosen on validation, never on the test split);
  * when a mode is uncalibrated and --val is given, `calibrate` runs on it first (and writes the
  * model's spikestream.json). Writes REPORT_DIR/report.md, report.json and the SVG figures
- * ({mode}-accuracy-confidence.svg, {mode}-pareto.svg, {mode}-termination.svg). See src/eval/evaluate.ts.
+ * ({mode}-T{T}-fig1-accuracy-steps.svg, -fig2-accuracy-confidence.svg, -fig3-theta-grid.svg,
+ * -fig4-termination.svg). See src/eval/evaluate.ts.
  */
 import type { Command } from 'commander';
 import * as path from 'path';

@@ -20,7 +20,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderMarkdown, renderPlots, type BootstrapOptions, type FigureFiles } from '../confidence';
-import { num, numCi, pct, pctCi, pointsCi, table, thetaStr } from '../confidence/markdown-format';
+import { rulePromise } from '../confidence/markdown-evidence';
+import { num, numCi, pctCi, pointsCi, table, thetaStr } from '../confidence/markdown-format';
 import { convertWeights, type ConversionMode } from '../snn/convert';
 import type { FrameDataset } from '../snn/dataset';
 import type { InputBinning, ModelMeta } from '../snn/model-file';
@@ -188,6 +189,19 @@ export function toJson(x: unknown): string {
   );
 }
 
+/**
+ * The results of a report.json written by `writeReport`, with the infinities JSON cannot hold put
+ * back (a θ interval's open ends are written as null), so that a report can be re-rendered.
+ */
+export function readReportJson(file: string): ModeEvaluation[] {
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8'), (k, v) => (v === null && k === 'thetaMin' ? -Infinity : v === null && k === 'thetaMax' ? Infinity : v)) as {
+    format?: string;
+    results?: ModeEvaluation[];
+  };
+  if (doc.format !== 'spikestream-evaluation' || !Array.isArray(doc.results)) throw new Error(`${file}: not a spikestream evaluation report`);
+  return doc.results;
+}
+
 /** The file names of an operating point's figures. */
 export function figureNames(r: Pick<ModeEvaluation, 'conversion' | 'T'>): Required<FigureFiles> {
   const base = `${r.conversion}-T${r.T}`;
@@ -220,21 +234,27 @@ function summaryTable(results: readonly ModeEvaluation[]): string[] {
 /** Every operating point's θ rules in one table: which rule kept its validation promise on test. */
 function rulesTable(results: readonly ModeEvaluation[]): string[] {
   const rows: string[][] = [];
+  const tally = new Map<string, { kept: number; confirmed: number; all: number }>();
   for (const r of results) {
     for (const o of r.thetaRules ?? []) {
-      const shortfall = Math.max(0, o.validation.accuracyDiff.value - o.test.accuracyDiff.value);
-      const grid = o.grid === 'exact' ? 'every θ' : o.grid === 'paper' ? "paper's grid" : 'extended grid';
+      const p = rulePromise(o);
+      const name = `${o.rule}, ${o.grid === 'exact' ? 'every θ' : o.grid === 'paper' ? "paper's grid" : 'extended grid'}`;
+      const t = tally.get(name) ?? { kept: 0, confirmed: 0, all: 0 };
+      tally.set(name, { kept: t.kept + (p.kept ? 1 : 0), confirmed: t.confirmed + (p.confirmed ? 1 : 0), all: t.all + 1 });
       rows.push([
-        r.mode, String(r.T), `${o.rule}, ${grid}${o.deployed ? ' (deployed)' : ''}`, thetaStr(o.theta), pointsCi(o.validation.accuracyDiff),
-        pointsCi(o.test.accuracyDiff), num(o.test.meanSteps), pct(shortfall),
+        r.mode, String(r.T), `${name}${o.deployed ? ' (deployed)' : ''}`, thetaStr(o.theta), pointsCi(o.validation.accuracyDiff),
+        pointsCi(o.test.accuracyDiff), num(o.test.meanSteps), p.promise, p.kept ? 'yes' : 'no', p.confirmed ? 'yes' : 'no',
       ]);
     }
   }
   if (rows.length === 0) return [];
+  const split = results[0]?.split ?? 'test';
   return [
-    'θ rules, chosen on validation and checked on this split (DC − T in points with 95 % paired intervals; shortfall: how much lower the test difference is than the validation one).',
+    `θ rules, chosen on validation and checked on ${split} (DC − T in points with 95 % paired intervals; kept: the promise holds for the ${split} point estimate; confirmed: for the lower end of its interval).`,
     '',
-    table(['Mode', 'T', 'Rule', 'θ', 'val DC − T', 'test DC − T', 'test mean steps', 'shortfall'], rows),
+    table(['Mode', 'T', 'Rule', 'θ', 'val DC − T', `${split} DC − T`, `${split} mean steps`, 'promise', 'kept', 'confirmed'], rows),
+    '',
+    `Transfer over the operating points: ${[...tally].map(([name, t]) => `${name} kept ${t.kept}/${t.all}, confirmed ${t.confirmed}/${t.all}`).join('; ')}.`,
     '',
   ];
 }

@@ -150,6 +150,8 @@ describe('report and plots', () => {
     expect(md).to.contain('## Conversion check — constant input');
     expect(md).to.contain('| mean of frames 1..16, at every step | 90.00 [87.3, 92.2] | 91.00 [88.4, 93.0] | 92.50 [90.1, 94.3] |');
     expect(md).to.contain('## θ rules — chosen on validation, checked on this split');
+    expect(md).to.match(/\| no loss \| (yes|no) \| (yes|no) \|/);
+    expect(md).to.match(/\| loss < 1\.00 points \| (yes|no) \| (yes|no) \|/);
     expect(md).to.contain("paper (deployed), paper's 0.1 grid, ε = 0.0 points");
     expect(md).to.contain('| 0.95 | extension |');
     expect(md).to.contain('| 0.50 | paper |');

@@ -7,7 +7,7 @@ import * as calibrateCli from '../../src/cli/calibrate';
 import * as evaluateCli from '../../src/cli/evaluate';
 import { confidence } from '../../src/confidence';
 import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch } from '../../src/eval/calibrate';
-import { spreadIndices } from '../../src/eval/evaluate';
+import { readReportJson, spreadIndices, writeReport } from '../../src/eval/evaluate';
 import { storedOperatingPoint } from '../../src/eval/operating-points';
 import { recordSnn } from '../../src/eval/run-snn';
 import { initBackend } from '../../src/snn/backend';
@@ -239,8 +239,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     expect(s.results.map((r: { mode: string; T: number }) => `${r.mode}@${r.T}`)).to.deep.equal(['qcfs@8', 'qffs@3', 'qffs@4', 'qffs@6']);
     const md = fs.readFileSync(path.join(outDir, 'report.md'), 'utf8');
     for (const h of ['Table 1', 'Table 2', 'Table 3', 'Decision latency', 'Upper bounds', 'Calibration', 'Termination steps', 'Figures',
-      'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension', 'shortfall',
-      'θ rules, chosen on validation and checked on this split', '| stored |']) {
+      'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension', '| promise | kept | confirmed |',
+      'θ rules, chosen on validation and checked on test', 'Transfer over the operating points: paper, every θ kept', '| stored |']) {
       expect(md).to.include(h);
     }
     expect(md).to.include('js typed-array runner');
@@ -293,6 +293,12 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(r.thetaRules[0].test.accuracy).to.be.closeTo(r.dc.accuracy, 1e-12);
       expect(r.notes.join(' ')).to.not.include('WARNING');
     }
+    // report.json holds everything: re-rendering it gives the same report.
+    const again = path.join(tmp, 'report-again');
+    writeReport(again, readReportJson(path.join(outDir, 'report.json')));
+    expect(fs.readFileSync(path.join(again, 'report.md'), 'utf8')).to.equal(md);
+    expect(fs.readFileSync(path.join(again, 'qcfs-T8-fig1-accuracy-steps.svg'), 'utf8')).to.equal(fs.readFileSync(path.join(outDir, 'qcfs-T8-fig1-accuracy-steps.svg'), 'utf8'));
+    expect(() => readReportJson(path.join(modelDir, 'spikestream.json'))).to.throw(/not a spikestream evaluation report/);
   });
 
   it('evaluate refuses an uncalibrated model without --val, and calibrates first with it', async () => {
