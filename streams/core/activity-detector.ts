@@ -11,6 +11,17 @@ export interface ActivityScan {
 }
 
 /**
+ * What an `ActivityDetector` needs to go on exactly where another left off: its newest
+ * timestamps inside the window (at most `threshold` of them: older ones can no longer change a
+ * verdict) and the time from which the rate is below the level. Plain data (JSON-ready, with
+ * `quietFrom` = −Infinity while the level was never reached).
+ */
+export interface ActivitySnapshot {
+  readonly times: readonly number[];
+  readonly quietFrom: number;
+}
+
+/**
  * The event-rate detector of activity-based segmentation: a ring of the timestamps inside the
  * sliding window W. It sees every event exactly once, in order, so its output depends on the
  * events only — never on how they were split into batches or on decisions taken meanwhile.
@@ -44,6 +55,33 @@ export class ActivityDetector {
     }
     this.ring[(this.head + this.size) % cap] = t;
     this.size++;
+  }
+
+  /**
+   * The detector's state now, small enough to store per batch: its newest `threshold` times.
+   * A verdict needs only those — `threshold` events in (t − W, t] means the threshold-th newest
+   * is inside the window — so a detector restored from it scans every later event the same way.
+   */
+  snapshot(): ActivitySnapshot {
+    const keep = Math.min(this.size, this.threshold);
+    const cap = this.ring.length;
+    const times = new Array<number>(keep);
+    for (let q = 0; q < keep; q++) times[q] = this.ring[(this.head + this.size - keep + q) % cap];
+    return { times, quietFrom: this.quietFrom };
+  }
+
+  /** Goes on from `s` (taken by `snapshot`, possibly of another detector with the same W and level). */
+  restore(s: ActivitySnapshot): void {
+    const n = s.times.length;
+    if (n > this.threshold) throw new RangeError(`ActivityDetector.restore: ${n} times for a level of ${this.threshold}`);
+    for (let q = 1; q < n; q++) {
+      if (!(s.times[q] >= s.times[q - 1])) throw new RangeError(`ActivityDetector.restore: times must be non-decreasing (at ${q})`);
+    }
+    this.ring = new Float64Array(Math.max(16, this.threshold * 2));
+    this.ring.set(s.times);
+    this.head = 0;
+    this.size = n;
+    this.quietFrom = s.quietFrom;
   }
 
   scan(batch: EventBatch): ActivityScan {

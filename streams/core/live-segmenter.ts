@@ -13,7 +13,7 @@ import { Observable } from 'rxjs';
 import { sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import type { Sample } from '../types';
-import { ActivityDetector, activityEndIndex, type ActivityScan } from './activity-detector';
+import { ActivityDetector, activityEndIndex, type ActivityScan, type ActivitySnapshot } from './activity-detector';
 import { ABORTED, raceAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
 
 export type LiveSegmentation =
@@ -59,6 +59,35 @@ export interface LiveSegmentOptions {
    */
   readonly idleFlushMs?: number;
   readonly stats?: SegmentStats;
+  /**
+   * Go on from a checkpoint (`SampleStart` of an earlier run, less its batch): the source's first
+   * batch must be the batch that held that sample's first event. Off: start at the stream's start.
+   */
+  readonly resume?: LiveResume;
+  /** Each sample's start, before the sample is emitted: what a checkpoint needs to resume there. */
+  readonly onSampleStart?: (start: SampleStart) => void;
+}
+
+/**
+ * Where a live segmentation stands at a sample's first event — all of its state there: the
+ * position, the next sample number, the tumbling origin and the activity detector's state before
+ * the batch holding that event was scanned (the detector scans each batch whole). A segmenter
+ * resumed from it cuts the same samples as the uninterrupted one.
+ */
+export interface LiveResume {
+  /** Index of the sample's first event in the source's first batch. */
+  readonly index: number;
+  /** The sample's number (its id is `${streamId}#${sample}`); later samples count on from it. */
+  readonly sample: number;
+  readonly tumblingOrigin?: number;
+  /** Activity segmentation: the detector's state before that batch was scanned. */
+  readonly detector?: ActivitySnapshot;
+}
+
+/** A sample's start as `onSampleStart` reports it: a `LiveResume` plus the batch (as the source delivered it) holding the first event. */
+export interface SampleStart extends LiveResume {
+  readonly batch: EventBatch;
+  readonly tStart: number;
 }
 
 const DONE: IteratorResult<EventBatch, undefined> = { done: true, value: undefined };
@@ -68,12 +97,16 @@ class StreamReader {
   batch: EventBatch | null = null;
   scan: ActivityScan | null = null;
   i = 0;
+  /** The detector's state before `batch` was scanned (kept only when `keepSnapshots`). */
+  before: ActivitySnapshot | undefined;
   private done = false;
   private pending: Promise<IteratorResult<EventBatch, undefined>> | null = null;
 
   constructor(
     private readonly pull: EventPull,
     private readonly detector: ActivityDetector | null,
+    private readonly keepSnapshots: boolean,
+    private resume: LiveResume | undefined,
   ) {}
 
   /**
@@ -100,9 +133,19 @@ class StreamReader {
       }
       if (got.value.length === 0) continue;
       this.batch = got.value;
+      this.i = 0;
+      const resume = this.resume;
+      this.resume = undefined;
+      if (resume) {
+        if (!(Number.isInteger(resume.index) && resume.index >= 0 && resume.index < got.value.length)) {
+          throw new RangeError(`segmentLive: resume index ${resume.index} is outside the first batch (${got.value.length} events)`);
+        }
+        if (resume.detector && this.detector) this.detector.restore(resume.detector);
+        this.i = resume.index;
+      }
+      if (this.keepSnapshots && this.detector) this.before = this.detector.snapshot();
       // The detector sees every event once, in order: its verdicts depend on the events alone.
       this.scan = this.detector ? this.detector.scan(got.value) : null;
-      this.i = 0;
     }
     return true;
   }
@@ -129,7 +172,8 @@ export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observa
   return new Observable<Sample>((subscriber) => {
     const streamControl = new AbortController();
     const stream = streamControl.signal;
-    const reader = new StreamReader(source.open(stream), seg.kind === 'activity' ? new ActivityDetector(seg.windowUs, seg.threshold) : null);
+    const detector = seg.kind === 'activity' ? new ActivityDetector(seg.windowUs, seg.threshold) : null;
+    const reader = new StreamReader(source.open(stream), detector, o.onSampleStart !== undefined, o.resume);
 
     /** Where in the current batch, from `from`, the sample ending at `maxEnd` ends (the batch length if it goes on). */
     const endIndex = (from: number, maxEnd: number): number => {
@@ -141,8 +185,8 @@ export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observa
     };
 
     (async () => {
-      let seq = 0;
-      let tumblingOrigin: number | undefined;
+      let seq = o.resume?.sample ?? 0;
+      let tumblingOrigin: number | undefined = o.resume?.tumblingOrigin;
       for (;;) {
         // 1. Where the next sample starts.
         if ((await reader.ensure(stream)) !== true) break;
@@ -162,6 +206,7 @@ export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observa
           const windowStart = tumblingOrigin + Math.floor((tStart - tumblingOrigin) / seg.durationUs) * seg.durationUs;
           maxEnd = windowStart + seg.durationUs;
         }
+        o.onSampleStart?.({ batch, index: start, sample: seq, tStart, tumblingOrigin, detector: reader.before });
         stats.samples++;
 
         // 2. The sample pulls from the stream up to its end; its consumer settles what it used.

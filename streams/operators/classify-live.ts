@@ -5,7 +5,7 @@ import { segmentLive, type LiveSegmentOptions } from '../core/live-segmenter';
 import type { Decision } from '../types';
 import { classify, type ClassifyOptions } from './classify';
 
-export interface LiveClassifyOptions extends Omit<ClassifyOptions, 'concurrency'>, Pick<LiveSegmentOptions, 'label' | 'segmentation' | 'onDecided' | 'idleFlushMs'> {
+export interface LiveClassifyOptions extends Omit<ClassifyOptions, 'concurrency'>, Pick<LiveSegmentOptions, 'label' | 'segmentation' | 'onDecided' | 'idleFlushMs' | 'resume' | 'onSampleStart'> {
   readonly segmentStats?: LiveSegmentOptions['stats'];
 }
 
@@ -26,6 +26,8 @@ export function classifyLive(streamId: string, geometry: Geometry, source: Event
     idleFlushMs: o.idleFlushMs,
     maxDurationUs: o.model.binUs !== undefined ? o.model.binUs * maxSteps : Infinity,
     stats: o.segmentStats,
+    resume: o.resume,
+    onSampleStart: o.onSampleStart,
   });
   return samples.pipe(classify({ ...o, concurrency: 1 }));
 }
