@@ -1,4 +1,5 @@
-import type { SlotReadout, SnnRunner } from './runner';
+import type { SlotReadout } from './runner';
+import type { StepRunner } from './step-runner';
 
 interface PendingStep {
   slot: number;
@@ -27,7 +28,7 @@ export interface SchedulerStats {
 }
 
 /**
- * Continuous batching over one shared `SnnRunner`: every sample asks for a slot, then submits
+ * Continuous batching over one shared runner (`SnnRunner` or `TensorRunner`): every sample asks for a slot, then submits
  * one frame at a time; all frames submitted within one turn of the event loop are stepped in a
  * single batched runner call. A sample whose slot request cannot be met waits, first come first
  * served. The runner's arithmetic per slot is independent of the batch, so results are the same
@@ -40,7 +41,7 @@ export class SnnScheduler {
   readonly stats: SchedulerStats = { batches: 0, sampleSteps: 0, maxBatch: 0, recentStepMs: [] };
 
   constructor(
-    readonly runner: SnnRunner,
+    readonly runner: StepRunner,
     /** Called after every batched call (e.g. to feed a latency histogram and a slots gauge). */
     private readonly onBatch?: (size: number, ms: number) => void,
   ) {}

@@ -1,0 +1,57 @@
+/**
+ * What the scheduler needs from an SNN runner, and the choice between the two runners:
+ *  - `typed`: SnnRunner, the event-driven WebAssembly kernel (exact double arithmetic; the default);
+ *  - `tensor`: TensorRunner, the step as batched TF.js ops (Float32; for tfjs-node / tfjs-node-gpu);
+ *  - `auto`: `tensor` when TF.js runs on its native `tensorflow` backend, else `typed`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './backend';
+import type { SnnNetwork } from './convert';
+import { SnnRunner, type SlotReadout, type StepInputs } from './runner';
+import { TensorRunner } from './tensor-runner';
+
+export interface StepRunner {
+  readonly kind: RunnerKind;
+  readonly capacity: number;
+  readonly frameSize: number;
+  /** Neurons per spiking layer, and their sum. */
+  readonly neurons: readonly number[];
+  readonly totalNeurons: number;
+  readonly activeCount: number;
+  isActive(slot: number): boolean;
+  admit(): number;
+  release(slot: number): void;
+  step(inputs: StepInputs): void;
+  read(slot: number): SlotReadout;
+}
+
+export type RunnerKind = 'typed' | 'tensor';
+export const RUNNER_CHOICES = ['auto', 'typed', 'tensor'] as const;
+export type RunnerChoice = (typeof RUNNER_CHOICES)[number];
+
+/**
+ * The runner a choice means here. `auto` tries to start TF.js's native `tensorflow` backend
+ * (tfjs-node-gpu, else tfjs-node) and means `tensor` when it starts, `typed` otherwise; `tensor`
+ * starts the best TF.js backend there is (tensorflow, wasm, cpu) unless one is already running.
+ */
+export async function resolveRunnerKind(choice: RunnerChoice, log?: (line: string) => void): Promise<RunnerKind> {
+  if (choice === 'typed') return 'typed';
+  if (choice === 'auto') {
+    if (tf.engine().backendName !== 'tensorflow') {
+      try {
+        await initBackend('tensorflow', { log });
+      } catch {
+        return 'typed';
+      }
+    }
+    return 'tensor';
+  }
+  if (!tf.engine().backendName) await initBackend(undefined, { log });
+  return 'tensor';
+}
+
+/** A runner of the given kind (`auto`: `tensor` when TF.js already runs on its native backend). */
+export function createRunner(net: SnnNetwork, slots: number, kind: RunnerKind | 'auto' = 'typed'): StepRunner {
+  const k = kind === 'auto' ? (tf.engine().backendName === 'tensorflow' ? 'tensor' : 'typed') : kind;
+  return k === 'tensor' ? new TensorRunner(net, slots) : new SnnRunner(net, slots);
+}
