@@ -69,9 +69,12 @@ export function loadModelFromCli(o: ModelCliOptions, note: (line: string) => voi
   const dir = o.model ?? defaultModelDir();
   const { T } = readModelInput(dir);
   const model = loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode, maxSteps: o.steps });
-  // θ, α and τ hold for the steps they were calibrated on; fewer or more steps change what "early" means.
-  if (o.steps !== undefined && T !== undefined && o.steps !== T && o.alpha === undefined && model.thetaSource === 'calibration') {
-    note(`note: --steps ${o.steps}: α = ${model.alpha}, τ and θ were calibrated for T = ${T}; ${o.steps < T ? `a sample not confident by step ${o.steps} ends uncertain` : 'θ may stop samples at other steps than calibrated'} (the QCFS rule α = T would be --alpha ${o.steps})`);
+  // θ, α and τ hold for the T they were calibrated at; at an uncalibrated T none of them carries over.
+  if (o.steps !== undefined && T !== undefined && o.steps !== T && model.thetaSource === 'none') {
+    note(
+      `note: --steps ${o.steps}: ${dir} has no calibration at T = ${o.steps} (it was calibrated for T = ${T}); ` +
+        `α = ${model.alpha} (the ${model.mode.toUpperCase()} rule), τ = ${model.tau} and no θ: no early decisions unless you give --theta`,
+    );
   }
   return model;
 }

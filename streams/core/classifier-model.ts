@@ -1,6 +1,7 @@
 import { alphaFor } from '../../src/confidence/confidence';
 import { convertWeights, type ConversionMode, type SnnNetwork } from '../../src/snn/convert';
 import { loadModel } from '../../src/snn/model-file';
+import { storedAtSteps, storedOperatingPoint } from '../../src/eval/operating-points';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {
@@ -29,21 +30,23 @@ export interface ClassifierOverrides {
   maxSteps?: number;
 }
 
-/** Loads a model directory (see src/snn/model-file.ts), converts it, and resolves α, τ and θ. */
+/**
+ * Loads a model directory (see src/snn/model-file.ts), converts it, and resolves T, binning, α, τ
+ * and θ: the operating point stored for the conversion mode (calibration.modes[mode]: QFFS is
+ * calibrated at its own short T), or, with a `maxSteps` override, the point calibrated at that T
+ * when there is one. Explicit overrides win.
+ */
 export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): ClassifierModel {
   const { meta, weights, spec } = loadModel(dir);
-  const cal = meta.calibration ?? { alpha: null, tau: null };
-  const calibratedFor = typeof cal.mode === 'string' ? (cal.mode as ConversionMode) : meta.conversion.mode;
   const mode = o.mode ?? meta.conversion.mode;
-  const binning = meta.binning;
-  if (!binning || (binning.binUs === undefined && binning.eventsPerBin === undefined)) {
+  if (!meta.binning || (meta.binning.binUs === undefined && meta.binning.eventsPerBin === undefined)) {
     throw new Error(`${dir}: spikestream.json has no input binning (binUs or eventsPerBin): cannot bin events for it`);
   }
-  const maxSteps = o.maxSteps ?? binning.T ?? meta.conversion.T;
-  // Per-mode calibration is stored under calibration.modes[mode] when a model was calibrated for both.
-  const modes = (cal.modes ?? {}) as Record<string, { alpha?: number; tau?: number; theta?: number } | undefined>;
-  const forMode = modes[mode] ?? (calibratedFor === mode ? { alpha: cal.alpha ?? undefined, tau: cal.tau ?? undefined, theta: cal.theta ?? undefined } : {});
-  const theta = o.theta ?? forMode.theta;
+  const stored = storedOperatingPoint(meta, mode);
+  const atSteps = o.maxSteps !== undefined && o.maxSteps !== stored.T ? storedAtSteps(meta, mode, o.maxSteps) : stored;
+  const maxSteps = o.maxSteps ?? stored.T;
+  const binning = atSteps?.binning ?? stored.binning;
+  const theta = o.theta ?? atSteps?.theta;
   return {
     dir,
     net: convertWeights(spec, weights, mode),
@@ -53,8 +56,9 @@ export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): C
     eventsPerBin: binning.binUs === undefined ? binning.eventsPerBin : undefined,
     downsample: binning.downsample ?? 1,
     maxSteps,
-    alpha: o.alpha ?? forMode.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits),
-    tau: o.tau ?? forMode.tau ?? 1,
+    // α and τ calibrated for another T do not carry over: α defaults to the QCFS/QFFS value for this T.
+    alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits),
+    tau: o.tau ?? atSteps?.tau ?? 1,
     theta: theta ?? 1,
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',
   };

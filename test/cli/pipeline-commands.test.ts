@@ -46,10 +46,12 @@ describe('spikestream replay / start / serve / sensor', function () {
     expect(misfit.stderr).to.contain('--fit pad');
   });
 
-  it('replay --steps other than the model\'s T says that α, τ and θ were calibrated for T', () => {
+  it('replay --steps at an uncalibrated T says so and does not reuse θ, α, τ from another T', () => {
     const r = runSpikestream(['replay', recording, '--steps', '8', '--limit', '2', '--json']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stderr).to.match(/^note: --steps 8: α = 16, τ and θ were calibrated for T = 16; .* --alpha 8\)$/m);
+    expect(r.stderr).to.match(/^note: --steps 8: .* no calibration at T = 8 \(it was calibrated for T = 16\); α = 8 \(the QCFS rule\), τ = 1 and no θ/m);
+    const ds = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; early?: boolean; maxSteps?: number });
+    expect(ds.filter((d) => d.type === 'decision').every((d) => d.early === false && d.maxSteps === 8)).to.equal(true);
     const same = runSpikestream(['replay', recording, '--steps', '16', '--limit', '1', '--json']);
     expect(same.stderr).to.not.contain('note:');
   });
