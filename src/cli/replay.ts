@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
-import { SnnRunner } from '../snn/runner';
+import { filter, lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
+import { createRunner, resolveRunnerKind, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { readLabelsBeside } from '../datasets/dvs-gesture';
 import { detectFileFormat, eventFileGeometry } from '../formats/read-file';
@@ -24,8 +24,10 @@ import { addFitOptions, checkFit, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseSpeed, parseSplit, type Split } from './options';
 import { printJson } from './output';
 import { fitSample, fitSource, makeFit, modelSensorGeometry } from '../../streams/operators/fit';
+import { replayOnThreads, type ReplayShard } from './replay-threads';
+import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
 
-interface ReplayOptions extends ModelCliOptions, FitCliOptions {
+interface ReplayOptions extends ModelCliOptions, FitCliOptions, ThreadCliOptions {
   realtime?: boolean;
   speed?: number;
   split: Split;
@@ -45,8 +47,36 @@ export interface ReplayResult {
  * Replays a dataset folder (its labelled samples), a recording with a labels CSV beside it (its
  * label windows), or any event file (activity-segmented, like a live sensor) through the model.
  */
-export async function replay(target: string, model: ClassifierModel, o: { pacing: Pacing; split: 'train' | 'test' | 'all'; limit?: number; slots: number; fit?: FitCliOptions; onDecision?(d: Decision): void }): Promise<ReplayResult> {
-  const scheduler = new SnnScheduler(new SnnRunner(model.net, o.slots));
+export interface ReplayRunOptions {
+  pacing: Pacing;
+  split: 'train' | 'test' | 'all';
+  limit?: number;
+  slots: number;
+  fit?: FitCliOptions;
+  /** SNN runner (default `typed`; `auto`: `tensor` when TF.js runs on its native backend). */
+  runner?: RunnerKind | 'auto';
+  /**
+   * Worker threads (default 1). With N > 1 the samples of a dataset folder or of a recording's
+   * label windows are shared out over N workers and the decisions come back in sample order (one
+   * thread's per-stream order); a recording segmented by activity is one stream and stays on one thread.
+   */
+  threads?: number;
+  /** Only the samples i with i mod count = index (a worker's share; see replay-threads.ts). */
+  shard?: ReplayShard;
+  /** Each decision as it comes, with its sample's index in the replay (dataset folders and label windows). */
+  onDecision?(d: Decision, sampleIndex?: number): void;
+}
+
+export async function replay(target: string, model: ClassifierModel, o: ReplayRunOptions): Promise<ReplayResult> {
+  if ((o.threads ?? 1) > 1 && !o.shard && (fs.statSync(target).isDirectory() || readLabelsBeside(target))) return replayOnThreads(target, model, o);
+  const scheduler = new SnnScheduler(createRunner(model.net, o.slots, await resolveRunnerKind(o.runner ?? 'typed')));
+  // The sample's index in the whole replay: how a worker's decisions are put back in order.
+  const order = new Map<string, number>();
+  const mine = <S extends { id: string }>(s: S, i: number): boolean => {
+    if (o.shard && i % o.shard.count !== o.shard.index) return false;
+    order.set(s.id, i);
+    return true;
+  };
   const stats = classifyStats();
   const modelInput = modelSensorGeometry(model);
   let decisions$: Observable<Decision>;
@@ -56,6 +86,7 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
     source = `${ds.kind} folder, ${ds.size} samples (${o.split})`;
     const fit = makeFit({ sensor: ds.geometry, target: modelInput, ...o.fit });
     decisions$ = ds.samples.pipe(
+      filter(mine),
       map((s) => fitSample(s, fit)),
       classify({ model, scheduler, stats, concurrency: o.pacing.mode === 'asap' ? o.slots : 1 }),
     );
@@ -70,6 +101,7 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
       const fit = makeFit({ sensor: geometry, target: modelInput, ...o.fit });
       const samples = windowSamples(target, selected.map((w, i) => ({ ...w, id: `${id}#${i}` })), { streamId: id, geometry, pacing: o.pacing, format });
       decisions$ = samples.pipe(
+        filter(mine),
         map((s) => fitSample(s, fit)),
         classify({ model, scheduler, stats, concurrency: Math.max(1, selected.length) }),
       );
@@ -82,7 +114,7 @@ export async function replay(target: string, model: ClassifierModel, o: { pacing
       decisions$ = classifyLive(path.basename(target), fit.geometry, fitSource(eventFileSource(target, { pacing: o.pacing }), fit), { model, scheduler, stats });
     }
   }
-  const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d)), toArray()));
+  const decisions = await lastValueFrom(decisions$.pipe(tap((d) => o.onDecision?.(d, order.get(d.sampleId))), toArray()));
   return { decisions, source, samples: stats.samples, skippedFrames: stats.stepsSaved };
 }
 
@@ -113,7 +145,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most n samples', parseIntOption('--limit', 1))
     .option('--slots <n>', 'SNN slots (samples stepped together)', parseIntOption('--slots', 1), 32)
     .option('--json', 'NDJSON: one line per decision, then {"type":"summary",…}');
-  addFitOptions(addModelOptions(cmd)).action(async (target: string, o: ReplayOptions) => {
+  addThreadOptions(addFitOptions(addModelOptions(cmd))).action(async (target: string, o: ReplayOptions) => {
     if (o.realtime && o.speed !== undefined) throw new UsageError('give --realtime or --speed, not both');
     const pacing = o.realtime ? REALTIME : o.speed !== undefined ? speed(o.speed) : ASAP;
     const model = loadModelFromCli(o);
@@ -126,6 +158,8 @@ export function register(program: Command): void {
       limit: o.limit,
       slots: o.slots,
       fit: { fit: o.fit, roi: o.roi },
+      threads: o.threads,
+      runner: await cliRunnerKind(o),
       onDecision: (d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(formatDecision(d, model.classes) + '\n')),
     });
     const summary = summarizeDecisions(r.decisions);

@@ -1,0 +1,30 @@
+/**
+ * `--threads <n>` (worker threads that classify, one per core by default) and `--runner
+ * auto|typed|tensor` (the SNN runner; auto: the tensor runner when TF.js's native backend,
+ * tfjs-node-gpu or tfjs-node, starts) for replay, serve and start.
+ */
+import type { Command } from 'commander';
+import * as os from 'os';
+import { resolveRunnerKind, RUNNER_CHOICES, type RunnerChoice, type RunnerKind } from '../snn/step-runner';
+import { parseChoice, parseIntOption } from './options';
+
+export interface ThreadCliOptions {
+  threads: number;
+  runner: RunnerChoice;
+}
+
+/** One per core. */
+export function defaultThreads(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+export function addThreadOptions(cmd: Command): Command {
+  return cmd
+    .option('--threads <n>', `worker threads that classify (1: all on the main thread; default one per core, here ${defaultThreads()})`, parseIntOption('--threads', 1, 256), defaultThreads())
+    .option('--runner <runner>', 'SNN runner: typed (event-driven WebAssembly kernel), tensor (batched TF.js ops) or auto (tensor when tfjs-node-gpu / tfjs-node loads, else typed)', parseChoice('--runner', RUNNER_CHOICES), 'auto' as RunnerChoice);
+}
+
+/** The runner `--runner` means on this machine (auto tries the native TF.js backend once, quietly when it is absent). */
+export function cliRunnerKind(o: ThreadCliOptions): Promise<RunnerKind> {
+  return resolveRunnerKind(o.runner, (line) => process.stderr.write(line + '\n'));
+}
