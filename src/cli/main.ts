@@ -15,6 +15,7 @@ import * as replay from './replay';
 import * as serve from './serve';
 import * as sensor from './sensor';
 import * as start from './start';
+import * as worker from './worker';
 
 /** The package's version, from its package.json. */
 export function packageVersion(): string {
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   serve.register(program);
   sensor.register(program);
   start.register(program);
+  worker.register(program);
   oneLineErrors(program);
   return program;
 }

@@ -7,8 +7,9 @@ import { UsageError } from './errors';
 import { addFitOptions, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
+import { serveGateway, type GatewayCliOptions } from './serve-nats';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
   host: string;
   port: number;
   token?: string;
@@ -53,6 +54,9 @@ export function register(program: Command): void {
     .option('--idle-flush-ms <ms>', 'a sensor silent this long ends its sample in progress (0 = never)', parseIntOption('--idle-flush-ms', 0), 1000)
     .option('--sample-wall-limit <ms>', 'most wall-clock ms one sample may hold an SNN slot before it is decided with what it has (default 2·T·bin, at least 2000)', parseIntOption('--sample-wall-limit', 1))
     .option('--min-events <n>', 'a sample with fewer events gets no decision (default 1)', parseNumberOption('--min-events', 1))
+    .option('--nats <url>', 'gateway mode: store sensor events in NATS JetStream (nats://host:port) for `spikestream worker` processes to classify, and relay their decisions')
+    .option('--retention-age <s>', 'with --nats: seconds of events JetStream keeps (default 3600)', parseIntOption('--retention-age', 1))
+    .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
   addFitOptions(addModelOptions(cmd), ' (every sensor stream)').action(async (o: ServeOptions) => {
@@ -60,6 +64,7 @@ export function register(program: Command): void {
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
+    if (o.nats !== undefined) return serveGateway({ ...o, nats: o.nats }, model, token, log);
     const service = await startService({
       model,
       host: o.host,

@@ -3,6 +3,7 @@ import type { Geometry } from '../events/geometry';
 import type { OverflowPolicy } from '../../streams/sources/bounded-queue';
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from './wire';
 import type { ServiceMetrics } from './metrics';
+import type { IngestMessage } from './http/ingest-endpoint';
 
 /**
  * Decides whether a sensor of this size can be classified: a refusal message (one line, shown
@@ -44,6 +45,14 @@ export interface ServerOptions {
   /** Refuse sensors whose size the model cannot take, when they connect (default: accept all). */
   acceptGeometry?: GeometryCheck;
   metrics?: ServiceMetrics;
+  /**
+   * Each accepted ingest message (decoded, within the rate limit), in arrival order, before its
+   * events are queued: its exact bytes, its events and its connection (which can be paused).
+   * The NATS gateway publishes the bytes to JetStream.
+   */
+  onIngestMessage?: (streamId: string, message: IngestMessage) => void;
+  /** More fields for the /health body (e.g. the broker connection); they may replace `status`. */
+  health?: () => Record<string, unknown>;
 }
 
 /** The limits with their defaults applied (what /health reports). */

@@ -68,6 +68,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
       streams: ingest.streams(),
       subscribers: hub.size,
       limits,
+      ...opts.health?.(),
     }),
   });
 

@@ -18,6 +18,7 @@ import type { Duplex } from 'stream';
 import { Subject, type Observable } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Geometry } from '../../events/geometry';
+import type { EventBatch } from '../../events/event-batch';
 import { WebSocketIngest, type IngestCloseInfo, type MessageDecoder } from '../../../streams/sources/from-websocket';
 import { WireDecoder, closeCodeFor } from '../wire';
 import { TokenBucket } from '../limits';
@@ -103,8 +104,10 @@ export class IngestEndpoint {
     const { options, limits, metrics } = this.deps;
     const bucket = limits.maxEventsPerSecond > 0 ? new TokenBucket(limits.maxEventsPerSecond, limits.burstEvents) : undefined;
     const wire = new WireDecoder({ geometry: urlGeometry, maxEvents: limits.maxEventsPerMessage });
+    const checked = urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId, params) : wire;
+    const tap = options.onIngestMessage ? tapMessages(checked, ws) : undefined;
     const ingest = new WebSocketIngest(ws, {
-      decoder: urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId, params) : wire,
+      decoder: tap?.decoder ?? checked,
       geometry: urlGeometry,
       capacityEvents: options.queueCapacityEvents ?? 1 << 20,
       overflow: options.queueOverflow ?? 'drop-oldest',
@@ -114,6 +117,7 @@ export class IngestEndpoint {
       onEvents: (n, bytes) => {
         metrics.eventsIn.inc(n);
         metrics.bytesIn.inc(bytes);
+        if (tap) options.onIngestMessage?.(entry.streamId, tap.last());
       },
       onDrop: (reason, n) => {
         if (reason === 'rate_limit') entry.rateLimited += n;
@@ -214,6 +218,43 @@ export class IngestEndpoint {
     this.deps.metrics.rejected(reason);
     this.deps.refuse(socket, r);
   }
+}
+
+/** One sensor connection as `onIngestMessage` sees it. */
+export interface IngestConnection {
+  /** Stops reading the sensor's socket (TCP pushes back on the sensor) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Resolves when the socket has closed: no message of this connection comes after. */
+  readonly closed: Promise<void>;
+}
+
+/** An accepted ingest message: its exact bytes, its decoded events and its connection. */
+export interface IngestMessage {
+  readonly bytes: Uint8Array;
+  readonly batch: EventBatch;
+  readonly geometry: Geometry;
+  readonly connection: IngestConnection;
+}
+
+/** The decoder, remembering the last message it decoded (the one `onEvents` then accepts). */
+function tapMessages(decoder: MessageDecoder, ws: WebSocket): { decoder: MessageDecoder; last: () => IngestMessage } {
+  const connection: IngestConnection = {
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    closed: new Promise<void>((resolve) => ws.once('close', () => resolve())),
+  };
+  let last: IngestMessage | undefined;
+  return {
+    decoder: {
+      decode: (bytes) => {
+        const d = decoder.decode(bytes);
+        last = { bytes, batch: d.batch, geometry: d.geometry, connection };
+        return d;
+      },
+    },
+    last: () => last as IngestMessage,
+  };
 }
 
 /** A first message whose sensor size the model cannot take (closed with 4422). */

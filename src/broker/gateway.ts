@@ -1,0 +1,163 @@
+/**
+ * `spikestream serve --nats URL`: the HTTP + WebSocket shell of the embedded service (same
+ * endpoints, limits, auth and metrics) with the classification moved to workers. Each accepted
+ * ingest message is stored in JetStream (connection-publisher.ts); decisions stored by the
+ * workers, and their traces, are relayed to this gateway's subscribers. A gateway holds no state
+ * of its own: run any number side by side; a sensor may reconnect to any of them.
+ */
+import { Subject, type Observable } from 'rxjs';
+import type { KV } from '@nats-io/kv';
+import { nuid } from '@nats-io/nats-core';
+import type { JsMsg } from '@nats-io/jetstream';
+import { createServer, type ListenInfo, type ServerOptions, type SpikeServer } from '../server/server';
+import { ServiceMetrics } from '../server/metrics';
+import type { IngestConnection } from '../server/http/ingest-endpoint';
+import type { Decision, StepTrace } from '../../streams/types';
+import { connectBroker, ensureStreams, streamsBucket, type Broker, type RetentionOptions } from './connect';
+import { ConnectionPublisher } from './connection-publisher';
+import { GatewayBrokerMetrics } from './metrics';
+import { DECISIONS_STREAM, HEADER, TRACES_PREFIX } from './names';
+
+export interface GatewayOptions extends ServerOptions {
+  /** NATS URL (nats://host:port). */
+  readonly url: string;
+  /** Retention of the events stream, set when given (else the defaults when creating it). */
+  readonly retention?: RetentionOptions;
+  /** Bytes of one connection's messages waiting for the broker before its sensor is paused (default 8 MiB). */
+  readonly maxBacklogBytes?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Gateway {
+  readonly id: string;
+  readonly server: SpikeServer;
+  readonly address: ListenInfo;
+  readonly brokerMetrics: GatewayBrokerMetrics;
+  /** Decisions relayed from JetStream to this gateway's subscribers. */
+  readonly decisions: Observable<Decision>;
+  /** Stops taking sensors, stores what they sent (bounded by `drainMs`), closes subscribers and the NATS connection. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** Room left in a NATS message for its headers. */
+const HEADER_ROOM = 4096;
+
+/** Reads stored decisions from now on and hands each to `onDecision` (fence markers skipped). */
+async function relayDecisions(broker: Broker, onDecision: (d: Decision) => void, onBad: () => void): Promise<{ stop(): void }> {
+  const consumer = await broker.js.consumers.get(DECISIONS_STREAM, { deliver_policy: 'new' });
+  const messages = await consumer.consume({ max_messages: 512 });
+  (async () => {
+    for await (const m of messages as AsyncIterable<JsMsg>) {
+      if (m.headers?.get(HEADER.kind)) continue;
+      try {
+        onDecision(m.json<Decision>());
+      } catch {
+        onBad();
+      }
+    }
+  })().catch(() => undefined);
+  return { stop: () => messages.stop() };
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const broker = await connectBroker(o.url, { name: 'spikestream-gateway' });
+  let streams: KV;
+  try {
+    await ensureStreams(broker.jsm, o.retention);
+    streams = await streamsBucket(broker);
+  } catch (err) {
+    await broker.nc.close().catch(() => undefined);
+    throw err;
+  }
+  const id = nuid.next().slice(-8);
+  const metrics = o.metrics ?? new ServiceMetrics();
+  const brokerMetrics = new GatewayBrokerMetrics(metrics.registry);
+  const log = o.log ?? (() => undefined);
+  // A message NATS cannot carry is refused at the socket (1009), as any message over the limit.
+  const maxPayload = broker.nc.info?.max_payload ?? 1 << 20;
+  const maxMessageBytes = Math.min(o.maxMessageBytes ?? 8 << 20, maxPayload - HEADER_ROOM);
+  const publishers = new Map<IngestConnection, ConnectionPublisher>();
+  let connections = 0;
+  let connected = true;
+  brokerMetrics.connected.set(1);
+
+  const server = createServer({
+    ...o,
+    maxMessageBytes,
+    metrics,
+    onIngestMessage: (streamId, m) => {
+      let p = publishers.get(m.connection);
+      if (!p) {
+        const created = new ConnectionPublisher({ broker, streams, gateway: id, metrics: brokerMetrics, highWaterBytes: o.maxBacklogBytes, log }, streamId, `${id}.${++connections}`, m.geometry, m.connection);
+        publishers.set(m.connection, created);
+        created.done.then(() => publishers.delete(m.connection));
+        p = created;
+      }
+      p.push(m);
+    },
+    health: () => ({
+      ...(connected ? {} : { status: 'degraded' }),
+      broker: { url: broker.url, connected, backlogMessages: [...publishers.values()].reduce((n, p) => n + p.backlog, 0) },
+    }),
+  });
+  // The events were stored from the tap: the ingest queues only need draining.
+  server.ingest$.subscribe((s) => s.events.subscribe());
+
+  const relayed = new Subject<Decision>();
+  const relay = await relayDecisions(
+    broker,
+    (d) => {
+      brokerMetrics.relayed.inc();
+      server.publish(d);
+      relayed.next(d);
+    },
+    () => metrics.pipelineErrors.inc(),
+  );
+  const traces = broker.nc.subscribe(`${TRACES_PREFIX}.>`, {
+    callback: (err, m) => {
+      if (err) return;
+      try {
+        server.publishTrace(m.json<StepTrace>());
+      } catch {
+        // a malformed trace is not worth a subscriber
+      }
+    },
+  });
+  (async () => {
+    for await (const s of broker.nc.status()) {
+      if (s.type === 'disconnect') {
+        connected = false;
+        brokerMetrics.connected.set(0);
+        brokerMetrics.disconnects.inc();
+      } else if (s.type === 'reconnect') {
+        connected = true;
+        brokerMetrics.connected.set(1);
+      }
+    }
+  })().catch(() => undefined);
+
+  const address = await server.listen();
+  let stopped: Promise<void> | undefined;
+  return {
+    id,
+    server,
+    address,
+    brokerMetrics,
+    decisions: relayed.asObservable(),
+    stop(drainMs = 3000) {
+      stopped ??= (async () => {
+        const deadline = Date.now() + drainMs;
+        await server.close({ drainMs });
+        // Sockets are closed: every publisher has its end marker queued.
+        const all = [...publishers.values()];
+        await Promise.race([Promise.all(all.map((p) => p.done)), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+        for (const p of publishers.values()) p.abandon();
+        relay.stop();
+        traces.unsubscribe();
+        relayed.complete();
+        await broker.nc.drain().catch(() => undefined);
+      })();
+      return stopped;
+    },
+  };
+}
