@@ -19,13 +19,21 @@ export function formatDecision(d: Decision, classes: readonly string[]): string 
 
 export interface DecisionSummary {
   decisions: number;
+  /** Confident decisions (c_t > θ reached): the answers. */
+  answers: number;
+  /** Answers with a true label (the ones accuracy is over). */
   labelled: number;
-  /** Fraction correct among labelled decisions (null when none is labelled). */
+  /** Fraction correct among labelled answers (null when none is labelled); uncertain decisions never count. */
   accuracy: number | null;
   /** Decisions that reached c_t > θ before T. */
   earlyDecisions: number;
   /** Decisions that never reached θ (taken at T, a window end, a stream end or the wall-time limit): reported apart, not as answers. */
   uncertainDecisions: number;
+  /** uncertainDecisions / decisions (0 when there is none). */
+  uncertainShare: number;
+  /** Uncertain decisions with a true label, and how many of them would have named it (shown apart, never in `accuracy`). */
+  labelledUncertain: number;
+  uncertainRight: number;
   /** Mean SNN steps used per decision (1…T). */
   meanSteps: number;
   maxSteps: number;
@@ -45,18 +53,24 @@ export interface DecisionSummary {
 
 export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
   const n = ds.length;
-  const labelled = ds.filter((d) => d.trueLabel !== undefined);
+  const labelled = ds.filter((d) => d.trueLabel !== undefined && d.confident);
   const correct = labelled.filter((d) => d.trueLabel === d.label).length;
+  const uncertain = ds.filter((d) => !d.confident);
+  const labelledUncertain = uncertain.filter((d) => d.trueLabel !== undefined);
   const sum = (f: (d: Decision) => number) => ds.reduce((a, d) => a + f(d), 0);
   const stepsRun = sum((d) => d.steps);
   const stepsSaved = sum((d) => (d.early ? d.maxSteps - d.steps : 0));
   const lat = n > 0 ? latencyStats(ds.map((d) => (d.eventTimeUs - d.sampleStartUs) / 1000)) : { mean: 0, p95: 0 };
   return {
     decisions: n,
+    answers: n - uncertain.length,
     labelled: labelled.length,
     accuracy: labelled.length > 0 ? correct / labelled.length : null,
     earlyDecisions: ds.filter((d) => d.early).length,
-    uncertainDecisions: ds.filter((d) => !d.confident).length,
+    uncertainDecisions: uncertain.length,
+    uncertainShare: n > 0 ? uncertain.length / n : 0,
+    labelledUncertain: labelledUncertain.length,
+    uncertainRight: labelledUncertain.filter((d) => d.trueLabel === d.label).length,
     meanSteps: n > 0 ? stepsRun / n : 0,
     maxSteps: n > 0 ? Math.max(...ds.map((d) => d.maxSteps)) : 0,
     stepsRun,
@@ -75,8 +89,8 @@ export function formatSummary(s: DecisionSummary, extra: Record<string, string |
   const tail = Object.entries(extra).map(([k, v]) => `${k.padEnd(18)} ${typeof v === 'number' ? formatCount(v) : v}`);
   if (s.decisions === 0) return ['decisions          0 (no sample had enough events to decide on)', ...tail].join('\n');
   const lines = [
-    `decisions          ${formatCount(s.decisions)} (${formatCount(s.earlyDecisions)} early, ${formatCount(s.uncertainDecisions)} uncertain)`,
-    `accuracy           ${s.accuracy === null ? 'n/a (no labels)' : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)}`}`,
+    `decisions          ${formatCount(s.decisions)}: ${formatCount(s.answers)} answers (${formatCount(s.earlyDecisions)} early), ${formatCount(s.uncertainDecisions)} uncertain (${(100 * s.uncertainShare).toFixed(1)}%, not answers)`,
+    `accuracy           ${s.accuracy === null ? `n/a (no labelled answers)` : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)} labelled answers`}${s.labelledUncertain > 0 ? ` (uncertain apart: ${formatCount(s.uncertainRight)} of ${formatCount(s.labelledUncertain)} labelled would have been right)` : ''}`,
     `mean steps         ${s.meanSteps.toFixed(2)} of ${s.maxSteps}`,
     `steps saved        ${s.stepsSavedPct.toFixed(1)}% (${formatCount(s.stepsSaved)} of ${formatCount(s.stepsRun + s.stepsSaved)} by early decisions)`,
     `sensor latency     mean ${s.meanSensorLatencyMs.toFixed(0)} ms, p95 ${s.p95SensorLatencyMs.toFixed(0)} ms (sample start → decision, in event time)`,

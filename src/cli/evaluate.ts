@@ -18,9 +18,10 @@ import { evaluateModel, type EvaluateOutput } from '../eval/evaluate';
 import { initBackend } from '../snn/backend';
 import { loadModelDir, readFramesFor, parseConfidenceOptions, parseRunnerOptions, pct, runnerOptions, withPhaseProgress } from './calibrate';
 import { formatTable, printJson, UsageError } from './output';
+import { evaluateLive, type EvaluateLiveCliOptions } from './evaluate-live';
 
-interface EvaluateCliOptions {
-  model: string; data: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
+interface EvaluateCliOptions extends Omit<EvaluateLiveCliOptions, 'live'> {
+  live?: string; model: string; data?: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
   epsilon: string; alpha: string; backend?: string; json?: boolean;
 }
 
@@ -46,8 +47,15 @@ export function register(program: Command): void {
     .command('evaluate')
     .description('evaluate a calibrated model with Dynamic Confidence on a test frames file: report.md, report.json and SVG figures')
     .requiredOption('--model <dir>', 'model directory')
-    .requiredOption('--data <file>', 'test frames file (.ssf)')
+    .option('--data <file>', 'test frames file (.ssf); required unless --live')
     .requiredOption('--out <dir>', 'report directory')
+    .option('--live <dir>', 'instead: stream the whole recordings of this DVS128-Gesture-layout folder live and score the decisions against the label windows (live.md, live.json, live-timeline.svg)')
+    .option('--split <split>', 'with --live: train, test or all (default test)')
+    .option('--users <list>', 'with --live: users to keep, e.g. 24-29')
+    .option('--theta <θ>', "with --live: θ (default: the model's)")
+    .option('--thetas <list>', 'with --live: stream once per θ (e.g. 0.3,0.4,0.5) and report each; the live rule picks one')
+    .option('--store-theta', "with --live --thetas: store the picked θ in the model's spikestream.json (validation users only)")
+    .option('--min-events <n>', 'with --live: a sample with fewer binned events gets no decision (default 1)')
     .option('--val <file>', 'validation frames file: calibrate on it first when a mode is uncalibrated')
     .option('--mode <mode>', 'qcfs | qffs | both', 'both')
     .option('--timing-samples <n>', 'test samples timed one by one at batch 1 (Table 2); 0 skips', '100')
@@ -55,18 +63,21 @@ export function register(program: Command): void {
     .option('--alpha <a>', 'for calibration with --val: auto | fit | a number', 'auto');
   runnerOptions(command)
     .action(async (o: EvaluateCliOptions) => {
+      if (o.live !== undefined) return evaluateLive({ ...o, live: o.live });
+      if (o.data === undefined) throw new UsageError('give --data TEST.ssf (or --live DATASET)');
+      const data = o.data;
       const { modes, alpha, epsilon } = parseConfidenceOptions(o);
       const timingSamples = Number(o.timingSamples);
       if (!Number.isInteger(timingSamples) || timingSamples < 0) throw new UsageError(`--timing-samples must be an integer ≥ 0 (got '${o.timingSamples}')`);
       const { batchSize, slots } = parseRunnerOptions(o);
       const model = loadModelDir(o.model);
-      const test = readFramesFor(o.data, model, '--data');
+      const test = readFramesFor(data, model, '--data');
       const val = o.val ? readFramesFor(o.val, model, '--val') : undefined;
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const out = await withPhaseProgress(o.json, (onProgress) =>
         evaluateModel(model, test, {
           modes, validation: val, validationName: val ? (val.header.dataset ?? path.basename(o.val!)) : undefined,
-          dataName: test.header.dataset ?? path.basename(o.data), binning: test.header.binning, outDir: path.resolve(o.out),
+          dataName: test.header.dataset ?? path.basename(data), binning: test.header.binning, outDir: path.resolve(o.out),
           timingSamples, slots, batchSize, epsilon, alpha, annBackend: backend, onProgress,
         }),
       );

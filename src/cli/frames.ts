@@ -3,14 +3,15 @@ import { writeFramesFile } from '../snn/frames-file';
 import { binStats } from '../../streams/operators/bin';
 import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
+import { liveStyleFrames, parseRestartSteps } from './frames-live-style';
 import { requireDatasetFolder, requireSomeSamples } from './dataset';
 import { UsageError } from './errors';
 import { requireOutputFile } from './files';
-import { parseChoice, parseIntOption, parseSplit, type Split } from './options';
+import { parseChoice, parseIntOption, parseNumberOption, parseSplit, type Split } from './options';
 import { printJson } from './output';
 import { progressBar } from './progress';
 
-interface FramesOptions {
+export interface FramesOptions {
   out: string;
   split: Split;
   users?: string;
@@ -21,6 +22,13 @@ interface FramesOptions {
   limit?: number;
   skip?: number;
   dtype: 'uint8' | 'float32';
+  /** --live-style and its options (frames-live-style.ts). */
+  liveStyle?: boolean;
+  restartSteps: [number, number];
+  passes: number;
+  minOverlap: number;
+  withWindows?: boolean;
+  seed: number;
   json?: boolean;
 }
 
@@ -48,11 +56,21 @@ export function register(program: Command): void {
     .option('--limit <n>', 'keep only the first n samples', parseIntOption('--limit', 1))
     .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseIntOption('--skip', 0))
     .option('--dtype <t>', 'float32 (exact) or uint8 (4× smaller; counts above 255 are clipped, counted and warned about)', parseChoice('--dtype', ['uint8', 'float32'] as const), 'float32' as const)
+    .option('--live-style', 'cut whole recordings the way a live stream does (activity onsets, restarts after decisions, transitions; no-gesture samples labelled −1) instead of at the label windows; DVS128 Gesture layout, time bins')
+    .option('--restart-steps <min-max>', 'live-style: the step a sample is decided at, drawn uniformly per sample (the next one starts after it)', parseRestartSteps, [2, 8] as [number, number])
+    .option('--passes <n>', 'live-style: passes over each recording, each with its own draws', parseIntOption('--passes', 1), 1)
+    .option('--min-overlap <x>', 'live-style: least share of a sample a label window must cover to give it its class (else −1, no gesture)', parseNumberOption('--min-overlap', { above: 0, max: 1 }), 0.5)
+    .option('--with-windows', 'live-style: also one sample per label window')
+    .option('--seed <n>', 'live-style: seed of the draws', parseIntOption('--seed', 0), 1)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: FramesOptions) => {
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
       await requireDatasetFolder(dir);
       requireOutputFile(o.out);
+      if (o.liveStyle) {
+        await liveStyleFrames(dir, o);
+        return;
+      }
       const ds = await openDataset(dir, { split: o.split, users: o.users ? parseUsers(o.users) : undefined, limit: o.limit, skip: o.skip });
       requireSomeSamples(ds.size, dir, o.split, o.users !== undefined || o.skip !== undefined || o.limit !== undefined);
       const small = ds.geometry.width <= 64;

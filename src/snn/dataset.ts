@@ -5,6 +5,13 @@ export interface FrameDataset {
   frames: Float32Array;
   /** [n] class indices. */
   labels: Int32Array;
+  /**
+   * [n, T] optional: the class of each prefix — what the SNN has integrated when it decides at step
+   * k (1…T) — when it differs along a sample (a live-style cut: a sample that starts in the move into
+   * a gesture, or runs past its end). Training shows the mean of the first k frames with class
+   * stepLabels[i·T + k − 1]. −1: no class.
+   */
+  stepLabels?: Int32Array;
   n: number;
   T: number;
   height: number;
@@ -19,6 +26,12 @@ export function validateDataset(ds: FrameDataset, what = 'dataset'): void {
   const expect = ds.n * ds.T * ds.height * ds.width * 2;
   if (ds.frames.length !== expect) throw new Error(`${what}: frames has ${ds.frames.length} values, expected n·T·H·W·2 = ${expect}`);
   if (ds.labels.length !== ds.n) throw new Error(`${what}: labels has ${ds.labels.length} entries, expected ${ds.n}`);
+  if (ds.stepLabels && ds.stepLabels.length !== ds.n * ds.T) throw new Error(`${what}: stepLabels has ${ds.stepLabels.length} entries, expected n·T = ${ds.n * ds.T}`);
+}
+
+/** The class of sample i's prefix of k frames: its step label when the dataset has them, else its label. */
+export function labelAt(ds: FrameDataset, i: number, k: number): number {
+  return ds.stepLabels ? ds.stepLabels[i * ds.T + Math.min(Math.max(k, 1), ds.T) - 1] : ds.labels[i];
 }
 
 /** Frame t of sample i (a view, not a copy). */

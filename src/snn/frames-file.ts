@@ -7,8 +7,12 @@
  *   next H bytes header, UTF-8 JSON, space-padded so that the payload starts at a multiple of 4:
  *                { "version": 1, "n": N, "T": T, "height": Hpx, "width": Wpx, "channels": 2,
  *                  "dtype": "float32" | "uint8", "classes"?: [names], "dataset"?: string,
- *                  "binning"?: { "binUs"?: µs, "eventsPerBin"?: n, "T": T, "downsample"?: f } }
- *   labels       N × int32 (class index per sample)
+ *                  "binning"?: { "binUs"?: µs, "eventsPerBin"?: n, "T": T, "downsample"?: f },
+ *                  "stepLabels"?: true }
+ *   labels       N × int32 (class index per sample; −1: no class, e.g. a no-gesture sample of a
+ *                live-style cut, which training pushes towards the uniform distribution)
+ *   step labels  only with "stepLabels": true — N × T × int32, the class of each sample's prefix of
+ *                k = 1…T frames (FrameDataset.stepLabels)
  *   frames       N × T × Hpx × Wpx × 2 values of dtype (NHWC per frame; channel 0 = OFF, 1 = ON;
  *                event counts per pixel and bin). float32 (the default) is exact; uint8 is 4× smaller
  *                but clips counts to 0..255 (a 4×4-downsampled DVS128 pixel can exceed 255 events
@@ -24,7 +28,7 @@ export const FRAMES_MAGIC = 'SSFRAME1';
 export interface FramesFileHeader {
   version: 1; n: number; T: number; height: number; width: number; channels: 2;
   dtype: 'float32' | 'uint8';
-  classes?: string[]; dataset?: string; binning?: InputBinning;
+  classes?: string[]; dataset?: string; binning?: InputBinning; stepLabels?: true;
 }
 
 export interface LoadedFrames extends FrameDataset { header: FramesFileHeader }
@@ -47,17 +51,20 @@ export function encodeFramesFile(ds: FrameDataset, opts: { dtype?: 'float32' | '
   if (classes) header.classes = classes;
   if (opts.dataset) header.dataset = opts.dataset;
   if (opts.binning) header.binning = opts.binning;
+  if (ds.stepLabels) header.stepLabels = true;
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const pad = (4 - ((12 + json.length) % 4)) % 4;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const bytesPer = dtype === 'float32' ? 4 : 1;
-  const total = 12 + json.length + ds.n * 4 + ds.frames.length * bytesPer;
+  const labelCount = ds.n + (ds.stepLabels ? ds.n * ds.T : 0);
+  const total = 12 + json.length + labelCount * 4 + ds.frames.length * bytesPer;
   const out = Buffer.alloc(total);
   out.write(FRAMES_MAGIC, 0, 'ascii');
   out.writeUInt32LE(json.length, 8);
   json.copy(out, 12);
   let o = 12 + json.length;
   for (let i = 0; i < ds.n; i++, o += 4) out.writeInt32LE(ds.labels[i], o);
+  if (ds.stepLabels) for (let i = 0; i < ds.stepLabels.length; i++, o += 4) out.writeInt32LE(ds.stepLabels[i], o);
   if (dtype === 'float32') for (let i = 0; i < ds.frames.length; i++, o += 4) out.writeFloatLE(ds.frames[i], o);
   else for (let i = 0; i < ds.frames.length; i++, o++) out[o] = Math.max(0, Math.min(255, Math.round(ds.frames[i])));
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -79,10 +86,14 @@ export function decodeFramesFile(bytes: Uint8Array, name = 'frames file'): Loade
   const count = header.n * header.T * header.height * header.width * 2;
   const bytesPer = header.dtype === 'float32' ? 4 : 1;
   let o = 12 + hlen;
-  const expect = o + header.n * 4 + count * bytesPer;
+  if (header.stepLabels !== undefined && header.stepLabels !== true) throw new Error(`${name}: header.stepLabels must be true when present`);
+  const stepCount = header.stepLabels ? header.n * header.T : 0;
+  const expect = o + (header.n + stepCount) * 4 + count * bytesPer;
   if (buf.length !== expect) throw new Error(`${name}: size ${buf.length} bytes, header implies ${expect}`);
   const labels = new Int32Array(header.n);
   for (let i = 0; i < header.n; i++, o += 4) labels[i] = buf.readInt32LE(o);
+  const stepLabels = header.stepLabels ? new Int32Array(stepCount) : undefined;
+  if (stepLabels) for (let i = 0; i < stepCount; i++, o += 4) stepLabels[i] = buf.readInt32LE(o);
   const frames = new Float32Array(count);
   if (header.dtype === 'float32') {
     if (o % 4 === 0 && (buf.byteOffset + o) % 4 === 0) frames.set(new Float32Array(buf.buffer, buf.byteOffset + o, count));
@@ -91,8 +102,11 @@ export function decodeFramesFile(bytes: Uint8Array, name = 'frames file'): Loade
     for (let i = 0; i < count; i++) frames[i] = buf[o + i];
   }
   const nClasses = header.classes?.length;
-  if (nClasses) for (let i = 0; i < header.n; i++) if (labels[i] < 0 || labels[i] >= nClasses) throw new Error(`${name}: label ${labels[i]} of sample ${i} outside the ${nClasses} classes`);
-  return { frames, labels, n: header.n, T: header.T, height: header.height, width: header.width, classes: header.classes, header };
+  if (nClasses) {
+    for (let i = 0; i < header.n; i++) if (labels[i] < -1 || labels[i] >= nClasses) throw new Error(`${name}: label ${labels[i]} of sample ${i} outside the ${nClasses} classes (or −1, no class)`);
+    if (stepLabels) for (let i = 0; i < stepCount; i++) if (stepLabels[i] < -1 || stepLabels[i] >= nClasses) throw new Error(`${name}: step label ${stepLabels[i]} of sample ${Math.floor(i / header.T)} outside the ${nClasses} classes (or −1, no class)`);
+  }
+  return { frames, labels, ...(stepLabels ? { stepLabels } : {}), n: header.n, T: header.T, height: header.height, width: header.width, classes: header.classes, header };
 }
 
 /** Writes a frames file; returns its size and, for uint8, how many values were clipped to 0..255. */

@@ -13,10 +13,15 @@
  * scores the ANN on x̄_k at k ∈ {1, ⌈T/4⌉, ⌈T/2⌉, T} (`valAccSteps`; their mean is `valAccMatched`)
  * besides `valAcc` on x̄_T, the full window alone, which on moving gestures blurs the motion and is
  * not what the SNN sees at most steps (src/eval/baselines.ts reports the whole curve).
+ *
+ * A sample labelled −1 has no class (a no-gesture sample of a live-style cut, `frames --live-style`):
+ * its target is the uniform distribution, so the model learns to be unsure on such input and
+ * Dynamic Confidence's θ keeps its decisions there uncertain. With per-step labels (`stepLabels`)
+ * the prefix of k frames is shown with the class of that prefix. Accuracies count labelled samples only.
  */
 import * as tf from '@tensorflow/tfjs';
 import { QuantizedAnn, NamedWeight } from './ann';
-import { FrameDataset, meanOfFirstK, validateDataset } from './dataset';
+import { FrameDataset, labelAt, meanOfFirstK, validateDataset } from './dataset';
 import { defaultSpec, ModelSpec, ResolvedSpec, validateSpec } from './spec';
 import { deriveSeed, mulberry32, randInt, shuffle } from '../prng';
 import { EpochLog, hasModel, InputBinning, loadModel, ModelMeta, SavedModel, saveModel } from './model-file';
@@ -135,23 +140,42 @@ export function makeBatch(ds: FrameDataset, ids: ArrayLike<number>, buf: Float32
     const dy = rng && shift ? randInt(rng, -shift, shift) : 0;
     const dx = rng && shift ? randInt(rng, -shift, shift) : 0;
     meanOfFirstK(ds, i, k, buf, dy, dx, b * size);
-    labels[b] = ds.labels[i];
+    labels[b] = labelAt(ds, i, k);
   }
   return labels;
 }
 
-/** ANN accuracy on the mean of the first k frames (default all T), in batches. */
+/**
+ * Training targets, one row per label: one-hot, or the uniform distribution for −1 (no class: a
+ * no-gesture sample of a live-style cut), so that the model learns to be unsure there.
+ */
+export function targets(labels: Int32Array, classes: number): Float32Array {
+  const y = new Float32Array(labels.length * classes);
+  labels.forEach((l, b) => {
+    if (l < 0) y.fill(1 / classes, b * classes, (b + 1) * classes);
+    else y[b * classes + l] = 1;
+  });
+  return y;
+}
+
+/** ANN accuracy on the mean of the first k frames (default all T), in batches, over the samples with a class (label ≥ 0). */
 export function annAccuracy(ann: QuantizedAnn, ds: FrameDataset, k = ds.T, batchSize = 64): number {
   const size = ds.height * ds.width * 2;
   let correct = 0;
+  let labelled = 0;
   for (let s = 0; s < ds.n; s += batchSize) {
     const m = Math.min(batchSize, ds.n - s);
     const buf = new Float32Array(m * size);
     for (let b = 0; b < m; b++) meanOfFirstK(ds, s + b, Math.min(k, ds.T), buf, 0, 0, b * size);
     const pred = tf.tidy(() => ann.predict(tf.tensor4d(buf, [m, ds.height, ds.width, 2])));
-    for (let b = 0; b < m; b++) if (pred[b] === ds.labels[s + b]) correct++;
+    for (let b = 0; b < m; b++) {
+      const label = labelAt(ds, s + b, k);
+      if (label < 0) continue;
+      labelled++;
+      if (pred[b] === label) correct++;
+    }
   }
-  return correct / ds.n;
+  return labelled > 0 ? correct / labelled : NaN;
 }
 
 /** The model-file form of a trained ANN. */
@@ -179,7 +203,7 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
   const spec = opts.spec ? validateSpec(opts.spec) : defaultSpec(data.height, data.width, classes);
   if (spec.input.height !== data.height || spec.input.width !== data.width)
     throw new Error(`spec input ${spec.input.height}×${spec.input.width} does not match the data's ${data.height}×${data.width}`);
-  for (let i = 0; i < data.n; i++) if (data.labels[i] < 0 || data.labels[i] >= spec.classes.length) throw new Error(`label ${data.labels[i]} of sample ${i} outside the ${spec.classes.length} classes`);
+  for (const l of [...data.labels, ...(data.stepLabels ?? [])]) if (l < -1 || l >= spec.classes.length) throw new Error(`label ${l} outside the ${spec.classes.length} classes (or −1, no class)`);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error('epochs must be a positive integer');
   const batchSize = opts.batchSize ?? 32, lr = opts.lr ?? 5e-3, minLrFactor = opts.minLrFactor ?? 0.01;
   const wd = opts.weightDecay ?? 1e-4, seed = opts.seed ?? 0, shift = opts.shift ?? 2, randomK = opts.randomK ?? true;
@@ -223,7 +247,7 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
     const te = Date.now();
     const rng = mulberry32(deriveSeed(seed, epoch));
     const order = shuffle(Int32Array.from({ length: data.n }, (_, i) => i), rng);
-    let lossSum = 0, correct = 0, seen = 0;
+    let lossSum = 0, correct = 0, seen = 0, labelled = 0;
     let lrNow = lr;
     for (let b = 0; b < batches; b++) {
       const ids = order.subarray(b * batchSize, Math.min(data.n, (b + 1) * batchSize));
@@ -232,7 +256,7 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
       lrNow = lrAt(opt.t, totalSteps, lr, minLrFactor);
       const stats = tf.tidy(() => {
         const x = tf.tensor4d(buf.subarray(0, m * size), [m, data.height, data.width, 2]);
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), spec.classes.length);
+        const y = tf.tensor2d(targets(labels, spec.classes.length), [m, spec.classes.length]);
         let hits: tf.Tensor | null = null;
         const { value, grads } = tf.variableGrads(() => {
           const logits = ann.forward(x, { train: true });
@@ -245,15 +269,16 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
         return out;
       });
       lossSum += stats[0] * m; correct += stats[1]; seen += m; samplesDone += m;
+      for (const l of labels) if (l >= 0) labelled++;
       const elapsed = (Date.now() - t0) / 1000;
       const sps = samplesDone / Math.max(elapsed, 1e-3);
       const remaining = (opts.epochs - epoch - 1) * data.n + (data.n - seen);
-      onProgress?.({ phase: 'batch', epoch, epochs: opts.epochs, batch: b, batches, step: opt.t, totalSteps, loss: lossSum / seen, acc: correct / seen,
+      onProgress?.({ phase: 'batch', epoch, epochs: opts.epochs, batch: b, batches, step: opt.t, totalSteps, loss: lossSum / seen, acc: correct / Math.max(1, labelled),
         samplesPerSec: sps, etaSec: remaining / sps, lr: lrNow });
       if (onProgress) await new Promise((r) => setImmediate(r));
     }
     const seconds = (Date.now() - te) / 1000;
-    const entry: TrainEpochLog = { epoch, loss: lossSum / seen, acc: correct / seen, lr: lrNow, seconds, samplesPerSec: seen / seconds };
+    const entry: TrainEpochLog = { epoch, loss: lossSum / seen, acc: correct / Math.max(1, labelled), lr: lrNow, seconds, samplesPerSec: seen / seconds };
     if (opts.validation) {
       const val = opts.validation;
       entry.valAccSteps = validationSteps(val.T).map((k) => ({ k, acc: k === val.T ? NaN : annAccuracy(ann, val, k) }));

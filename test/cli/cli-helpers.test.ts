@@ -88,6 +88,22 @@ describe('cli helpers: decisions and their summary', () => {
     expect(s.stepsSavedPct).to.be.closeTo((100 * 12) / 22, 1e-9);
   });
 
+  it('accuracy is over labelled answers only: uncertain decisions are counted apart, never as right or wrong', () => {
+    const s = summarizeDecisions([
+      decision({ trueLabel: 1 }),
+      decision({ trueLabel: 0 }),
+      decision({ confident: false, early: false, steps: 16, stoppedBy: 'max-steps', confidence: 0.093, trueLabel: 0 }),
+      decision({ confident: false, early: false, steps: 16, stoppedBy: 'stream-end', confidence: 0.2, trueLabel: 1 }),
+      decision({ confident: false, early: false, steps: 3, stoppedBy: 'stream-end' }),
+    ]);
+    expect(s).to.include({ decisions: 5, answers: 2, labelled: 2, accuracy: 0.5, uncertainDecisions: 3, labelledUncertain: 2, uncertainRight: 1 });
+    expect(s.uncertainShare).to.be.closeTo(0.6, 1e-12);
+    const text = formatSummary(s);
+    expect(text).to.match(/^decisions\s+5: 2 answers \(2 early\), 3 uncertain \(60\.0%, not answers\)$/m);
+    expect(text).to.match(/^accuracy\s+50\.00% of 2 labelled answers \(uncertain apart: 1 of 2 labelled would have been right\)$/m);
+    expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no labelled answers\)/);
+  });
+
   it('a summary of no decisions prints no figures of nothing', () => {
     const text = formatSummary(summarizeDecisions([]), { streams: 1 });
     expect(text).to.not.match(/mean steps|of 0/);

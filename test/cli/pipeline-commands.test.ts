@@ -31,7 +31,11 @@ describe('spikestream replay / start / serve / sensor', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('α = 12, τ = 1.000');
     expect(r.stdout).to.match(/user30_natural#0\b/);
-    expect(r.stdout).to.match(/accuracy\s+\d+\.\d+% of 11/);
+    // θ = 0.9: answers are the confident decisions; accuracy is over them, uncertain ones are counted apart.
+    expect(r.stdout).to.match(/decisions\s+11: (\d+) answers \(\d+ early\), (\d+) uncertain \(\d+\.\d%, not answers\)/);
+    const [, answers, uncertain] = /decisions\s+11: (\d+) answers \(\d+ early\), (\d+) uncertain/.exec(r.stdout)!;
+    expect(Number(answers) + Number(uncertain)).to.equal(11);
+    if (Number(answers) > 0) expect(r.stdout).to.match(new RegExp(`accuracy\\s+\\d+\\.\\d+% of ${answers} labelled answers`));
     expect(r.stdout).to.match(/θ\s+0\.9 \(override\)/);
   });
 

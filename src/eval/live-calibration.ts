@@ -1,0 +1,63 @@
+/**
+ * Stores a θ chosen on live validation streams (`evaluate --live … --thetas … --store-theta`) in
+ * a model's spikestream.json, beside the windowed calibration it replaces as the deployed θ:
+ *
+ *   calibration.theta, calibration.modes[mode].theta   the live θ (what runners use)
+ *   calibration.modes[mode].deployedRule               'live'
+ *   calibration.live = { theta, mode, windowedTheta, rule, targets, metTargets, validation, sweep }
+ *
+ * α and τ stay the windowed calibration's; the windowed θ rules stay stored with their figures.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ModelMeta } from '../snn/model-file';
+import type { LiveTargets, LiveThetaPoint } from './live';
+
+export interface LiveThetaChoice {
+  readonly mode: string;
+  readonly theta: number;
+  readonly metTargets: boolean;
+  readonly targets: LiveTargets;
+  /** What the θ was chosen on (dataset, split, users). */
+  readonly validation: string;
+  readonly sweep: readonly LiveThetaPoint[];
+}
+
+/** Writes `choice` into DIR/spikestream.json (re-read just before writing, replaced atomically); returns its path. */
+export function storeLiveTheta(dir: string, choice: LiveThetaChoice): string {
+  const file = path.join(dir, 'spikestream.json');
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelMeta;
+  if (meta.format !== 'spikestream-model') throw new Error(`${file} is not a spikestream model`);
+  const cal = { ...((meta.calibration ?? { alpha: null, tau: null }) as Record<string, unknown>) };
+  const modes = { ...((cal.modes ?? {}) as Record<string, Record<string, unknown>>) };
+  const entry = modes[choice.mode];
+  if (!entry || typeof entry.alpha !== 'number') throw new Error(`${file}: mode ${choice.mode} is not calibrated (run \`spikestream calibrate\` first: α and τ come from it)`);
+  const prevLive = cal.live as { windowedTheta?: number; mode?: string } | undefined;
+  const windowedTheta = prevLive?.mode === choice.mode && typeof prevLive.windowedTheta === 'number' && entry.deployedRule === 'live' ? prevLive.windowedTheta : entry.theta;
+  modes[choice.mode] = { ...entry, theta: choice.theta, deployedRule: 'live' };
+  cal.modes = modes;
+  if ((cal.mode ?? meta.conversion.mode) === choice.mode) cal.theta = choice.theta;
+  cal.live = {
+    theta: choice.theta,
+    mode: choice.mode,
+    windowedTheta,
+    rule: 'lowest θ meeting every target on the live validation streams (else the smallest shortfall)',
+    targets: choice.targets,
+    metTargets: choice.metTargets,
+    validation: choice.validation,
+    sweep: choice.sweep.map((p) => ({
+      theta: p.theta,
+      decisionAccuracy: p.score.decisionAccuracy,
+      gestureRecall: p.score.gestureRecall,
+      outsideShare: p.score.outsideShare,
+      uncertainShare: p.score.uncertainShare,
+      meanSteps: p.score.meanSteps,
+      stepsSavedPct: p.score.stepsSavedPct,
+    })),
+  };
+  meta.calibration = cal as ModelMeta['calibration'];
+  const tmp = path.join(dir, `.spikestream.json.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+  return file;
+}

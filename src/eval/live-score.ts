@@ -1,0 +1,159 @@
+/**
+ * Scoring live decisions against label windows: what a user of a live stream sees.
+ *
+ * A live stream gives several decisions per gesture (each sample starts at an activity onset or
+ * right after the previous decision), some between gestures, some uncertain. A decision belongs
+ * to the window during which it was given: `w.tStart < d.eventTimeUs ≤ w.tEnd` (the deciding
+ * frame ended while the gesture was going on). Only confident decisions (c_t > θ reached) are
+ * answers; uncertain ones are counted apart and never scored as right or wrong.
+ *
+ *  - decision accuracy: confident decisions inside a window whose class matches it / confident
+ *    decisions inside a window;
+ *  - gesture recall: windows whose first confident decision is right / all windows (a window with
+ *    no confident decision counts as missed);
+ *  - time to the first correct decision: from the window's start to the first confident correct
+ *    decision inside it (median and p95 over the windows that got one);
+ *  - outside share: confident decisions inside no window / all confident decisions;
+ *  - uncertain share: uncertain decisions / all decisions.
+ */
+import type { LabelWindow } from '../datasets/dvs-gesture';
+import { percentile } from '../confidence/report';
+import type { Decision } from '../../streams/types';
+
+/** One live stream: its label windows and the decisions it gave. */
+export interface LiveStreamResult {
+  readonly streamId: string;
+  readonly windows: readonly LabelWindow[];
+  readonly decisions: readonly Decision[];
+}
+
+export interface LiveScore {
+  readonly streams: number;
+  /** Label windows (gestures) in all streams. */
+  readonly gestures: number;
+  readonly decisions: number;
+  readonly confident: number;
+  readonly uncertain: number;
+  /** uncertain / decisions (null when there is none). */
+  readonly uncertainShare: number | null;
+  /** Confident decisions given inside a window, and how many of them name its class. */
+  readonly confidentInside: number;
+  readonly correctInside: number;
+  readonly decisionAccuracy: number | null;
+  /** Confident decisions given inside no window, and their share of all confident decisions. */
+  readonly confidentOutside: number;
+  readonly outsideShare: number | null;
+  /** Windows with at least one confident decision, and those whose first one is right. */
+  readonly gesturesAnswered: number;
+  readonly firstCorrect: number;
+  readonly gestureRecall: number | null;
+  /** Window start → first confident correct decision (ms of sensor time), over the windows that got one. */
+  readonly timeToFirstCorrectMs: { readonly n: number; readonly median: number | null; readonly p95: number | null };
+  /** SNN steps run over all decisions; steps saved by early decisions (Σ T − steps), and their share. */
+  readonly stepsRun: number;
+  readonly stepsSaved: number;
+  readonly stepsSavedPct: number;
+  readonly meanSteps: number | null;
+  /** The lowest confidence among confident decisions (near 1/classes would be a guess presented as an answer). */
+  readonly minConfidentConfidence: number | null;
+  /** Per class (by the window's label): windows, first decision right, confident decisions inside and right. */
+  readonly perClass: readonly LiveClassScore[];
+}
+
+export interface LiveClassScore {
+  readonly label: number;
+  readonly gestures: number;
+  readonly firstCorrect: number;
+  readonly confidentInside: number;
+  readonly correctInside: number;
+}
+
+/** The windows a decision at sensor time `t` was given in. */
+export function windowsAt(windows: readonly LabelWindow[], t: number): LabelWindow[] {
+  return windows.filter((w) => w.tStart < t && t <= w.tEnd);
+}
+
+const ratio = (k: number, n: number): number | null => (n > 0 ? k / n : null);
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Scores live streams (see the file comment). */
+export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
+  let gestures = 0;
+  let decisions = 0;
+  let confident = 0;
+  let confidentInside = 0;
+  let correctInside = 0;
+  let gesturesAnswered = 0;
+  let firstCorrect = 0;
+  let stepsRun = 0;
+  let stepsSaved = 0;
+  let minConf = Infinity;
+  const toFirstCorrect: number[] = [];
+  const perClass = new Map<number, { gestures: number; firstCorrect: number; confidentInside: number; correctInside: number }>();
+  const classOf = (label: number) => {
+    let c = perClass.get(label);
+    if (!c) perClass.set(label, (c = { gestures: 0, firstCorrect: 0, confidentInside: 0, correctInside: 0 }));
+    return c;
+  };
+  for (const s of streams) {
+    const answers = s.decisions.filter((d) => d.confident).sort((a, b) => a.eventTimeUs - b.eventTimeUs);
+    decisions += s.decisions.length;
+    confident += answers.length;
+    for (const d of s.decisions) {
+      stepsRun += d.steps;
+      if (d.early) stepsSaved += d.maxSteps - d.steps;
+    }
+    for (const d of answers) {
+      minConf = Math.min(minConf, d.confidence);
+      const ws = windowsAt(s.windows, d.eventTimeUs);
+      if (ws.length === 0) continue;
+      confidentInside++;
+      const right = ws.some((w) => w.label === d.label);
+      if (right) correctInside++;
+      const w = ws.find((x) => x.label === d.label) ?? ws[0];
+      if (w.label !== undefined) {
+        const c = classOf(w.label);
+        c.confidentInside++;
+        if (right) c.correctInside++;
+      }
+    }
+    for (const w of s.windows) {
+      gestures++;
+      const c = w.label !== undefined ? classOf(w.label) : undefined;
+      if (c) c.gestures++;
+      const inside = answers.filter((d) => w.tStart < d.eventTimeUs && d.eventTimeUs <= w.tEnd);
+      if (inside.length === 0) continue;
+      gesturesAnswered++;
+      if (inside[0].label === w.label) {
+        firstCorrect++;
+        if (c) c.firstCorrect++;
+      }
+      const hit = inside.find((d) => d.label === w.label);
+      if (hit) toFirstCorrect.push((hit.eventTimeUs - w.tStart) / 1000);
+    }
+  }
+  const uncertain = decisions - confident;
+  return {
+    streams: streams.length,
+    gestures,
+    decisions,
+    confident,
+    uncertain,
+    uncertainShare: ratio(uncertain, decisions),
+    confidentInside,
+    correctInside,
+    decisionAccuracy: ratio(correctInside, confidentInside),
+    confidentOutside: confident - confidentInside,
+    outsideShare: ratio(confident - confidentInside, confident),
+    gesturesAnswered,
+    firstCorrect,
+    gestureRecall: ratio(firstCorrect, gestures),
+    timeToFirstCorrectMs: { n: toFirstCorrect.length, median: finite(percentile(toFirstCorrect, 50)), p95: finite(percentile(toFirstCorrect, 95)) },
+    stepsRun,
+    stepsSaved,
+    stepsSavedPct: stepsSaved > 0 ? (100 * stepsSaved) / (stepsRun + stepsSaved) : 0,
+    meanSteps: ratio(stepsRun, decisions),
+    minConfidentConfidence: finite(minConf),
+    perClass: [...perClass].sort((a, b) => a[0] - b[0]).map(([label, c]) => ({ label, ...c })),
+  };
+}
