@@ -61,6 +61,10 @@ export class ServiceMetrics {
   });
   readonly subscribers = this.gauge('spikestream_subscribers', 'Connected decision subscribers.');
   readonly subscriberDrops = this.counter('spikestream_subscriber_drops_total', 'Messages not sent to a subscriber because its backlog was over the limit.');
+  readonly decisionSteps = this.counter('spikestream_decision_steps_total', 'SNN steps used by published decisions, answers and uncertain (sum of steps; with steps_saved, the share of steps saved).');
+  readonly previewFrames = this.counter('spikestream_preview_frames_total', 'Preview frames sent to viewer pages (at most the preview rate per stream and page).');
+  readonly previewDrops = this.counter('spikestream_preview_dropped_total', 'Preview frames not sent to a viewer page because its backlog was over the limit.');
+  readonly previewSubscribers = this.gauge('spikestream_preview_subscribers', 'Connected preview (viewer page) subscribers.');
 
   constructor() {
     // Every known label exists from the start, so that rate() sees a series before its first event.
@@ -69,8 +73,9 @@ export class ServiceMetrics {
     for (const reason of INGEST_CLOSE_REASONS) this.ingestClosed.inc({ reason }, 0);
   }
 
-  /** Counts a published decision: an answer (total, early, steps saved), or an uncertain one. */
+  /** Counts a published decision's steps, and it as an answer (total, early, steps saved) or an uncertain one. */
   recordDecision(d: DecisionCounts): void {
+    this.decisionSteps.inc(d.steps);
     if (d.confident === false) {
       this.uncertainDecisions.inc();
       return;

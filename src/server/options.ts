@@ -4,6 +4,7 @@ import type { OverflowPolicy } from '../../streams/sources/bounded-queue';
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from './wire';
 import type { ServiceMetrics } from './metrics';
 import type { IngestMessage } from './http/ingest-endpoint';
+import type { ViewerOptions } from './viewer';
 
 /**
  * Decides whether a sensor of this size can be classified: a refusal message (one line, shown
@@ -53,6 +54,8 @@ export interface ServerOptions {
   onIngestMessage?: (streamId: string, message: IngestMessage) => void;
   /** More fields for the /health body (e.g. the broker connection); they may replace `status`. */
   health?: () => Record<string, unknown>;
+  /** Serve the viewer page at `/` and its preview feed at `/preview` (default: no viewer). */
+  viewer?: ViewerOptions;
 }
 
 /** The limits with their defaults applied (what /health reports). */

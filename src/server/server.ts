@@ -7,11 +7,14 @@
  * - ingest-endpoint.ts: `ws://…/ingest/<streamId>[?width=W&height=H]`, one sensor sending binary
  *   wire messages (src/server/wire.ts), announced on `ingest$` once its geometry is known;
  * - subscriber-endpoint.ts: `ws://…/decisions[?stream=id][&trace=1]`, JSON decisions and traces;
+ * - with `viewer` set, viewer-routes.ts: the page at `/` and `/viewer/…`, and (a second
+ *   subscriber endpoint on ../preview.ts's hub) `ws://…/preview[?stream=id]`, its binary frames;
  * - auth.ts, handshake.ts, request-target.ts, respond.ts: the checks every request passes;
  * - shutdown.ts: the bounded close sequence.
  *
- * Auth: with `token` set, both WebSocket endpoints need `Authorization: Bearer <token>` or
- * `?token=<token>` (HTTP 401 otherwise); /health and /metrics stay open. Listening on a
+ * Auth: with `token` set, the WebSocket endpoints and the viewer's JSON need `Authorization:
+ * Bearer <token>` or `?token=<token>` (HTTP 401 otherwise); /health, /metrics and the page's
+ * static files stay open. Listening on a
  * non-loopback address without a token is refused (`createServer` throws).
  *
  * Limits (options.ts): message size (1009), events per message (1009), event rate per
@@ -24,12 +27,15 @@ import { SubscriberHub } from '../../streams/sinks/to-subscribers';
 import type { Decision, StepTrace } from '../../streams/types';
 import { ServiceMetrics } from './metrics';
 import { resolveLimits, requiredToken, type ServerOptions } from './options';
+import type { ViewerOptions } from './viewer';
 import type { CloseOptions, ListenInfo, SpikeServer } from './types';
 import { tokenCheck } from './http/auth';
 import { IngestEndpoint } from './http/ingest-endpoint';
 import { SubscriberEndpoint } from './http/subscriber-endpoint';
 import { attachRoutes, countedSocketRefusal } from './http/routes';
 import { shutdown } from './http/shutdown';
+import { ViewerRoutes } from './http/viewer-routes';
+import { PreviewHub } from './preview';
 
 export { isLoopbackHost, type ServerOptions, type GeometryCheck, type ServerLimits } from './options';
 export type { IngestStream, StreamStatus, ListenInfo, SpikeServer, CloseOptions } from './types';
@@ -48,6 +54,25 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   const authorized = tokenCheck(token);
   const refuse = countedSocketRefusal(metrics);
 
+  /** The viewer's page routes and its preview feed, a subscriber endpoint of its own (its own drop counter). */
+  function viewerParts(v: ViewerOptions): { routes: ViewerRoutes; hub: PreviewHub; endpoint: SubscriberEndpoint } {
+    const previewHub = new PreviewHub({
+      fps: v.previewFps,
+      maxBufferedBytes: v.previewMaxBufferedBytes,
+      onSent: () => metrics.previewFrames.inc(),
+      onDrop: () => metrics.previewDrops.inc(),
+      onCount: (n) => metrics.previewSubscribers.set(n),
+    });
+    const routes = new ViewerRoutes({
+      metrics,
+      authorized,
+      streams: () => ingest.streams(),
+      config: () => ({ model: v.model ?? null, previewFps: 1000 / previewHub.intervalMs }),
+    });
+    const endpoint = new SubscriberEndpoint({ hub: previewHub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
+    return { routes, hub: previewHub, endpoint };
+  }
+
   const hub = new SubscriberHub({
     maxBufferedBytes: opts.subscriberMaxBufferedBytes ?? 1 << 20,
     stallTimeoutMs: opts.subscriberStallTimeoutMs,
@@ -56,12 +81,14 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   });
   const ingest = new IngestEndpoint({ options: opts, limits, metrics, authorized, closing: isClosing, refuse });
   const subscribers = new SubscriberEndpoint({ hub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
+  const viewer = opts.viewer && viewerParts(opts.viewer);
   const server = http.createServer({ requireHostHeader: false }); // routes.ts checks Host itself, counted
   attachRoutes(server, {
     metrics,
     closing: isClosing,
     ingest,
     subscribers,
+    viewer: viewer && { routes: viewer.routes, preview: viewer.endpoint },
     health: () => ({
       status: closing ? 'closing' : 'ok',
       uptimeS: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -76,6 +103,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     http: server,
     metrics,
     hub,
+    preview: viewer?.hub,
     ingest$: ingest.ingest$,
     listen(): Promise<ListenInfo> {
       return new Promise((resolve, reject) => {
@@ -101,7 +129,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     close(closeOpts: CloseOptions = {}): Promise<void> {
       if (closed) return closed;
       closing = true;
-      closed = shutdown({ http: server, ingest, subscribers, hub }, closeOpts);
+      closed = shutdown({ http: server, ingest, subscribers, hub, preview: viewer }, closeOpts);
       return closed;
     },
   };

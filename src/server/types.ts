@@ -7,6 +7,7 @@ import type { EventSource } from '../../streams/core/event-source';
 import type { SubscriberHub } from '../../streams/sinks/to-subscribers';
 import type { Decision, StepTrace } from '../../streams/types';
 import type { ServiceMetrics } from './metrics';
+import type { PreviewHub } from './preview';
 
 /** A sensor connection, announced on `ingest$` once its geometry is known and accepted. */
 export interface IngestStream {
@@ -56,6 +57,8 @@ export interface SpikeServer {
   readonly http: http.Server;
   readonly metrics: ServiceMetrics;
   readonly hub: SubscriberHub;
+  /** The viewer's preview feed (`/preview`): offer it frames with `publish`; undefined without a viewer. */
+  readonly preview: PreviewHub | undefined;
   /** One value per sensor connection, once its geometry is known. Hot: subscribe before listening. */
   readonly ingest$: Observable<IngestStream>;
   listen(): Promise<ListenInfo>;

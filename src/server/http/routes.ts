@@ -1,6 +1,7 @@
 /**
- * Routing for the one Node http server: plain requests (`GET|HEAD /health`, `/metrics`, 404,
- * 405), WebSocket upgrades (`/ingest/<streamId>`, `/decisions`, 404), CONNECT (405) and bytes
+ * Routing for the one Node http server: plain requests (`GET|HEAD /health`, `/metrics`, with a
+ * viewer `/` and `/viewer/…`, 404, 405), WebSocket upgrades (`/ingest/<streamId>`, `/decisions`,
+ * with a viewer `/preview`, 404), CONNECT (405) and bytes
  * Node cannot parse (400, 431 for oversized headers, 408). Every handler answers with a status
  * and never throws; every error status is counted in `spikestream_http_refused_total{status}`.
  */
@@ -9,6 +10,7 @@ import type { Duplex } from 'stream';
 import type { ServiceMetrics } from '../metrics';
 import { INGEST_PATH_RE, type IngestEndpoint } from './ingest-endpoint';
 import type { SubscriberEndpoint } from './subscriber-endpoint';
+import type { ViewerRoutes } from './viewer-routes';
 import { isRefusal, parseRequestTarget, type RequestTarget } from './request-target';
 import { answerClientError, refuseOnSocket, refuseResponse, sendBody, type Refusal } from './respond';
 
@@ -19,6 +21,8 @@ export interface RouteDeps {
   readonly health: () => object;
   readonly ingest: IngestEndpoint;
   readonly subscribers: SubscriberEndpoint;
+  /** The viewer page: `/`, `/viewer/…` (viewer-routes.ts) and the `/preview` WebSocket; absent without a viewer. */
+  readonly viewer?: { readonly routes: ViewerRoutes; readonly preview: SubscriberEndpoint };
 }
 
 const METHOD_NOT_ALLOWED: Refusal = { status: 405, message: 'method not allowed', headers: { Allow: 'GET, HEAD' } };
@@ -63,7 +67,7 @@ export function attachRoutes(server: http.Server, deps: RouteDeps): void {
           (text) => sendBody(req, res, 200, metrics.contentType, text),
           () => refuse(req, res, INTERNAL),
         );
-      } else refuse(req, res, { status: 404, message: 'not found' });
+      } else if (!deps.viewer?.routes.handle(req, res, target, (r) => refuse(req, res, r))) refuse(req, res, { status: 404, message: 'not found' });
     } catch {
       if (!res.headersSent) refuse(req, res, INTERNAL);
       else res.destroy();
@@ -76,6 +80,7 @@ export function attachRoutes(server: http.Server, deps: RouteDeps): void {
       const target = readTarget(req);
       if (isRefusal(target)) return refuseSocket(socket, target);
       if (target.path === '/decisions') return deps.subscribers.upgrade(req, socket, head, target.query);
+      if (target.path === '/preview' && deps.viewer) return deps.viewer.preview.upgrade(req, socket, head, target.query);
       const m = INGEST_PATH_RE.exec(target.path);
       if (m) return deps.ingest.upgrade(req, socket, head, m[1], target.query);
       refuseSocket(socket, NO_SUCH_UPGRADE);

@@ -11,6 +11,7 @@
 import type * as http from 'http';
 import type { WebSocket } from 'ws';
 import type { SubscriberHub } from '../../../streams/sinks/to-subscribers';
+import type { PreviewHub } from '../preview';
 import { CLOSE_GOING_AWAY } from '../close-codes';
 import type { CloseOptions } from '../types';
 import type { IngestEndpoint } from './ingest-endpoint';
@@ -21,6 +22,8 @@ export interface ShutdownParts {
   readonly ingest: IngestEndpoint;
   readonly subscribers: SubscriberEndpoint;
   readonly hub: SubscriberHub;
+  /** The viewer's preview feed, closed with the subscribers. */
+  readonly preview?: { readonly hub: PreviewHub; readonly endpoint: SubscriberEndpoint };
 }
 
 const DEFAULT_DRAIN_MS = 2000;
@@ -44,12 +47,14 @@ export async function shutdown(parts: ShutdownParts, opts: CloseOptions = {}): P
   await parts.hub.flush(left());
 
   parts.hub.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
-  const sockets: WebSocket[] = [...parts.ingest.sockets(), ...parts.subscribers.sockets()];
+  parts.preview?.hub.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
+  const sockets: WebSocket[] = [...parts.ingest.sockets(), ...parts.subscribers.sockets(), ...(parts.preview?.endpoint.sockets() ?? [])];
   await until(() => sockets.every((s) => s.readyState === WS_CLOSED), SOCKET_CLOSE_GRACE_MS);
   for (const s of sockets) if (s.readyState !== WS_CLOSED) s.terminate();
   parts.http.closeAllConnections();
   parts.ingest.dispose();
   parts.subscribers.dispose();
+  parts.preview?.endpoint.dispose();
   await within(httpClosed, SOCKET_CLOSE_GRACE_MS);
 }
 

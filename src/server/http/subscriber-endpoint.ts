@@ -1,5 +1,6 @@
 /**
- * `ws://…/decisions[?stream=id][&trace=1]`: decision subscribers. The upgrade is refused when
+ * `ws://…/decisions[?stream=id][&trace=1]`: decision subscribers (and, with the preview hub,
+ * `ws://…/preview[?stream=id]`: the viewer's frames). The upgrade is refused when
  * shutting down (503), on a bad handshake (400/405), without the token (401), on a bad filter
  * (400) or over `maxSubscribers` (503, counting upgrades still in their handshake). Subscribers
  * have nothing to say: what they send is ignored.
@@ -7,13 +8,19 @@
 import type * as http from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { SubscriberHub } from '../../../streams/sinks/to-subscribers';
+import type { SubscriberFilter } from '../../../streams/sinks/to-subscribers';
 import { parseSubscriberFilter } from '../subscribers';
 import { CLOSE_GOING_AWAY } from '../close-codes';
 import { gateRefusal, type UpgradeGate } from './handshake';
 
+/** Where an accepted socket goes: the decision hub, or the viewer's preview hub. */
+export interface SubscriberRegistry {
+  readonly size: number;
+  add(socket: WebSocket, filter: SubscriberFilter): unknown;
+}
+
 export interface SubscriberEndpointDeps extends UpgradeGate {
-  readonly hub: SubscriberHub;
+  readonly hub: SubscriberRegistry;
   readonly maxSubscribers: number;
 }
 

@@ -1,0 +1,97 @@
+/**
+ * What the viewer page (viewer/, served at `/`) reads besides its two WebSocket feeds: the
+ * model it is watching (`/viewer/config.json`) and the service's figures (`/viewer/figures.json`),
+ * read from the same prom-client registry that `/metrics` exposes.
+ */
+import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ServiceMetrics } from './metrics';
+import type { StreamStatus } from './types';
+
+/** The model as the page needs it: classes for the bars, θ and T for the chart, the input size for the event image. */
+export interface ViewerModelInfo {
+  readonly name: string;
+  readonly mode: string;
+  readonly classes: readonly string[];
+  readonly theta: number;
+  readonly maxSteps: number;
+  readonly binUs?: number;
+  readonly eventsPerBin?: number;
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+}
+
+export interface ViewerOptions {
+  /** What `/viewer/config.json` says about the model (the service fills it from its model). */
+  readonly model?: ViewerModelInfo;
+  /** Most preview frames a second per stream (default 20). */
+  readonly previewFps?: number;
+  /** Per-page backlog bound of the preview feed in bytes (default 64 KiB). */
+  readonly previewMaxBufferedBytes?: number;
+}
+
+/** `/viewer/config.json`. */
+export interface ViewerConfig {
+  readonly model: ViewerModelInfo | null;
+  readonly previewFps: number;
+}
+
+/** `/viewer/figures.json`: cumulative counts and gauges at `atMs`; the page turns successive ones into rates. */
+export interface ViewerFigures {
+  readonly atMs: number;
+  /** The connected sensor streams (what the page shows a panel for). */
+  readonly streams: readonly { readonly id: string; readonly width: number | null; readonly height: number | null }[];
+  readonly activeStreams: number;
+  readonly eventsIn: number;
+  /** Events dropped before the pipeline, every reason. */
+  readonly eventsDropped: number;
+  /** Answers (confident decisions). */
+  readonly decisions: number;
+  readonly uncertain: number;
+  readonly early: number;
+  readonly stepsSaved: number;
+  /** SNN steps used by published decisions. */
+  readonly decisionSteps: number;
+  /** Share of steps saved: stepsSaved / (decisionSteps + stepsSaved); 0 before any decision. */
+  readonly stepsSavedShare: number;
+  readonly subscriberDrops: number;
+  readonly previewDrops: number;
+}
+
+export function viewerModelInfo(model: ClassifierModel): ViewerModelInfo {
+  const name = model.dir.split(/[\\/]/).filter((p) => p.length > 0).pop() ?? model.dir;
+  return {
+    name,
+    mode: model.mode,
+    classes: model.classes,
+    theta: model.theta,
+    maxSteps: model.maxSteps,
+    ...(model.binUs !== undefined ? { binUs: model.binUs } : { eventsPerBin: model.eventsPerBin }),
+    inputWidth: model.net.inputWidth,
+    inputHeight: model.net.inputHeight,
+  };
+}
+
+/** The figures, summed over each metric's label sets from the registry's own JSON view. */
+export async function viewerFigures(metrics: ServiceMetrics, streams: readonly StreamStatus[]): Promise<ViewerFigures> {
+  const totals = new Map<string, number>();
+  // Only counters and gauges are looked up (a histogram's sum would mix its buckets).
+  for (const m of await metrics.registry.getMetricsAsJSON()) totals.set(m.name, m.values.reduce((a, v) => a + v.value, 0));
+  const get = (name: string): number => totals.get(name) ?? 0;
+  const stepsSaved = get(metrics.stepsSaved.name);
+  const decisionSteps = get(metrics.decisionSteps.name);
+  return {
+    atMs: Date.now(),
+    streams: streams.map((s) => ({ id: s.streamId, width: s.geometry?.width ?? null, height: s.geometry?.height ?? null })),
+    activeStreams: get(metrics.activeStreams.name),
+    eventsIn: get(metrics.eventsIn.name),
+    eventsDropped: get(metrics.eventsDropped.name),
+    decisions: get(metrics.decisions.name),
+    uncertain: get(metrics.uncertainDecisions.name),
+    early: get(metrics.earlyDecisions.name),
+    stepsSaved,
+    decisionSteps,
+    stepsSavedShare: decisionSteps + stepsSaved > 0 ? stepsSaved / (decisionSteps + stepsSaved) : 0,
+    subscriberDrops: get(metrics.subscriberDrops.name),
+    previewDrops: get(metrics.previewDrops.name),
+  };
+}
