@@ -34,6 +34,8 @@ export interface StreamCheckpoint {
   /** The worker that wrote it, and whether it still works on the stream ('owned') or gave it up. */
   readonly owner: string;
   readonly state: 'owned' | 'released';
+  /** The writer's task on that worker (tells its own write from another's after a lost answer). */
+  readonly task?: string;
   /** Wall-clock ms of the write (for people reading the bucket). */
   readonly at: number;
 }
@@ -97,6 +99,7 @@ export function decodeCheckpoint(text: string, streamId: string): StreamCheckpoi
     ...(o.resume !== undefined ? { resume: decodeResume(o.resume, where) } : {}),
     owner: o.owner,
     state: o.state,
+    ...(typeof o.task === 'string' ? { task: o.task } : {}),
     at: typeof o.at === 'number' ? o.at : 0,
   };
 }

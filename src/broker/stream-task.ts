@@ -15,7 +15,6 @@
  *   checkpoints are compare-and-set and refused too. Before each publish the lease must also
  *   still be valid by the worker's own clock.
  */
-import { headers, type MsgHdrs } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
 import { concatMap, from, Observable, tap } from 'rxjs';
 import type { EventBatch } from '../events/event-batch';
@@ -35,8 +34,8 @@ import { connectionSource } from './connection-source';
 import { EventLog } from './event-log';
 import { isWrongRevision, type Lease } from './lease';
 import type { WorkerMetrics } from './metrics';
-import { decisionMsgId, decisionsSubject, EVENTS_STREAM, eventsSubject, HEADER, streamToken, tracesSubject } from './names';
-import { publishWithRetry } from './publish';
+import { EVENTS_STREAM, eventsSubject, HEADER, streamToken, tracesSubject } from './names';
+import { DecisionPublisher, FencedError } from './decision-publisher';
 import { decodeStreamEntry, encodeStreamEntry } from './stream-entry';
 
 /** What a worker reports about its streams (printed by `spikestream worker`). */
@@ -83,8 +82,7 @@ export class StreamTask {
   private readonly task = `${++taskCounter}`;
   private log: EventLog | undefined;
   private cpRev = 0;
-  private lastDecisionSeq = 0;
-  private readonly headers: MsgHdrs;
+  private readonly publisher: DecisionPublisher;
   /** Sample starts seen, by sample number, until a checkpoint passes them. */
   private readonly starts = new Map<number, { seq: number; resume: CheckpointResume }>();
   private stored = -1;
@@ -104,8 +102,11 @@ export class StreamTask {
     readonly lease: Lease,
   ) {
     this.key = streamToken(streamId);
-    this.headers = headers();
-    this.headers.set(HEADER.worker, deps.workerId);
+    this.publisher = new DecisionPublisher(deps.broker.js, streamId, deps.workerId, {
+      signal: lease.signal,
+      mayPublish: () => lease.held,
+      onRetry: (reason) => deps.metrics.retries.inc({ reason }),
+    });
   }
 
   /** Runs until the lease is lost or released; never rejects. */
@@ -154,12 +155,8 @@ export class StreamTask {
     deps.metrics.acquired.inc();
     deps.report({ type: 'acquired', streamId: this.streamId, takeover, ...(takeover ? { from: cp.owner } : {}), sample: cp.sample, seq: cp.seq });
 
-    // The fence: from here on, a publish by an earlier owner expects an older last sequence and is refused.
-    const fence = headers();
-    fence.set(HEADER.worker, deps.workerId);
-    fence.set(HEADER.kind, 'fence');
-    const ack = await publishWithRetry(deps.broker.js, decisionsSubject(this.streamId), new Uint8Array(0), { headers: fence, msgID: `fence:${deps.workerId}:${this.task}:${this.streamId}` }, this.retryPolicy());
-    this.lastDecisionSeq = ack.seq;
+    // From here on, a publish by an earlier owner is refused by the broker.
+    await this.publisher.fence(`${deps.workerId}:${this.task}`);
     this.nextSample = cp.sample;
     this.stored = cp.sample - 1;
     this.checkpointed = cp.sample;
@@ -280,25 +277,14 @@ export class StreamTask {
     }
   }
 
-  private retryPolicy(): Parameters<typeof publishWithRetry>[4] {
-    return {
-      signal: this.lease.signal,
-      mayPublish: () => this.lease.held,
-      fatal: isWrongRevision,
-      onRetry: (reason) => this.deps.metrics.retries.inc({ reason }),
-    };
-  }
-
   private async publishDecision(d: Decision): Promise<void> {
     const { deps } = this;
     try {
-      const ack = await publishWithRetry(deps.broker.js, decisionsSubject(this.streamId), JSON.stringify(d), { msgID: decisionMsgId(this.streamId, d.sampleId), headers: this.headers, expect: { lastSubjectSequence: this.lastDecisionSeq } }, this.retryPolicy());
-      // A duplicate's sequence is the stored original's: ours (an ack we lost) moves us on, an earlier owner's does not.
-      this.lastDecisionSeq = Math.max(this.lastDecisionSeq, ack.seq);
-      if (ack.duplicate) deps.metrics.duplicates.inc();
+      const r = await this.publisher.publish(d);
+      if (r === 'duplicate') deps.metrics.duplicates.inc();
       else deps.metrics.decisions.inc();
     } catch (err) {
-      if (isWrongRevision(err)) {
+      if (err instanceof FencedError) {
         deps.metrics.fenced.inc();
         this.lease.markTaken();
       }
@@ -326,11 +312,11 @@ export class StreamTask {
   }
 
   /** Compare-and-set on the checkpoint's revision; refused → another worker owns the stream. */
-  private async writeCheckpoint(cp: StreamCheckpoint & { readonly task?: string }): Promise<void> {
+  private async writeCheckpoint(cp: StreamCheckpoint): Promise<void> {
     const { deps } = this;
     for (let attempt = 0; ; attempt++) {
       if (!this.lease.held) throw new LeaseGone(`${this.streamId}: lease no longer held`);
-      const value = encodeCheckpoint({ ...cp, task: this.task } as StreamCheckpoint);
+      const value = encodeCheckpoint({ ...cp, task: this.task });
       try {
         this.cpRev = this.cpRev === 0 ? await deps.checkpoints.create(this.key, value) : await deps.checkpoints.update(this.key, value, this.cpRev);
         deps.metrics.checkpoints.inc();
@@ -339,8 +325,8 @@ export class StreamTask {
         if (isWrongRevision(err)) {
           // Our own write whose answer was lost, or another owner's: read and tell.
           const now = await deps.checkpoints.get(this.key).catch(() => null);
-          const mine = now?.operation === 'PUT' && (JSON.parse(now.string()) as { owner?: string; task?: string }).task === this.task && (JSON.parse(now.string()) as { owner?: string }).owner === deps.workerId;
-          if (now && mine) {
+          const stored = now?.operation === 'PUT' ? readableCheckpoint(now.string(), this.streamId) : undefined;
+          if (now && stored?.owner === deps.workerId && stored.task === this.task) {
             this.cpRev = now.revision;
             continue;
           }
@@ -362,7 +348,6 @@ export class StreamTask {
   private async releaseIfDone(): Promise<boolean> {
     const { deps } = this;
     const log = this.log as EventLog;
-    if (log.lastPending !== 0 && log.nextSeq === 0) return false;
     const e = await deps.streams.get(this.key).catch(() => null);
     const entry = e && e.operation === 'PUT' ? decodeStreamEntry(e.string()) : undefined;
     if (!e || !entry || entry.state !== 'closed' || entry.endSeq === undefined || entry.endSeq >= log.nextSeq) return false;
@@ -379,6 +364,14 @@ export class StreamTask {
     deps.metrics.released.inc();
     deps.report({ type: 'released', streamId: this.streamId, sample: this.nextSample });
     return true;
+  }
+}
+
+function readableCheckpoint(text: string, streamId: string): StreamCheckpoint | undefined {
+  try {
+    return decodeCheckpoint(text, streamId);
+  } catch {
+    return undefined;
   }
 }
 

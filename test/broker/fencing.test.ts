@@ -1,0 +1,72 @@
+/**
+ * A worker paused (SIGSTOP) past its lease loses its streams to another worker; when it is
+ * resumed (SIGCONT) it publishes no stale decision: its lease renewals, checkpoint writes and
+ * decision publishes are all compare-and-set and refused, and its own clock says the lease is
+ * over. Every sample still gets exactly one decision, equal to the single-process run.
+ */
+import { expect } from 'chai';
+import { type CliProcess, essence, NatsServer, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startGatewayProcess, startWorkerProcess, storedDecisions, streamDecisions, waitUntil } from './cluster';
+
+const LEASE_MS = 1500;
+const SPEED = 4;
+
+describe('NATS mode: a paused worker is fenced', function () {
+  this.timeout(120_000);
+  let server: NatsServer | undefined;
+  const procs: CliProcess[] = [];
+
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await server?.dispose();
+  });
+
+  it('after SIGSTOP past its lease and SIGCONT, it publishes no stale decision', async function () {
+    server = await NatsServer.start(requireNatsServer(this));
+    const nats = server;
+    const workers = ['f1', 'f2'].map((id) => startWorkerProcess(nats.url, id, LEASE_MS));
+    procs.push(...workers);
+    const gateway = await startGatewayProcess(nats.url);
+    procs.push(gateway.proc);
+    await Promise.all(workers.map((w) => w.first('ready')));
+
+    const streams = ['cam0', 'cam1'];
+    const sent = Promise.all(streams.map((id) => sendRecording(gateway.url, id, SPEED)));
+    await waitUntil(() => workers.flatMap((w) => w.of('acquired')).length >= streams.length, 15_000, 'both streams to have a worker');
+    const held = workers.map((w) => w.of('acquired').length);
+    const paused = held[0] >= held[1] ? 0 : 1;
+    const pausedId = ['f1', 'f2'][paused];
+    const other = workers[1 - paused];
+    const pausedStreams = workers[paused].of('acquired').map((l) => String(l.value.streamId));
+    await waitUntil(async () => (await storedDecisions(nats.url)).filter((d) => d.worker === pausedId).length >= 2, 30_000, `${pausedId} to decide a few samples`, 300);
+
+    workers[paused].signal('SIGSTOP');
+    const stoppedAt = Date.now();
+    await waitUntil(() => pausedStreams.every((id) => other.of('acquired').some((l) => l.value.streamId === id && l.at > stoppedAt)), 15_000, 'the other worker to take the paused worker\u2019s streams');
+    await sleep(500);
+    workers[paused].signal('SIGCONT');
+    const resumedAt = Date.now();
+
+    await sent;
+    const expected = await singleProcessDecisions('x');
+    await waitUntil(async () => (await storedDecisions(nats.url)).length >= streams.length * expected.length, 60_000, 'every decision to be stored', 500);
+    await sleep(1000); // room for a stale publish to show up, if one were let through
+    const stored = await storedDecisions(nats.url);
+    expect(new Set(stored.map((s) => s.decision.sampleId)).size, 'distinct sample ids').to.equal(stored.length);
+    for (const id of streams) expect(streamDecisions(stored, id).map((s) => essence(s.decision)), `stream ${id}`).to.deep.equal(await singleProcessDecisions(id));
+
+    // Nothing stored from the paused worker after it was resumed (server and test share the clock).
+    const stale = stored.filter((s) => s.worker === pausedId && s.storedAt >= resumedAt - 50);
+    expect(stale.map((s) => s.decision.sampleId), 'decisions stored from the paused worker after SIGCONT').to.deep.equal([]);
+    const lateFromPaused = stored.filter((s) => s.worker === pausedId && s.storedAt > stoppedAt + 50);
+    expect(lateFromPaused.length, 'decisions stored from the paused worker while it was stopped').to.equal(0);
+
+    // It learnt it lost its streams (renewal refused or lease over by its own clock) and stopped them.
+    const m = await scrape(String(workers[paused].of('ready')[0].value.metrics));
+    expect(m.get('spikestream_worker_leases_lost_total'), 'leases lost by the paused worker').to.be.at.least(pausedStreams.length);
+    process.stderr.write(
+      `      ${pausedId} stopped ${resumedAt - stoppedAt} ms (lease ${LEASE_MS} ms); after SIGCONT: ${m.get('spikestream_worker_leases_lost_total')} leases lost, ${m.get('spikestream_worker_fenced_total')} writes fenced by the broker, 0 decisions stored\n`,
+    );
+    const lost = workers[paused].of('lost').map((l) => String(l.value.streamId));
+    expect(lost.sort()).to.deep.equal([...pausedStreams].sort());
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The NATS server restarts in the middle of a run (JetStream file store): gateways keep their
+ * sensors (their messages wait, then go in order), workers reconnect and take their streams again
+ * from the checkpoints, and once the server is back nothing is lost — every sample gets its one
+ * decision, equal to the single-process run. The gateway's /health says when the broker is away.
+ */
+import { expect } from 'chai';
+import { type CliProcess, essence, NatsServer, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startGatewayProcess, startWorkerProcess, storedDecisions, streamDecisions, waitUntil } from './cluster';
+
+const LEASE_MS = 2000;
+const SPEED = 4;
+
+interface Health {
+  status: string;
+  broker: { connected: boolean };
+}
+
+describe('NATS mode: the NATS server restarts mid-run', function () {
+  this.timeout(120_000);
+  let server: NatsServer | undefined;
+  const procs: CliProcess[] = [];
+
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await server?.dispose();
+  });
+
+  it('nothing is lost once it is back: every sample decided once, as in the single-process run', async function () {
+    server = await NatsServer.start(requireNatsServer(this));
+    const nats = server;
+    const workers = ['r1', 'r2'].map((id) => startWorkerProcess(nats.url, id, LEASE_MS));
+    procs.push(...workers);
+    const gateway = await startGatewayProcess(nats.url);
+    procs.push(gateway.proc);
+    await Promise.all(workers.map((w) => w.first('ready')));
+    const health = async (): Promise<Health> => (await (await fetch(`${gateway.url}/health`)).json()) as Health;
+    expect((await health()).broker.connected).to.equal(true);
+
+    const streams = ['cam0', 'cam1'];
+    const sent = Promise.all(streams.map((id) => sendRecording(gateway.url, id, SPEED)));
+    await waitUntil(async () => (await storedDecisions(nats.url)).length >= 4, 30_000, 'a few decisions before the restart', 300);
+
+    await nats.stop();
+    await waitUntil(async () => (await health()).broker.connected === false, 5000, '/health to report the broker away');
+    expect((await health()).status).to.equal('degraded');
+    await sleep(1500); // longer than the gateways' publish timeouts; the sensors keep sending meanwhile
+    await nats.restart();
+    await waitUntil(async () => (await health()).broker.connected === true, 15_000, '/health to report the broker back');
+
+    const results = await sent;
+    for (const r of results) expect(r.events, 'every event sent').to.equal(378_593);
+    const expected = await singleProcessDecisions('x');
+    await waitUntil(async () => (await storedDecisions(nats.url)).length >= streams.length * expected.length, 60_000, 'every decision to be stored', 500);
+    const stored = await storedDecisions(nats.url);
+    expect(new Set(stored.map((s) => s.decision.sampleId)).size, 'distinct sample ids').to.equal(stored.length);
+    for (const id of streams) expect(streamDecisions(stored, id).map((s) => essence(s.decision)), `stream ${id}`).to.deep.equal(await singleProcessDecisions(id));
+
+    const m = await scrape(gateway.url);
+    const wm = await Promise.all(workers.map((w) => scrape(String(w.of('ready')[0].value.metrics))));
+    const sum = (name: string): number => wm.reduce((n, x) => n + [...x].filter(([k]) => k.startsWith(name)).reduce((a, [, v]) => a + v, 0), 0);
+    const retries = [...m].filter(([k]) => k.startsWith('spikestream_broker_publish_retries_total')).reduce((a, [, v]) => a + v, 0);
+    process.stderr.write(`      gateway: ${retries} publish retries; workers: ${sum('spikestream_worker_leases_lost_total')} leases lost, ${sum('spikestream_worker_leases_acquired_total')} acquired, ${sum('spikestream_worker_publish_retries_total')} publish retries, ${sum('spikestream_worker_decisions_duplicate_total')} duplicates\n`);
+    expect(m.get('spikestream_broker_disconnects_total'), 'the gateway saw the outage').to.be.at.least(1);
+    expect(m.get('spikestream_broker_dropped_messages_total'), 'no message dropped').to.equal(0);
+    expect(m.get('spikestream_broker_published_total'), 'every message stored (2 markers a stream)').to.be.at.least(results.reduce((n, r) => n + r.messages, 0) + 2 * streams.length);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * The NATS mode's parts, one at a time: names, checkpoint and stream-entry values, leases
+ * (compare-and-set, expiry by TTL and by the worker's own clock), fenced decision publishing,
+ * retries, the gateway's per-connection publisher (order, back-pressure, AEDAT re-encoding) and
+ * the one-line errors for a NATS URL that cannot be used.
+ */
+import { expect } from 'chai';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { Registry } from 'prom-client';
+import { decodeCheckpoint, encodeCheckpoint, CheckpointError, type StreamCheckpoint } from '../../src/broker/checkpoint';
+import { BrokerConnectError, connectBroker, ensureStreams, leasesBucket, type Broker } from '../../src/broker/connect';
+import { ConnectionPublisher } from '../../src/broker/connection-publisher';
+import { DecisionPublisher, FencedError } from '../../src/broker/decision-publisher';
+import { Lease } from '../../src/broker/lease';
+import { GatewayBrokerMetrics } from '../../src/broker/metrics';
+import { DECISIONS_STREAM, HEADER, streamIdOfToken, streamToken } from '../../src/broker/names';
+import { publishWithRetry, PublishAbortedError } from '../../src/broker/publish';
+import { streamHasWork, type StreamEntry } from '../../src/broker/stream-entry';
+import type { IngestConnection } from '../../src/server/http/ingest-endpoint';
+import { decodeEventMessage, encodeAedat31Message, encodeEventMessage } from '../../src/server/wire';
+import { Aedat31Writer } from '../../src/formats/aedat3/writer';
+import { randomRecording } from '../helpers/gesture-fixture';
+import { runSpikestreamAsync } from '../helpers/cli';
+import { makeDecision } from '../helpers/decision-fixture';
+import { freePort, NatsServer, requireNatsServer, sleep } from './cluster';
+
+describe('broker names and values', () => {
+  it('a stream id is one subject token and KV key, and comes back from it', () => {
+    for (const id of ['cam0', 'a.b', 'site:3', 'x=y', 'A-b_c.d:e']) {
+      const t = streamToken(id);
+      expect(t).to.match(/^[A-Za-z0-9_=-]+$/);
+      expect(streamIdOfToken(t)).to.equal(id);
+    }
+    expect(streamToken('a.b')).to.not.equal(streamToken('a:b'));
+  });
+
+  it('a checkpoint survives JSON (the detector\u2019s −Infinity included); a bad one names the stream', () => {
+    const cp: StreamCheckpoint = {
+      v: 1,
+      seq: 42,
+      sample: 7,
+      resume: { connection: 'g.1', geometry: { width: 128, height: 128 }, index: 3, tumblingOrigin: 5, detector: { times: [1, 2, 3], quietFrom: -Infinity } },
+      owner: 'w1',
+      state: 'owned',
+      task: '4',
+      at: 1,
+    };
+    expect(decodeCheckpoint(encodeCheckpoint(cp), 'cam0')).to.deep.equal(cp);
+    expect(() => decodeCheckpoint('{', 'cam0')).to.throw(CheckpointError, "checkpoint of stream 'cam0': not JSON");
+    expect(() => decodeCheckpoint(JSON.stringify({ ...cp, seq: -1 }), 'cam0')).to.throw(CheckpointError, /seq and sample/);
+    expect(() => decodeCheckpoint(JSON.stringify({ ...cp, resume: { index: 1 } }), 'cam0')).to.throw(CheckpointError, /resume needs/);
+  });
+
+  it('a stream has work while open, or closed with events after what a worker finished', () => {
+    const e: StreamEntry = { connection: 'g.1', gateway: 'g', geometry: { width: 1, height: 1 }, state: 'open', openedAt: 0 };
+    expect(streamHasWork(e)).to.equal(true);
+    expect(streamHasWork({ ...e, state: 'closed', endSeq: 10 })).to.equal(true);
+    expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 9 })).to.equal(true);
+    expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 10 })).to.equal(false);
+  });
+});
+
+describe('publishWithRetry', () => {
+  const timeout = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+  const fake = (answers: (Error | { seq: number })[]): { js: JetStreamClient; calls: () => number } => {
+    let n = 0;
+    const js = { publish: async () => (n < answers.length ? answers[n++] : { seq: 99 }) } as unknown as JetStreamClient;
+    const wrapped = {
+      publish: async (...args: unknown[]) => {
+        const a = await (js.publish as (...x: unknown[]) => Promise<Error | { seq: number }>)(...args);
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    } as unknown as JetStreamClient;
+    return { js: wrapped, calls: () => n };
+  };
+
+  it('tries again after a timeout, counting why, until the broker stores the message', async () => {
+    const f = fake([timeout, timeout, { seq: 5 }]);
+    const reasons: string[] = [];
+    const ack = await publishWithRetry(f.js, 's', 'x', {}, { onRetry: (r) => reasons.push(r) });
+    expect(ack.seq).to.equal(5);
+    expect(reasons).to.deep.equal(['timeout', 'timeout']);
+  });
+
+  it('stops when told to, and gives a fatal answer back at once', async () => {
+    const control = new AbortController();
+    const f = fake([timeout, timeout, timeout, timeout]);
+    setTimeout(() => control.abort(), 30);
+    const err = await publishWithRetry(f.js, 's', 'x', {}, { signal: control.signal }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(PublishAbortedError);
+    const fatal = new Error('no');
+    const g = fake([fatal]);
+    expect(await publishWithRetry(g.js, 's', 'x', {}, { fatal: (e) => e === fatal }).catch((e: unknown) => e)).to.equal(fatal);
+    expect(await publishWithRetry(g.js, 's', 'x', {}, { mayPublish: () => false }).catch((e: unknown) => e)).to.be.instanceOf(PublishAbortedError);
+  });
+});
+
+describe('ConnectionPublisher: one connection into JetStream, in order, with back-pressure', () => {
+  const geometry = { width: 128, height: 128 };
+
+  function setup(highWaterBytes: number) {
+    const published: { subject: string; bytes: Uint8Array; id: string; kind: string | undefined; total: string | undefined }[] = [];
+    let hold: Promise<void> = Promise.resolve();
+    let release!: () => void;
+    const js = {
+      publish: async (subject: string, bytes: Uint8Array, o: { msgID: string; headers: { get(k: string): string } }) => {
+        await hold;
+        published.push({ subject, bytes, id: o.msgID, kind: o.headers.get(HEADER.kind) || undefined, total: o.headers.get(HEADER.eventsTotal) || undefined });
+        return { seq: published.length, duplicate: false };
+      },
+    };
+    const entries: string[] = [];
+    const streams = {
+      put: async (_k: string, v: string) => (entries.push(v), 1),
+      update: async (_k: string, v: string) => (entries.push(v), 2),
+    } as unknown as KV;
+    const flow = { paused: 0, resumed: 0 };
+    let close!: () => void;
+    const connection: IngestConnection = { pause: () => flow.paused++, resume: () => flow.resumed++, closed: new Promise<void>((r) => (close = r)) };
+    const metrics = new GatewayBrokerMetrics(new Registry());
+    const broker = { js } as unknown as Broker;
+    const p = new ConnectionPublisher({ broker, streams, gateway: 'g', metrics, highWaterBytes }, 'cam.0', 'g.1', geometry, connection);
+    return {
+      p,
+      published,
+      entries,
+      flow,
+      metrics,
+      connection,
+      close: () => close(),
+      block: () => (hold = new Promise<void>((r) => (release = r))),
+      unblock: () => release(),
+    };
+  }
+
+  it('stores open, each message\u2019s exact bytes, then end; pauses the sensor while the broker lags', async () => {
+    const t = setup(10_000);
+    t.block();
+    const batches = [randomRecording(0, 20_000, 5, 1), randomRecording(20_000, 40_000, 5, 2), randomRecording(40_000, 60_000, 5, 3)];
+    const messages = batches.map((b) => encodeEventMessage(b, geometry));
+    for (const [k, b] of batches.entries()) t.p.push({ bytes: messages[k], batch: b, geometry, connection: t.connection });
+    expect(t.flow.paused, 'paused over the high-water mark').to.equal(1);
+    expect(t.metrics.pauses.get()).to.equal(1);
+    expect(t.metrics.backlogBytes.get()).to.be.greaterThan(10_000);
+    t.unblock();
+    t.close();
+    await t.p.done;
+    expect(t.flow.resumed).to.equal(1);
+    expect(t.published.map((m) => m.kind)).to.deep.equal(['open', undefined, undefined, undefined, 'end']);
+    expect(t.published.map((m) => m.id)).to.deep.equal(['g.1:0', 'g.1:1', 'g.1:2', 'g.1:3', 'g.1:4']);
+    expect(t.published.every((m) => m.subject === 'spikestream.events.cam=2E0')).to.equal(true);
+    for (let k = 0; k < 3; k++) expect(t.published[k + 1].bytes).to.equal(messages[k]);
+    let total = 0;
+    for (let k = 0; k < 3; k++) expect(Number(t.published[k + 1].total)).to.equal((total += batches[k].length));
+    expect(t.entries.map((e) => (JSON.parse(e) as StreamEntry).state)).to.deep.equal(['open', 'closed']);
+    expect((JSON.parse(t.entries[1]) as StreamEntry).endSeq).to.equal(5);
+    expect(t.metrics.backlogBytes.get()).to.equal(0);
+    expect(t.metrics.published.get()).to.equal(5);
+  });
+
+  it('stores raw AEDAT 3.1 messages re-encoded as events (kind 1), so that any message decodes alone', async () => {
+    const t = setup(1 << 20);
+    const batch = randomRecording(0, 10_000, 10, 7);
+    const writer = new Aedat31Writer({ geometry, eventsPerPacket: 4096 });
+    t.p.push({ bytes: encodeAedat31Message(writer.encode(batch), geometry), batch, geometry, connection: t.connection });
+    t.close();
+    await t.p.done;
+    const stored = decodeEventMessage(t.published[1].bytes).batch;
+    expect([...stored.t]).to.deep.equal([...batch.t]);
+    expect([...stored.x]).to.deep.equal([...batch.x]);
+  });
+
+  it('drops and counts what is still queued when the gateway gives up', async () => {
+    const t = setup(1 << 20);
+    t.block();
+    const b = randomRecording(0, 1000, 5, 1);
+    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, connection: t.connection });
+    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, connection: t.connection });
+    await sleep(10);
+    t.p.abandon();
+    t.unblock();
+    await t.p.done;
+    expect(t.metrics.dropped.get()).to.equal(2);
+  });
+});
+
+describe('leases and fencing on a real nats-server', function () {
+  this.timeout(60_000);
+  let server: NatsServer | undefined;
+  let broker: Broker | undefined;
+
+  before(async function () {
+    server = await NatsServer.start(requireNatsServer(this));
+    broker = await connectBroker(server.url, { name: 'units' });
+    await ensureStreams(broker.jsm);
+  });
+
+  after(async () => {
+    await broker?.nc.close();
+    await server?.dispose();
+  });
+
+  it('one worker at a time: create wins once; renewing after another took it over ends the lease', async () => {
+    const { kv, leaseMs } = await leasesBucket(broker as Broker, 600);
+    expect(leaseMs).to.equal(600);
+    const a = (await Lease.acquire(kv, 'cam0', 'A', leaseMs)) as Lease;
+    expect(a).to.be.instanceOf(Lease);
+    expect(await Lease.acquire(kv, 'cam0', 'B', leaseMs)).to.equal(undefined);
+    await a.renew();
+    expect(a.held).to.equal(true);
+    // A stops renewing (as if killed): the TTL frees the key and B takes it.
+    a.stop();
+    let b: Lease | undefined;
+    const t0 = Date.now();
+    while (!b && Date.now() - t0 < 5000) {
+      b = await Lease.acquire(kv, 'cam0', 'B', leaseMs);
+      if (!b) await sleep(50);
+    }
+    expect(b, 'taken after the TTL').to.be.instanceOf(Lease);
+    expect(Date.now() - t0).to.be.within(300, 2500);
+    b?.stop();
+    // A second lease of A, whose revision is now stale, is refused on its next renewal.
+    const c = (await Lease.acquire(kv, 'cam1', 'A', leaseMs)) as Lease;
+    await kv.delete(streamToken('cam1'));
+    await Lease.acquire(kv, 'cam1', 'B', leaseMs);
+    await c.renew();
+    expect(c.ended).to.equal('taken');
+    expect(c.signal.aborted).to.equal(true);
+    // Every worker must use the bucket's lease time.
+    const mismatch = await leasesBucket(broker as Broker, 900).catch((e: unknown) => e);
+    expect(String(mismatch)).to.match(/has a lease time of 600 ms; start every worker with --lease-ms 600/);
+  });
+
+  it('a lease whose renewals get no answer ends by the worker\u2019s own clock', async () => {
+    const silent = { create: async () => 1, update: () => new Promise<number>(() => undefined), delete: async () => undefined } as unknown as KV;
+    const lease = (await Lease.acquire(silent, 'cam2', 'A', 300)) as Lease;
+    expect(lease.held).to.equal(true);
+    await sleep(350);
+    expect(lease.held).to.equal(false);
+    expect(lease.ended).to.equal('expired');
+  });
+
+  it('after another owner fenced the stream, a publish of the earlier owner is refused by the broker', async () => {
+    const js = (broker as Broker).js;
+    const a = new DecisionPublisher(js, 'cam9', 'A');
+    await a.fence('A:1');
+    expect(await a.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#0' }))).to.equal('stored');
+    const b = new DecisionPublisher(js, 'cam9', 'B');
+    await b.fence('B:1');
+    // B publishes again what A stored: the broker keeps one copy.
+    expect(await b.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#0' }))).to.equal('duplicate');
+    expect(await b.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#1' }))).to.equal('stored');
+    const err = await a.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#2' })).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(FencedError);
+    const info = await (broker as Broker).jsm.streams.info(DECISIONS_STREAM, { subjects_filter: 'spikestream.decisions.cam9' });
+    expect(info.state.messages, 'two fences and two decisions').to.equal(4);
+  });
+});
+
+describe('a NATS URL that cannot be used', function () {
+  this.timeout(60_000);
+
+  it('is one clear line: connection refused, or no JetStream', async function () {
+    const port = await freePort();
+    const err = await connectBroker(`nats://127.0.0.1:${port}`, { name: 't', timeoutMs: 2000 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BrokerConnectError);
+    expect((err as Error).message).to.equal(`cannot connect to the NATS server at nats://127.0.0.1:${port}: connection refused (is nats-server running there, with JetStream: nats-server -js?)`);
+    const bin = requireNatsServer(this);
+    const { spawn } = await import('child_process');
+    const plain = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    try {
+      let e: unknown;
+      for (let k = 0; k < 50; k++) {
+        e = await connectBroker(`nats://127.0.0.1:${port}`, { name: 't', timeoutMs: 2000 }).catch((x: unknown) => x);
+        if (!/connection refused/.test(String(e))) break;
+        await sleep(100);
+      }
+      expect(String(e)).to.match(/has no JetStream: start it with -js/);
+    } finally {
+      plain.kill('SIGKILL');
+    }
+  });
+
+  it('worker and serve --nats exit 1 with that line, no stack', async () => {
+    const port = await freePort();
+    for (const args of [['worker', '--nats', `nats://127.0.0.1:${port}`], ['serve', '--nats', `nats://127.0.0.1:${port}`, '--port', '0']]) {
+      const r = await runSpikestreamAsync(args, { timeoutMs: 30_000 });
+      expect(r.code, args[0]).to.equal(1);
+      expect(r.stderr.trim().split('\n'), args[0]).to.deep.equal([`spikestream: cannot connect to the NATS server at nats://127.0.0.1:${port}: connection refused (is nats-server running there, with JetStream: nats-server -js?)`]);
+    }
+  });
+});
