@@ -13,7 +13,7 @@ export interface ViewerCliOptions {
 export function addViewerOptions(cmd: Command): Command {
   return cmd
     .option('--no-viewer', 'do not serve the viewer page at / (nor its /preview feed; traces only with --traces)')
-    .option('--preview-fps <n>', 'most event-image frames a second per stream sent to viewer pages', parseNumberOption('--preview-fps', { above: 0, max: 1000 }), DEFAULT_PREVIEW_FPS);
+    .option('--preview-fps <n>', 'most event-image frames a second per stream sent to viewer pages', parseNumberOption('--preview-fps', { min: 0.1, max: 1000 }), DEFAULT_PREVIEW_FPS);
 }
 
 /** The service's `viewer` option from the command line (undefined with --no-viewer). */
