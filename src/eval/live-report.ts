@@ -5,7 +5,7 @@ import { num, pct, table, thetaStr } from '../confidence/markdown-format';
 import { wilson } from '../confidence/stats';
 import { plotLiveTimeline } from './live-figure';
 import { DEFAULT_LIVE_TARGETS, targetShortfall, type LiveTargets, type LiveThetaPoint } from './live';
-import type { LiveScore, LiveStreamResult } from './live-score';
+import { LATE_ANSWER_US, type LiveScore, type LiveStreamResult } from './live-score';
 
 export interface LiveReportInput {
   readonly model: string;
@@ -41,6 +41,7 @@ export function liveRows(s: LiveScore, classes: number): string[][] {
     ['gestures that got an answer', `${s.gesturesAnswered}/${s.gestures}`],
     ['gesture start → first right answer, median (p95)', ttf.n > 0 ? `${num(ttf.median ?? NaN, 0)} ms (${num(ttf.p95 ?? NaN, 0)} ms), ${ttf.n} gestures` : '—'],
     ['answers outside every window', ci(s.confidentOutside, s.confident)],
+    [`… of them late: naming the gesture that ended ≤ ${LATE_ANSWER_US / 1000} ms before`, `${s.lateAnswers} (the other ${s.confidentOutside - s.lateAnswers}: guesses between gestures)`],
     ['uncertain decisions (not answers)', ci(s.uncertain, s.decisions)],
     ['decisions / answers', `${s.decisions} / ${s.confident}`],
     ['mean steps per decision', num(s.meanSteps ?? NaN)],
@@ -49,9 +50,14 @@ export function liveRows(s: LiveScore, classes: number): string[][] {
   ];
 }
 
-function targetRows(s: LiveScore, t: LiveTargets): string[][] {
+/** Below this many times chance (1/classes) an answer would be a guess presented as an answer. */
+export const NEAR_CHANCE_FACTOR = 2;
+
+function targetRows(s: LiveScore, t: LiveTargets, classes: number): string[][] {
   const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const floor = NEAR_CHANCE_FACTOR / classes;
   return [
+    ['no answer near chance', `confidence ≥ ${num(floor, 3)} (${NEAR_CHANCE_FACTOR} × 1/${classes})`, num(s.minConfidentConfidence ?? NaN, 3), met((s.minConfidentConfidence ?? 1) >= floor)],
     ['decision accuracy', `≥ ${pct(t.decisionAccuracy, 0)} %`, `${pct(s.decisionAccuracy ?? NaN)} %`, met((s.decisionAccuracy ?? 0) >= t.decisionAccuracy)],
     ['first answer right', `≥ ${pct(t.gestureRecall, 0)} %`, `${pct(s.gestureRecall ?? NaN)} %`, met((s.gestureRecall ?? 0) >= t.gestureRecall)],
     ['answers outside every window', `≤ ${pct(t.maxOutsideShare, 0)} %`, `${pct(s.outsideShare ?? NaN)} %`, met((s.outsideShare ?? 1) <= t.maxOutsideShare)],
@@ -70,7 +76,7 @@ export function renderLiveMarkdown(r: LiveReportInput): string {
     '',
     table(['figure', 'value'], liveRows(s, r.classes.length)),
     '',
-    table(['target', 'goal', 'here', ''], targetRows(s, t)),
+    table(['target', 'goal', 'here', ''], targetRows(s, t, r.classes.length)),
     '',
   ];
   if (r.sweep && r.sweep.length > 0) {

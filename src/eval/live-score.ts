@@ -13,7 +13,10 @@
  *    no confident decision counts as missed);
  *  - time to the first correct decision: from the window's start to the first confident correct
  *    decision inside it (median and p95 over the windows that got one);
- *  - outside share: confident decisions inside no window / all confident decisions;
+ *  - outside share: confident decisions inside no window / all confident decisions; of them, the
+ *    late answers name the gesture whose window ended at most `LATE_ANSWER_US` before (a sample
+ *    that started during the gesture and decided just after its window closed), the others are
+ *    guesses between gestures;
  *  - uncertain share: uncertain decisions / all decisions.
  */
 import type { LabelWindow } from '../datasets/dvs-gesture';
@@ -43,6 +46,8 @@ export interface LiveScore {
   /** Confident decisions given inside no window, and their share of all confident decisions. */
   readonly confidentOutside: number;
   readonly outsideShare: number | null;
+  /** Answers outside every window that name the gesture whose window ended at most LATE_ANSWER_US before. */
+  readonly lateAnswers: number;
   /** Windows with at least one confident decision, and those whose first one is right. */
   readonly gesturesAnswered: number;
   readonly firstCorrect: number;
@@ -73,6 +78,16 @@ export function windowsAt(windows: readonly LabelWindow[], t: number): LabelWind
   return windows.filter((w) => w.tStart < t && t <= w.tEnd);
 }
 
+/** How long after a window's end an answer naming its gesture counts as late (rather than a guess between gestures). */
+export const LATE_ANSWER_US = 500_000;
+
+/** True when `d`, given outside every window, names the gesture whose window ended at most LATE_ANSWER_US before it. */
+export function isLateAnswer(windows: readonly LabelWindow[], d: Pick<Decision, 'eventTimeUs' | 'label'>): boolean {
+  let last: LabelWindow | undefined;
+  for (const w of windows) if (w.tEnd < d.eventTimeUs && (!last || w.tEnd > last.tEnd)) last = w;
+  return last !== undefined && last.label === d.label && d.eventTimeUs - last.tEnd <= LATE_ANSWER_US;
+}
+
 const ratio = (k: number, n: number): number | null => (n > 0 ? k / n : null);
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -88,6 +103,7 @@ export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
   let stepsRun = 0;
   let stepsSaved = 0;
   let minConf = Infinity;
+  let lateAnswers = 0;
   const toFirstCorrect: number[] = [];
   const perClass = new Map<number, { gestures: number; firstCorrect: number; confidentInside: number; correctInside: number }>();
   const classOf = (label: number) => {
@@ -106,7 +122,10 @@ export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
     for (const d of answers) {
       minConf = Math.min(minConf, d.confidence);
       const ws = windowsAt(s.windows, d.eventTimeUs);
-      if (ws.length === 0) continue;
+      if (ws.length === 0) {
+        if (isLateAnswer(s.windows, d)) lateAnswers++;
+        continue;
+      }
       confidentInside++;
       const right = ws.some((w) => w.label === d.label);
       if (right) correctInside++;
@@ -145,6 +164,7 @@ export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
     decisionAccuracy: ratio(correctInside, confidentInside),
     confidentOutside: confident - confidentInside,
     outsideShare: ratio(confident - confidentInside, confident),
+    lateAnswers,
     gesturesAnswered,
     firstCorrect,
     gestureRecall: ratio(firstCorrect, gestures),

@@ -23,7 +23,7 @@ import { eventFileSource } from '../../streams/sources/from-event-file';
 import type { Decision } from '../../streams/types';
 import { scoreLive, type LiveScore, type LiveStreamResult } from './live-score';
 
-export { scoreLive, windowsAt, type LiveClassScore, type LiveScore, type LiveStreamResult } from './live-score';
+export { isLateAnswer, LATE_ANSWER_US, scoreLive, windowsAt, type LiveClassScore, type LiveScore, type LiveStreamResult } from './live-score';
 
 /** One recording to stream: its file, stream id, label windows and (optionally) its events already in memory. */
 export interface LiveRecording {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chooseLiveTheta, scoreLive, targetShortfall, windowsAt, type LiveScore } from '../../src/eval/live';
+import { chooseLiveTheta, isLateAnswer, scoreLive, targetShortfall, windowsAt, type LiveScore } from '../../src/eval/live';
 import { decisionKind, plotLiveTimeline } from '../../src/eval/live-figure';
 import { renderLiveMarkdown } from '../../src/eval/live-report';
 import { makeDecision } from '../helpers/decision-fixture';
@@ -43,6 +43,8 @@ describe('live scoring (decisions against label windows)', () => {
     ];
     const s = scoreLive([{ streamId: 'a', windows, decisions }]);
     expect(s).to.include({ streams: 1, gestures: 2, decisions: 7, confident: 6, uncertain: 1, confidentInside: 4, correctInside: 2, confidentOutside: 2, gesturesAnswered: 2, firstCorrect: 1 });
+    // The answer 400 ms after gesture 3 ended names it: late, not a guess; the one before the first window is a guess.
+    expect(s.lateAnswers).to.equal(1);
     expect(s.decisionAccuracy).to.equal(0.5);
     expect(s.gestureRecall).to.equal(0.5);
     expect(s.outsideShare).to.be.closeTo(2 / 6, 1e-12);
@@ -55,6 +57,14 @@ describe('live scoring (decisions against label windows)', () => {
     expect(s.stepsSaved).to.equal(6 * 13);
     expect(s.perClass.find((c) => c.label === 3)).to.deep.equal({ label: 3, gestures: 1, firstCorrect: 0, confidentInside: 2, correctInside: 1 });
     expect(s.perClass.find((c) => c.label === 5)).to.deep.equal({ label: 5, gestures: 1, firstCorrect: 1, confidentInside: 2, correctInside: 1 });
+  });
+
+  it('a late answer names the gesture whose window ended at most 500 ms before; anything else outside is a guess', () => {
+    expect(isLateAnswer(windows, { eventTimeUs: ms(3500), label: 3 })).to.equal(true);
+    expect(isLateAnswer(windows, { eventTimeUs: ms(3501), label: 3 })).to.equal(false);
+    expect(isLateAnswer(windows, { eventTimeUs: ms(3200), label: 5 })).to.equal(false);
+    expect(isLateAnswer(windows, { eventTimeUs: ms(6100), label: 5 })).to.equal(true);
+    expect(isLateAnswer(windows, { eventTimeUs: ms(900), label: 3 })).to.equal(false);
   });
 
   it('the first answer is the earliest by decision time, whatever the order given; a gesture with none is missed', () => {
