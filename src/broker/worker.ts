@@ -6,7 +6,8 @@
  * and the lease bucket (every renewal is a visible write). A stream with work and no live lease —
  * never taken, released, or its owner silent for the lease time (killed, paused, cut off) — is
  * tried with `create` on its lease key, which only one worker can win. Workers holding fewer
- * streams try sooner (50 ms per stream held), which spreads new streams across workers.
+ * streams try sooner (10 ms later per stream held, at most 250 ms), which spreads new streams
+ * across workers.
  */
 import * as http from 'http';
 import * as os from 'os';
@@ -72,8 +73,9 @@ interface Known {
   nextTryAt: number;
 }
 
-/** Extra wait per stream already held before trying a free one. */
-const SPREAD_MS = 50;
+/** Extra wait per stream already held (or being taken) before trying a free one, up to MAX_SPREAD_MS. */
+const SPREAD_MS = 10;
+const MAX_SPREAD_MS = 250;
 
 function defaultWorkerId(): string {
   return `${os.hostname()}-${process.pid}-${nuid.next().slice(-4)}`;
@@ -107,6 +109,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const stats = classifyStats();
   const known = new Map<string, Known>();
   const tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();
+  const acquiring = new Set<string>();
   let stopping = false;
 
   const knownOf = (streamId: string): Known => {
@@ -151,6 +154,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   const tryAcquire = async (streamId: string): Promise<void> => {
     const k = knownOf(streamId);
+    acquiring.add(streamId);
     try {
       const lease = await Lease.acquire(buckets.leases, streamId, id, leaseMs);
       if (!lease) return;
@@ -164,12 +168,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       startTask(streamId, lease);
     } catch {
       k.nextTryAt = performance.now() + 500; // the broker is away: later
+    } finally {
+      acquiring.delete(streamId);
     }
   };
 
   const consider = (streamId: string): void => {
     const k = known.get(streamId);
-    if (stopping || !k?.entry || tasks.has(streamId) || tasks.size >= slots || !streamHasWork(k.entry)) return;
+    const held = tasks.size + acquiring.size;
+    if (stopping || !k?.entry || tasks.has(streamId) || acquiring.has(streamId) || held >= slots || !streamHasWork(k.entry)) return;
     const now = performance.now();
     const leaseLive = k.leaseWorker !== undefined && now - k.leaseSeenAt < leaseMs;
     if (leaseLive) {
@@ -177,7 +184,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       return;
     }
     k.freeSince ??= now;
-    if (now < k.freeSince + SPREAD_MS * tasks.size || now < k.nextTryAt) return;
+    if (now < k.freeSince + Math.min(MAX_SPREAD_MS, SPREAD_MS * held) || now < k.nextTryAt) return;
     k.nextTryAt = now + 100;
     void tryAcquire(streamId);
   };

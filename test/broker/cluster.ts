@@ -88,6 +88,11 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The running server's process id (its CPU time is read from /proc by the benchmark). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   private async run(): Promise<void> {
     const child = spawn(this.bin, ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;

@@ -1,0 +1,241 @@
+/**
+ * Cluster benchmark: `npm run bench:cluster` (`node dist/bench/cluster.js [--workers 1,2]
+ * [--levels 8,16,32,48,64] [--seconds S] [--p99 ms]`).
+ *
+ * Setup, per worker count k: a nats-server of its own (JetStream file store in a temporary
+ * folder), one gateway (`spikestream serve --nats`) and k workers (`spikestream worker`), each a
+ * process of the built CLI; this process is the load generator — N simulated cameras replaying
+ * the bundled 28 s recording in real time (camera i from offset i/N, wrapped: DVS128-Gesture
+ * rates, ~13.5 kev/s each) into the gateway, and one subscriber on the gateway's /decisions.
+ * Each level runs S seconds (default 10) with its own stream ids; levels go up until one is not
+ * sustained.
+ *
+ * Decision latency: from the wall time the event that closed the deciding bin was sent to the
+ * decision's arrival at the subscriber (both clocks here), over early decisions — the whole path:
+ * gateway → JetStream → worker → JetStream → gateway → subscriber — after a warm-up (--warmup-s,
+ * default 2): a new stream first waits for a worker to take its lease and catches up; the time
+ * from a stream's first event sent to a worker taking it is reported apart.
+ *
+ * A level is sustained in real time when: every event sent was accepted by the gateway and none
+ * was dropped on the way to JetStream; decision latency p99 ≤ --p99 ms (default 100); the
+ * workers' lag (events stored but not yet read, sampled every 500 ms) never above one second of
+ * input (N × 13.5 k events); and the generator kept its pace (slice lateness p99 ≤ 50 ms).
+ * CPU per process (from /proc, % of one core over the level): nats-server, gateway, workers; the
+ * broker's share is nats-server's CPU over the cluster's (nats + gateway + workers).
+ * Ends with one JSON line of figures.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import WebSocket from 'ws';
+import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
+import { decisionLatencies, latenessP99, loggedCamera, type Arrival, type SliceLog } from './cameras';
+import type { EventBatch } from '../src/events/event-batch';
+import { readEventFile } from '../src/formats/read-file';
+import { streamToServer } from '../src/server/sensor-client';
+import { CliProcess, natsServerPath, NatsServer, RECORDING, scrape, sleep } from '../test/broker/cluster';
+
+const GEOMETRY = { width: 128, height: 128 };
+const EVENTS_PER_SECOND = 13_500;
+const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
+
+/** CPU seconds a process has used (user + system), from /proc; 0 when unreadable. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+  } catch {
+    return 0;
+  }
+}
+
+interface Cluster {
+  readonly workers: number;
+  readonly server: NatsServer;
+  readonly gateway: CliProcess;
+  readonly gatewayUrl: string;
+  readonly workerProcs: CliProcess[];
+  readonly workerUrls: string[];
+}
+
+async function startCluster(bin: string, k: number): Promise<Cluster> {
+  const server = await NatsServer.start(bin);
+  const gateway = new CliProcess(['serve', '--nats', server.url, '--port', '0', '--json', '--quiet', '--max-streams', '1024']);
+  const workerProcs = Array.from({ length: k }, (_, i) => new CliProcess(['worker', '--nats', server.url, '--id', `bench${i + 1}`, '--slots', '256', '--metrics-port', '0', '--json']));
+  const gatewayUrl = String((await gateway.first('listening')).value.url);
+  const workerUrls = await Promise.all(workerProcs.map(async (w) => String((await w.first('ready')).value.metrics)));
+  return { workers: k, server, gateway, gatewayUrl, workerProcs, workerUrls };
+}
+
+async function stopCluster(c: Cluster): Promise<void> {
+  await Promise.all([c.gateway, ...c.workerProcs].map((p) => p.stop()));
+  await c.server.dispose();
+}
+
+interface Level {
+  n: number;
+  /** Median and largest time from a stream's first event sent to a worker taking its lease (ms). */
+  takenP50: number;
+  takenMax: number;
+  sustained: boolean;
+  why: string[];
+  p50: number;
+  p99: number;
+  latencyN: number;
+  decisions: number;
+  natsCpuPct: number;
+  gatewayCpuPct: number;
+  workersCpuPct: number;
+  brokerShare: number;
+  generatorCpuPct: number;
+  maxLag: number;
+}
+
+async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
+  const sub = new WebSocket(`${c.gatewayUrl.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
+  const prefix = `L${n}x`;
+  const arrivals: Arrival[] = [];
+  sub.on('message', (d) => {
+    const at = performance.now();
+    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
+    if (m.type === 'decision' && m.streamId.startsWith(prefix)) arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
+  });
+  await new Promise<void>((r) => sub.once('open', () => r()));
+  const pids = { nats: c.server.pid, gateway: c.gateway.pid, workers: c.workerProcs.map((w) => w.pid) };
+  const cpu = (): { nats: number; gateway: number; workers: number } => ({ nats: cpuSeconds(pids.nats), gateway: cpuSeconds(pids.gateway), workers: pids.workers.reduce((s, p) => s + cpuSeconds(p), 0) });
+  const gw0 = await scrape(c.gatewayUrl);
+
+  let maxLag = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const lags = await Promise.all(c.workerUrls.map((u) => scrape(u).then((m) => m.get('spikestream_worker_lag_events') ?? 0, () => 0)));
+      maxLag = Math.max(maxLag, lags.reduce((a, b) => a + b, 0));
+      await sleep(500);
+    }
+  })();
+
+  const logs = new Map<string, SliceLog>();
+  const lateness: number[] = [];
+  const cpu0 = cpu();
+  const gen0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const id = `${prefix}${i}`;
+      const log: SliceLog = { lastT: [], sentAt: [] };
+      logs.set(id, log);
+      return streamToServer(`${c.gatewayUrl}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lateness), GEOMETRY);
+    }),
+  );
+  await sleep(1000); // the last decisions on their way back
+  const wall = (performance.now() - wall0) / 1000;
+  const cpu1 = cpu();
+  const gen = process.cpuUsage(gen0);
+  sampling = false;
+  await sampler;
+  const gw1 = await scrape(c.gatewayUrl);
+  sub.close();
+
+  const delta = (name: string): number => (gw1.get(name) ?? 0) - (gw0.get(name) ?? 0);
+  const lat = decisionLatencies(arrivals.filter((a) => a.eventTimeUs >= warmupS * 1e6), logs);
+  // Worker lines carry Date.now() of when this process read them; slices carry performance.now().
+  const clockOffset = Date.now() - performance.now();
+  const taken = [...logs]
+    .map(([id, log]) => (c.workerProcs.flatMap((w) => w.of('acquired')).find((l) => l.value.streamId === id)?.at ?? NaN) - clockOffset - log.sentAt[0])
+    .filter((x) => Number.isFinite(x));
+  const p50 = lat.length ? median(lat) : NaN;
+  const p99 = lat.length ? percentile(lat, 0.99) : NaN;
+  const eventsSent = results.reduce((s, r) => s + r.events, 0);
+  const eventsIn = delta('spikestream_events_in_total');
+  const dropped = delta('spikestream_broker_dropped_messages_total') + delta('spikestream_events_dropped_total{reason="queue_overflow"}') + delta('spikestream_events_dropped_total{reason="rate_limit"}');
+  const pct = (s: number): number => (100 * s) / wall;
+  const nats = cpu1.nats - cpu0.nats;
+  const gateway = cpu1.gateway - cpu0.gateway;
+  const workers = cpu1.workers - cpu0.workers;
+  const why: string[] = [];
+  if (eventsIn !== eventsSent) why.push(`events in ${eventsIn} ≠ sent ${eventsSent}`);
+  if (dropped > 0) why.push(`${dropped} dropped`);
+  if (!(p99 <= p99Bound)) why.push(`latency p99 ${p99.toFixed(1)} ms > ${p99Bound} ms`);
+  if (maxLag > n * EVENTS_PER_SECOND) why.push(`lag ${maxLag} events`);
+  const late = latenessP99(lateness);
+  if (late > 50) why.push(`generator-bound (slice lateness p99 ${late.toFixed(1)} ms)`);
+  if (arrivals.length === 0) why.push('no decisions');
+  return {
+    n,
+    takenP50: taken.length ? median(taken) : NaN,
+    takenMax: taken.length ? Math.max(...taken) : NaN,
+    sustained: why.length === 0,
+    why,
+    p50,
+    p99,
+    latencyN: lat.length,
+    decisions: arrivals.length,
+    natsCpuPct: pct(nats),
+    gatewayCpuPct: pct(gateway),
+    workersCpuPct: pct(workers),
+    brokerShare: nats + gateway + workers > 0 ? nats / (nats + gateway + workers) : 0,
+    generatorCpuPct: (100 * (gen.user + gen.system)) / 1e6 / wall,
+    maxLag,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const bin = natsServerPath();
+  if (!bin) throw new Error('nats-server is not installed (Debian: apt-get install nats-server)');
+  const seconds = Number(argValue(args, '--seconds') ?? 10);
+  const warmupS = Number(argValue(args, '--warmup-s') ?? 2);
+  const p99Bound = Number(argValue(args, '--p99') ?? 100);
+  const workerCounts = (argValue(args, '--workers') ?? '1,2').split(',').map(Number);
+  const levels = (argValue(args, '--levels') ?? '8,16,32,48,64').split(',').map(Number);
+  const batches: EventBatch[] = [];
+  for await (const b of readEventFile(RECORDING)) batches.push(b);
+  const t0 = batches[0].t[0];
+  const last = batches[batches.length - 1];
+  const period = last.t[last.length - 1] - t0 + 1;
+  const mach = machine();
+  process.stdout.write(
+    `cluster bench: nats-server + 1 gateway + k workers (processes), N cameras in real time here (${RECORDING}, ${seconds} s per level), one subscriber on the gateway\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+  );
+  const figures: BenchFigure[] = [];
+  const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}): void =>
+    void figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
+  for (const k of workerCounts) {
+    const c = await startCluster(bin, k);
+    process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | gen CPU | max lag | decisions | notes\n`);
+    const done: Level[] = [];
+    try {
+      for (const n of levels) {
+        const L = await runLevel(c, n, seconds, warmupS, p99Bound, batches, t0, period);
+        done.push(L);
+        process.stdout.write(
+          `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.takenP50.toFixed(0).padStart(17)} / ${L.takenMax.toFixed(0).padStart(5)} | ${L.natsCpuPct.toFixed(0).padStart(7)}% | ${L.gatewayCpuPct.toFixed(0).padStart(10)}% | ${L.workersCpuPct.toFixed(0).padStart(10)}% | ${(100 * L.brokerShare).toFixed(0).padStart(11)}% | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${String(L.maxLag).padStart(7)} | ${String(L.decisions).padStart(9)} | ${L.why.join('; ')}\n`,
+        );
+        if (!L.sustained) break;
+        await sleep(1000);
+      }
+    } finally {
+      await stopCluster(c);
+    }
+    const best = done.filter((l) => l.sustained).pop();
+    put(`cluster_max_realtime_streams_${k}workers`, 'streams', best ? best.n : 0, { workers: k, p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), loadAverage: os.loadavg() });
+    for (const l of done) {
+      const at = { workers: k, streams: l.n, sustained: l.sustained };
+      put(`cluster_decision_latency_p50_${k}workers_${l.n}streams`, 'ms', l.p50, at);
+      put(`cluster_decision_latency_p99_${k}workers_${l.n}streams`, 'ms', l.p99, at);
+      put(`cluster_lease_taken_max_${k}workers_${l.n}streams`, 'ms', l.takenMax, at);
+      put(`cluster_broker_cpu_${k}workers_${l.n}streams`, '% of one core', l.natsCpuPct, at);
+      put(`cluster_broker_cpu_share_${k}workers_${l.n}streams`, 'fraction', l.brokerShare, at);
+      put(`cluster_workers_cpu_${k}workers_${l.n}streams`, '% of one core', l.workersCpuPct, at);
+      put(`cluster_gateway_cpu_${k}workers_${l.n}streams`, '% of one core', l.gatewayCpuPct, at);
+    }
+  }
+  printFigures('cluster', figures);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:cluster: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
