@@ -6,7 +6,8 @@
  *   - SNN step latency at batch 1 (median over 400 steps after 300 warm-up steps, SnnRunner:
  *     the event-driven WebAssembly SIMD kernel), and on an empty frame (the fixed cost: the
  *     threshold-and-bias pass over every neuron; the rest of a step follows the events),
- *   - SNN throughput in sample-steps/s at batch 8 and 32 (one step() call per batch step),
+ *   - SNN throughput in sample-steps/s at batch 8 and 32 (one step() call per batch step; the
+ *     batch divided by the median time of 60 such calls),
  *   - the anchor: the same network as a dense ONNX graph (bench/onnx/) run by onnxruntime-node
  *     (CPU, 1 thread) at batch 1 and 32, and our figure divided by its (× > 1: we are faster).
  *     onnxruntime-node is installed into bench/onnx on first use; without it the anchor is skipped
@@ -73,15 +74,24 @@ function measureSnn(net: SnnNetwork, ds: FrameDataset, tag: string, put: Put): {
   for (const batch of [8, 32]) {
     const rb = new SnnRunner(net, batch);
     const slots = Array.from({ length: batch }, () => rb.admit());
-    const steps = 60;
     for (let w = 0; w < 5; w++) rb.step(slots.map((sl, j) => ({ slot: sl, frame: frameOf(ds, j % ds.n, w % T) })));
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < steps; i++) rb.step(slots.map((sl, j) => ({ slot: sl, frame: frameOf(ds, (j * 7) % ds.n, (i + j) % T) })));
-    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    put(`snn_throughput_${tag}_batch${batch}`, 'sample-steps/s', (steps * batch) / sec, SNN_BACKEND);
-    if (batch === 32) batch32PerS = (steps * batch) / sec;
+    // Each batched call timed alone and the median taken: a shared machine's bursts do not move it.
+    const perS = batch / medianStepSeconds(60, (i) => rb.step(slots.map((sl, j) => ({ slot: sl, frame: frameOf(ds, (j * 7) % ds.n, (i + j) % T) }))));
+    put(`snn_throughput_${tag}_batch${batch}`, 'sample-steps/s', perS, SNN_BACKEND);
+    if (batch === 32) batch32PerS = perS;
   }
   return { batch1Ms, batch32PerS };
+}
+
+/** Median seconds of `steps` calls of `step(i)`, each timed alone. */
+function medianStepSeconds(steps: number, step: (i: number) => void): number {
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = process.hrtime.bigint();
+    step(i);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(times);
 }
 
 /** The ONNX Runtime anchor beside our figures: its batch-1 step and batch-32 throughput, and our advantage (×). */

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const { trainAnn } = await import('../src/snn/train');
   const { SnnRunner } = await import('../src/snn/runner');
   const { TensorRunner } = await import('../src/snn/tensor-runner');
+  const { compareRunners } = await import('../src/snn/step-runner');
   const { frameOf } = await import('../src/snn/dataset');
   const { loadClassifierModel } = await import('../streams/core/classifier-model');
   const { openDataset } = await import('../streams/sources/open-dataset');
@@ -81,19 +82,9 @@ async function main(): Promise<void> {
     }
   }
   // Agreement and leaks: every bundled sample, T steps, both runners.
-  const a = new SnnRunner(model.net, frames.n), b = new TensorRunner(model.net, frames.n);
-  const sa = Array.from({ length: frames.n }, () => a.admit()), sb = Array.from({ length: frames.n }, () => b.admit());
-  let worst = 0;
-  for (let t = 0; t < frames.T; t++) {
-    a.step(sa.map((slot, i) => ({ slot, frame: frameOf(frames, i, t) })));
-    b.step(sb.map((slot, i) => ({ slot, frame: frameOf(frames, i, t) })));
-    for (let i = 0; i < frames.n; i++) {
-      const x = a.read(sa[i]).output, y = b.read(sb[i]).output;
-      const scale = Math.max(1e-6, ...Array.from(x, Math.abs));
-      for (let q = 0; q < x.length; q++) worst = Math.max(worst, Math.abs(x[q] - y[q]) / scale);
-    }
-  }
-  b.dispose();
+  const tensor = new TensorRunner(model.net, frames.n);
+  const { worst } = compareRunners(new SnnRunner(model.net, frames.n), tensor, frames);
+  tensor.dispose();
   put('tensor_vs_typed_max_relative_dO', 'relative', worst, backend);
   const leaked = tf.memory().numTensors - before;
   process.stdout.write(`check-gpu: tensor runner vs SnnRunner: O_t within ${worst.toExponential(2)} (bound 1e-4) ${worst < 1e-4 ? 'OK' : 'FAILED'}; tensors left behind: ${leaked} ${leaked === 0 ? 'OK' : 'FAILED'}\n`);

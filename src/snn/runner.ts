@@ -26,28 +26,12 @@
  */
 import { neuronCount, type SnnNetwork, spikingLayers } from './convert';
 import { KernelMemory, stepKernel } from './kernels/kernel';
+import { slotReadout, SlotTable, type FrameLike, type SlotReadout, type StepInputs } from './slots';
 
-export interface SlotReadout {
-  /** O_t, the accumulated output (one value per class). */
-  output: Float32Array;
-  /** Steps taken since admit(). */
-  step: number;
-  /** Spike events per spiking layer (|negative| included). */
-  spikes: number[];
-  /** Negative (QFFS) spike events per spiking layer. */
-  negativeSpikes: number[];
-  /** Σ spikes / Σ neurons over the spiking layers (output excluded). */
-  spikesPerNeuron: number;
-}
-
-export type FrameLike = Float32Array | { data: Float32Array };
-export type StepInputs = Map<number, FrameLike> | ReadonlyArray<{ slot: number; frame: FrameLike }>;
-
-export class SlotsFullError extends Error {
-  constructor(capacity: number) { super(`SnnRunner: all ${capacity} slots are in use`); this.name = 'SlotsFullError'; }
-}
+export { SlotsFullError, type FrameLike, type SlotReadout, type StepInputs } from './slots';
 
 export class SnnRunner {
+  readonly kind = 'typed' as const;
   readonly net: SnnNetwork;
   readonly capacity: number;
   readonly frameSize: number;
@@ -56,91 +40,50 @@ export class SnnRunner {
   readonly totalNeurons: number;
 
   private readonly k: KernelMemory;
-  private readonly steps: Int32Array;
-  private readonly active: Uint8Array;
-  /** Step-call stamp per slot: finds a slot given twice in one call without allocating. */
-  private readonly seenAt: Int32Array;
-  private call = 0;
-  private readonly free: number[] = [];
+  private readonly slots: SlotTable;
 
   constructor(net: SnnNetwork, slots: number) {
-    if (!Number.isInteger(slots) || slots < 1) throw new Error(`SnnRunner: slots must be a positive integer (got ${slots})`);
+    this.slots = new SlotTable(slots, 'SnnRunner');
     this.net = net;
     this.capacity = slots;
     this.frameSize = net.inputHeight * net.inputWidth * 2;
     this.neurons = spikingLayers(net).map(neuronCount);
     this.totalNeurons = this.neurons.reduce((a, b) => a + b, 0);
     this.k = stepKernel(net, slots);
-    this.steps = new Int32Array(slots);
-    this.active = new Uint8Array(slots);
-    this.seenAt = new Int32Array(slots);
-    for (let s = slots - 1; s >= 0; s--) this.free.push(s);
   }
 
-  get activeCount(): number { return this.capacity - this.free.length; }
-  isActive(slot: number): boolean { return slot >= 0 && slot < this.capacity && this.active[slot] === 1; }
+  get activeCount(): number { return this.slots.activeCount; }
+  isActive(slot: number): boolean { return this.slots.isActive(slot); }
 
   /** Takes a free slot and resets its state; throws SlotsFullError when none is free. */
   admit(): number {
-    const slot = this.free.pop();
-    if (slot === undefined) throw new SlotsFullError(this.capacity);
+    const slot = this.slots.take();
     this.k.reset(slot);
-    this.steps[slot] = 0;
-    this.active[slot] = 1;
     return slot;
   }
 
   /** Frees a slot (its state is reset on the next admit()). */
   release(slot: number): void {
-    this.check(slot);
-    this.active[slot] = 0;
-    this.free.push(slot);
-  }
-
-  private check(slot: number): void {
-    if (!this.isActive(slot)) throw new Error(`SnnRunner: slot ${slot} is not admitted`);
+    this.slots.give(slot);
   }
 
   /** Advances each given slot by one step with its frame (H×W×2 NHWC event counts). */
   step(inputs: StepInputs): void {
-    const list = stepList(inputs);
-    const call = ++this.call;
-    for (const [slot, frame] of list) {
-      this.check(slot);
-      if (this.seenAt[slot] === call) throw new Error(`SnnRunner: slot ${slot} given twice in one step`);
-      this.seenAt[slot] = call;
-      if (frame.length !== this.frameSize) throw new Error(`SnnRunner: frame has ${frame.length} values, expected ${this.frameSize} (${this.net.inputHeight}×${this.net.inputWidth}×2)`);
-    }
+    const list = this.slots.stepList(inputs, this.frameSize, `${this.net.inputHeight}×${this.net.inputWidth}×2`);
     for (const [slot, frame] of list) {
       this.k.step(slot, frame);
-      this.steps[slot]++;
+      this.slots.steps[slot]++;
     }
   }
 
   /** The slot's accumulated output O_t, step count and spike counts. */
   read(slot: number): SlotReadout {
-    this.check(slot);
+    this.slots.check(slot);
     const c = this.net.classes.length, k = this.neurons.length;
-    const out = this.k.out, counts = this.k.counts;
     const output = new Float32Array(c);
-    for (let i = 0; i < c; i++) output[i] = out[slot * c + i];
-    const spikes: number[] = [], negativeSpikes: number[] = [];
-    let total = 0;
-    for (let j = 0; j < k; j++) {
-      spikes.push(counts[(slot * k + j) * 2]);
-      negativeSpikes.push(counts[(slot * k + j) * 2 + 1]);
-      total += spikes[j];
-    }
-    return { output, step: this.steps[slot], spikes, negativeSpikes, spikesPerNeuron: total / this.totalNeurons };
+    for (let i = 0; i < c; i++) output[i] = this.k.out[slot * c + i];
+    return slotReadout(output, this.slots.steps[slot], this.k.counts, slot * k * 2, k, this.totalNeurons);
   }
-}
-
-/** A step's inputs as [slot, frame data] pairs. */
-export function stepList(inputs: StepInputs): Array<[number, Float32Array]> {
-  const list: Array<[number, Float32Array]> = [];
-  if (inputs instanceof Map) for (const [slot, f] of inputs) list.push([slot, f instanceof Float32Array ? f : f.data]);
-  else for (const { slot, frame } of inputs) list.push([slot, frame instanceof Float32Array ? frame : frame.data]);
-  return list;
 }
 
 /** Runs one sample through T = frames.length steps; returns O_t after each step and the final readout. */

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend';
 import type { SnnNetwork } from './convert';
-import { SnnRunner, type SlotReadout, type StepInputs } from './runner';
+import { frameOf, type FrameDataset } from './dataset';
+import { SnnRunner } from './runner';
+import type { SlotReadout, StepInputs } from './slots';
 import { TensorRunner } from './tensor-runner';
 
 export interface StepRunner {
@@ -54,4 +56,31 @@ export async function resolveRunnerKind(choice: RunnerChoice, log?: (line: strin
 export function createRunner(net: SnnNetwork, slots: number, kind: RunnerKind | 'auto' = 'typed'): StepRunner {
   const k = kind === 'auto' ? (tf.engine().backendName === 'tensorflow' ? 'tensor' : 'typed') : kind;
   return k === 'tensor' ? new TensorRunner(net, slots) : new SnnRunner(net, slots);
+}
+
+export interface RunnerComparison {
+  /** Largest |O_b − O_a| over every class, step and sample, relative to that sample-step's max |O_a|. */
+  readonly worst: number;
+  /** Sample-steps whose predicted class (argmax O_t) or step count differ. */
+  readonly predictionsDiffer: number;
+}
+
+/** Steps every sample of `ds` through both runners side by side (all samples in one call per step; each runner needs ds.n free slots). */
+export function compareRunners(a: StepRunner, b: StepRunner, ds: FrameDataset): RunnerComparison {
+  const sa = Array.from({ length: ds.n }, () => a.admit()), sb = Array.from({ length: ds.n }, () => b.admit());
+  const argmax = (o: Float32Array) => o.indexOf(Math.max(...o));
+  let worst = 0, predictionsDiffer = 0;
+  for (let t = 0; t < ds.T; t++) {
+    a.step(sa.map((slot, i) => ({ slot, frame: frameOf(ds, i, t) })));
+    b.step(sb.map((slot, i) => ({ slot, frame: frameOf(ds, i, t) })));
+    for (let i = 0; i < ds.n; i++) {
+      const ra = a.read(sa[i]), rb = b.read(sb[i]);
+      const scale = Math.max(1e-6, ...Array.from(ra.output, Math.abs));
+      for (let q = 0; q < ra.output.length; q++) worst = Math.max(worst, Math.abs(ra.output[q] - rb.output[q]) / scale);
+      if (argmax(ra.output) !== argmax(rb.output) || ra.step !== rb.step) predictionsDiffer++;
+    }
+  }
+  sa.forEach((s) => a.release(s));
+  sb.forEach((s) => b.release(s));
+  return { worst, predictionsDiffer };
 }

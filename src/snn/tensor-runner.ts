@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { neuronCount, spikingLayers, type SnnLayer, type SnnNetwork } from './convert';
-import { SlotsFullError, stepList, type SlotReadout, type StepInputs } from './runner';
+import { slotReadout, SlotTable, type SlotReadout, type StepInputs } from './slots';
 
 interface Weights { w: tf.Tensor; b: tf.Tensor }
 
@@ -30,14 +30,12 @@ export class TensorRunner {
   /** Host copies of the rows last stepped: O_t and counts per slot. */
   private readonly hostOut: Float32Array;
   private readonly hostCounts: Float32Array;
-  private readonly steps: Int32Array;
-  private readonly active: Uint8Array;
-  private readonly free: number[] = [];
+  private readonly slots: SlotTable;
   private readonly pendingReset = new Set<number>();
   private disposed = false;
 
   constructor(net: SnnNetwork, slots: number) {
-    if (!Number.isInteger(slots) || slots < 1) throw new Error(`TensorRunner: slots must be a positive integer (got ${slots})`);
+    this.slots = new SlotTable(slots, 'TensorRunner');
     this.net = net;
     this.capacity = slots;
     this.frameSize = net.inputHeight * net.inputWidth * 2;
@@ -55,21 +53,15 @@ export class TensorRunner {
     this.counts = tf.zeros([slots, spiking.length, 2]);
     this.hostOut = new Float32Array(slots * net.classes.length);
     this.hostCounts = new Float32Array(slots * spiking.length * 2);
-    this.steps = new Int32Array(slots);
-    this.active = new Uint8Array(slots);
-    for (let s = slots - 1; s >= 0; s--) this.free.push(s);
   }
 
-  get activeCount(): number { return this.capacity - this.free.length; }
-  isActive(slot: number): boolean { return slot >= 0 && slot < this.capacity && this.active[slot] === 1; }
+  get activeCount(): number { return this.slots.activeCount; }
+  isActive(slot: number): boolean { return this.slots.isActive(slot); }
 
   /** Takes a free slot; its rows are reset in the next step() that includes it. */
   admit(): number {
     if (this.disposed) throw new Error('TensorRunner: disposed');
-    const slot = this.free.pop();
-    if (slot === undefined) throw new SlotsFullError(this.capacity);
-    this.active[slot] = 1;
-    this.steps[slot] = 0;
+    const slot = this.slots.take();
     this.pendingReset.add(slot);
     const C = this.net.classes.length, K = this.neurons.length * 2;
     this.hostOut.fill(0, slot * C, (slot + 1) * C);
@@ -78,26 +70,13 @@ export class TensorRunner {
   }
 
   release(slot: number): void {
-    this.check(slot);
-    this.active[slot] = 0;
+    this.slots.give(slot);
     this.pendingReset.delete(slot);
-    this.free.push(slot);
-  }
-
-  private check(slot: number): void {
-    if (!this.isActive(slot)) throw new Error(`TensorRunner: slot ${slot} is not admitted`);
   }
 
   /** Advances the given slots by one step, all in one batched call. */
   step(inputs: StepInputs): void {
-    const list = stepList(inputs);
-    const seen = new Set<number>();
-    for (const [slot, frame] of list) {
-      this.check(slot);
-      if (seen.has(slot)) throw new Error(`TensorRunner: slot ${slot} given twice in one step`);
-      seen.add(slot);
-      if (frame.length !== this.frameSize) throw new Error(`TensorRunner: frame has ${frame.length} values, expected ${this.frameSize} (${this.net.inputHeight}×${this.net.inputWidth}×2)`);
-    }
+    const list = this.slots.stepList(inputs, this.frameSize, `${this.net.inputHeight}×${this.net.inputWidth}×2`);
     if (list.length === 0) return;
     const B = list.length, H = this.net.inputHeight, W = this.net.inputWidth;
     const frames = new Float32Array(B * this.frameSize);
@@ -173,22 +152,14 @@ export class TensorRunner {
       const slot = rows[i];
       this.hostOut.set(host.subarray(i * row, i * row + C), slot * C);
       this.hostCounts.set(host.subarray(i * row + C, (i + 1) * row), slot * K);
-      this.steps[slot]++;
+      this.slots.steps[slot]++;
     }
   }
 
   read(slot: number): SlotReadout {
-    this.check(slot);
+    this.slots.check(slot);
     const C = this.net.classes.length, k = this.neurons.length;
-    const output = this.hostOut.slice(slot * C, (slot + 1) * C);
-    const spikes: number[] = [], negativeSpikes: number[] = [];
-    let total = 0;
-    for (let j = 0; j < k; j++) {
-      spikes.push(this.hostCounts[(slot * k + j) * 2]);
-      negativeSpikes.push(this.hostCounts[(slot * k + j) * 2 + 1]);
-      total += spikes[j];
-    }
-    return { output, step: this.steps[slot], spikes, negativeSpikes, spikesPerNeuron: total / this.totalNeurons };
+    return slotReadout(this.hostOut.slice(slot * C, (slot + 1) * C), this.slots.steps[slot], this.hostCounts, slot * k * 2, k, this.totalNeurons);
   }
 
   /** Frees every tensor (weights and state); the runner cannot be used afterwards. */

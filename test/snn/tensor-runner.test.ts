@@ -12,7 +12,7 @@ import { initBackend } from '../../src/snn/backend';
 import type { FrameDataset } from '../../src/snn/dataset';
 import { frameOf } from '../../src/snn/dataset';
 import { SnnRunner, SlotsFullError } from '../../src/snn/runner';
-import { createRunner, resolveRunnerKind } from '../../src/snn/step-runner';
+import { compareRunners, createRunner, resolveRunnerKind, type RunnerComparison } from '../../src/snn/step-runner';
 import { TensorRunner } from '../../src/snn/tensor-runner';
 import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
@@ -23,28 +23,14 @@ import { repoRoot } from '../helpers/paths';
 
 const GESTURES = path.join(repoRoot, 'recordings', 'gestures');
 
-/** Largest |O_tensor − O_typed| / max|O_typed| over every step of every sample, both runners stepping all samples together. */
-function worstRelativeGap(model: ClassifierModel, ds: FrameDataset): { worst: number; predictionsDiffer: number } {
-  const typed = new SnnRunner(model.net, ds.n), tensor = new TensorRunner(model.net, ds.n);
-  const a = Array.from({ length: ds.n }, () => typed.admit()), b = Array.from({ length: ds.n }, () => tensor.admit());
-  let worst = 0, predictionsDiffer = 0;
-  const argmax = (o: Float32Array) => o.indexOf(Math.max(...o));
+/** compareRunners of the typed and the tensor runner over every sample (the tensor runner disposed after). */
+function worstRelativeGap(model: ClassifierModel, ds: FrameDataset): RunnerComparison {
+  const tensor = new TensorRunner(model.net, ds.n);
   try {
-    for (let t = 0; t < ds.T; t++) {
-      typed.step(a.map((slot, i) => ({ slot, frame: frameOf(ds, i, t) })));
-      tensor.step(b.map((slot, i) => ({ slot, frame: frameOf(ds, i, t) })));
-      for (let i = 0; i < ds.n; i++) {
-        const x = typed.read(a[i]).output, y = tensor.read(b[i]).output;
-        const scale = Math.max(1e-6, ...Array.from(x, Math.abs));
-        for (let q = 0; q < x.length; q++) worst = Math.max(worst, Math.abs(x[q] - y[q]) / scale);
-        if (argmax(x) !== argmax(y)) predictionsDiffer++;
-        expect(tensor.read(b[i]).step).to.equal(t + 1);
-      }
-    }
+    return compareRunners(new SnnRunner(model.net, ds.n), tensor, ds);
   } finally {
     tensor.dispose();
   }
-  return { worst, predictionsDiffer };
 }
 
 const essentials = (ds: readonly Decision[]) => ds.map((d) => ({ id: d.sampleId, label: d.label, steps: d.steps, early: d.early, confident: d.confident, stoppedBy: d.stoppedBy }));

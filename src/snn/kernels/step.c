@@ -141,6 +141,18 @@ static int fire_qcfs(const Layer *l, double *restrict mem, int32_t *restrict oId
   return n;
 }
 
+/* The QFFS rule for neuron i, then its next bias; appends its spike (if any) at n and returns the new count. */
+static inline int qffs_one(double *restrict mem, int32_t *restrict net, int i, double th, int cap, double b, int32_t *restrict oIdx, double *restrict oVal, int n, int *neg) {
+  double x = mem[i];
+  if (x >= th) {
+    if (net[i] < cap) { x -= th; net[i]++; oIdx[n] = i; oVal[n] = th; n++; }
+  } else if (x < 0 && net[i] > 0) {
+    x += th; net[i]--; oIdx[n] = i; oVal[n] = -th; n++; (*neg)++;
+  }
+  mem[i] = x + b;
+  return n;
+}
+
 /* QFFS: positive spikes while the net count is below L, negative ones while v < 0 and net > 0. */
 static int fire_qffs(const Layer *l, double *restrict mem, int32_t *restrict net, int cap, int32_t *restrict oIdx, double *restrict oVal) {
   const int N = l->neurons, C = l->outC;
@@ -156,25 +168,10 @@ static int fire_qffs(const Layer *l, double *restrict mem, int32_t *restrict net
         wasm_v128_store(mem + i, wasm_f64x2_add(v, wasm_v128_load(b + c)));
         continue;
       }
-      for (int q = 0; q < 2; q++) {
-        double x = mem[i + q];
-        if (x >= th) {
-          if (net[i + q] < cap) { x -= th; net[i + q]++; oIdx[n] = i + q; oVal[n] = th; n++; }
-        } else if (x < 0 && net[i + q] > 0) {
-          x += th; net[i + q]--; oIdx[n] = i + q; oVal[n] = -th; n++; neg++;
-        }
-        mem[i + q] = x + b[c + q];
-      }
+      n = qffs_one(mem, net, i, th, cap, b[c], oIdx, oVal, n, &neg);
+      n = qffs_one(mem, net, i + 1, th, cap, b[c + 1], oIdx, oVal, n, &neg);
     }
-    for (; c < C; c++, i++) {
-      double x = mem[i];
-      if (x >= th) {
-        if (net[i] < cap) { x -= th; net[i]++; oIdx[n] = i; oVal[n] = th; n++; }
-      } else if (x < 0 && net[i] > 0) {
-        x += th; net[i]--; oIdx[n] = i; oVal[n] = -th; n++; neg++;
-      }
-      mem[i] = x + b[c];
-    }
+    for (; c < C; c++, i++) n = qffs_one(mem, net, i, th, cap, b[c], oIdx, oVal, n, &neg);
   }
   negatives = neg;
   return n;
