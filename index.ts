@@ -3,7 +3,7 @@
  * Subpaths: 'spikestream/operators', 'spikestream/sources', 'spikestream/sinks'.
  */
 import type { ClassifierModel } from './streams/core/classifier-model';
-import { SnnRunner } from './src/snn/runner';
+import { createRunner, type RunnerKind } from './src/snn/step-runner';
 import { SnnScheduler } from './src/snn/scheduler';
 
 export * from './streams/operators';
@@ -16,6 +16,8 @@ export { FrameCursor } from './streams/core/frame-cursor';
 export { binEvents, binStats, frameGeometry, type BinOptions, type BinStats } from './streams/core/binner';
 export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './streams/core/classifier-model';
 export { SnnRunner } from './src/snn/runner';
+export { TensorRunner } from './src/snn/tensor-runner';
+export { createRunner, resolveRunnerKind, type RunnerKind, type StepRunner } from './src/snn/step-runner';
 export { SnnScheduler, SlotWaitAborted } from './src/snn/scheduler';
 export type { EventBatch } from './src/events/event-batch';
 export type { Geometry } from './src/events/geometry';
@@ -28,7 +30,7 @@ export { startService, defaultWallLimitMs, type Service, type ServiceOptions } f
 export { createServer, type ServerOptions, type SpikeServer } from './src/server/server';
 export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/server/sensor-client';
 
-/** A batched SNN scheduler for `model` with `slots` samples stepped together (default 32). */
-export function createScheduler(model: ClassifierModel, slots = 32): SnnScheduler {
-  return new SnnScheduler(new SnnRunner(model.net, slots));
+/** A batched SNN scheduler for `model` with `slots` samples stepped together (default 32) on the `runner` (default `typed`, see createRunner). */
+export function createScheduler(model: ClassifierModel, slots = 32, runner: RunnerKind | 'auto' = 'typed'): SnnScheduler {
+  return new SnnScheduler(createRunner(model.net, slots, runner));
 }
