@@ -78,12 +78,16 @@ export class ShardPool {
       const wi = this.load.indexOf(Math.min(...this.load));
       const worker = this.workers[wi];
       let finished = false;
+      const control = new AbortController();
       const s: OpenStream = {
         worker: wi,
         credits: CREDITS,
         next: (d) => subscriber.next(d),
         done: (err) => {
           finished = true;
+          // The worker is done with this stream (its end, or an error): stop forwarding.
+          control.abort();
+          s.wake?.();
           this.release(id);
           if (err) subscriber.error(err);
           else subscriber.complete();
@@ -92,7 +96,6 @@ export class ShardPool {
       this.streams.set(id, s);
       this.load[wi]++;
       this.send(worker, { type: 'open', id, streamId, sensor, fit });
-      const control = new AbortController();
       const pull = source.open(control.signal);
       void (async () => {
         try {
@@ -106,7 +109,7 @@ export class ShardPool {
             const { batch, transfer } = toWire(r.value);
             worker.postMessage({ type: 'events', id, batch } satisfies ToShard, transfer);
           }
-          this.send(worker, { type: 'end', id });
+          if (!control.signal.aborted) this.send(worker, { type: 'end', id });
         } catch (err) {
           if (!finished) s.done(err instanceof Error ? err : new Error(String(err)));
         }
