@@ -32,7 +32,7 @@ import { decisionLatencies, latenessP99, loggedCamera, type Arrival, type SliceL
 import type { EventBatch } from '../src/events/event-batch';
 import { readEventFile } from '../src/formats/read-file';
 import { streamToServer } from '../src/server/sensor-client';
-import { CliProcess, natsServerPath, NatsServer, RECORDING, scrape, sleep } from '../test/broker/cluster';
+import { type Cluster, natsServerPath, RECORDING, scrape, sleep, startCluster } from '../test/broker/cluster';
 
 const GEOMETRY = { width: 128, height: 128 };
 const EVENTS_PER_SECOND = 13_500;
@@ -48,29 +48,6 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-interface Cluster {
-  readonly workers: number;
-  readonly server: NatsServer;
-  readonly gateway: CliProcess;
-  readonly gatewayUrl: string;
-  readonly workerProcs: CliProcess[];
-  readonly workerUrls: string[];
-}
-
-async function startCluster(bin: string, k: number): Promise<Cluster> {
-  const server = await NatsServer.start(bin);
-  const gateway = new CliProcess(['serve', '--nats', server.url, '--port', '0', '--json', '--quiet', '--max-streams', '1024']);
-  const workerProcs = Array.from({ length: k }, (_, i) => new CliProcess(['worker', '--nats', server.url, '--id', `bench${i + 1}`, '--slots', '256', '--metrics-port', '0', '--json']));
-  const gatewayUrl = String((await gateway.first('listening')).value.url);
-  const workerUrls = await Promise.all(workerProcs.map(async (w) => String((await w.first('ready')).value.metrics)));
-  return { workers: k, server, gateway, gatewayUrl, workerProcs, workerUrls };
-}
-
-async function stopCluster(c: Cluster): Promise<void> {
-  await Promise.all([c.gateway, ...c.workerProcs].map((p) => p.stop()));
-  await c.server.dispose();
 }
 
 interface Level {
@@ -93,7 +70,8 @@ interface Level {
 }
 
 async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
-  const sub = new WebSocket(`${c.gatewayUrl.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
+  const gatewayUrl = c.gateways[0].url;
+  const sub = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
   const prefix = `L${n}x`;
   const arrivals: Arrival[] = [];
   sub.on('message', (d) => {
@@ -102,9 +80,9 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
     if (m.type === 'decision' && m.streamId.startsWith(prefix)) arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
   });
   await new Promise<void>((r) => sub.once('open', () => r()));
-  const pids = { nats: c.server.pid, gateway: c.gateway.pid, workers: c.workerProcs.map((w) => w.pid) };
+  const pids = { nats: c.nats.pid, gateway: c.gateways[0].proc.pid, workers: c.workers.map((w) => w.pid) };
   const cpu = (): { nats: number; gateway: number; workers: number } => ({ nats: cpuSeconds(pids.nats), gateway: cpuSeconds(pids.gateway), workers: pids.workers.reduce((s, p) => s + cpuSeconds(p), 0) });
-  const gw0 = await scrape(c.gatewayUrl);
+  const gw0 = await scrape(gatewayUrl);
 
   let maxLag = 0;
   let sampling = true;
@@ -126,7 +104,7 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
       const id = `${prefix}${i}`;
       const log: SliceLog = { lastT: [], sentAt: [] };
       logs.set(id, log);
-      return streamToServer(`${c.gatewayUrl}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lateness), GEOMETRY);
+      return streamToServer(`${gatewayUrl}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lateness), GEOMETRY);
     }),
   );
   await sleep(1000); // the last decisions on their way back
@@ -135,7 +113,7 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
   const gen = process.cpuUsage(gen0);
   sampling = false;
   await sampler;
-  const gw1 = await scrape(c.gatewayUrl);
+  const gw1 = await scrape(gatewayUrl);
   sub.close();
 
   const delta = (name: string): number => (gw1.get(name) ?? 0) - (gw0.get(name) ?? 0);
@@ -143,7 +121,7 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
   // Worker lines carry Date.now() of when this process read them; slices carry performance.now().
   const clockOffset = Date.now() - performance.now();
   const taken = [...logs]
-    .map(([id, log]) => (c.workerProcs.flatMap((w) => w.of('acquired')).find((l) => l.value.streamId === id)?.at ?? NaN) - clockOffset - log.sentAt[0])
+    .map(([id, log]) => (c.workers.flatMap((w) => w.of('acquired')).find((l) => l.value.streamId === id)?.at ?? NaN) - clockOffset - log.sentAt[0])
     .filter((x) => Number.isFinite(x));
   const p50 = lat.length ? median(lat) : NaN;
   const p99 = lat.length ? percentile(lat, 0.99) : NaN;
@@ -203,7 +181,7 @@ async function main(): Promise<void> {
   const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}): void =>
     void figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
   for (const k of workerCounts) {
-    const c = await startCluster(bin, k);
+    const c = await startCluster(bin, { workers: Array.from({ length: k }, (_, i) => `bench${i + 1}`), gateways: 1, workerArgs: ['--slots', '256'], gatewayArgs: ['--max-streams', '1024'] });
     process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | gen CPU | max lag | decisions | notes\n`);
     const done: Level[] = [];
     try {
@@ -217,7 +195,7 @@ async function main(): Promise<void> {
         await sleep(1000);
       }
     } finally {
-      await stopCluster(c);
+      await c.stop();
     }
     const best = done.filter((l) => l.sustained).pop();
     put(`cluster_max_realtime_streams_${k}workers`, 'streams', best ? best.n : 0, { workers: k, p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), loadAverage: os.loadavg() });

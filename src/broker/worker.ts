@@ -2,12 +2,9 @@
  * `spikestream worker`: classifies the streams it holds leases on (stream-task.ts), up to its
  * slot count, sharing one batched SNN runner.
  *
- * Which streams: it watches the streams bucket (gateways announce each sensor connection there)
- * and the lease bucket (every renewal is a visible write). A stream with work and no live lease —
- * never taken, released, or its owner silent for the lease time (killed, paused, cut off) — is
- * tried with `create` on its lease key, which only one worker can win. Workers holding fewer
- * streams try sooner (10 ms later per stream held, at most 250 ms), which spreads new streams
- * across workers.
+ * Which streams: placement.ts, from the streams bucket (gateways announce each sensor
+ * connection) and the lease bucket (lease renewals and the workers' presence keys). A free stream
+ * is tried with `create` on its lease key, which only one worker can win.
  */
 import * as http from 'http';
 import * as os from 'os';
@@ -22,8 +19,8 @@ import { checkpointsBucket, connectBroker, ensureStreams, leasesBucket, streamsB
 import { Lease, type LeaseValue } from './lease';
 import { WorkerMetrics } from './metrics';
 import type { FitChoice } from './model-fit';
-import { streamIdOfToken } from './names';
-import { decodeStreamEntry, streamHasWork, type StreamEntry } from './stream-entry';
+import { Placement, presenceKey } from './placement';
+import { decodeStreamEntry } from './stream-entry';
 import { StreamTask, type WorkerEvent } from './stream-task';
 
 export type { WorkerEvent } from './stream-task';
@@ -63,20 +60,6 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-interface Known {
-  entry?: StreamEntry;
-  leaseWorker?: string;
-  /** performance.now() of the last write seen on the stream's lease key. */
-  leaseSeenAt: number;
-  /** performance.now() since when the stream has been seen without a live lease. */
-  freeSince?: number;
-  nextTryAt: number;
-}
-
-/** Extra wait per stream already held (or being taken) before trying a free one, up to MAX_SPREAD_MS. */
-const SPREAD_MS = 10;
-const MAX_SPREAD_MS = 250;
-
 function defaultWorkerId(): string {
   return `${os.hostname()}-${process.pid}-${nuid.next().slice(-4)}`;
 }
@@ -107,16 +90,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const report = o.report ?? (() => undefined);
   const scheduler = new SnnScheduler(new SnnRunner(o.model.net, slots));
   const stats = classifyStats();
-  const known = new Map<string, Known>();
+  const placement = new Placement(id, leaseMs);
   const tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();
   const acquiring = new Set<string>();
   let stopping = false;
-
-  const knownOf = (streamId: string): Known => {
-    let k = known.get(streamId);
-    if (!k) known.set(streamId, (k = { leaseSeenAt: 0, nextTryAt: 0 }));
-    return k;
-  };
 
   const startTask = (streamId: string, lease: Lease): void => {
     const task = new StreamTask(
@@ -153,7 +130,6 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   };
 
   const tryAcquire = async (streamId: string): Promise<void> => {
-    const k = knownOf(streamId);
     acquiring.add(streamId);
     try {
       const lease = await Lease.acquire(buckets.leases, streamId, id, leaseMs);
@@ -162,56 +138,42 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         await lease.release();
         return;
       }
-      k.leaseWorker = id;
-      k.leaseSeenAt = performance.now();
-      k.freeSince = undefined;
+      placement.taken(streamId, performance.now());
       startTask(streamId, lease);
     } catch {
-      k.nextTryAt = performance.now() + 500; // the broker is away: later
+      placement.later(streamId, performance.now(), 500); // the broker is away
     } finally {
       acquiring.delete(streamId);
     }
   };
 
-  const consider = (streamId: string): void => {
-    const k = known.get(streamId);
-    const held = tasks.size + acquiring.size;
-    if (stopping || !k?.entry || tasks.has(streamId) || acquiring.has(streamId) || held >= slots || !streamHasWork(k.entry)) return;
-    const now = performance.now();
-    const leaseLive = k.leaseWorker !== undefined && now - k.leaseSeenAt < leaseMs;
-    if (leaseLive) {
-      k.freeSince = undefined;
-      return;
-    }
-    k.freeSince ??= now;
-    if (now < k.freeSince + Math.min(MAX_SPREAD_MS, SPREAD_MS * held) || now < k.nextTryAt) return;
-    k.nextTryAt = now + 100;
-    void tryAcquire(streamId);
-  };
-
   function considerAll(): void {
-    for (const streamId of known.keys()) consider(streamId);
+    if (stopping) return;
+    const held = (): number => tasks.size + acquiring.size;
+    for (const streamId of placement.due(performance.now(), held(), (s) => tasks.has(s) || acquiring.has(s))) {
+      if (held() >= slots) break;
+      void tryAcquire(streamId);
+    }
   }
 
   const streamsWatch = await watchBucket(buckets.streams, (key, value) => {
-    const streamId = streamIdOfToken(key);
-    knownOf(streamId).entry = value === undefined ? undefined : decodeStreamEntry(value);
-    consider(streamId);
+    placement.onStreamEntry(key, value === undefined ? undefined : decodeStreamEntry(value));
+    considerAll();
   });
   const leasesWatch = await watchBucket(buckets.leases, (key, value) => {
-    const streamId = streamIdOfToken(key);
-    const k = knownOf(streamId);
-    if (value === undefined) k.leaseWorker = undefined;
-    else {
-      try {
-        k.leaseWorker = (JSON.parse(value) as LeaseValue).worker;
-      } catch {
-        k.leaseWorker = '?';
-      }
-      k.leaseSeenAt = performance.now();
+    let worker: string | undefined;
+    try {
+      worker = value === undefined ? undefined : (JSON.parse(value) as LeaseValue).worker;
+    } catch {
+      worker = '?';
     }
-    consider(streamId);
+    placement.onLeaseKey(key, worker, performance.now());
+    considerAll();
   });
+  // Presence: lets the others count the live workers for their fair share.
+  const present = (): Promise<unknown> => buckets.leases.put(presenceKey(id), JSON.stringify({ worker: id, since: Date.now() } satisfies LeaseValue)).catch(() => undefined);
+  await present();
+  const presence = setInterval(() => void present(), Math.max(50, Math.floor(leaseMs / 3)));
   const tick = setInterval(considerAll, Math.max(50, Math.min(250, leaseMs / 10)));
   const lagTick = setInterval(() => {
     Promise.all([...tasks.values()].map((t) => t.task.lag())).then(
@@ -242,6 +204,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       stopping = true;
       clearInterval(tick);
       clearInterval(lagTick);
+      clearInterval(presence);
+      await buckets.leases.delete(presenceKey(id)).catch(() => undefined);
       streamsWatch.stop();
       leasesWatch.stop();
       const running = [...tasks.values()];

@@ -184,14 +184,49 @@ export class CliProcess {
   }
 }
 
-export function startWorkerProcess(url: string, id: string, leaseMs: number, extra: readonly string[] = []): CliProcess {
-  return new CliProcess(['worker', '--nats', url, '--id', id, '--lease-ms', String(leaseMs), '--slots', '8', '--json', '--metrics-port', '0', ...extra]);
+export interface Cluster {
+  readonly nats: NatsServer;
+  /** `spikestream worker --json --metrics-port 0` processes, ready. */
+  readonly workers: CliProcess[];
+  /** `spikestream serve --nats --json --quiet` processes, listening, and their URLs. */
+  readonly gateways: { readonly proc: CliProcess; readonly url: string }[];
+  /** Each worker's /metrics base URL (same order). */
+  readonly workerUrls: string[];
+  /** Stops every process (by PID) and the server, and removes its store. */
+  stop(): Promise<void>;
 }
 
-export async function startGatewayProcess(url: string): Promise<{ proc: CliProcess; url: string }> {
-  const proc = new CliProcess(['serve', '--nats', url, '--port', '0', '--json', '--quiet']);
-  const l = await proc.first('listening');
-  return { proc, url: String(l.value.url) };
+export interface ClusterOptions {
+  /** Worker ids, one process each. */
+  readonly workers: readonly string[];
+  readonly gateways: number;
+  /** --lease-ms of the workers (default: the bucket's, 5000). */
+  readonly leaseMs?: number;
+  readonly workerArgs?: readonly string[];
+  readonly gatewayArgs?: readonly string[];
+}
+
+/** A nats-server, gateways and workers on 127.0.0.1, all started and ready (all stopped again if one fails to start). */
+export async function startCluster(bin: string, o: ClusterOptions): Promise<Cluster> {
+  const nats = await NatsServer.start(bin);
+  const procs: CliProcess[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await nats.dispose();
+  };
+  try {
+    const lease = o.leaseMs !== undefined ? ['--lease-ms', String(o.leaseMs)] : [];
+    const workers = o.workers.map((id) => new CliProcess(['worker', '--nats', nats.url, '--id', id, ...lease, '--slots', '8', '--json', '--metrics-port', '0', ...(o.workerArgs ?? [])]));
+    procs.push(...workers);
+    const gatewayProcs = Array.from({ length: o.gateways }, () => new CliProcess(['serve', '--nats', nats.url, '--port', '0', '--json', '--quiet', ...(o.gatewayArgs ?? [])]));
+    procs.push(...gatewayProcs);
+    const gateways = await Promise.all(gatewayProcs.map(async (proc) => ({ proc, url: String((await proc.first('listening')).value.url) })));
+    const workerUrls = await Promise.all(workers.map(async (w) => String((await w.first('ready')).value.metrics)));
+    return { nats, workers, gateways, workerUrls, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** The bundled recording sent to `<gateway>/ingest/<streamId>` at `factor` × real time. */
@@ -199,17 +234,7 @@ export function sendRecording(gatewayUrl: string, streamId: string, factor: numb
   return streamToServer(`${gatewayUrl}/ingest/${streamId}`, paceBatches(readEventFile(RECORDING), speed(factor)), { width: 128, height: 128 });
 }
 
-/** Prometheus text as name{labels} → value. */
-export async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.length === 0) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
-}
+export { scrapeMetrics as scrape } from '../helpers/scrape';
 
 export interface StoredDecision {
   readonly decision: Decision;

@@ -7,20 +7,7 @@
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import type { Decision } from '../../streams/types';
-import {
-  type CliProcess,
-  essence,
-  NatsServer,
-  requireNatsServer,
-  scrape,
-  sendRecording,
-  singleProcessDecisions,
-  startGatewayProcess,
-  startWorkerProcess,
-  storedDecisions,
-  streamDecisions,
-  waitUntil,
-} from './cluster';
+import { type Cluster, essence, requireNatsServer, scrape, sendRecording, singleProcessDecisions, startCluster, storedDecisions, streamDecisions, waitUntil } from './cluster';
 
 const LEASE_MS = 2000;
 /** Sensors at 5× real time: the 28 s recording takes 5.6 s, long enough to kill a worker in its middle. */
@@ -38,24 +25,18 @@ function subscribe(gatewayUrl: string): { ws: WebSocket; decisions: Decision[] }
 
 describe('NATS mode: 2 gateways, 3 workers, 6 sensors, one worker killed mid-stream', function () {
   this.timeout(120_000);
-  let server: NatsServer | undefined;
-  const procs: CliProcess[] = [];
+  let cluster: Cluster | undefined;
   const sockets: WebSocket[] = [];
 
   after(async () => {
     for (const ws of sockets) ws.terminate();
-    await Promise.all(procs.map((p) => p.stop()));
-    await server?.dispose();
+    await cluster?.stop();
   });
 
   it('every sample has exactly one decision, equal to the single-process run; the dead worker\u2019s streams resume on others within the lease time', async function () {
-    server = await NatsServer.start(requireNatsServer(this));
-    const workers = ['w1', 'w2', 'w3'].map((id) => startWorkerProcess((server as NatsServer).url, id, LEASE_MS));
-    procs.push(...workers);
-    const gateways = await Promise.all([startGatewayProcess(server.url), startGatewayProcess(server.url)]);
-    procs.push(...gateways.map((g) => g.proc));
-    const ready = await Promise.all(workers.map((w) => w.first('ready')));
-    for (const r of ready) expect(r.value.leaseMs).to.equal(LEASE_MS);
+    cluster = await startCluster(requireNatsServer(this), { workers: ['w1', 'w2', 'w3'], gateways: 2, leaseMs: LEASE_MS });
+    const { workers, gateways, workerUrls } = cluster;
+    for (const w of workers) expect(w.of('ready')[0].value.leaseMs).to.equal(LEASE_MS);
     const subs = gateways.map((g) => subscribe(g.url));
     sockets.push(...subs.map((s) => s.ws));
     await Promise.all(subs.map((s) => new Promise((resolve) => s.ws.once('open', resolve))));
@@ -71,7 +52,7 @@ describe('NATS mode: 2 gateways, 3 workers, 6 sensors, one worker killed mid-str
     const victimStreams = workers[victim].of('acquired').map((l) => String(l.value.streamId));
     expect(victimStreams.length).to.be.greaterThan(0);
     // Mid-stream: the victim has stored a few decisions of each of its streams, many more are to come.
-    const url = server.url;
+    const url = cluster.nats.url;
     await waitUntil(
       async () => {
         const mine = (await storedDecisions(url)).filter((d) => d.worker === victimId);
@@ -112,8 +93,7 @@ describe('NATS mode: 2 gateways, 3 workers, 6 sensors, one worker killed mid-str
       expect(Number(takeover.value.sample), `${id} resumes from its checkpoint, not from the start`).to.be.at.least(3);
       process.stderr.write(`      ${id}: taken over ${after} ms after the kill (lease ${LEASE_MS} ms), resuming at sample #${String(takeover.value.sample)}\n`);
     }
-    const urls = survivors.map((w) => String(w.of('ready')[0].value.metrics));
-    const takeovers = (await Promise.all(urls.map(scrape))).reduce((n, m) => n + (m.get('spikestream_worker_takeovers_total') ?? 0), 0);
+    const takeovers = (await Promise.all(workerUrls.filter((_u, k) => k !== victim).map(scrape))).reduce((n, m) => n + (m.get('spikestream_worker_takeovers_total') ?? 0), 0);
     expect(takeovers).to.be.at.least(victimStreams.length);
 
     // Both gateways relayed every stored decision once to their subscribers.

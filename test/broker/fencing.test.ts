@@ -5,29 +5,20 @@
  * over. Every sample still gets exactly one decision, equal to the single-process run.
  */
 import { expect } from 'chai';
-import { type CliProcess, essence, NatsServer, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startGatewayProcess, startWorkerProcess, storedDecisions, streamDecisions, waitUntil } from './cluster';
+import { type Cluster, essence, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startCluster, storedDecisions, streamDecisions, waitUntil } from './cluster';
 
 const LEASE_MS = 1500;
 const SPEED = 4;
 
 describe('NATS mode: a paused worker is fenced', function () {
   this.timeout(120_000);
-  let server: NatsServer | undefined;
-  const procs: CliProcess[] = [];
-
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await server?.dispose();
-  });
+  let cluster: Cluster | undefined;
+  after(() => cluster?.stop());
 
   it('after SIGSTOP past its lease and SIGCONT, it publishes no stale decision', async function () {
-    server = await NatsServer.start(requireNatsServer(this));
-    const nats = server;
-    const workers = ['f1', 'f2'].map((id) => startWorkerProcess(nats.url, id, LEASE_MS));
-    procs.push(...workers);
-    const gateway = await startGatewayProcess(nats.url);
-    procs.push(gateway.proc);
-    await Promise.all(workers.map((w) => w.first('ready')));
+    cluster = await startCluster(requireNatsServer(this), { workers: ['f1', 'f2'], gateways: 1, leaseMs: LEASE_MS });
+    const { nats, workers, workerUrls } = cluster;
+    const gateway = cluster.gateways[0];
 
     const streams = ['cam0', 'cam1'];
     const sent = Promise.all(streams.map((id) => sendRecording(gateway.url, id, SPEED)));
@@ -61,7 +52,7 @@ describe('NATS mode: a paused worker is fenced', function () {
     expect(lateFromPaused.length, 'decisions stored from the paused worker while it was stopped').to.equal(0);
 
     // It learnt it lost its streams (renewal refused or lease over by its own clock) and stopped them.
-    const m = await scrape(String(workers[paused].of('ready')[0].value.metrics));
+    const m = await scrape(workerUrls[paused]);
     expect(m.get('spikestream_worker_leases_lost_total'), 'leases lost by the paused worker').to.be.at.least(pausedStreams.length);
     process.stderr.write(
       `      ${pausedId} stopped ${resumedAt - stoppedAt} ms (lease ${LEASE_MS} ms); after SIGCONT: ${m.get('spikestream_worker_leases_lost_total')} leases lost, ${m.get('spikestream_worker_fenced_total')} writes fenced by the broker, 0 decisions stored\n`,

@@ -5,7 +5,7 @@
  * decision, equal to the single-process run. The gateway's /health says when the broker is away.
  */
 import { expect } from 'chai';
-import { type CliProcess, essence, NatsServer, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startGatewayProcess, startWorkerProcess, storedDecisions, streamDecisions, waitUntil } from './cluster';
+import { type Cluster, essence, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startCluster, storedDecisions, streamDecisions, waitUntil } from './cluster';
 
 const LEASE_MS = 2000;
 const SPEED = 4;
@@ -17,22 +17,13 @@ interface Health {
 
 describe('NATS mode: the NATS server restarts mid-run', function () {
   this.timeout(120_000);
-  let server: NatsServer | undefined;
-  const procs: CliProcess[] = [];
-
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await server?.dispose();
-  });
+  let cluster: Cluster | undefined;
+  after(() => cluster?.stop());
 
   it('nothing is lost once it is back: every sample decided once, as in the single-process run', async function () {
-    server = await NatsServer.start(requireNatsServer(this));
-    const nats = server;
-    const workers = ['r1', 'r2'].map((id) => startWorkerProcess(nats.url, id, LEASE_MS));
-    procs.push(...workers);
-    const gateway = await startGatewayProcess(nats.url);
-    procs.push(gateway.proc);
-    await Promise.all(workers.map((w) => w.first('ready')));
+    cluster = await startCluster(requireNatsServer(this), { workers: ['r1', 'r2'], gateways: 1, leaseMs: LEASE_MS });
+    const { nats, workerUrls } = cluster;
+    const gateway = cluster.gateways[0];
     const health = async (): Promise<Health> => (await (await fetch(`${gateway.url}/health`)).json()) as Health;
     expect((await health()).broker.connected).to.equal(true);
 
@@ -56,7 +47,7 @@ describe('NATS mode: the NATS server restarts mid-run', function () {
     for (const id of streams) expect(streamDecisions(stored, id).map((s) => essence(s.decision)), `stream ${id}`).to.deep.equal(await singleProcessDecisions(id));
 
     const m = await scrape(gateway.url);
-    const wm = await Promise.all(workers.map((w) => scrape(String(w.of('ready')[0].value.metrics))));
+    const wm = await Promise.all(workerUrls.map(scrape));
     const sum = (name: string): number => wm.reduce((n, x) => n + [...x].filter(([k]) => k.startsWith(name)).reduce((a, [, v]) => a + v, 0), 0);
     const retries = [...m].filter(([k]) => k.startsWith('spikestream_broker_publish_retries_total')).reduce((a, [, v]) => a + v, 0);
     process.stderr.write(`      gateway: ${retries} publish retries; workers: ${sum('spikestream_worker_leases_lost_total')} leases lost, ${sum('spikestream_worker_leases_acquired_total')} acquired, ${sum('spikestream_worker_publish_retries_total')} publish retries, ${sum('spikestream_worker_decisions_duplicate_total')} duplicates\n`);

@@ -14,6 +14,7 @@ import { ConnectionPublisher } from '../../src/broker/connection-publisher';
 import { DecisionPublisher, FencedError } from '../../src/broker/decision-publisher';
 import { Lease } from '../../src/broker/lease';
 import { GatewayBrokerMetrics } from '../../src/broker/metrics';
+import { Placement, presenceKey } from '../../src/broker/placement';
 import { DECISIONS_STREAM, HEADER, streamIdOfToken, streamToken } from '../../src/broker/names';
 import { publishWithRetry, PublishAbortedError } from '../../src/broker/publish';
 import { streamHasWork, type StreamEntry } from '../../src/broker/stream-entry';
@@ -58,6 +59,39 @@ describe('broker names and values', () => {
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 9 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 10 })).to.equal(false);
+  });
+});
+
+describe('Placement: which free streams a worker tries', () => {
+  const entry: StreamEntry = { connection: 'g.1', gateway: 'g', geometry: { width: 128, height: 128 }, state: 'open', openedAt: 0 };
+
+  function sixStreamsThreeWorkers(): Placement {
+    const p = new Placement('A', 1000);
+    for (const w of ['A', 'B', 'C']) p.onLeaseKey(presenceKey(w), w, 0);
+    for (let i = 0; i < 6; i++) p.onStreamEntry(streamToken(`cam.${i}`), entry);
+    return p;
+  }
+
+  it('takes its fair share at once, leaves the rest to the others for a while, then takes stragglers', () => {
+    const p = sixStreamsThreeWorkers();
+    expect(p.due(10, 0, () => false)).to.deep.equal(['cam.0', 'cam.1']);
+    const q = sixStreamsThreeWorkers();
+    expect(q.due(10, 2, () => false), 'at its share').to.deep.equal([]);
+    expect(q.due(400, 2, () => false).length, 'nobody took them in 300 ms').to.equal(6);
+  });
+
+  it('leaves a stream whose lease is being renewed, and tries it once the renewals stop for a lease time', () => {
+    const p = sixStreamsThreeWorkers();
+    for (let i = 0; i < 6; i++) p.onLeaseKey(streamToken(`cam.${i}`), 'B', 0);
+    expect(p.due(500, 0, () => false)).to.deep.equal([]);
+    p.onLeaseKey(streamToken('cam.3'), 'B', 900);
+    const at1200 = p.due(1200, 0, () => false);
+    expect(at1200, 'cam.3 renewed at 900 ms').to.not.include('cam.3');
+    expect(at1200.length, 'the others stopped renewing at 0 ms').to.be.greaterThan(0);
+    expect(p.due(2000, 0, () => false)).to.include('cam.3');
+    // A stream whose sensor has gone and that a worker finished has no work.
+    p.onStreamEntry(streamToken('cam.0'), { ...entry, state: 'closed', endSeq: 5, doneSeq: 5 });
+    expect(p.due(5000, 0, () => false)).to.not.include('cam.0');
   });
 });
 

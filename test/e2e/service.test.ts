@@ -34,6 +34,7 @@ import type { OnDecided } from '../../streams/core/live-segmenter';
 import { eventFileSource, paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, speed, type Pacing } from '../../streams/sources/pacing';
 import { repoRoot } from '../helpers/paths';
+import { scrapeMetrics as metrics } from '../helpers/scrape';
 
 const RECORDING = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
 const LABELS = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural_labels.csv');
@@ -78,17 +79,6 @@ async function subscribe(base: string, query = '', headers: Record<string, strin
     ws.once('error', reject);
   });
   return { ws, msgs, closed, decisions: (stream) => msgs.filter((m) => m.type === 'decision' && (stream === undefined || m.streamId === stream)) };
-}
-
-async function metrics(base: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.length === 0) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
 }
 
 describe('e2e: the service over real sockets (bundled model and recording)', function () {
