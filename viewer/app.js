@@ -2,7 +2,8 @@
 // per-step traces (/decisions?trace=1, JSON) and frames (/preview, binary) — polls the service's
 // figures (viewer/figures.json, the registry behind /metrics) once a second, and keeps one panel
 // per live stream. The page's own query: ?token= (passed to every data request), ?stream=<id>
-// (one stream only), ?linger=<s> (how long a disconnected stream's panel stays, default 15).
+// (one stream only), ?linger=<s> (how long a disconnected stream's panel stays, default 15),
+// ?fps=<n> (most redraws a second, default 20).
 
 import { Feed } from './feed.js';
 import { decodePreview } from './event-image.js';
@@ -12,11 +13,12 @@ const query = new URLSearchParams(location.search);
 const token = query.get('token');
 const onlyStream = query.get('stream');
 const lingerMs = 1000 * (Number(query.get('linger')) || 15);
+const drawFps = Math.min(60, Number(query.get('fps')) || 20);
 const FIGURES_EVERY_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
 /** Counters a test or a benchmark reads (window.spikestreamViewer.stats). */
-const stats = { animationFrames: 0, framesReceived: 0, framesPainted: 0, traces: 0, decisions: 0, reconnects: 0 };
+const stats = { draws: 0, drawLateMs: 0, framesReceived: 0, framesPainted: 0, traces: 0, decisions: 0, reconnects: 0 };
 const panels = new Map();
 let model = null;
 let configText = '';
@@ -67,13 +69,19 @@ function panelFor(streamId) {
     // Panels stay in stream-id order.
     const after = [...panels.keys()].sort().find((id) => id > streamId);
     $('panels').insertBefore(p.root, after ? panels.get(after).root : null);
+    visibility.observe(p.root);
     $('empty').hidden = true;
   }
   return p ?? null;
 }
 
 function removePanel(id) {
-  panels.get(id)?.dispose();
+  const p = panels.get(id);
+  if (p) {
+    visibility.unobserve(p.root);
+    onScreen.delete(p);
+    p.dispose();
+  }
   panels.delete(id);
   $('empty').hidden = panels.size > 0;
 }
@@ -95,13 +103,17 @@ function onDecisionMessage(text) {
     stats.decisions++;
     p.onDecision(msg);
   }
+  if (onScreen.has(p)) requestDraw();
 }
 
 function onPreviewMessage(buffer) {
   const f = decodePreview(buffer);
   if (!f) return;
   stats.framesReceived++;
-  panelFor(f.streamId)?.onFrame(f);
+  const p = panelFor(f.streamId);
+  if (!p) return;
+  p.onFrame(f);
+  if (onScreen.has(p)) requestDraw();
 }
 
 const filter = onlyStream !== null ? { stream: onlyStream } : {};
@@ -180,10 +192,42 @@ async function pollFigures() {
 
 // ------------------------------------------------------------------ start
 
-function animate() {
-  stats.animationFrames++;
-  for (const p of panels.values()) if (p.render()) stats.framesPainted++;
-  requestAnimationFrame(animate);
+// Only the panels on screen are drawn: the others keep their latest state (and their pending
+// decisions) and draw it when they scroll into view, so that 64 streams cost what the ~8
+// visible ones do.
+const onScreen = new Set();
+const visibility = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const p = panels.get(e.target.dataset.stream);
+    if (!p) continue;
+    if (e.isIntersecting) onScreen.add(p);
+    else onScreen.delete(p);
+  }
+  requestDraw();
+});
+
+// Drawing is on demand: a message for a panel on screen asks for a draw, and the updates that
+// came meanwhile are drawn together in the next animation frame, at most `?fps=` times a second
+// (default 20, the preview's rate): every drawn frame costs the browser a paint and a composite.
+// An idle page asks for no frame at all. `drawLateMs` sums how much later than planned the
+// frames came (a busy main thread).
+let lastDraw = -Infinity;
+let drawAsked = false;
+
+function requestDraw() {
+  if (drawAsked) return;
+  drawAsked = true;
+  const wait = Math.max(0, lastDraw + 1000 / drawFps - performance.now());
+  const due = performance.now() + wait;
+  setTimeout(() => requestAnimationFrame((now) => draw(now, due)), wait);
+}
+
+function draw(now, due) {
+  drawAsked = false;
+  lastDraw = now;
+  stats.draws++;
+  stats.drawLateMs += Math.max(0, now - due);
+  for (const p of onScreen) if (p.render()) stats.framesPainted++;
 }
 
 async function start() {
@@ -203,7 +247,6 @@ async function start() {
   }
   feeds.decisions.start();
   feeds.preview.start();
-  requestAnimationFrame(animate);
   pollFigures();
 }
 

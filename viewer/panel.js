@@ -171,7 +171,7 @@ export class Panel {
     for (let k = 0; k < this.bars.length; k++) {
       const b = this.bars[k];
       const v = p[k] ?? 0;
-      b.fill.style.width = `${(100 * v).toFixed(1)}%`;
+      b.fill.style.transform = `scaleX(${v.toFixed(3)})`;
       b.val.textContent = `${Math.round(100 * v)}%`;
       b.li.classList.toggle('top', k === t.predicted);
       b.li.classList.toggle('above', k === t.predicted && t.confidence > this.model.theta);

@@ -78,7 +78,7 @@ describe('viewer: serve and start print the page’s URL first', function () {
     expect(decisions.filter((d) => d.trueLabel !== undefined).length).to.be.greaterThan(decisions.length / 2);
   });
 
-  it('refuses a --preview-fps that is not a number in (0, 1000]', () => {
+  it('refuses a --preview-fps that is not a number 0.1…1000', () => {
     for (const bad of ['0', '-3', 'fast', '5000']) {
       const r = runSpikestream(['serve', '--preview-fps', bad]);
       expect([bad, r.code]).to.deep.equal([bad, 2]);
