@@ -253,7 +253,8 @@ export class StreamTask {
       stats: deps.stats,
       segmentation: deps.segmentation,
       onDecided: deps.onDecided,
-      resume: resume ? { index: resume.index, sample: this.nextSample, tumblingOrigin: resume.tumblingOrigin, detector: resume.detector } : undefined,
+      // A new connection starts fresh (index 0, no detector state) but numbers its samples on from the last one.
+      resume: resume ? { index: resume.index, sample: this.nextSample, tumblingOrigin: resume.tumblingOrigin, detector: resume.detector } : { index: 0, sample: this.nextSample },
       onSampleStart,
       onStep: deps.traces
         ? (r) => {
