@@ -212,7 +212,12 @@ void reset_slot(const Net *net, int slot) {
     double *mem = P(double *, l->mem) + (int64_t)slot * N;
     const double *b = P(const double *, l->bias64);
     const double half = l->threshold / 2;
-    for (int i = 0; i < N; i++) mem[i] = half + b[i % C];
+    const v128_t hv = wasm_f64x2_splat(half);
+    for (int i = 0; i < N;) {
+      int c = 0;
+      for (; c + 2 <= C; c += 2, i += 2) wasm_v128_store(mem + i, wasm_f64x2_add(hv, wasm_v128_load(b + c)));
+      for (; c < C; c++, i++) mem[i] = half + b[c];
+    }
     if (net->qffs) { int32_t *c = P(int32_t *, l->net) + (int64_t)slot * N; for (int i = 0; i < N; i++) c[i] = 0; }
   }
   double *out = P(double *, net->out) + slot * net->classes;
