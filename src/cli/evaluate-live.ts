@@ -13,7 +13,7 @@
 import * as path from 'path';
 import { loadClassifierModel } from '../../streams/core/classifier-model';
 import { DEFAULT_LIVE_SEGMENTATION, type LiveSegmentation } from '../../streams/core/live-segmenter';
-import { parseUserList } from '../../streams/sources/open-dataset';
+import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { chooseLiveTheta, DEFAULT_LIVE_TARGETS, gestureRecordings, scoreLive, streamLive, sweepLiveTheta, withEvents, type LiveThetaPoint } from '../eval/live';
 import { storeLiveTheta } from '../eval/live-calibration';
 import { liveRows, writeLiveReport } from '../eval/live-report';
@@ -73,16 +73,18 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   const t0 = performance.now();
   const bar = progressBar('live', { enabled: !o.json, unit: 'recordings' });
   let sweep: LiveThetaPoint[] | undefined;
-  let chosen: { theta: number; metTargets: boolean } | undefined;
+  let chosen: { theta: number; metTargets: boolean; keptConstraints: boolean } | undefined;
   let runTheta = model.theta;
   let source = model.thetaSource as string;
   const loaded = await withEvents(recordings);
   if (thetas) {
+    // The same recordings' label windows, one sample each: the windowed accuracy a θ must keep.
+    const windows = await openDataset(o.live, { split, users });
     bar.start(thetas.length);
-    sweep = await sweepLiveTheta(loaded, model, thetas, { minEvents, onTheta: (_t, done) => bar.update(done) });
+    sweep = await sweepLiveTheta(loaded, model, thetas, { minEvents, windowed: () => windows.samples, onTheta: (_t, done) => bar.update(done) });
     bar.stop();
     const c = chooseLiveTheta(sweep, DEFAULT_LIVE_TARGETS);
-    chosen = { theta: c.point.theta, metTargets: c.metTargets };
+    chosen = { theta: c.point.theta, metTargets: c.metTargets, keptConstraints: c.keptConstraints };
     runTheta = c.point.theta;
     source = 'live rule on these streams';
   }
@@ -93,7 +95,7 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   let stored: string | undefined;
   if (o.storeTheta && chosen && sweep) {
-    stored = storeLiveTheta(dir, { mode: model.mode, theta: chosen.theta, metTargets: chosen.metTargets, targets: DEFAULT_LIVE_TARGETS, validation: data, sweep });
+    stored = storeLiveTheta(dir, { mode: model.mode, ...chosen, targets: DEFAULT_LIVE_TARGETS, validation: data, sweep });
   }
   const files = writeLiveReport(path.resolve(o.out), {
     model: o.model,
@@ -112,12 +114,12 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
     chosen,
   });
   if (o.json) {
-    printJson({ type: 'live', data, theta: runTheta, thetaSource: source, score, chosen, sweep: sweep?.map((p) => ({ theta: p.theta, ...p.score, perClass: undefined })), stored, files, seconds });
+    printJson({ type: 'live', data, theta: runTheta, thetaSource: source, score, chosen, sweep: sweep?.map((p) => ({ theta: p.theta, ...p.score, perClass: undefined, windowed: p.windowed })), stored, files, seconds });
     return;
   }
   process.stdout.write(
     `${formatTable(['live figure', 'value'], liveRows(score, model.classes.length))}\n` +
-      `${chosen ? `θ = ${chosen.theta} chosen by the live rule${chosen.metTargets ? '' : ' (no θ met every target)'}${stored ? `, stored in ${stored}` : ''}\n` : ''}` +
+      `${chosen ? `θ = ${chosen.theta} chosen by the live rule${chosen.metTargets ? '' : chosen.keptConstraints ? ' (no θ met every target)' : ' (no θ kept the constraints)'}${stored ? `, stored in ${stored}` : ''}\n` : ''}` +
       `wrote ${files.markdown}, ${files.json} and ${files.figure}\n`,
   );
 }

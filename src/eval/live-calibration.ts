@@ -17,6 +17,7 @@ export interface LiveThetaChoice {
   readonly mode: string;
   readonly theta: number;
   readonly metTargets: boolean;
+  readonly keptConstraints: boolean;
   readonly targets: LiveTargets;
   /** What the θ was chosen on (dataset, split, users). */
   readonly validation: string;
@@ -41,9 +42,10 @@ export function storeLiveTheta(dir: string, choice: LiveThetaChoice): string {
     theta: choice.theta,
     mode: choice.mode,
     windowedTheta,
-    rule: 'lowest θ meeting every target on the live validation streams (else the smallest shortfall)',
+    rule: 'among the θ keeping the constraints (steps saved, windowed accuracy against T), the lowest meeting every target on the live validation streams (else the smallest shortfall)',
     targets: choice.targets,
     metTargets: choice.metTargets,
+    keptConstraints: choice.keptConstraints,
     validation: choice.validation,
     sweep: choice.sweep.map((p) => ({
       theta: p.theta,
@@ -53,6 +55,7 @@ export function storeLiveTheta(dir: string, choice: LiveThetaChoice): string {
       uncertainShare: p.score.uncertainShare,
       meanSteps: p.score.meanSteps,
       stepsSavedPct: p.score.stepsSavedPct,
+      ...(p.windowed ? { windowedAccuracy: p.windowed.accuracy, windowedLoss: p.windowed.loss } : {}),
     })),
   };
   meta.calibration = cal as ModelMeta['calibration'];

@@ -22,7 +22,7 @@ export interface LiveReportInput {
   readonly seconds: number;
   /** A θ sweep on these streams, and the θ the live rule picks from it. */
   readonly sweep?: readonly LiveThetaPoint[];
-  readonly chosen?: { readonly theta: number; readonly metTargets: boolean };
+  readonly chosen?: { readonly theta: number; readonly metTargets: boolean; readonly keptConstraints?: boolean };
   readonly targets?: LiveTargets;
 }
 
@@ -83,10 +83,10 @@ export function renderLiveMarkdown(r: LiveReportInput): string {
     out.push(
       '## θ on these streams',
       '',
-      `The live θ rule: the lowest θ that meets every target above; when none does, the one with the smallest shortfall.${r.chosen ? ` Here: θ = ${thetaStr(r.chosen.theta)}${r.chosen.metTargets ? ' (meets the targets)' : ' (no θ meets every target)'}.` : ''}`,
+      `The live θ rule: among the θ that keep the constraints — steps saved ≥ ${t.minStepsSavedPct} % and, on the same recordings' label windows (one sample each), accuracy at most ${pct(t.maxWindowedLoss, 0)} point${t.maxWindowedLoss === 0.01 ? '' : 's'} below the SNN at T — the lowest that meets every target above; when none does, the one with the smallest shortfall.${r.chosen ? ` Here: θ = ${thetaStr(r.chosen.theta)}${r.chosen.metTargets ? ' (meets the targets)' : r.chosen.keptConstraints === false ? ' (no θ keeps the constraints)' : ' (no θ meets every target)'}.` : ''}`,
       '',
       table(
-        ['θ', 'decision accuracy (%)', 'first answer right (%)', 'outside (%)', 'uncertain (%)', 'median to first right (ms)', 'mean steps', 'steps saved (%)', 'shortfall (points)'],
+        ['θ', 'decision accuracy (%)', 'first answer right (%)', 'outside (%)', 'uncertain (%)', 'median to first right (ms)', 'mean steps', 'steps saved (%)', 'windowed accuracy (%)', 'windowed loss (points)', 'shortfall (points)'],
         r.sweep.map((p) => [
           thetaStr(p.theta),
           pct(p.score.decisionAccuracy ?? NaN),
@@ -96,6 +96,8 @@ export function renderLiveMarkdown(r: LiveReportInput): string {
           num(p.score.timeToFirstCorrectMs.median ?? NaN, 0),
           num(p.score.meanSteps ?? NaN),
           p.score.stepsSavedPct.toFixed(1),
+          p.windowed ? pct(p.windowed.accuracy) : '—',
+          p.windowed ? pct(p.windowed.loss) : '—',
           pct(targetShortfall(p.score, t), 1),
         ]),
       ),

@@ -8,7 +8,7 @@
  * Decisions depend on the events alone (not on batching or on how many streams share the
  * runner), so recordings are streamed several at a time through one batched scheduler.
  */
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { concatBatches, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { loadGestureDataset, parseTrialName, type GestureSplit, type LabelWindow } from '../datasets/dvs-gesture';
@@ -18,9 +18,10 @@ import { SnnScheduler } from '../snn/scheduler';
 import type { ClassifierModel } from '../../streams/core/classifier-model';
 import { sourceFromBatches, type EventSource } from '../../streams/core/event-source';
 import type { LiveSegmentation } from '../../streams/core/live-segmenter';
+import { classify } from '../../streams/operators/classify';
 import { classifyLive } from '../../streams/operators/classify-live';
 import { eventFileSource } from '../../streams/sources/from-event-file';
-import type { Decision } from '../../streams/types';
+import type { Decision, Sample } from '../../streams/types';
 import { scoreLive, type LiveScore, type LiveStreamResult } from './live-score';
 
 export { isLateAnswer, LATE_ANSWER_US, scoreLive, windowsAt, type LiveClassScore, type LiveScore, type LiveStreamResult } from './live-score';
@@ -108,20 +109,40 @@ export async function streamLive(recordings: readonly LiveRecording[], model: Cl
   return results;
 }
 
-/** One θ of a sweep: its live score. */
+/** Windowed accuracy at one θ: each label window one sample, every sample's decision counted (as the windowed report does). */
+export interface WindowedPoint {
+  readonly n: number;
+  readonly accuracy: number;
+  readonly meanSteps: number;
+  /** Accuracy at T (no early stop) minus accuracy at this θ. */
+  readonly loss: number;
+}
+
+/** One θ of a sweep: its live score, and its windowed accuracy on the same recordings' label windows when asked for. */
 export interface LiveThetaPoint {
   readonly theta: number;
   readonly score: LiveScore;
+  readonly windowed?: WindowedPoint;
 }
 
-/** What a live θ must reach on validation streams (fractions). */
+/**
+ * What a live θ must reach on validation streams (fractions, except the saving in %). The first
+ * three are targets; `minStepsSavedPct` and `maxWindowedLoss` are constraints a θ must keep first.
+ */
 export interface LiveTargets {
   readonly decisionAccuracy: number;
   readonly gestureRecall: number;
   readonly maxOutsideShare: number;
+  readonly minStepsSavedPct: number;
+  readonly maxWindowedLoss: number;
 }
 
-export const DEFAULT_LIVE_TARGETS: LiveTargets = { decisionAccuracy: 0.95, gestureRecall: 0.9, maxOutsideShare: 0.1 };
+export const DEFAULT_LIVE_TARGETS: LiveTargets = { decisionAccuracy: 0.95, gestureRecall: 0.9, maxOutsideShare: 0.1, minStepsSavedPct: 50, maxWindowedLoss: 0.01 };
+
+/** True when a θ keeps the constraints: steps saved, and the windowed loss against T when it was measured. */
+export function keepsConstraints(p: LiveThetaPoint, t: LiveTargets = DEFAULT_LIVE_TARGETS): boolean {
+  return p.score.stepsSavedPct >= t.minStepsSavedPct && (p.windowed === undefined || p.windowed.loss <= t.maxWindowedLoss + 1e-12);
+}
 
 /** How far a score is from the targets: the largest shortfall over the three (0 when all are met). */
 export function targetShortfall(s: LiveScore, t: LiveTargets = DEFAULT_LIVE_TARGETS): number {
@@ -129,31 +150,49 @@ export function targetShortfall(s: LiveScore, t: LiveTargets = DEFAULT_LIVE_TARG
 }
 
 /**
- * The live θ rule: the lowest θ whose validation streams meet every target (the fewest steps that
- * keep the answers trustworthy); when none does, the θ with the smallest shortfall (ties: lower θ).
+ * The live θ rule: among the θ that keep the constraints (steps saved; windowed accuracy within
+ * `maxWindowedLoss` of T), the lowest whose validation streams meet every target (the fewest steps
+ * that keep the answers trustworthy); when none does, the one with the smallest shortfall (ties:
+ * lower θ). When no θ keeps the constraints, the smallest shortfall over all of them.
  */
-export function chooseLiveTheta(points: readonly LiveThetaPoint[], t: LiveTargets = DEFAULT_LIVE_TARGETS): { point: LiveThetaPoint; metTargets: boolean } {
+export function chooseLiveTheta(points: readonly LiveThetaPoint[], t: LiveTargets = DEFAULT_LIVE_TARGETS): { point: LiveThetaPoint; metTargets: boolean; keptConstraints: boolean } {
   if (points.length === 0) throw new RangeError('chooseLiveTheta: no θ to choose from');
   const sorted = [...points].sort((a, b) => a.theta - b.theta);
-  const ok = sorted.find((p) => targetShortfall(p.score, t) === 0);
-  if (ok) return { point: ok, metTargets: true };
-  let best = sorted[0];
-  for (const p of sorted) if (targetShortfall(p.score, t) < targetShortfall(best.score, t)) best = p;
-  return { point: best, metTargets: false };
+  const feasible = sorted.filter((p) => keepsConstraints(p, t));
+  const pool = feasible.length > 0 ? feasible : sorted;
+  const ok = pool.find((p) => targetShortfall(p.score, t) === 0);
+  if (ok) return { point: ok, metTargets: feasible.length > 0, keptConstraints: feasible.length > 0 };
+  let best = pool[0];
+  for (const p of pool) if (targetShortfall(p.score, t) < targetShortfall(best.score, t)) best = p;
+  return { point: best, metTargets: false, keptConstraints: feasible.length > 0 };
 }
 
-/** Streams the recordings once per θ (events read once) and scores each run. */
+/** Classifies every sample (a label window each) at `theta`: accuracy over all samples and mean steps. */
+export async function windowedRun(samples: Observable<Sample>, model: ClassifierModel, theta: number, slots = 32): Promise<{ n: number; accuracy: number; meanSteps: number }> {
+  const scheduler = new SnnScheduler(new SnnRunner(model.net, slots));
+  const ds = await lastValueFrom(samples.pipe(classify({ model, scheduler, theta, concurrency: slots }), toArray()));
+  const n = ds.length;
+  return { n, accuracy: n > 0 ? ds.filter((d) => d.label === d.trueLabel).length / n : NaN, meanSteps: n > 0 ? ds.reduce((a, d) => a + d.steps, 0) / n : NaN };
+}
+
+/**
+ * Streams the recordings once per θ (events read once) and scores each run; with `windowed` (the
+ * same recordings' label windows as samples, opened anew per call), also each θ's windowed
+ * accuracy and its loss against T.
+ */
 export async function sweepLiveTheta(
   recordings: readonly LiveRecording[],
   model: ClassifierModel,
   thetas: readonly number[],
-  o: Omit<LiveRunOptions, 'theta'> & { onTheta?: (theta: number, done: number, total: number) => void } = {},
+  o: Omit<LiveRunOptions, 'theta'> & { windowed?: () => Observable<Sample>; onTheta?: (theta: number, done: number, total: number) => void } = {},
 ): Promise<LiveThetaPoint[]> {
   const loaded = await withEvents(recordings);
+  const atT = o.windowed ? await windowedRun(o.windowed(), model, 1) : undefined;
   const points: LiveThetaPoint[] = [];
   for (const theta of thetas) {
     const streams = await streamLive(loaded, model, { ...o, theta });
-    points.push({ theta, score: scoreLive(streams) });
+    const w = o.windowed && atT ? await windowedRun(o.windowed(), model, theta) : undefined;
+    points.push({ theta, score: scoreLive(streams), ...(w && atT ? { windowed: { ...w, loss: atT.accuracy - w.accuracy } } : {}) });
     o.onTheta?.(theta, points.length, thetas.length);
   }
   return points;

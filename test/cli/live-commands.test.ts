@@ -114,6 +114,9 @@ describe('spikestream frames --live-style and evaluate --live (tiny generated da
     expect(stored.modes.qcfs).to.include({ theta: j.chosen.theta, deployedRule: 'live', alpha: 12 });
     expect(stored.live).to.include({ theta: j.chosen.theta, windowedTheta: 0.3, mode: 'qcfs' });
     expect(stored.live.sweep).to.have.length(2);
+    // The sweep measured the windowed accuracy on the same recordings' label windows (4 of them).
+    for (const p of j.sweep) expect(p.windowed.n).to.equal(4);
+    expect(stored.live.sweep[0].windowedLoss).to.be.a('number');
     expect(fs.readFileSync(path.join(out, 'live.md'), 'utf8')).to.contain('## θ on these streams');
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chooseLiveTheta, isLateAnswer, scoreLive, targetShortfall, windowsAt, type LiveScore } from '../../src/eval/live';
+import { chooseLiveTheta, isLateAnswer, keepsConstraints, scoreLive, targetShortfall, windowsAt, type LiveScore } from '../../src/eval/live';
 import { decisionKind, plotLiveTimeline } from '../../src/eval/live-figure';
 import { renderLiveMarkdown } from '../../src/eval/live-report';
 import { makeDecision } from '../helpers/decision-fixture';
@@ -86,7 +86,7 @@ describe('live scoring (decisions against label windows)', () => {
   });
 
   it('the live θ rule: the lowest θ meeting every target, else the smallest shortfall', () => {
-    const score = (acc: number, recall: number, outside: number) => ({ decisionAccuracy: acc, gestureRecall: recall, outsideShare: outside }) as LiveScore;
+    const score = (acc: number, recall: number, outside: number, saved = 60) => ({ decisionAccuracy: acc, gestureRecall: recall, outsideShare: outside, stepsSavedPct: saved }) as LiveScore;
     expect(targetShortfall(score(0.96, 0.92, 0.05))).to.equal(0);
     expect(targetShortfall(score(0.9, 0.92, 0.05))).to.be.closeTo(0.05, 1e-12);
     expect(targetShortfall(score(0.96, 0.92, 0.18))).to.be.closeTo(0.08, 1e-12);
@@ -104,6 +104,27 @@ describe('live scoring (decisions against label windows)', () => {
     expect(none.metTargets).to.equal(false);
     expect(none.point.theta).to.equal(0.6);
     expect(() => chooseLiveTheta([])).to.throw(RangeError);
+  });
+
+  it('the live θ rule keeps the constraints first: steps saved ≥ 50 %, windowed accuracy within 1 point of T', () => {
+    const score = (acc: number, outside: number, saved: number) => ({ decisionAccuracy: acc, gestureRecall: 0.95, outsideShare: outside, stepsSavedPct: saved }) as LiveScore;
+    const windowed = (loss: number) => ({ n: 100, accuracy: 0.97 - loss, meanSteps: 5, loss });
+    const points = [
+      { theta: 0.2, score: score(0.96, 0.05, 70), windowed: windowed(0.03) }, // meets the targets, but loses 3 points windowed
+      { theta: 0.3, score: score(0.97, 0.12, 60), windowed: windowed(0.01) }, // keeps the constraints, 2 points outside
+      { theta: 0.4, score: score(0.98, 0.11, 45), windowed: windowed(0) }, // saves too little
+    ];
+    expect(keepsConstraints(points[0])).to.equal(false);
+    expect(keepsConstraints(points[1])).to.equal(true);
+    expect(keepsConstraints(points[2])).to.equal(false);
+    expect(chooseLiveTheta(points)).to.deep.include({ metTargets: false, keptConstraints: true });
+    expect(chooseLiveTheta(points).point.theta).to.equal(0.3);
+    // No θ keeps them: the smallest shortfall over all, said so.
+    const none = chooseLiveTheta([points[0], points[2]]);
+    expect(none).to.deep.include({ metTargets: false, keptConstraints: false });
+    expect(none.point.theta).to.equal(0.2);
+    // Without a windowed measurement only the saving constrains.
+    expect(keepsConstraints({ theta: 0.2, score: score(0.96, 0.05, 70) })).to.equal(true);
   });
 
   it('the figure marks each decision by how it scores; the Markdown report gives the figures and the targets', () => {
