@@ -57,9 +57,18 @@ window.__probe = {
       canvases: el ? el.querySelectorAll('canvas').length : 0,
     };
   },
+  /** Samples one panel's image and chart every everyMs in the page (no round trip per sample) until stopRecording(). */
+  recording: [],
+  record(id, everyMs) {
+    const timer = setInterval(() => this.recording.push({ image: this.eventImage(id), chart: this.chart(id) }), everyMs);
+    this.stopRecording = () => {
+      clearInterval(timer);
+      return this.recording;
+    };
+  },
   /** What the running-stream checks sample, in one call: the image, the chart, events/s shown, decisions listed. */
   snapshot(id) {
-    return { image: this.eventImage(id), chart: this.chart(id), listed: this.panel(id)?.querySelectorAll('.decisions li').length ?? 0 };
+    return { image: this.eventImage(id), chart: this.chart(id), listed: this.panel(id)?.querySelectorAll('.decisions li').length ?? 0, eventsPerSecond: document.getElementById('f-events').textContent };
   },
   texts(selector) {
     return [...document.querySelectorAll(selector)].map((el) => el.textContent);
@@ -109,6 +118,8 @@ export interface Snapshot {
   image: EventImageState;
   chart: ChartState;
   listed: number;
+  /** The header's events/s ('–' before two figures readings). */
+  eventsPerSecond: string;
 }
 
 export async function installProbes(page: Page): Promise<void> {
@@ -124,6 +135,8 @@ export const probe = {
   eventImage: (page: Page, streamId: string) => call<EventImageState>(page, 'eventImage', streamId),
   chart: (page: Page, streamId: string) => call<ChartState>(page, 'chart', streamId),
   snapshot: (page: Page, streamId: string) => call<Snapshot>(page, 'snapshot', streamId),
+  record: (page: Page, streamId: string, everyMs: number) => call<void>(page, 'record', streamId, everyMs),
+  stopRecording: (page: Page) => call<{ image: EventImageState; chart: ChartState }[]>(page, 'stopRecording'),
   texts: (page: Page, selector: string) => call<string[]>(page, 'texts', selector),
   text: async (page: Page, selector: string) => (await call<string[]>(page, 'texts', selector))[0] ?? '',
   eventsPerSecondShown: (page: Page) => page.evaluate('__probe.eventsShown') as Promise<string[]>,
