@@ -35,7 +35,7 @@ import { EventLog } from './event-log';
 import { isWrongRevision, type Lease } from './lease';
 import type { WorkerMetrics } from './metrics';
 import { EVENTS_STREAM, eventsSubject, HEADER, streamToken, tracesSubject } from './names';
-import { DecisionPublisher, FencedError } from './decision-publisher';
+import { DecisionPublisher, FencedError, sampleNumber } from './decision-publisher';
 import { decodeStreamEntry, encodeStreamEntry } from './stream-entry';
 
 /** What a worker reports about its streams (printed by `spikestream worker`). */
@@ -73,7 +73,6 @@ class LeaseGone extends Error {
   override readonly name = 'LeaseGone';
 }
 
-const sampleNumber = (sampleId: string): number => Number(sampleId.slice(sampleId.lastIndexOf('#') + 1));
 
 let taskCounter = 0;
 
@@ -102,7 +101,7 @@ export class StreamTask {
     readonly lease: Lease,
   ) {
     this.key = streamToken(streamId);
-    this.publisher = new DecisionPublisher(deps.broker.js, streamId, deps.workerId, {
+    this.publisher = new DecisionPublisher(deps.broker, streamId, deps.workerId, {
       signal: lease.signal,
       mayPublish: () => lease.held,
       onRetry: (reason) => deps.metrics.retries.inc({ reason }),

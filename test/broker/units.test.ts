@@ -277,11 +277,10 @@ describe('leases and fencing on a real nats-server', function () {
   });
 
   it('after another owner fenced the stream, a publish of the earlier owner is refused by the broker', async () => {
-    const js = (broker as Broker).js;
-    const a = new DecisionPublisher(js, 'cam9', 'A');
+    const a = new DecisionPublisher(broker as Broker, 'cam9', 'A');
     await a.fence('A:1');
     expect(await a.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#0' }))).to.equal('stored');
-    const b = new DecisionPublisher(js, 'cam9', 'B');
+    const b = new DecisionPublisher(broker as Broker, 'cam9', 'B');
     await b.fence('B:1');
     // B publishes again what A stored: the broker keeps one copy.
     expect(await b.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#0' }))).to.equal('duplicate');
@@ -289,7 +288,27 @@ describe('leases and fencing on a real nats-server', function () {
     const err = await a.publish(makeDecision({ streamId: 'cam9', sampleId: 'cam9#2' })).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(FencedError);
     const info = await (broker as Broker).jsm.streams.info(DECISIONS_STREAM, { subjects_filter: 'spikestream.decisions.cam9' });
-    expect(info.state.messages, 'two fences and two decisions').to.equal(4);
+    expect(info.state.subjects?.['spikestream.decisions.cam9'], 'two fences and two decisions').to.equal(4);
+  });
+
+  it('beyond the duplicate window, a new owner does not publish again what the last stored decision covers', async () => {
+    const jsm = (broker as Broker).jsm;
+    const dup = (await jsm.streams.info(DECISIONS_STREAM)).config.duplicate_window;
+    await jsm.streams.update(DECISIONS_STREAM, { duplicate_window: 100_000_000 }); // 100 ms
+    try {
+      const a = new DecisionPublisher(broker as Broker, 'cam8', 'A');
+      await a.fence('A:1');
+      for (const n of [0, 1]) await a.publish(makeDecision({ streamId: 'cam8', sampleId: `cam8#${n}` }));
+      await sleep(500); // the broker no longer remembers the ids
+      const b = new DecisionPublisher(broker as Broker, 'cam8', 'B');
+      await b.fence('B:1');
+      expect(await b.publish(makeDecision({ streamId: 'cam8', sampleId: 'cam8#1' }))).to.equal('duplicate');
+      expect(await b.publish(makeDecision({ streamId: 'cam8', sampleId: 'cam8#2' }))).to.equal('stored');
+      const info = await jsm.streams.info(DECISIONS_STREAM, { subjects_filter: 'spikestream.decisions.cam8' });
+      expect(info.state.subjects?.['spikestream.decisions.cam8'], 'two fences and three decisions').to.equal(5);
+    } finally {
+      await jsm.streams.update(DECISIONS_STREAM, { duplicate_window: dup });
+    }
   });
 });
 
