@@ -2,13 +2,23 @@
  * Simulated cameras for the live benchmarks: camera i of n replays the bundled recording from
  * offset i/n of its span, wrapped around, in real time, and logs when each paced slice was handed
  * to its socket — so that a decision's latency can be measured from the moment the event that
- * closed its deciding bin was sent. (bench/pipeline.ts has its own copy of `camera`; it can use
- * this module.)
+ * closed its deciding bin was sent. Used by bench:pipeline, bench:viewer and bench:cluster.
  */
+import WebSocket from 'ws';
 import { lowerBoundTime, sliceByIndex, type EventBatch } from '../src/events/event-batch';
+import { readEventFile } from '../src/formats/read-file';
 import { paceBatches } from '../streams/sources/from-event-file';
 import { REALTIME } from '../streams/sources/pacing';
 import { percentile } from './common';
+
+/** A recording in memory, with its first event's time and its span (µs): what `camera` replays. */
+export async function loadRecording(file: string): Promise<{ batches: EventBatch[]; t0: number; period: number }> {
+  const batches: EventBatch[] = [];
+  for await (const b of readEventFile(file)) batches.push(b);
+  const last = batches[batches.length - 1];
+  const t0 = batches[0].t[0];
+  return { batches, t0, period: last.t[last.length - 1] - t0 + 1 };
+}
 
 /** Camera i of n: the recording from offset i/n, wrapped, time rebased to 0 and kept monotone, for `seconds`. */
 export async function* camera(batches: readonly EventBatch[], t0: number, period: number, i: number, n: number, seconds: number): AsyncGenerator<EventBatch> {
@@ -67,6 +77,22 @@ export interface Arrival {
   readonly early: boolean;
   /** performance.now() at arrival. */
   readonly at: number;
+}
+
+/** A subscriber on `<url>/decisions` (url: the service's http:// URL) that notes each decision's arrival; resolves once open. */
+export async function decisionArrivals(url: string): Promise<{ ws: WebSocket; arrivals: Arrival[] }> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
+  const arrivals: Arrival[] = [];
+  ws.on('message', (d) => {
+    const at = performance.now();
+    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
+    if (m.type === 'decision') arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, arrivals };
 }
 
 /**

@@ -28,9 +28,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import WebSocket from 'ws';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { decisionLatencies, latenessP99, loggedCamera, type Arrival, type SliceLog } from './cameras';
+import { decisionLatencies, latenessP99, loadRecording, loggedCamera, type Arrival, type SliceLog } from './cameras';
 import type { EventBatch } from '../src/events/event-batch';
-import { readEventFile } from '../src/formats/read-file';
 import { streamToServer } from '../src/server/sensor-client';
 import { type Cluster, natsServerPath, RECORDING, scrape, sleep, startCluster } from '../test/broker/cluster';
 
@@ -168,11 +167,7 @@ async function main(): Promise<void> {
   const p99Bound = Number(argValue(args, '--p99') ?? 100);
   const workerCounts = (argValue(args, '--workers') ?? '1,2').split(',').map(Number);
   const levels = (argValue(args, '--levels') ?? '8,16,32,48,64').split(',').map(Number);
-  const batches: EventBatch[] = [];
-  for await (const b of readEventFile(RECORDING)) batches.push(b);
-  const t0 = batches[0].t[0];
-  const last = batches[batches.length - 1];
-  const period = last.t[last.length - 1] - t0 + 1;
+  const { batches, t0, period } = await loadRecording(RECORDING);
   const mach = machine();
   process.stdout.write(
     `cluster bench: nats-server + 1 gateway + k workers (processes), N cameras in real time here (${RECORDING}, ${seconds} s per level), one subscriber on the gateway\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,

@@ -24,7 +24,10 @@ import { Aedat31Writer } from '../../src/formats/aedat3/writer';
 import { randomRecording } from '../helpers/gesture-fixture';
 import { runSpikestreamAsync } from '../helpers/cli';
 import { makeDecision } from '../helpers/decision-fixture';
-import { freePort, NatsServer, requireNatsServer, sleep } from './cluster';
+import { describeWorkerEvent } from '../../src/cli/worker';
+import { fitForModel } from '../../src/broker/model-fit';
+import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
 
 describe('broker names and values', () => {
   it('a stream id is one subject token and KV key, and comes back from it', () => {
@@ -59,6 +62,26 @@ describe('broker names and values', () => {
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 9 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 10 })).to.equal(false);
+  });
+});
+
+describe('fitForModel and the worker\u2019s event lines', () => {
+  it('fits a sensor to the model, or says which option would', () => {
+    const model = loadClassifierModel(MODEL_DIR);
+    const same = fitForModel(model, undefined, { width: 128, height: 128 });
+    expect('fit' in same && same.fit.plan.identity).to.equal(true);
+    const refused = fitForModel(model, undefined, { width: 240, height: 180 });
+    expect('refusal' in refused ? refused.refusal : '').to.match(/--fit/);
+    const scaled = fitForModel(model, { fit: 'scale' }, { width: 240, height: 180 });
+    expect('fit' in scaled && scaled.fit.geometry).to.deep.equal({ width: 128, height: 128 });
+  });
+
+  it('describes each worker event on one line', () => {
+    expect(describeWorkerEvent({ type: 'acquired', streamId: 'cam0', takeover: true, from: 'w2', sample: 7, seq: 120 })).to.equal('cam0: taken over from w2, from sample #7 (message 120)');
+    expect(describeWorkerEvent({ type: 'acquired', streamId: 'cam0', takeover: false, sample: 0, seq: 0 })).to.equal('cam0: taken, from sample #0 (message 0)');
+    expect(describeWorkerEvent({ type: 'released', streamId: 'cam0', sample: 53 })).to.equal('cam0: released after sample #52 (its sensor has gone)');
+    expect(describeWorkerEvent({ type: 'lost', streamId: 'cam0', why: 'taken' })).to.equal('cam0: lease lost (taken); another worker goes on');
+    expect(describeWorkerEvent({ type: 'error', streamId: 'cam0', message: 'x' })).to.equal('cam0: x');
   });
 });
 
@@ -333,6 +356,18 @@ describe('a NATS URL that cannot be used', function () {
       expect(String(e)).to.match(/has no JetStream: start it with -js/);
     } finally {
       plain.kill('SIGKILL');
+    }
+  });
+
+  it('a worker process stops on SIGTERM (exit 0), releasing what it holds', async function () {
+    const server = await NatsServer.start(requireNatsServer(this));
+    try {
+      const w = new CliProcess(['worker', '--nats', server.url, '--json', '--lease-ms', '1000']);
+      await w.first('ready');
+      w.signal('SIGTERM');
+      expect(await w.exited).to.equal(0);
+    } finally {
+      await server.dispose();
     }
   });
 
