@@ -27,10 +27,9 @@ import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import WebSocket from 'ws';
 import type { Page } from 'puppeteer-core';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { decisionLatencies, latenessP99, loggedCamera, type Arrival, type SliceLog } from './cameras';
+import { decisionArrivals, decisionLatencies, latenessP99, loggedCamera, type SliceLog } from './cameras';
 import type { EventBatch } from '../src/events/event-batch';
 import { readEventFile } from '../src/formats/read-file';
 import { streamToServer } from '../src/server/sensor-client';
@@ -156,14 +155,7 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
     await page.goto(`${url}/`, { waitUntil: 'load' });
     pages.push(page);
   }
-  const sub = new WebSocket(`${url.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
-  const arrivals: Arrival[] = [];
-  sub.on('message', (d) => {
-    const at = performance.now();
-    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
-    if (m.type === 'decision') arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
-  });
-  await new Promise<void>((r) => sub.once('open', () => r()));
+  const { ws: sub, arrivals } = await decisionArrivals(url);
 
   const logs = new Map<string, SliceLog>();
   const lateness: number[] = [];
@@ -172,11 +164,15 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
   // Page counters from the moment the cameras start (the first second's panels are being built).
   const stats0 = await Promise.all(pages.map(pageStats));
   const wall0 = performance.now();
+  const failed: string[] = [];
   const sent = await Promise.all(
     Array.from({ length: o.n }, (_, i) => {
       const log: SliceLog = { lastT: [], sentAt: [] };
       logs.set(`cam${i}`, log);
-      return streamToServer(`${url}/ingest/cam${i}`, loggedCamera(o.batches, t0, period, i, o.n, o.seconds, log, lateness), GEOMETRY);
+      return streamToServer(`${url}/ingest/cam${i}`, loggedCamera(o.batches, t0, period, i, o.n, o.seconds, log, lateness), GEOMETRY).catch((err: unknown) => {
+        failed.push(err instanceof Error ? err.message : String(err));
+        return { events: 0 };
+      });
     }),
   );
   const wallS = (performance.now() - wall0) / 1000;
@@ -195,6 +191,7 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
   const p50 = lat.length ? median(lat) : NaN;
   const p99 = lat.length ? percentile(lat, 0.99) : NaN;
   const why: string[] = [];
+  if (failed.length > 0) why.push(`${failed.length} camera(s) failed: ${failed[0]}`);
   if (figures.eventsIn !== eventsSent) why.push(`events in ${figures.eventsIn} ≠ sent ${eventsSent}`);
   if (figures.eventsDropped > 0) why.push(`${figures.eventsDropped} events dropped`);
   if (!(p99 <= o.p99)) why.push(`latency p99 ${p99.toFixed(1)} ms > ${o.p99} ms`);

@@ -18,7 +18,7 @@
  * (NHWC, channel 0 = OFF, 1 = ON), i.e. at most the model's input size.
  */
 import type { Frame } from '../../streams/types';
-import type { SubscriberFilter } from '../../streams/sinks/to-subscribers';
+import { closeOrTerminate, type SubscriberFilter, type SubscriberSocket } from '../../streams/sinks/to-subscribers';
 
 export const PREVIEW_VERSION = 1;
 export const PREVIEW_HEADER_BYTES = 24;
@@ -112,14 +112,9 @@ export function decodePreviewFrame(msg: Uint8Array): PreviewFrame {
   };
 }
 
-/** The parts of a `ws` WebSocket the preview hub uses. */
-export interface PreviewSocket {
-  readonly readyState: number;
-  readonly bufferedAmount: number;
+/** The parts of a `ws` WebSocket the preview hub uses: a decision subscriber's, sending binary. */
+export interface PreviewSocket extends Omit<SubscriberSocket, 'send'> {
   send(data: Uint8Array, cb?: (err?: Error) => void): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  once(event: 'close', listener: () => void): unknown;
 }
 
 export interface PreviewHubOptions {
@@ -243,11 +238,7 @@ export class PreviewHub {
     this.streams.clear();
     for (const s of [...this.subs]) {
       this.remove(s);
-      try {
-        s.socket.close(code, reason);
-      } catch {
-        s.socket.terminate();
-      }
+      closeOrTerminate(s.socket, code, reason);
     }
   }
 

@@ -178,12 +178,17 @@ export class SubscriberHub {
   closeAll(code = 1001, reason = 'server shutting down'): void {
     for (const s of [...this.subs]) {
       this.remove(s);
-      try {
-        s.socket.close(code, reason);
-      } catch {
-        s.socket.terminate();
-      }
+      closeOrTerminate(s.socket, code, reason);
     }
+  }
+}
+
+/** Closes a socket with `code`, or terminates it when closing throws (a socket in a bad state). */
+export function closeOrTerminate(socket: Pick<SubscriberSocket, 'close' | 'terminate'>, code: number, reason: string): void {
+  try {
+    socket.close(code, reason);
+  } catch {
+    socket.terminate();
   }
 }
 
