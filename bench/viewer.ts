@@ -29,9 +29,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'puppeteer-core';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { decisionArrivals, decisionLatencies, latenessP99, loggedCamera, type SliceLog } from './cameras';
-import type { EventBatch } from '../src/events/event-batch';
-import { readEventFile } from '../src/formats/read-file';
+import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 import { streamToServer } from '../src/server/sensor-client';
 import type { ViewerFigures } from '../src/server/viewer';
 import { closeBrowser, findChromium, launchBrowser, NO_CHROMIUM, type LaunchedBrowser } from '../test/viewer/browser';
@@ -142,10 +140,10 @@ interface Phase {
   subscriberDrops: number;
 }
 
-async function phase(o: { n: number; pages: number; seconds: number; p99: number; previewFps: number; batches: readonly EventBatch[]; browser?: LaunchedBrowser }): Promise<Phase> {
-  const t0 = o.batches[0].t[0];
-  const last = o.batches[o.batches.length - 1];
-  const period = last.t[last.length - 1] - t0 + 1;
+type Recording = Awaited<ReturnType<typeof loadRecording>>;
+
+async function phase(o: { n: number; pages: number; seconds: number; p99: number; previewFps: number; recording: Recording; browser?: LaunchedBrowser }): Promise<Phase> {
+  const { batches, t0, period } = o.recording;
   const c = fork(__filename, ['--child'], { env: { ...process.env, BENCH_STREAMS: String(o.n), BENCH_PREVIEW_FPS: String(o.previewFps) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await ask<{ url: string }>(c, '', 'ready');
   const pages: Page[] = [];
@@ -169,7 +167,7 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
     Array.from({ length: o.n }, (_, i) => {
       const log: SliceLog = { lastT: [], sentAt: [] };
       logs.set(`cam${i}`, log);
-      return streamToServer(`${url}/ingest/cam${i}`, loggedCamera(o.batches, t0, period, i, o.n, o.seconds, log, lateness), GEOMETRY).catch((err: unknown) => {
+      return streamToServer(`${url}/ingest/cam${i}`, loggedCamera(batches, t0, period, i, o.n, o.seconds, log, lateness), GEOMETRY).catch((err: unknown) => {
         failed.push(err instanceof Error ? err.message : String(err));
         return { events: 0 };
       });
@@ -231,8 +229,7 @@ async function main(): Promise<void> {
   const browserNice = Number(argValue(args, '--browser-nice') ?? 10);
   const exe = findChromium();
   if (!exe) throw new Error(NO_CHROMIUM);
-  const batches: EventBatch[] = [];
-  for await (const b of readEventFile(RECORDING)) batches.push(b);
+  const recording = await loadRecording(RECORDING);
   const mach = machine();
   process.stdout.write(
     `viewer bench: ${n} live streams (bundled recording, real time each) against the service with its viewer (preview ${previewFps} frames/s per stream), ${seconds} s per phase; service in a child process; cameras, subscriber and headless Chromium (${exe}, nice ${browserNice}) here\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
@@ -245,7 +242,7 @@ async function main(): Promise<void> {
     // Renderers fork from processes that exist now (the zygote): they inherit this priority.
     for (const pid of processTree(browser.pid).keys()) os.setPriority(pid, browserNice);
     for (const pages of [0, pagesWanted]) {
-      const P = await phase({ n, pages, seconds, p99, previewFps, batches, browser });
+      const P = await phase({ n, pages, seconds, p99, previewFps, recording, browser });
       done.push(P);
       process.stdout.write(
         `${String(pages).padStart(6)} | ${(P.realTime ? 'yes' : 'NO').padEnd(9)} | ${P.p50.toFixed(1).padStart(8)} / ${P.p99.toFixed(1).padStart(6)}      | ${P.serviceCpuPct.toFixed(0).padStart(10)}% | ${P.serviceRssMiB.toFixed(0).padStart(8)} | ${P.browserCpuPct.toFixed(0).padStart(10)}% | ${`${range(P.drawsPerS)} (${range(P.drawLateMs)})`.padStart(22)} | ${range(P.paintedPerS).padStart(16)} | ${range(P.previewPerS).padStart(16)} | ${range(P.tracesPerS).padStart(8)} | ${`${P.previewDrops} fr, ${P.subscriberDrops} msg`.padStart(10)} | ${P.why.join('; ')}\n`,

@@ -8,7 +8,7 @@
  * WebSocket subscriber on each service is the reference for what the page must list.
  *
  * A screenshot is saved to $VIEWER_SCREENSHOT (default: the OS temp folder); to refresh the
- * README's: `VIEWER_SCREENSHOT=docs/viewer.png npx mocha dist/test/viewer/viewer-page.test.js`.
+ * README's: `VIEWER_SCREENSHOT=docs/viewer.png npx mocha --no-config --timeout 120000 dist/test/viewer/viewer-page.test.js`.
  * Without Chromium the suite fails in CI (process.env.CI) and is skipped, saying why, elsewhere.
  */
 import { expect } from 'chai';
