@@ -16,6 +16,6 @@ png() { # png MODEL FIGURE… (figure file names without .svg)
     rsvg-convert --width 760 --keep-aspect-ratio "$dir/$f.svg" -o "$dir/png/$f.png"
   done
 }
-png gesture qcfs-T16-fig1-accuracy-steps qcfs-T16-fig2-accuracy-confidence qcfs-T16-fig3-theta-grid qffs-T4-fig1-accuracy-steps qffs-T4-fig3-theta-grid
+png gesture qcfs-T16-fig1-accuracy-steps qcfs-T16-fig2-accuracy-confidence qcfs-T16-fig3-theta-grid qffs-T4-fig1-accuracy-steps qffs-T4-fig3-theta-grid live-timeline
 png saccade-mnist qcfs-T12-fig1-accuracy-steps qffs-T4-fig3-theta-grid
 png saccade-fashion qcfs-T12-fig1-accuracy-steps qffs-T4-fig3-theta-grid

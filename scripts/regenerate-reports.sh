@@ -17,11 +17,14 @@ frames() { # frames OUT DIR ARGS… — only when OUT is missing
   local out=$1; shift
   [ -f "$out" ] || ss frames "$@" --out "$out" --json > /dev/null
 }
-report() { # report MODEL VAL TEST — calibrate on the paper's θ grid, then the full report
-  local model=models/$1
-  ss calibrate --model "$model" --val "$2" --search paper
+report() { # report MODEL VAL TEST [LIVE_VAL_ARGS…] — calibrate on the paper's θ grid, then the full report
+  local model=models/$1 val=$2 test=$3
+  shift 3
+  ss calibrate --model "$model" --val "$val" --search paper
+  # A model for live streams: its θ is chosen on whole validation recordings streamed live (README "Live answers").
+  [ $# -eq 0 ] || ss evaluate --live "$@" --model "$model" --thetas 0.2,0.25,0.3,0.35,0.4,0.5,0.6,0.7 --store-theta --out "$DATA/$(basename "$model")-live-val" --json > /dev/null
   rm -rf "$model/report"
-  ss evaluate --model "$model" --data "$3" --out "$model/report"
+  ss evaluate --model "$model" --data "$test" --out "$model/report"
 }
 
 gesture() {
@@ -29,7 +32,10 @@ gesture() {
   local bins=(--bin-us 100000 --steps 16 --downsample 4)
   frames "$DATA/g-val.ssf" "$DATA/gestures" --split train --users 18-23 "${bins[@]}"
   frames "$DATA/g-test.ssf" "$DATA/gestures" --split test "${bins[@]}"
-  report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf"
+  report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf" "$DATA/gestures" --split train --users 18-23
+  # Live test streams: three held-out users generated with another seed, whole recordings.
+  [ -d "$DATA/gestures-live" ] || ss dataset synth-gestures --out "$DATA/gestures-live" --seed 7 --subjects 3 --first-user 24 --json > /dev/null
+  ss evaluate --live "$DATA/gestures-live" --model models/gesture --out models/gesture/report
 }
 
 saccades() { # saccades MODEL SOURCE TRAIN VAL_SKIP VAL_N

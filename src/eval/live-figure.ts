@@ -45,14 +45,15 @@ export function plotLiveTimeline(streams: readonly LiveStreamResult[], classes: 
     ['outside', 'answer outside every window'],
     ['uncertain', 'uncertain (not an answer)'],
   ];
-  legendItems.forEach(([k, label], i) => {
-    const lx = left + i * 200;
+  let lx = left;
+  legendItems.forEach(([k, label]) => {
     parts.push(
       k === 'window'
         ? `<rect x="${lx}" y="32" width="18" height="10" fill="${LIVE_COLORS.window}" fill-opacity="0.15" stroke="${LIVE_COLORS.window}"/>`
         : `<line x1="${lx + 9}" y1="30" x2="${lx + 9}" y2="44" stroke="${LIVE_COLORS[k]}" stroke-width="2.5"/>`,
       `<text x="${lx + 24}" y="41">${escapeXml(label)}</text>`,
     );
+    lx += 48 + label.length * 6.2;
   });
   shown.forEach((s, i) => {
     const y0 = top + i * lane;

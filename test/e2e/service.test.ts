@@ -144,7 +144,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     let assigned = 0;
     let correct = 0;
     const covered = new Set<number>();
-    for (const d of ds) {
+    const answers = ds.filter((d) => d.confident);
+    for (const d of answers) {
       let best = -1;
       let bestOverlap = 0;
       windows.forEach((w, i) => {
@@ -156,11 +157,11 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
       covered.add(best);
       if (windows[best].label === d.label) correct++;
     }
-    console.log(`      ${ds.length} decisions; ${assigned} overlap a labelled gesture, ${correct} of them right; ${covered.size}/11 gestures got a decision`);
+    console.log(`      ${ds.length} decisions, ${answers.length} answers; ${assigned} overlap a labelled gesture, ${correct} of them right; ${covered.size}/11 gestures got an answer`);
     expect(covered.size).to.be.at.least(10);
-    // Live samples start at activity onsets and span gesture boundaries, unlike the label windows
-    // the model was trained on (replayed by label window it gets 11/11): far above chance (9%), not perfect.
-    expect(correct / assigned).to.be.at.least(0.45);
+    // Only answers count (uncertain decisions are not answers). The model is trained on live-style
+    // samples (frames --live-style): 14 of 15 answers right here; the label-window model got 11/19.
+    expect(correct / assigned).to.be.at.least(0.85);
   });
 
   it('default live mode (next-sample): live decisions equal the offline pipeline exactly', async () => {
@@ -182,18 +183,20 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
       expect(live[i].eventTimeUs).to.be.greaterThan(live[i].sampleStartUs);
       if (i > 0) expect(live[i].sampleStartUs).to.be.greaterThan(live[i - 1].sampleStartUs);
     }
-    // Every labelled gesture gets decisions, and most decisions inside a gesture are right.
+    // Every labelled gesture gets decisions, and the answers given during a gesture name it.
     const windows = parseGestureLabels(fs.readFileSync(LABELS, 'utf8'));
     let inside = 0;
     let right = 0;
     for (const w of windows) {
       const ds = live.filter((d) => d.eventTimeUs > w.tStart && d.eventTimeUs <= w.tEnd);
       expect(ds.length, `decisions during gesture ${w.label}`).to.be.at.least(1);
-      inside += ds.length;
-      right += ds.filter((d) => d.label === w.label).length;
+      const answers = ds.filter((d) => d.confident);
+      inside += answers.length;
+      right += answers.filter((d) => d.label === w.label).length;
     }
-    console.log(`      ${right}/${inside} decisions taken during a labelled gesture name it`);
-    expect(right / inside).to.be.at.least(0.6);
+    console.log(`      ${right}/${inside} answers given during a labelled gesture name it`);
+    // 20 of 21 with the live-style model (the label-window model: 25 of 35).
+    expect(right / inside).to.be.at.least(0.9);
   });
 
   it('hostile peers are rejected while a well-behaved stream goes on untouched', async () => {
