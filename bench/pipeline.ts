@@ -1,9 +1,11 @@
 /**
- * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]`
- * (or `npm run bench:pipeline`).
+ * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]
+ * [--threads T] [--p99 ms] [--profile DIR]` (or `npm run bench:pipeline`). `--profile DIR`: the service
+ * runs under `node --cpu-prof`, one .cpuprofile per level in DIR (open it in Chrome DevTools).
  *
  * Setup (two processes, because the machine has 2 cores and the service should be measured
- * alone): a forked child runs the service (`startService`, bundled model, 127.0.0.1, port 0);
+ * alone): a forked child runs the service (`startService`, bundled model, 127.0.0.1, port 0, T
+ * worker threads classifying — default one per core — and its main thread on the sockets);
  * this process is the load generator: N simulated cameras (`streamToServer`, one WebSocket each)
  * replay the bundled 28 s recording in real time — camera i starts at offset i/N of the
  * recording and wraps around (time kept monotone), i.e. DVS128-Gesture rates, ~13.5 kev/s per
@@ -25,14 +27,13 @@
  * early-decision rate). Ends with one JSON line of figures.
  */
 import { fork, type ChildProcess } from 'child_process';
+import * as os from 'os';
 import * as path from 'path';
-import WebSocket from 'ws';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { lowerBoundTime, sliceByIndex, type EventBatch } from '../src/events/event-batch';
-import { readEventFile } from '../src/formats/read-file';
+import type { EventBatch } from '../src/events/event-batch';
+import { defaultThreads } from '../src/cli/thread-options';
 import { streamToServer } from '../src/server/sensor-client';
-import { paceBatches } from '../streams/sources/from-event-file';
-import { REALTIME } from '../streams/sources/pacing';
+import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 
 const ROOT = (() => {
   // dist/bench or <outDir>/bench → the folder that holds models/ (walk up).
@@ -62,7 +63,8 @@ async function child(): Promise<void> {
   const { startService } = await import('../src/server/service');
   const { loadClassifierModel } = await import('../streams/core/classifier-model');
   const slots = Number(process.env.BENCH_SLOTS ?? 64);
-  const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, maxIngestStreams: 1024, maxSubscribers: 16 });
+  const threads = Number(process.env.BENCH_THREADS ?? 1);
+  const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, threads, runner: 'typed', maxIngestStreams: 1024, maxSubscribers: 16 });
   const send = (m: unknown) => process.send!(m);
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'stats') {
@@ -110,39 +112,6 @@ async function metrics(url: string): Promise<Map<string, number>> {
   return m;
 }
 
-interface SliceLog {
-  lastT: number[];
-  sentAt: number[];
-}
-
-/** Camera i of n: the recording from offset i/n, wrapped, time rebased to 0 and kept monotone, for `seconds`. */
-async function* camera(batches: readonly EventBatch[], t0: number, period: number, i: number, n: number, seconds: number): AsyncGenerator<EventBatch> {
-  const offset = t0 + Math.floor((i / n) * period);
-  const limit = seconds * 1e6;
-  const lead = t0 + period - offset; // sensor time of the part from the offset to the end
-  for (let pass = 0; pass * period < limit; pass++) {
-    for (const phase of [0, 1]) {
-      for (const b of batches) {
-        const cut = lowerBoundTime(b, offset);
-        const [from, to] = phase === 0 ? [cut, b.length] : [0, cut];
-        if (from >= to) continue;
-        const part = sliceByIndex(b, from, to);
-        const shift = (phase === 0 ? -offset : lead - t0) + pass * period;
-        const t = new Float64Array(part.length);
-        let k = 0;
-        for (; k < part.length; k++) {
-          const v = part.t[k] + shift;
-          if (v >= limit) break;
-          t[k] = v;
-        }
-        if (k === 0) return;
-        yield { ...sliceByIndex(part, 0, k), t: t.subarray(0, k) };
-        if (k < part.length) return;
-      }
-    }
-  }
-}
-
 interface Level {
   n: number;
   sustained: boolean;
@@ -163,17 +132,12 @@ interface Level {
   maxBatch: number;
 }
 
-async function runLevel(n: number, seconds: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
-  const c = fork(__filename, ['--child'], { env: { ...process.env, BENCH_SLOTS: String(Math.max(32, n)) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function runLevel(n: number, seconds: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number, threads: number, profile?: string): Promise<Level> {
+  const env = { ...process.env, BENCH_SLOTS: String(Math.max(32, n)), BENCH_THREADS: String(threads) };
+  const execArgv = profile ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `service-${n}streams.cpuprofile`] : process.execArgv;
+  const c = fork(__filename, ['--child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await request<{ url: string }>(c, '', 'ready');
-  const sub = new WebSocket(`${url.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
-  const arrivals: { streamId: string; eventTimeUs: number; early: boolean; at: number }[] = [];
-  sub.on('message', (d) => {
-    const at = performance.now();
-    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
-    if (m.type === 'decision') arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
-  });
-  await new Promise<void>((r) => sub.once('open', () => r()));
+  const { ws: sub, arrivals } = await decisionArrivals(url);
 
   const logs = new Map<string, SliceLog>();
   const lags: number[] = [];
@@ -199,18 +163,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
       const id = `cam${i}`;
       const log: SliceLog = { lastT: [], sentAt: [] };
       logs.set(id, log);
-      let anchor: { wall: number; t: number } | undefined;
-      async function* logged(): AsyncGenerator<EventBatch> {
-        for await (const s of paceBatches(camera(batches, t0, period, i, n, seconds), REALTIME)) {
-          const now = performance.now();
-          anchor ??= { wall: now, t: s.t[0] };
-          lags.push(now - (anchor.wall + (s.t[0] - anchor.t) / 1000));
-          log.lastT.push(s.t[s.length - 1]);
-          log.sentAt.push(now);
-          yield s;
-        }
-      }
-      return streamToServer(`${url}/ingest/${id}`, logged(), GEOMETRY);
+      return streamToServer(`${url}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lags), GEOMETRY);
     }),
   );
   const wall = performance.now() - wall0;
@@ -224,20 +177,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
   c.send({ cmd: 'stop' });
   await new Promise((r) => c.once('exit', r));
 
-  const lat: number[] = [];
-  for (const a of arrivals) {
-    if (!a.early) continue;
-    const log = logs.get(a.streamId)!;
-    // First slice whose last event is at/after the decision time holds the closing event.
-    let lo = 0;
-    let hi = log.lastT.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (log.lastT[mid] < a.eventTimeUs) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < log.lastT.length) lat.push(a.at - log.sentAt[lo]);
-  }
+  const lat = decisionLatencies(arrivals, logs);
   const eventsSent = results.reduce((s, r) => s + r.events, 0);
   const eventsIn = m.get('spikestream_events_in_total') ?? 0;
   const dropped =
@@ -248,7 +188,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
   const run = after.stepsRun - before.stepsRun;
   const p50 = lat.length ? median(lat) : NaN;
   const p99 = lat.length ? percentile(lat, 0.99) : NaN;
-  const lagP99 = lags.length ? percentile(lags, 0.99) : 0;
+  const lagP99 = latenessP99(lags);
   const why: string[] = [];
   if (eventsIn !== eventsSent) why.push(`events in ${eventsIn} ≠ sent ${eventsSent}`);
   if (dropped > 0) why.push(`${dropped} events dropped`);
@@ -279,24 +219,21 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const max = Number(argValue(args, '--max') ?? 64);
+  const max = Number(argValue(args, '--max') ?? 256);
   const seconds = Number(argValue(args, '--seconds') ?? 10);
   const p99Bound = Number(argValue(args, '--p99') ?? 50);
-  const levels = (argValue(args, '--levels') ?? '1,2,4,8,16,32,48,64,96,128')
+  const threads = Number(argValue(args, '--threads') ?? defaultThreads());
+  const levels = (argValue(args, '--levels') ?? '1,2,4,8,16,32,48,64,96,128,192,256')
     .split(',')
     .map(Number)
     .filter((x) => x >= 1 && x <= max);
-  const batches: EventBatch[] = [];
-  for await (const b of readEventFile(RECORDING)) batches.push(b);
-  const t0 = batches[0].t[0];
-  const last = batches[batches.length - 1];
-  const period = last.t[last.length - 1] - t0 + 1;
+  const { batches, t0, period } = await loadRecording(RECORDING);
   const mach = machine();
-  process.stdout.write(`pipeline bench: bundled model, ${RECORDING} (${(period / 1e6).toFixed(1)} s) in real time per camera, ${seconds} s per level; service in a child process, cameras + subscriber here\n${mach}\n`);
+  process.stdout.write(`pipeline bench: bundled model, ${RECORDING} (${(period / 1e6).toFixed(1)} s) in real time per camera, ${seconds} s per level; service in a child process (${threads} worker thread${threads === 1 ? '' : 's'}${threads === 1 ? ', i.e. all on its main thread' : ' + its main thread on the sockets'}), cameras + subscriber here\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   process.stdout.write(' streams | sustained | latency p50 / p99 ms | service CPU | gen CPU |  RSS MiB | events in | decisions | early | steps saved | max queued | notes\n');
   const done: Level[] = [];
   for (const n of levels) {
-    const L = await runLevel(n, seconds, p99Bound, batches, t0, period);
+    const L = await runLevel(n, seconds, p99Bound, batches, t0, period, threads, argValue(args, '--profile'));
     done.push(L);
     process.stdout.write(
       `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.serviceCpuPct.toFixed(0).padStart(9)}% | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${L.rssMiB.toFixed(0).padStart(8)} | ${String(L.eventsIn).padStart(9)} | ${String(L.decisions).padStart(9)} | ${(100 * L.earlyRate).toFixed(0).padStart(4)}% | ${(100 * L.stepsSavedFrac).toFixed(1).padStart(10)}% | ${String(L.maxQueued).padStart(10)} | ${L.why.join('; ')}\n`,
@@ -308,7 +245,7 @@ async function main(): Promise<void> {
   const figures: BenchFigure[] = [];
   const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
     figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
-  put('pipeline_max_realtime_streams', 'streams', best ? best.n : 0, { p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n) });
+  put('pipeline_max_realtime_streams', 'streams', best ? best.n : 0, { p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), threads, loadAverage: os.loadavg() });
   for (const l of done) {
     const at = { streams: l.n, sustained: l.sustained };
     put(`pipeline_decision_latency_p50_${l.n}streams`, 'ms', l.p50, at);

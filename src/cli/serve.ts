@@ -8,8 +8,10 @@ import { addFitOptions, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
+import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
+import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
   host: string;
   port: number;
   token?: string;
@@ -59,7 +61,7 @@ export function register(program: Command): void {
     .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
-  addFitOptions(addModelOptions(cmd), ' (every sensor stream)').action(async (o: ServeOptions) => {
+  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))).action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const model = loadModelFromCli(o);
@@ -71,7 +73,10 @@ export function register(program: Command): void {
       port: o.port,
       token,
       slots: o.slots,
+      threads: o.threads,
+      runner: await cliRunnerKind(o),
       traces: o.traces,
+      viewer: viewerFromCli(o),
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
@@ -81,8 +86,10 @@ export function register(program: Command): void {
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });
     const { url } = service.address;
-    if (o.json) printJson({ type: 'listening', url, model: model.dir, mode: model.mode, theta: model.theta });
+    const page = o.viewer ? viewerUrl(url) : undefined;
+    if (o.json) printJson({ type: 'listening', url, ...(page ? { viewer: page } : {}), model: model.dir, mode: model.mode, theta: model.theta });
     else {
+      if (page) log(`viewer: ${page}${token ? '?token=<token>' : ''}`);
       log(describeModel(model));
       log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
     }

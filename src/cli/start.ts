@@ -18,13 +18,15 @@ import { printJson } from './output';
 import { describeSkipped, requireSomeRecordings, selectRecordings } from './recordings';
 import { modelSensorGeometry } from '../../streams/operators/fit';
 import { stopOnSignals } from './serve';
+import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
+import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
   return path.join(packageRoot(), 'recordings', 'gestures');
 }
 
-interface StartOptions extends ModelCliOptions, FitCliOptions {
+interface StartOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions {
   once?: boolean;
   speed?: number;
   asap?: boolean;
@@ -57,30 +59,36 @@ export function register(program: Command): void {
     .option('--recordings <dir>', 'folder of event files, each with an optional _labels.csv beside it (default: the bundled recordings/gestures)')
     .option('--port <port>', 'port (0 = any free port)', parsePort, 0)
     .option('--json', 'NDJSON output');
-  addFitOptions(addModelOptions(cmd), ' (every recording)').action(async (o: StartOptions) => {
+  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every recording)'))).action(async (o: StartOptions) => {
     if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
     const dir = o.recordings ?? defaultRecordingsDir();
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
     const selection = await selectRecordings(dir, modelSensorGeometry(model), o);
     requireSomeRecordings(selection, dir);
-    for (const line of describeSkipped(selection.skipped)) log(line);
     const files = selection.feed.map((r) => r.name);
     const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
+    // The service labels each decision from its recording's label windows (the viewer ticks them; the summary scores them).
+    const labels = new Map<string, LabelWindow[]>();
+    for (const f of files) {
+      const windows = readLabelsBeside(path.join(dir, f));
+      if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
+    }
+    const trueLabel = (d: Decision): number | undefined => matchWindow(d, labels.get(d.streamId) ?? [])?.label;
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
-    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi } });
+    const viewer = viewerFromCli(o);
+    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
     const base = service.address.url.replace(/^http/, 'ws');
+    const page = viewer ? viewerUrl(service.address.url) : undefined;
+    if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}) });
+    else if (page) log(`viewer: ${page}`);
+    for (const line of describeSkipped(selection.skipped)) log(line);
     if (!o.json) {
       log(describeModel(model));
       log(`serving on ${service.address.url}; feeding ${files.length} recording(s) from ${dir} as live sensors (${pacing.mode === 'asap' ? 'as fast as possible' : `${pacing.factor}× real time`})`);
     }
 
     // A real subscriber over WebSocket: what it receives is what gets printed.
-    const labels = new Map<string, LabelWindow[]>();
-    for (const f of files) {
-      const windows = readLabelsBeside(path.join(dir, f));
-      if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
-    }
     const received: Decision[] = [];
     const subscriber = new WebSocket(`${base}/decisions`);
     await new Promise<void>((resolve, reject) => {
@@ -88,10 +96,8 @@ export function register(program: Command): void {
       subscriber.once('error', reject);
     });
     subscriber.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { type: string } & Decision;
-      if (msg.type !== 'decision') return;
-      const w = matchWindow(msg, labels.get(msg.streamId) ?? []);
-      const d: Decision = w ? { ...msg, trueLabel: w.label } : msg;
+      const { type, ...d } = JSON.parse(String(data)) as { type: string } & Decision;
+      if (type !== 'decision') return;
       received.push(d);
       if (o.json) printJson({ type: 'decision', ...d });
       else process.stdout.write(`${formatDecision(d, model.classes)}\n`);

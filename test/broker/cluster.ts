@@ -268,16 +268,21 @@ export function essence(d: Decision): string {
   return `${d.sampleId} ${d.label} ${d.steps} ${d.stoppedBy} ${d.sampleStartUs}→${d.eventTimeUs} ${d.confidence} ${d.eventsConsumed} ${d.trueLabel ?? ''}`;
 }
 
-let reference: Decision[] | undefined;
+/** The reference run, kept while the model file is the same (the workers load it when they start). */
+let reference: { modelStamp: string; decisions: Decision[] } | undefined;
 
 /** The single-process run of the recording (the engine the embedded service runs), for stream `streamId`. */
 export async function singleProcessDecisions(streamId: string): Promise<string[]> {
-  if (!reference) {
+  const modelStamp = fs
+    .readdirSync(MODEL_DIR)
+    .map((f) => `${f}:${fs.statSync(path.join(MODEL_DIR, f)).mtimeMs}`)
+    .join(',');
+  if (reference?.modelStamp !== modelStamp) {
     const model = loadClassifierModel(MODEL_DIR);
     const scheduler = new SnnScheduler(new SnnRunner(model.net, 2));
-    reference = await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler }).pipe(toArray()));
+    reference = { modelStamp, decisions: await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler }).pipe(toArray())) };
   }
-  return reference.map((d) => essence({ ...d, streamId, sampleId: d.sampleId.replace(/^ref#/, `${streamId}#`) }));
+  return reference.decisions.map((d) => essence({ ...d, streamId, sampleId: d.sampleId.replace(/^ref#/, `${streamId}#`) }));
 }
 
 /** Stored decisions of one stream, by sample number. */
