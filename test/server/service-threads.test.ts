@@ -1,0 +1,104 @@
+/**
+ * The service on worker threads: the same decisions, in the same order per stream, as on one
+ * thread; counters summed over the workers; streams spread over the workers; stop() ends them.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import WebSocket from 'ws';
+import type { EventBatch } from '../../src/events/event-batch';
+import { readEventFile } from '../../src/formats/read-file';
+import { streamToServer } from '../../src/server/sensor-client';
+import { startService } from '../../src/server/service';
+import { sumDeep } from '../../src/server/threads/shard-pool';
+import { loadClassifierModel } from '../../streams/core/classifier-model';
+import type { Decision } from '../../streams/types';
+import { repoRoot } from '../helpers/paths';
+
+const RECORDING = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
+const GEOMETRY = { width: 128, height: 128 };
+
+/** What must not differ between runs (wall-clock latency may). */
+function essence(d: Decision): Omit<Decision, 'latencyMs'> {
+  const { latencyMs: _latency, ...rest } = d;
+  return rest;
+}
+
+async function decisionsPerStream(threads: number, batches: readonly EventBatch[], streams: number): Promise<{ perStream: Map<string, Decision[]>; decided: number; stepsRun: number; maxBatch: number }> {
+  const model = loadClassifierModel(path.join(repoRoot, 'models', 'gesture'));
+  const service = await startService({ model, port: 0, threads, slots: 8, runner: 'typed', sampleWallLimitMs: 60_000 });
+  const base = service.address.url.replace(/^http/, 'ws');
+  const perStream = new Map<string, Decision[]>();
+  const sub = service.decisions.subscribe((d) => {
+    const list = perStream.get(d.streamId) ?? [];
+    list.push(d);
+    perStream.set(d.streamId, list);
+  });
+  try {
+    // Streams of different lengths, so that they end at different times and share batches unevenly.
+    await Promise.all(Array.from({ length: streams }, (_, i) => streamToServer(`${base}/ingest/cam${i}`, batches.slice(0, batches.length - 3 * i), GEOMETRY)));
+    await service.stop(5000);
+  } finally {
+    sub.unsubscribe();
+  }
+  return { perStream, decided: service.stats.decisions, stepsRun: service.stats.stepsRun, maxBatch: service.scheduler.stats.maxBatch };
+}
+
+describe('service on worker threads', function () {
+  this.timeout(120_000);
+  let batches: EventBatch[];
+
+  before(async () => {
+    batches = [];
+    for await (const b of readEventFile(RECORDING)) batches.push(b);
+  });
+
+  it('gives the same decisions in the same order per stream as one thread, and sums the counters', async () => {
+    const one = await decisionsPerStream(1, batches, 3);
+    const two = await decisionsPerStream(2, batches, 3);
+    expect(one.perStream.size).to.equal(3);
+    expect([...two.perStream.keys()].sort()).to.deep.equal([...one.perStream.keys()].sort());
+    for (const [id, ds] of one.perStream) {
+      expect(ds.length, id).to.be.greaterThan(2);
+      expect(two.perStream.get(id)!.map(essence), id).to.deep.equal(ds.map(essence));
+    }
+    expect(two.decided).to.equal(one.decided);
+    expect(two.stepsRun).to.equal(one.stepsRun);
+    expect(two.maxBatch).to.be.at.least(1);
+  });
+
+  it('a sensor that disconnects mid-sample and a subscriber see the threaded service like the plain one', async () => {
+    const model = loadClassifierModel(path.join(repoRoot, 'models', 'gesture'));
+    const service = await startService({ model, port: 0, threads: 2, slots: 4, runner: 'typed' });
+    const base = service.address.url.replace(/^http/, 'ws');
+    const got: string[] = [];
+    const ws = new WebSocket(`${base}/decisions`);
+    ws.on('message', (m) => got.push(JSON.parse(String(m)).type));
+    await new Promise((r) => ws.once('open', r));
+    await streamToServer(`${base}/ingest/short`, batches.slice(0, 20), GEOMETRY);
+    await service.stop(5000);
+    ws.close();
+    expect(service.stats.samples).to.be.greaterThan(0);
+    expect(got.every((t) => t === 'decision')).to.equal(true);
+  });
+
+  it('a port in use: startService rejects and its worker threads do not keep the process alive', () => {
+    const script = `
+      const net = require('net');
+      const { startService } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'src', 'server', 'service.js'))});
+      const { loadClassifierModel } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'streams', 'core', 'classifier-model.js'))});
+      const busy = net.createServer().listen(0, '127.0.0.1', async () => {
+        const model = loadClassifierModel(${JSON.stringify(path.join(repoRoot, 'models', 'gesture'))});
+        try { await startService({ model, port: busy.address().port, threads: 2, runner: 'typed' }); console.log('started?'); }
+        catch (e) { console.log('refused'); }
+        busy.close();
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal, 'the process hung').to.equal(null);
+    expect(r.stdout.trim()).to.equal('refused');
+  });
+
+  it('sumDeep adds counters field by field, nested objects included', () => {
+    expect(sumDeep([{ a: 1, b: { c: 2 } }, { a: 3, b: { c: 4 } }])).to.deep.equal({ a: 4, b: { c: 6 } });
+  });
+});
