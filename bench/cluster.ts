@@ -26,9 +26,8 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
-import WebSocket from 'ws';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { decisionLatencies, latenessP99, loadRecording, loggedCamera, type Arrival, type SliceLog } from './cameras';
+import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 import type { EventBatch } from '../src/events/event-batch';
 import { streamToServer } from '../src/server/sensor-client';
 import { type Cluster, natsServerPath, RECORDING, scrape, sleep, startCluster } from '../test/broker/cluster';
@@ -70,15 +69,8 @@ interface Level {
 
 async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
   const gatewayUrl = c.gateways[0].url;
-  const sub = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/decisions`, { perMessageDeflate: false });
   const prefix = `L${n}x`;
-  const arrivals: Arrival[] = [];
-  sub.on('message', (d) => {
-    const at = performance.now();
-    const m = JSON.parse(d.toString()) as { type: string; streamId: string; eventTimeUs: number; early: boolean };
-    if (m.type === 'decision' && m.streamId.startsWith(prefix)) arrivals.push({ streamId: m.streamId, eventTimeUs: m.eventTimeUs, early: m.early, at });
-  });
-  await new Promise<void>((r) => sub.once('open', () => r()));
+  const { ws: sub, arrivals: all } = await decisionArrivals(gatewayUrl);
   const pids = { nats: c.nats.pid, gateway: c.gateways[0].proc.pid, workers: c.workers.map((w) => w.pid) };
   const cpu = (): { nats: number; gateway: number; workers: number } => ({ nats: cpuSeconds(pids.nats), gateway: cpuSeconds(pids.gateway), workers: pids.workers.reduce((s, p) => s + cpuSeconds(p), 0) });
   const gw0 = await scrape(gatewayUrl);
@@ -115,6 +107,7 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
   const gw1 = await scrape(gatewayUrl);
   sub.close();
 
+  const arrivals = all.filter((a) => a.streamId.startsWith(prefix));
   const delta = (name: string): number => (gw1.get(name) ?? 0) - (gw0.get(name) ?? 0);
   const lat = decisionLatencies(arrivals.filter((a) => a.eventTimeUs >= warmupS * 1e6), logs);
   // Worker lines carry Date.now() of when this process read them; slices carry performance.now().
