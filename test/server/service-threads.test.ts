@@ -67,19 +67,22 @@ describe('service on worker threads', function () {
     expect(two.maxBatch).to.be.at.least(1);
   });
 
-  it('a sensor that disconnects mid-sample and a subscriber see the threaded service like the plain one', async () => {
+  it('a sensor that disconnects mid-sample and a trace subscriber see the threaded service like the plain one', async () => {
     const model = loadClassifierModel(path.join(repoRoot, 'models', 'gesture'));
-    const service = await startService({ model, port: 0, threads: 2, slots: 4, runner: 'typed' });
+    const service = await startService({ model, port: 0, threads: 2, slots: 4, runner: 'typed', traces: true });
     const base = service.address.url.replace(/^http/, 'ws');
     const got: string[] = [];
-    const ws = new WebSocket(`${base}/decisions`);
+    const ws = new WebSocket(`${base}/decisions?trace=1`);
     ws.on('message', (m) => got.push(JSON.parse(String(m)).type));
     await new Promise((r) => ws.once('open', r));
     await streamToServer(`${base}/ingest/short`, batches.slice(0, 20), GEOMETRY);
     await service.stop(5000);
     ws.close();
     expect(service.stats.samples).to.be.greaterThan(0);
-    expect(got.every((t) => t === 'decision')).to.equal(true);
+    // Step traces come back from the workers: as many as steps run, each before its decision.
+    expect(got.filter((t) => t === 'trace')).to.have.length(service.stats.stepsRun);
+    expect(got.filter((t) => t === 'decision')).to.have.length(service.stats.decisions);
+    expect(got[got.length - 1]).to.equal('decision');
   });
 
   it('a port in use: startService rejects and its worker threads do not keep the process alive', () => {
