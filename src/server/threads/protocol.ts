@@ -1,8 +1,8 @@
 /**
  * Messages between the service's main thread (sockets, fitting plans, publishing) and its shard
  * workers (each classifies the streams it is given with the one engine, on its own runner).
- * Event batches travel as four transferred typed arrays; at most `CREDITS` batches of a stream are
- * in flight, so the stream's backlog stays in its bounded ingest queue, where it is counted.
+ * Event batches travel packed in one transferred buffer per worker and event-loop turn; at most
+ * `CREDITS` batches of a stream are in flight, so the stream's backlog stays in its bounded ingest queue, where it is counted.
  */
 import type { EventBatch } from '../../events/event-batch';
 import type { Geometry } from '../../events/geometry';
@@ -35,16 +35,19 @@ export interface ShardSettings {
   readonly frames: boolean;
 }
 
-export interface WireBatch {
-  readonly x: Uint16Array;
-  readonly y: Uint16Array;
-  readonly p: Uint8Array;
-  readonly t: Float64Array;
+/**
+ * Batches of several streams packed in one transferred buffer: batch k (stream ids[k], ns[k]
+ * events) at an 8-byte aligned offset, as t (f64 × n), x (u16 × n), y (u16 × n), p (u8 × n).
+ */
+export interface WireBatches {
+  readonly ids: readonly number[];
+  readonly ns: readonly number[];
+  readonly buffer: ArrayBuffer;
 }
 
 export type ToShard =
   | { readonly type: 'open'; readonly id: number; readonly streamId: string; readonly sensor: Geometry; readonly fit: FitSettings }
-  | { readonly type: 'events'; readonly id: number; readonly batch: WireBatch }
+  | ({ readonly type: 'events' } & WireBatches)
   | { readonly type: 'end'; readonly id: number }
   | { readonly type: 'abort'; readonly id: number };
 
@@ -59,7 +62,8 @@ export interface ShardStats {
 
 export type FromShard =
   | { readonly type: 'ready'; readonly runner: RunnerKind }
-  | { readonly type: 'ack'; readonly id: number }
+  /** One credit back per id listed (a stream's batch pulled by the engine). */
+  | { readonly type: 'ack'; readonly ids: readonly number[] }
   | { readonly type: 'decision'; readonly id: number; readonly decision: Decision; readonly stats: ShardStats }
   | { readonly type: 'step'; readonly step: StepResult }
   | { readonly type: 'frame'; readonly frame: Frame }
@@ -67,12 +71,31 @@ export type FromShard =
   | { readonly type: 'error'; readonly id: number; readonly message: string; readonly stats: ShardStats }
   | { readonly type: 'stats'; readonly stats: ShardStats };
 
-/** A batch copied into its own buffers (the originals may be views into a larger message), ready to transfer. */
-export function toWire(b: EventBatch): { batch: WireBatch; transfer: ArrayBuffer[] } {
-  const x = b.x.slice(0, b.length), y = b.y.slice(0, b.length), p = b.p.slice(0, b.length), t = b.t.slice(0, b.length);
-  return { batch: { x, y, p, t }, transfer: [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer, p.buffer as ArrayBuffer, t.buffer as ArrayBuffer] };
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Batches (of the streams `ids`) copied into one buffer of their own, ready to transfer. */
+export function packBatches(ids: readonly number[], batches: readonly EventBatch[]): WireBatches {
+  const ns = batches.map((b) => b.length);
+  const buffer = new ArrayBuffer(ns.reduce((a, n) => a + align8(13 * n), 0));
+  let at = 0;
+  batches.forEach((b, k) => {
+    const n = ns[k];
+    new Float64Array(buffer, at, n).set(b.t.subarray(0, n));
+    new Uint16Array(buffer, at + 8 * n, n).set(b.x.subarray(0, n));
+    new Uint16Array(buffer, at + 10 * n, n).set(b.y.subarray(0, n));
+    new Uint8Array(buffer, at + 12 * n, n).set(b.p.subarray(0, n));
+    at += align8(13 * n);
+  });
+  return { ids, ns, buffer };
 }
 
-export function fromWire(w: WireBatch): EventBatch {
-  return { x: w.x, y: w.y, p: w.p, t: w.t, length: w.t.length };
+/** Each packed batch with its stream id, as views on the buffer (no copy). */
+export function unpackBatches(w: WireBatches): Array<{ id: number; batch: EventBatch }> {
+  let at = 0;
+  return w.ids.map((id, k) => {
+    const n = w.ns[k], b = w.buffer;
+    const batch = { t: new Float64Array(b, at, n), x: new Uint16Array(b, at + 8 * n, n), y: new Uint16Array(b, at + 10 * n, n), p: new Uint8Array(b, at + 12 * n, n), length: n };
+    at += align8(13 * n);
+    return { id, batch };
+  });
 }

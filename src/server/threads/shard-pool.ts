@@ -4,16 +4,18 @@
  * with the fewest streams when it connects), so its decisions, and their order, are those of the
  * single-thread service. The main thread keeps the sockets: it pulls each stream's bounded ingest
  * queue and forwards batches, at most CREDITS in flight per stream (the backlog stays in the
- * queue, where /health and the drop counters see it).
+ * queue, where /health and the drop counters see it). The batches of one event-loop turn travel to
+ * a worker packed in one transferred buffer; credits come back in one message per worker turn.
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { Observable } from 'rxjs';
 import type { EventSource } from '../../../streams/core/event-source';
 import type { Decision, Frame, StepResult } from '../../../streams/types';
+import type { EventBatch } from '../../events/event-batch';
 import type { Geometry } from '../../events/geometry';
 import type { RunnerKind } from '../../snn/step-runner';
-import { CREDITS, toWire, type FitSettings, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
+import { CREDITS, packBatches, type FitSettings, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
 
 interface OpenStream {
   readonly worker: number;
@@ -41,6 +43,8 @@ export class ShardPool {
   private readonly streams = new Map<number, OpenStream>();
   private nextId = 0;
   private readonly started: Promise<RunnerKind>;
+  /** Batches waiting to go to each worker at the end of this event-loop turn, in order. */
+  private readonly outbox: Array<{ ids: number[]; batches: EventBatch[] }>;
   private closed = false;
 
   constructor(settings: ShardSettings, readonly threads: number, private readonly events: ShardPoolEvents = {}) {
@@ -49,6 +53,7 @@ export class ShardPool {
     this.workers = Array.from({ length: threads }, () => new Worker(file, { workerData: settings }));
     this.latest = this.workers.map(() => undefined);
     this.load = this.workers.map(() => 0);
+    this.outbox = this.workers.map(() => ({ ids: [], batches: [] }));
     this.started = Promise.all(
       this.workers.map(
         (w, i) =>
@@ -106,8 +111,7 @@ export class ShardPool {
             if (control.signal.aborted) return;
             if (r.done) break;
             s.credits--;
-            const { batch, transfer } = toWire(r.value);
-            worker.postMessage({ type: 'events', id, batch } satisfies ToShard, transfer);
+            this.forward(wi, id, r.value);
           }
           if (!control.signal.aborted) this.send(worker, { type: 'end', id });
         } catch (err) {
@@ -131,7 +135,24 @@ export class ShardPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
+  /** Queues a batch for worker `wi`; all batches of a turn go in one message (fewer wake-ups, one transfer). */
+  private forward(wi: number, id: number, batch: EventBatch): void {
+    const box = this.outbox[wi];
+    if (box.ids.length === 0) setImmediate(() => this.flush(wi));
+    box.ids.push(id);
+    box.batches.push(batch);
+  }
+
+  private flush(wi: number): void {
+    const box = this.outbox[wi];
+    if (box.ids.length === 0 || this.closed) return;
+    const packed = packBatches(box.ids.splice(0), box.batches.splice(0));
+    this.workers[wi].postMessage({ type: 'events', ...packed } satisfies ToShard, [packed.buffer]);
+  }
+
+  /** A control message, after the batches queued before it (a stream's end must follow its events). */
   private send(worker: Worker, m: ToShard): void {
+    this.flush(this.workers.indexOf(worker));
     worker.postMessage(m);
   }
 
@@ -144,8 +165,9 @@ export class ShardPool {
 
   private onMessage(i: number, m: FromShard, reject: (err: Error) => void): void {
     if (m.type === 'ack') {
-      const s = this.streams.get(m.id);
-      if (s) {
+      for (const id of m.ids) {
+        const s = this.streams.get(id);
+        if (!s) continue;
         s.credits++;
         s.wake?.();
         s.wake = undefined;

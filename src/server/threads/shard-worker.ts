@@ -15,7 +15,7 @@ import { fitSource, makeFit, modelSensorGeometry } from '../../../streams/operat
 import { BoundedEventQueue } from '../../../streams/sources/bounded-queue';
 import { SnnScheduler } from '../../snn/scheduler';
 import { createRunner, resolveRunnerKind } from '../../snn/step-runner';
-import { fromWire, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
+import { unpackBatches, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker.ts runs as a worker thread');
@@ -38,6 +38,12 @@ async function main(settings: ShardSettings): Promise<void> {
   };
   const post = (m: FromShard): void => port!.postMessage(m);
   const streams = new Map<number, { queue: BoundedEventQueue; sub: Subscription }>();
+  // Credits go back once per event-loop turn, all streams' in one message.
+  let acks: number[] = [];
+  const ack = (id: number): void => {
+    if (acks.length === 0) setImmediate(() => post({ type: 'ack', ids: acks.splice(0) }));
+    acks.push(id);
+  };
   const modelInput = modelSensorGeometry(settings.model);
   // Step latencies and slot counts reach /metrics at least every 250 ms.
   const timer = setInterval(() => { if (steps.length) post({ type: 'stats', stats: snapshot() }); }, 250);
@@ -52,7 +58,7 @@ async function main(settings: ShardSettings): Promise<void> {
         return {
           next: async () => {
             const r = await it.next();
-            if (!r.done) post({ type: 'ack', id: m.id });
+            if (!r.done) ack(m.id);
             return r;
           },
         };
@@ -79,7 +85,7 @@ async function main(settings: ShardSettings): Promise<void> {
       });
       if (!sub.closed) streams.set(m.id, { queue, sub });
     } else if (m.type === 'events') {
-      streams.get(m.id)?.queue.push(fromWire(m.batch));
+      for (const { id, batch } of unpackBatches(m)) streams.get(id)?.queue.push(batch);
     } else if (m.type === 'end') {
       streams.get(m.id)?.queue.complete();
     } else {
