@@ -88,6 +88,17 @@ export async function connectBroker(url: string, o: ConnectBrokerOptions): Promi
   }
 }
 
+/**
+ * Flushes what is still buffered for the server and closes, within `ms` — a drain waits for the
+ * server, and a stopped server would keep it waiting for ever.
+ */
+export async function closeBroker(broker: Broker, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([broker.nc.drain().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+  if (!broker.nc.isClosed()) await broker.nc.close().catch(() => undefined);
+}
+
 export interface RetentionOptions {
   /** Oldest event message kept (ms; default 1 h). */
   readonly maxAgeMs?: number;

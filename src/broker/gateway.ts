@@ -13,7 +13,7 @@ import { createServer, type ListenInfo, type ServerOptions, type SpikeServer } f
 import { ServiceMetrics } from '../server/metrics';
 import type { IngestConnection } from '../server/http/ingest-endpoint';
 import type { Decision, StepTrace } from '../../streams/types';
-import { connectBroker, ensureStreams, streamsBucket, type Broker, type RetentionOptions } from './connect';
+import { closeBroker, connectBroker, ensureStreams, streamsBucket, type Broker, type RetentionOptions } from './connect';
 import { ConnectionPublisher } from './connection-publisher';
 import { GatewayBrokerMetrics } from './metrics';
 import { DECISIONS_STREAM, HEADER, TRACES_PREFIX } from './names';
@@ -155,7 +155,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         relay.stop();
         traces.unsubscribe();
         relayed.complete();
-        await broker.nc.drain().catch(() => undefined);
+        await closeBroker(broker);
       })();
       return stopped;
     },

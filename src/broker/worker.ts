@@ -15,7 +15,7 @@ import { SnnScheduler } from '../snn/scheduler';
 import type { ClassifierModel } from '../../streams/core/classifier-model';
 import { classifyStats } from '../../streams/core/engine';
 import type { LiveSegmentation, OnDecided } from '../../streams/core/live-segmenter';
-import { checkpointsBucket, connectBroker, ensureStreams, leasesBucket, streamsBucket, type Broker } from './connect';
+import { checkpointsBucket, closeBroker, connectBroker, ensureStreams, leasesBucket, streamsBucket, type Broker } from './connect';
 import { Lease, type LeaseValue } from './lease';
 import { WorkerMetrics } from './metrics';
 import type { FitChoice } from './model-fit';
@@ -205,14 +205,14 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       clearInterval(tick);
       clearInterval(lagTick);
       clearInterval(presence);
-      await buckets.leases.delete(presenceKey(id)).catch(() => undefined);
+      await Promise.race([buckets.leases.delete(presenceKey(id)).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
       streamsWatch.stop();
       leasesWatch.stop();
       const running = [...tasks.values()];
       await Promise.all(running.map(({ task }) => task.lease.release().then(() => metrics.released.inc())));
       await Promise.all(running.map((t) => t.done));
       metricsServer?.server.close();
-      await broker.nc.drain().catch(() => undefined);
+      await closeBroker(broker);
     },
   };
 }

@@ -25,6 +25,8 @@ import { randomRecording } from '../helpers/gesture-fixture';
 import { runSpikestreamAsync } from '../helpers/cli';
 import { makeDecision } from '../helpers/decision-fixture';
 import { describeWorkerEvent } from '../../src/cli/worker';
+import { startGateway } from '../../src/broker/gateway';
+import { startWorker } from '../../src/broker/worker';
 import { fitForModel } from '../../src/broker/model-fit';
 import { loadClassifierModel } from '../../streams/core/classifier-model';
 import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
@@ -366,6 +368,20 @@ describe('a NATS URL that cannot be used', function () {
       await w.first('ready');
       w.signal('SIGTERM');
       expect(await w.exited).to.equal(0);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a gateway and a worker whose NATS server is gone still stop, within a few seconds', async function () {
+    const server = await NatsServer.start(requireNatsServer(this));
+    try {
+      const gateway = await startGateway({ url: server.url, port: 0 });
+      const worker = await startWorker({ url: server.url, model: loadClassifierModel(MODEL_DIR), leaseMs: 1000 });
+      await server.stop();
+      const t0 = Date.now();
+      await Promise.all([gateway.stop(500), worker.stop()]);
+      expect(Date.now() - t0).to.be.below(8000);
     } finally {
       await server.dispose();
     }
