@@ -1,13 +1,12 @@
 /**
  * One sensor connection's events, read from the stream's log as the `EventSource` the live
  * segmenter pulls: each data message decoded (one message = one batch, as the embedded service
- * sees it) and fitted to the model. The source ends at the connection's `end` marker, or before
+ * sees it); the per-stream pipeline fits it to the model. The source ends at the connection's `end` marker, or before
  * another connection's `open` marker (left in the log for the next one). Every batch it hands out
  * is mapped to its message's sequence, so a sample start can be checkpointed.
  */
 import type { EventBatch } from '../events/event-batch';
 import { decodeEventMessage } from '../formats/wire';
-import type { Fit } from '../../streams/operators/fit';
 import type { EventSource } from '../../streams/core/event-source';
 import type { EventLog, LogMessage } from './event-log';
 
@@ -16,7 +15,6 @@ export type SkipReason = 'stale_connection' | 'undecodable';
 export interface ConnectionSourceOptions {
   readonly log: EventLog;
   readonly connection: string;
-  readonly fit: Fit;
   /** Filled with each batch handed out → the sequence of the message it came from. */
   readonly seqOf: WeakMap<EventBatch, number>;
   /** Waited for before each read (the worker holds reading while decisions wait for the broker). */
@@ -65,7 +63,7 @@ export function connectionSource(o: ConnectionSourceOptions): { source: EventSou
             }
             let batch: EventBatch;
             try {
-              batch = o.fit.apply(decodeEventMessage(m.data, { maxEvents: MAX_EVENTS }).batch);
+              batch = decodeEventMessage(m.data, { maxEvents: MAX_EVENTS }).batch;
             } catch {
               o.onSkip?.('undecodable', m);
               continue;

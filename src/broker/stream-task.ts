@@ -1,7 +1,7 @@
 /**
  * One stream on one worker, while the worker holds its lease: from the stream's checkpoint,
- * read its messages (event-log.ts), classify each sensor connection with `classifyLive` — the
- * embedded service's engine — and publish each decision, then checkpoint.
+ * read its messages (event-log.ts), classify each sensor connection with `classifyStream` — the
+ * embedded service's per-stream pipeline — and publish each decision, then checkpoint.
  *
  * Exactly one decision per sample, equal to a single-process run:
  * - The run resumes at the checkpoint's sample start with the live segmenter's state there, so
@@ -20,14 +20,10 @@ import { concatMap, from, Observable, tap } from 'rxjs';
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { readWireHeader } from '../formats/wire';
-import type { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../snn/model/classifier-model';
-import type { ClassifyStats } from '../../streams/core/engine';
-import type { LiveSegmentation, OnDecided, SampleStart } from '../../streams/core/live-segmenter';
-import { classifyLive } from '../../streams/operators/classify-live';
-import { makeFit, type Fit } from '../../streams/operators/fit';
+import type { SampleStart } from '../../streams/core/live-segmenter';
+import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import type { FitSettings } from '../../streams/operators/fit';
 import type { Decision } from '../../streams/types';
-import { fitForModel, type FitChoice } from './model-fit';
 import { decodeCheckpoint, encodeCheckpoint, initialCheckpoint, type CheckpointResume, type StreamCheckpoint } from './checkpoint';
 import type { Broker } from './connect';
 import { connectionSource } from './connection-source';
@@ -50,13 +46,10 @@ export interface TaskDeps {
   readonly workerId: string;
   readonly streams: KV;
   readonly checkpoints: KV;
-  readonly model: ClassifierModel;
-  readonly scheduler: SnnScheduler;
-  readonly stats: ClassifyStats;
+  /** The worker's pipeline, shared by its streams; its `onTrace` is set per stream here (publishing needs the lease). */
+  readonly pipeline: Omit<StreamPipeline, 'onTrace'>;
   readonly metrics: WorkerMetrics;
-  readonly fit?: FitChoice;
-  readonly segmentation?: LiveSegmentation;
-  readonly onDecided?: OnDecided;
+  readonly fit?: FitSettings;
   readonly traces: boolean;
   /** Give the stream up after this long with nothing to read after a connection's end. */
   readonly releaseIdleMs: number;
@@ -219,22 +212,19 @@ export class StreamTask {
     const log = this.log as EventLog;
     this.connection = connection;
     this.eventsRead = 0;
-    const chosen = fitForModel(deps.model, deps.fit, sensor);
-    const refusal = 'refusal' in chosen ? chosen.refusal : undefined;
-    const fit: Fit = 'fit' in chosen ? chosen.fit : makeFit({ sensor, target: sensor });
+    const plan = planStreamFit(deps.pipeline.model, sensor, deps.fit);
     const seqOf = new WeakMap<EventBatch, number>();
     const { source } = connectionSource({
       log,
       connection,
-      fit,
       seqOf,
       gate: (signal) => this.gate(signal),
       onSkip: (reason) => deps.metrics.skipped.inc({ reason }),
       onDelivered: (m) => (this.eventsRead = m.eventsTotal ?? this.eventsRead),
     });
-    if (refusal !== undefined) {
+    if ('refusal' in plan) {
       // The model cannot take this sensor: read past its messages without classifying them.
-      deps.report({ type: 'error', streamId: this.streamId, message: `connection ${connection}: ${refusal}; its events are skipped` });
+      deps.report({ type: 'error', streamId: this.streamId, message: `connection ${connection}: ${plan.refusal}; its events are skipped` });
       const pull = source.open(this.lease.signal);
       while (!(await pull.next()).done) deps.metrics.skipped.inc({ reason: 'refused_geometry' });
       return;
@@ -246,21 +236,24 @@ export class StreamTask {
       this.nextSample = s.sample + 1;
       this.checkpointIfDue();
     };
-    const decisions = classifyLive(this.streamId, fit.geometry, source, {
-      model: deps.model,
-      scheduler: deps.scheduler,
-      stats: deps.stats,
-      segmentation: deps.segmentation,
-      onDecided: deps.onDecided,
+    const pipeline: StreamPipeline = {
+      ...deps.pipeline,
+      onTrace: deps.traces
+        ? (trace) => {
+            if (this.lease.held) deps.broker.nc.publish(tracesSubject(this.streamId), JSON.stringify(trace));
+          }
+        : undefined,
+    };
+    const input = {
+      streamId: this.streamId,
+      sensor,
+      source,
+      fit: deps.fit,
       // A new connection starts fresh (index 0, no detector state) but numbers its samples on from the last one.
       resume: resume ? { index: resume.index, sample: this.nextSample, tumblingOrigin: resume.tumblingOrigin, detector: resume.detector } : { index: 0, sample: this.nextSample },
       onSampleStart,
-      onStep: deps.traces
-        ? (r) => {
-            if (this.lease.held) deps.broker.nc.publish(tracesSubject(this.streamId), JSON.stringify({ streamId: r.streamId, sampleId: r.sampleId, step: r.step, confidence: r.confidence, predicted: r.predicted, eventTimeUs: r.frame.tEnd }));
-          }
-        : undefined,
-    }).pipe(
+    };
+    const decisions = classifyStream(input, pipeline).pipe(
       tap(() => this.unstored++),
       concatMap((d) => from(this.publishDecision(d))),
     );

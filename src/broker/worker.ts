@@ -10,15 +10,15 @@ import * as http from 'http';
 import * as os from 'os';
 import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/nats-core';
-import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
+import { createRunner, type RunnerKind } from '../snn/step-runner';
 import type { ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats } from '../../streams/core/engine';
 import type { LiveSegmentation, OnDecided } from '../../streams/core/live-segmenter';
 import { checkpointsBucket, closeBroker, connectBroker, ensureStreams, leasesBucket, streamsBucket, type Broker } from './connect';
 import { Lease, type LeaseValue } from './lease';
 import { WorkerMetrics } from './metrics';
-import type { FitChoice } from './model-fit';
+import type { FitSettings } from '../../streams/operators/fit';
 import { Placement, presenceKey } from './placement';
 import { decodeStreamEntry } from './stream-entry';
 import { StreamTask, type WorkerEvent } from './stream-task';
@@ -35,7 +35,9 @@ export interface WorkerOptions {
   readonly leaseMs?: number;
   /** Worker id in leases, checkpoints and decision headers (default: host-pid-random). */
   readonly id?: string;
-  readonly fit?: FitChoice;
+  readonly fit?: FitSettings;
+  /** The SNN runner: `typed`, `tensor`, or `auto` (tensor when TF.js runs on its native backend; default), as the service takes it. */
+  readonly runner?: RunnerKind | 'auto';
   readonly segmentation?: LiveSegmentation;
   readonly onDecided?: OnDecided;
   /** Publish per-step traces on `spikestream.traces.<stream>`. */
@@ -88,7 +90,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const slots = o.slots ?? 32;
   const metrics = new WorkerMetrics();
   const report = o.report ?? (() => undefined);
-  const scheduler = new SnnScheduler(new SnnRunner(o.model.net, slots));
+  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? 'auto'));
   const stats = classifyStats();
   const placement = new Placement(id, leaseMs);
   const tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();
@@ -102,13 +104,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         workerId: id,
         streams: buckets.streams,
         checkpoints: buckets.checkpoints,
-        model: o.model,
-        scheduler,
-        stats,
+        pipeline: { model: o.model, scheduler, stats, settings: { segmentation: o.segmentation, onDecided: o.onDecided } },
         metrics,
         fit: o.fit,
-        segmentation: o.segmentation,
-        onDecided: o.onDecided,
         traces: o.traces ?? false,
         releaseIdleMs: o.releaseIdleMs ?? leaseMs,
         report,

@@ -10,8 +10,9 @@ import { addFitOptions, type FitCliOptions } from './fit-options';
 import { parseIntOption, parsePort } from './options';
 import { printJson } from './output';
 import { stopOnSignal } from './signals';
+import { addRunnerOption, cliRunnerKind, type RunnerCliOptions } from './thread-options';
 
-interface WorkerCliOptions extends ModelCliOptions, FitCliOptions {
+interface WorkerCliOptions extends ModelCliOptions, FitCliOptions, RunnerCliOptions {
   nats: string;
   slots: number;
   leaseMs?: number;
@@ -50,7 +51,7 @@ export function register(program: Command): void {
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .option('--quiet', 'print only errors')
     .option('--json', 'NDJSON output');
-  addFitOptions(addModelOptions(cmd), ' (every stream)').action(async (o: WorkerCliOptions) => {
+  addRunnerOption(addFitOptions(addModelOptions(cmd), ' (every stream)')).action(async (o: WorkerCliOptions) => {
     const model = loadModelFromCli(o);
     const log = (line: string): void => void process.stderr.write(line + '\n');
     const report = (e: WorkerEvent): void => {
@@ -64,6 +65,7 @@ export function register(program: Command): void {
       leaseMs: o.leaseMs,
       id: o.id,
       fit: { fit: o.fit, roi: o.roi },
+      runner: await cliRunnerKind(o),
       traces: o.traces,
       metricsPort: o.metricsPort,
       metricsHost: o.metricsHost,

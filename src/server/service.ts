@@ -2,16 +2,14 @@ import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type O
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import type { ClassifierModel } from '../snn/model/classifier-model';
-import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
+import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
-import { classifyLive } from '../../streams/operators/classify-live';
-import { FitError, fitFromParams, fitSource, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
-import type { Roi } from '../../streams/operators/roi';
-import type { Decision, Frame, StepResult } from '../../streams/types';
+import { classifyStream, planStreamFit, type StreamPipeline, type StreamSettings } from '../../streams/operators/classify-stream';
+import { FitError, fitFromParams, type FitSettings } from '../../streams/operators/fit';
+import type { Decision, Frame } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
 import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
-import { stepTrace } from './step-trace';
 import { viewerModelInfo } from './viewer';
 
 export interface ServiceOptions extends ServerOptions {
@@ -37,7 +35,7 @@ export interface ServiceOptions extends ServerOptions {
    * How a sensor of another size reaches the model's input, planned per stream from its own sensor
    * size (`--fit`, `--roi`). Without it a stream whose size differs is refused when it connects.
    */
-  readonly fit?: { readonly fit?: FitMode; readonly roi?: Roi };
+  readonly fit?: FitSettings;
   /** Where pipeline errors of one stream are reported (the stream closes with 1011; others go on). */
   readonly onStreamError?: (streamId: string, err: unknown) => void;
   /**
@@ -85,13 +83,12 @@ export function defaultWallLimitMs(model: ClassifierModel): number {
  * (1011) and is counted.
  */
 export async function startService(o: ServiceOptions): Promise<Service> {
-  const modelInput = modelSensorGeometry(o.model);
-  // One plan per stream, from its own sensor size and its URL's `fit`/`roi` (over the service's);
+  // One fit per stream, from its own sensor size and its URL's `fit`/`roi` (over the service's);
   // a size no fit can serve is refused at connect.
-  const planFor = (sensor: Geometry, params: URLSearchParams): Fit => makeFit({ sensor, target: modelInput, ...fitFromParams(params, o.fit) });
   const refusal = (g: Geometry, _streamId: string, params: URLSearchParams): string | undefined => {
     try {
-      return geometryMismatch(o.model, planFor(g, params).geometry);
+      const plan = planStreamFit(o.model, g, fitFromParams(params, o.fit));
+      return 'refusal' in plan ? plan.refusal : undefined;
     } catch (err) {
       if (err instanceof FitError) return err.message;
       throw err;
@@ -111,11 +108,18 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const stats = classifyStats();
   const segments = segmentStats();
   const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
-  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, o.model.alpha, o.model.tau)) : undefined;
-  const onFrame = preview && ((f: Frame) => preview.publish(f));
-  const live = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
+  const settings: StreamSettings = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
+  const pipeline: StreamPipeline = {
+    model: o.model,
+    scheduler,
+    stats,
+    segmentStats: segments,
+    settings,
+    onTrace: o.traces || viewer ? (t) => server.publishTrace(t) : undefined,
+    onFrame: preview && ((f: Frame) => preview.publish(f)),
+  };
   const shards = threads > 1
-    ? await startServiceShards({ model: o.model, threads, slots: o.slots ?? 32, runner: o.runner ?? 'auto', live, onStep, onFrame }, { stats, segments, scheduler: scheduler.stats, metrics })
+    ? await startServiceShards({ ...pipeline, threads, slots: o.slots ?? 32, runner: o.runner ?? 'auto' }, { stats, segments, scheduler: scheduler.stats, metrics })
     : undefined;
   const published = new Subject<Decision>();
   const running = new Map<string, Promise<void>>();
@@ -127,13 +131,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     metrics.activeSlots.set(shards ? shards.activeSlots : scheduler.runner.activeCount);
   };
 
-  const classifyStream = (stream: IngestStream): Observable<Decision> => {
+  const classifyIngest = (stream: IngestStream): Observable<Decision> => {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
-    const fit = planFor(stream.geometry, stream.params);
-    const classified = shards
-      ? shards.classify(stream, fitFromParams(stream.params, o.fit))
-      : classifyLive(stream.streamId, fit.geometry, fitSource(stream.source, fit), { ...live, model: o.model, scheduler, stats, segmentStats: segments, onStep, onFrame });
+    const input = { streamId: stream.streamId, sensor: stream.geometry, source: stream.source, fit: fitFromParams(stream.params, o.fit) };
+    const classified = shards ? shards.classify(input) : classifyStream(input, pipeline);
     return classified.pipe(
       catchError((err: unknown) => {
         metrics.pipelineErrors.inc();
@@ -151,7 +153,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   };
 
   const decisions = server.ingest$.pipe(
-    mergeMap(classifyStream),
+    mergeMap(classifyIngest),
     map((d) => labelled(d, o.trueLabel)),
     tap((d) => {
       syncCounters();
@@ -159,13 +161,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     }),
     share(),
   );
-  const pipeline: Subscription = decisions.subscribe({ next: (d) => published.next(d) });
+  const classifying: Subscription = decisions.subscribe({ next: (d) => published.next(d) });
   let address: ListenInfo;
   try {
     address = await server.listen();
   } catch (err) {
     // e.g. the port is in use: the worker threads must not keep the process alive.
-    pipeline.unsubscribe();
+    classifying.unsubscribe();
     await shards?.close();
     throw err;
   }
@@ -180,7 +182,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       const pipelinesDone = Promise.all([...running.values()]);
       await server.close({ drainMs, waitFor: pipelinesDone });
       await shards?.close();
-      pipeline.unsubscribe();
+      classifying.unsubscribe();
       published.complete();
     },
   };

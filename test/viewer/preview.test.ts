@@ -10,7 +10,7 @@ import {
   previewFits,
   type PreviewSocket,
 } from '../../src/server/preview';
-import { stepTrace } from '../../src/server/step-trace';
+import { stepTrace } from '../../streams/core/step-trace';
 import type { Frame, StepResult } from '../../streams/types';
 
 function frame(streamId: string, step: number, fill: (i: number) => number = (i) => i % 300, w = 4, h = 3): Frame {
@@ -187,7 +187,7 @@ describe('viewer traces: stepTrace', () => {
       spikesPerNeuron: 0,
       frame: { tStart: 0, tEnd: 5000, eventCount: 42, closedBy: 'time' },
     };
-    const t = stepTrace({ ...r, confidence: 0.6424 }, 2, 1.5);
+    const t = stepTrace({ ...r, confidence: 0.6424 }, { alpha: 2, tau: 1.5 });
     const e = [1, 6, 3].map((o) => Math.exp(o / 3));
     const sum = e.reduce((a, b) => a + b, 0);
     expect(t.probabilities).to.deep.equal(e.map((x) => Math.round((1e4 * x) / sum) / 1e4));
