@@ -22,6 +22,7 @@ import type { FitSettings } from '../../streams/operators/fit';
 import { Placement, presenceKey } from './placement';
 import { decodeStreamEntry } from './stream-entry';
 import { StreamTask, type WorkerEvent } from './stream-task';
+import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export type { WorkerEvent } from './stream-task';
 
@@ -87,10 +88,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     throw err;
   }
   const { leaseMs } = buckets;
-  const slots = o.slots ?? 32;
+  const slots = o.slots ?? DEFAULT_SLOTS;
   const metrics = new WorkerMetrics();
   const report = o.report ?? (() => undefined);
-  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? 'auto'));
+  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? DEFAULT_RUNNER));
   const stats = classifyStats();
   const placement = new Placement(id, leaseMs);
   const tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();

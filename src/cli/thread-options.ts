@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import * as os from 'os';
 import { resolveRunnerKind, RUNNER_CHOICES, type RunnerChoice, type RunnerKind } from '../snn/step-runner';
 import { parseChoice, parseIntOption } from './options';
+import { DEFAULT_RUNNER } from '../defaults';
 
 export interface RunnerCliOptions {
   runner: RunnerChoice;
@@ -27,7 +28,7 @@ export function addThreadOptions(cmd: Command): Command {
 
 export function addRunnerOption(cmd: Command): Command {
   return cmd
-    .option('--runner <runner>', 'SNN runner: typed (event-driven WebAssembly kernel), tensor (batched TF.js ops) or auto (tensor when tfjs-node-gpu / tfjs-node loads, else typed)', parseChoice('--runner', RUNNER_CHOICES), 'auto' as RunnerChoice);
+    .option('--runner <runner>', 'SNN runner: typed (event-driven WebAssembly kernel), tensor (batched TF.js ops) or auto (tensor when tfjs-node-gpu / tfjs-node loads, else typed)', parseChoice('--runner', RUNNER_CHOICES), DEFAULT_RUNNER as RunnerChoice);
 }
 
 /** The runner `--runner` means on this machine (auto tries the native TF.js backend once, quietly when it is absent). */

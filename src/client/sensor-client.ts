@@ -28,6 +28,7 @@ import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3';
 import { encodeEventMessage, encodeAedat31Message } from '../formats/wire';
 import { CLOSE_NORMAL, describeCloseCode } from '../server/close-codes';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../defaults';
 
 export interface SensorClientOptions {
   token?: string;
@@ -135,7 +136,7 @@ export async function streamToServer(
 ): Promise<SensorClientResult> {
   const perMessage = opts.maxEventsPerMessage ?? 65536;
   if (!Number.isInteger(perMessage) || perMessage < 1) throw new RangeError(`maxEventsPerMessage must be a positive integer, got ${perMessage}`);
-  const maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
+  const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const wsUrl = url.replace(/^http(s?):/, 'ws$1:');
   const started = performance.now();
   const result: SensorClientResult = { messages: 0, events: 0, bytes: 0, closeCode: undefined, closeReason: '', durationMs: 0 };

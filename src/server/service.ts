@@ -11,6 +11,7 @@ import type { Geometry } from '../events/geometry';
 import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 import { viewerModelInfo } from './viewer';
+import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export interface ServiceOptions extends ServerOptions {
   readonly model: ClassifierModel;
@@ -101,7 +102,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const metrics = server.metrics;
   const threads = o.threads ?? 1;
   // With worker threads this thread steps nothing: its scheduler only carries the workers' summed stats.
-  const scheduler = new SnnScheduler(createRunner(o.model.net, threads > 1 ? 1 : o.slots ?? 32, o.runner ?? 'auto'), (_size, ms) => {
+  const scheduler = new SnnScheduler(createRunner(o.model.net, threads > 1 ? 1 : o.slots ?? DEFAULT_SLOTS, o.runner ?? DEFAULT_RUNNER), (_size, ms) => {
     metrics.stepLatency.observe(ms / 1000);
     metrics.activeSlots.set(scheduler.runner.activeCount);
   });
@@ -119,7 +120,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     onFrame: preview && ((f: Frame) => preview.publish(f)),
   };
   const shards = threads > 1
-    ? await startServiceShards({ ...pipeline, threads, slots: o.slots ?? 32, runner: o.runner ?? 'auto' }, { stats, segments, scheduler: scheduler.stats, metrics })
+    ? await startServiceShards({ ...pipeline, threads, slots: o.slots ?? DEFAULT_SLOTS, runner: o.runner ?? DEFAULT_RUNNER }, { stats, segments, scheduler: scheduler.stats, metrics })
     : undefined;
   const published = new Subject<Decision>();
   const running = new Map<string, Promise<void>>();

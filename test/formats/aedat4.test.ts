@@ -429,6 +429,15 @@ describe('AEDAT 4.0 decoder: bad input', () => {
     e = formatError(() => decodeAll(badX));
     expect(e.offset).to.equal(hl + 8 + 32 + 16 * 5 + 8);
     expect(e.reason).to.match(/event 5 at \(64, .*\) outside the 64×48 sensor/);
+    // A negative int64 time (found by the fuzz test: it decoded to t ≈ −2.2·10^18) and one past 2^53 µs.
+    const negativeT = plain.slice();
+    new DataView(negativeT.buffer).setInt32(hl + 8 + 32 + 16 * 7 + 4, -1, true);
+    e = formatError(() => decodeAll(negativeT));
+    expect(e.offset).to.equal(hl + 8 + 32 + 16 * 7);
+    expect(e.reason).to.match(/event 7's timestamp is negative/);
+    const hugeT = plain.slice();
+    new DataView(hugeT.buffer).setInt32(hl + 8 + 32 + 16 * 7 + 4, 1 << 21, true);
+    expect(formatError(() => decodeAll(hugeT)).reason).to.match(/event 7's timestamp is 2\^53 µs or more/);
 
     // random garbage after a valid header: FormatError or events, nothing else
     let s = 99;

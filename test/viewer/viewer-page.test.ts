@@ -9,7 +9,7 @@
  *
  * A screenshot is saved to $VIEWER_SCREENSHOT (default: the OS temp folder); to refresh the
  * README's: `VIEWER_SCREENSHOT=docs/viewer.png npx mocha --no-config --timeout 120000 dist/test/viewer/viewer-page.test.js`.
- * Without Chromium the suite fails in CI (process.env.CI) and is skipped, saying why, elsewhere.
+ * Without Chromium the suite fails, saying how to install it (tests never skip).
  */
 import { expect } from 'chai';
 import * as fs from 'fs';
