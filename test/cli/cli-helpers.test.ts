@@ -75,6 +75,15 @@ describe('cli helpers: decisions and their summary', () => {
     expect(formatDecision(decision({ confident: false, early: false, steps: 16, stoppedBy: 'max-steps' }), classes)).to.contain('uncertain');
   });
 
+  it('an uncertain decision is never marked right or wrong: "?" and its true class beside', () => {
+    for (const trueLabel of [0, 1]) {
+      const line = formatDecision(decision({ confident: false, early: false, steps: 16, stoppedBy: 'max-steps', label: 0, className: 'a', trueLabel }), classes);
+      expect(line).to.not.match(/[✓✗]/);
+      expect(line).to.match(/ \?  \S+ \(true class [ab]\)$/);
+    }
+    expect(formatDecision(decision({ label: 0, className: 'a', trueLabel: 0 }), classes)).to.contain('✓');
+  });
+
   it('steps saved counts only early decisions (θ = 1 saves nothing), the same figure the engine counts', () => {
     const atThetaOne = summarizeDecisions([
       decision({ early: false, confident: false, steps: 15, stoppedBy: 'window-end' }),
