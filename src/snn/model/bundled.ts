@@ -14,6 +14,11 @@ export class ModelNotFoundError extends Error {
   override readonly name = 'ModelNotFoundError';
 }
 
+/** A bundled recording's name that is none. */
+export class RecordingNotFoundError extends Error {
+  override readonly name = 'RecordingNotFoundError';
+}
+
 /** The installed package's folder (the one holding `models/` and `recordings/`): the nearest above the compiled code. */
 export function packageRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -37,7 +42,7 @@ export function bundledRecording(name: string): string {
   const file = path.resolve(root, name);
   if (file.startsWith(root + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) return file;
   const known = listFiles(root).filter((f) => !/(\.md|\.txt|\.csv)$/.test(f));
-  throw new ModelNotFoundError(`no bundled recording '${name}' (bundled: ${known.join(', ')})`);
+  throw new RecordingNotFoundError(`no bundled recording '${name}' (bundled: ${known.join(', ')})`);
 }
 
 /**
