@@ -6,7 +6,9 @@
  * is mapped to its message's sequence, so a sample start can be checkpointed.
  */
 import type { EventBatch } from '../events/event-batch';
-import { decodeEventMessage } from '../formats/wire';
+import type { Geometry } from '../events/geometry';
+import { decodeEventMessage, readWireHeader } from '../formats/wire';
+import type { CheckpointResume } from './checkpoint';
 import type { EventSource } from '../../streams/core/event-source';
 import type { EventLog, LogMessage } from './event-log';
 
@@ -80,4 +82,51 @@ export function connectionSource(o: ConnectionSourceOptions): { source: EventSou
     },
   };
   return { source, ended: () => ended };
+}
+
+export interface NextConnectionOptions {
+  readonly signal: AbortSignal;
+  /** How long to wait for a message before asking `onIdle`. */
+  readonly idleMs: number;
+  /** The checkpoint's place inside a connection, in the message `resumeSeq`. */
+  readonly resume?: CheckpointResume;
+  readonly resumeSeq: number;
+  /** Nothing came for `idleMs`: true gives the stream up. */
+  readonly onIdle: () => Promise<boolean>;
+  readonly onSkip: (reason: 'expired' | 'undecodable') => void;
+}
+
+/**
+ * The connection to classify next: the checkpoint's (resuming inside it), or the one whose
+ * `open` marker or first message comes next. Waits for it; undefined when `onIdle` gives the
+ * stream up or the signal aborts.
+ */
+export async function nextConnection(log: EventLog, o: NextConnectionOptions): Promise<{ connection: string; geometry: Geometry; resume?: CheckpointResume } | undefined> {
+  let resume = o.resume;
+  for (;;) {
+    const m = await log.peek(o.signal, o.idleMs);
+    if (m === undefined) return undefined;
+    if (m === 'idle') {
+      if (await o.onIdle()) return undefined;
+      continue;
+    }
+    if (resume) {
+      if (m.seq === o.resumeSeq && m.connection === resume.connection) return { connection: resume.connection, geometry: resume.geometry, resume };
+      // The message holding the sample start is gone (retention): go on with what is stored.
+      o.onSkip('expired');
+      resume = undefined;
+    }
+    if (m.kind === 'open' || m.kind === 'end') {
+      log.take();
+      if (m.kind === 'open' && m.geometry) return { connection: m.connection, geometry: m.geometry };
+      continue;
+    }
+    // A connection whose `open` marker we never read (expired, or a checkpoint between messages).
+    try {
+      return { connection: m.connection, geometry: readWireHeader(m.data).geometry };
+    } catch {
+      log.take();
+      o.onSkip('undecodable');
+    }
+  }
 }

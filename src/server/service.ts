@@ -4,7 +4,7 @@ import { SnnScheduler } from '../snn/scheduler';
 import type { ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
-import { classifyStream, planStreamFit, type StreamPipeline, type StreamSettings } from '../../streams/operators/classify-stream';
+import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
 import { FitError, fitFromParams, type FitSettings } from '../../streams/operators/fit';
 import type { Decision, Frame } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
@@ -76,17 +76,9 @@ export function defaultWallLimitMs(model: ClassifierModel): number {
   return Math.max(2000, (2 * model.binUs * model.maxSteps) / 1000);
 }
 
-/**
- * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
- * `classifyLive` (segment → per-sample engine, all streams sharing one batched runner) →
- * published to subscribers and metrics. A stream whose sensor size the model cannot take is
- * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
- * (1011) and is counted.
- */
-export async function startService(o: ServiceOptions): Promise<Service> {
-  // One fit per stream, from its own sensor size and its URL's `fit`/`roi` (over the service's);
-  // a size no fit can serve is refused at connect.
-  const refusal = (g: Geometry, _streamId: string, params: URLSearchParams): string | undefined => {
+/** Refuses at connect a sensor whose size no fit (its URL's `fit`/`roi` over the service's) brings to the model. */
+function fitRefusal(o: ServiceOptions): (g: Geometry, streamId: string, params: URLSearchParams) => string | undefined {
+  return (g, _streamId, params) => {
     try {
       const plan = planStreamFit(o.model, g, fitFromParams(params, o.fit));
       return 'refusal' in plan ? plan.refusal : undefined;
@@ -95,30 +87,43 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       throw err;
     }
   };
-  // The viewer's page needs the traces (chart, bars) and the frames (preview).
-  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(o.model) };
-  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? refusal });
-  const preview = server.preview;
-  const metrics = server.metrics;
-  const threads = o.threads ?? 1;
-  // With worker threads this thread steps nothing: its scheduler only carries the workers' summed stats.
-  const scheduler = new SnnScheduler(createRunner(o.model.net, threads > 1 ? 1 : o.slots ?? DEFAULT_SLOTS, o.runner ?? DEFAULT_RUNNER), (_size, ms) => {
+}
+
+/** What every stream of the service shares; with worker threads this thread's scheduler steps nothing and only carries their summed stats. */
+function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean): StreamPipeline & { readonly stats: ClassifyStats; readonly segmentStats: SegmentStats } {
+  const { metrics, preview } = server;
+  const slots = (o.threads ?? 1) > 1 ? 1 : o.slots ?? DEFAULT_SLOTS;
+  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? DEFAULT_RUNNER), (_size, ms) => {
     metrics.stepLatency.observe(ms / 1000);
     metrics.activeSlots.set(scheduler.runner.activeCount);
   });
-  const stats = classifyStats();
-  const segments = segmentStats();
   const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
-  const settings: StreamSettings = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
-  const pipeline: StreamPipeline = {
+  return {
     model: o.model,
     scheduler,
-    stats,
-    segmentStats: segments,
-    settings,
-    onTrace: o.traces || viewer ? (t) => server.publishTrace(t) : undefined,
+    stats: classifyStats(),
+    segmentStats: segmentStats(),
+    settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
+    onTrace: traces ? (t) => server.publishTrace(t) : undefined,
     onFrame: preview && ((f: Frame) => preview.publish(f)),
   };
+}
+
+/**
+ * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
+ * `classifyStream` (fit → segment → per-sample engine, all streams sharing one batched runner) →
+ * published to subscribers and metrics. A stream whose sensor size the model cannot take is
+ * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
+ * (1011) and is counted.
+ */
+export async function startService(o: ServiceOptions): Promise<Service> {
+  // The viewer's page needs the traces (chart, bars) and the frames (preview).
+  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(o.model) };
+  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? fitRefusal(o) });
+  const { preview, metrics } = server;
+  const threads = o.threads ?? 1;
+  const pipeline = servicePipeline(o, server, Boolean(o.traces || viewer));
+  const { scheduler, stats, segmentStats: segments } = pipeline;
   const shards = threads > 1
     ? await startServiceShards({ ...pipeline, threads, slots: o.slots ?? DEFAULT_SLOTS, runner: o.runner ?? DEFAULT_RUNNER }, { stats, segments, scheduler: scheduler.stats, metrics })
     : undefined;

@@ -171,6 +171,11 @@ export class Aedat4Decoder implements EventDecoder {
     this.ot = t;
   }
 
+  /**
+   * decoder inner loop: the byte-level state machine (magic, header, packet head, payload, skip)
+   * over one chunk, with its cursor in locals; each state is short, and as methods they would
+   * hand the cursor back and forth once per state change for every packet.
+   */
   private run(chunk: Uint8Array, headerOnly: boolean): void {
     const n = chunk.length;
     const base = this.pos;
