@@ -7,11 +7,16 @@
  *   spec layer i (conv or dense); `out/kernel` [in, classes], `out/bias` [classes] for the output layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerGeometry, levels, LayerGeometry, ResolvedSpec } from './spec';
+import { type ConvPadding, layerGeometry, levels, LayerGeometry, ResolvedSpec } from './spec';
 import { qcfs, qcfsForward } from './qcfs';
 import { mulberry32, normal } from '../prng';
 
 let variableCounter = 0;
+
+/** A spec conv padding as TF.js takes it (explicit padding as [[0, 0], [top, bottom], [left, right], [0, 0]]). */
+function tfPadding(p: ConvPadding | 'same' | 'valid'): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  return typeof p === 'string' ? p : [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+}
 
 export interface NamedWeight { name: string; shape: number[]; data: Float32Array }
 
@@ -120,7 +125,7 @@ export class QuantizedAnn {
         }
         const p = this.params.get(g.index)!;
         if (l.type === 'conv') {
-          h = tf.add(tf.conv2d(h as tf.Tensor4D, p.kernel as tf.Tensor4D, l.stride, l.padding), p.bias);
+          h = tf.add(tf.conv2d(h as tf.Tensor4D, p.kernel as tf.Tensor4D, l.stride, tfPadding(l.padding)), p.bias);
         } else {
           if (h.rank !== 2) h = tf.reshape(h, [h.shape[0], -1]);
           h = tf.add(tf.matMul(h as tf.Tensor2D, p.kernel as tf.Tensor2D), p.bias);
@@ -128,7 +133,7 @@ export class QuantizedAnn {
         if (p.lambda) {
           if (opts.onPreActivation) opts.onPreActivation(g.index, h);
           if (opts.quantize === false) h = tf.relu(h);
-          else h = act(h, p.lambda, this.L);
+          else h = act(h, p.lambda, this.L, this.spec.shift);
         }
       }
       return h as tf.Tensor2D;

@@ -2,7 +2,9 @@
  * ANN → SNN conversion. Pure typed arrays (no tf): a converted network runs without TF.js.
  *
  * Hidden conv/dense layers become integrate-and-fire layers with threshold θ_l = λ_l, membrane
- * initialised to θ_l/2, bias added every step and reset by subtraction (QCFS neurons); in `qffs`
+ * initialised to φ·θ_l (φ the spec's QCFS shift: ½ by default, which is what makes the SNN match the
+ * ANN's +½; 0 for an ANN that floors without shift), bias added every step and reset by subtraction
+ * (QCFS neurons); in `qffs`
  * mode they also emit negative spikes (see runner.ts). avgpool stays a linear average of spikes.
  * The output layer accumulates O_t = Σ_{k≤t} (W·s_k + b).
  */
@@ -24,8 +26,10 @@ export type SnnLayer = SnnConvLayer | SnnPoolLayer | SnnDenseLayer | SnnOutputLa
 
 export interface SnnNetwork {
   mode: ConversionMode;
-  /** Quantization levels L = 2^bits − 1 (the QFFS spike cap). */
+  /** Quantization levels L (the QFFS spike cap). */
   L: number;
+  /** QCFS shift φ: every spiking neuron's membrane starts at φ·θ. */
+  shift: number;
   inputHeight: number; inputWidth: number; inputScale: number;
   layers: SnnLayer[];
   classes: string[];
@@ -71,5 +75,5 @@ export function convertWeights(spec: ResolvedSpec, weights: NamedWeight[], mode:
       layers.push({ kind: 'output', index: g.index, inSize: ih * iw * ic, outSize: oc, weights: get('out/kernel', ih * iw * ic * oc), bias: get('out/bias', oc) });
     }
   }
-  return { mode, L: levels(spec), inputHeight: spec.input.height, inputWidth: spec.input.width, inputScale: spec.input.scale, layers, classes: [...spec.classes] };
+  return { mode, L: levels(spec), shift: spec.shift, inputHeight: spec.input.height, inputWidth: spec.input.width, inputScale: spec.input.scale, layers, classes: [...spec.classes] };
 }
