@@ -39,7 +39,7 @@ function describe(s: ImportSummary, dir: string): string {
   const a = s.activations;
   return [
     `imported ${s.source} (${s.producer || 'unknown producer'}, opset ${s.opset}) → ${dir}`,
-    `input 2×${s.input.height}×${s.input.width} (batch ${s.input.batch})${s.input.scale !== 1 ? `, scaled by ${s.input.scale}` : ''}`,
+    `input 2×${s.input.height}×${s.input.width} (batch ${typeof s.input.batch === "number" ? s.input.batch : `dynamic, "${s.input.batch}"`})${s.input.scale !== 1 ? `, scaled by ${s.input.scale}` : ''}`,
     ...s.layers.map((l) => `  ${l}`),
     `QCFS activations: ${a.count}, found as ${a.ops.join(' → ')}; L = ${a.levels}, shift ${a.shift}: ${a.shiftMeaning}`,
     `BatchNorm folded: ${s.batchNormsFolded}; classes: ${s.classes}; binning: ${s.binning.binUs! / 1000} ms × T = ${s.binning.T}, downsample ${s.binning.downsample}`,

@@ -9,8 +9,10 @@ import type { ResolvedSpec } from '../../spec';
 /**
  * Logits [N × classes] of `model`'s quantized ANN (the one calibration and evaluation use) for `input`,
  * one or more C×H×W tensors back to back (PyTorch's NCHW). Runs on the current TF.js backend.
+ * `quantize: false` gives the same network with each QCFS replaced by clip(x, 0, λ): the limit the
+ * converted SNN's firing rates approach as T grows.
  */
-export function annLogits(model: { spec: ResolvedSpec; weights: NamedWeight[] }, input: Float32Array): Float32Array {
+export function annLogits(model: { spec: ResolvedSpec; weights: NamedWeight[] }, input: Float32Array, opts: { quantize?: boolean } = {}): Float32Array {
   const { height: H, width: W } = model.spec.input;
   const size = 2 * H * W;
   if (input.length === 0 || input.length % size !== 0) {
@@ -23,7 +25,7 @@ export function annLogits(model: { spec: ResolvedSpec; weights: NamedWeight[] },
   }
   const ann = QuantizedAnn.fromWeights(model.spec, model.weights);
   try {
-    return tf.tidy(() => Float32Array.from(ann.forward(tf.tensor4d(nhwc, [N, H, W, 2])).dataSync()));
+    return tf.tidy(() => Float32Array.from(ann.forward(tf.tensor4d(nhwc, [N, H, W, 2]), { quantize: opts.quantize }).dataSync()));
   } finally {
     ann.dispose();
   }
