@@ -11,6 +11,7 @@ tests); the outputs are committed under test/fixtures/onnx.
     spikestream frames recordings/gestures --split test --out data/g-bundled.ssf --bin-us 100000 --steps 16 --downsample 4
     nice -n 10 /work/venv/bin/python scripts/make-onnx-fixtures.py --train data/g-live-train.ssf \
         --test data/g-test.ssf --bundled data/g-bundled.ssf --out test/fixtures/onnx
+    /work/venv/bin/python scripts/make-onnx-fixtures.py --refusals --train - --test - --out test/fixtures/onnx
 
 The QCFS module is the one of Bu et al. / the Dynamic Confidence code: x/λ → floor(x·L + φ)/L →
 clamp(0, 1) → ·λ, with a straight-through floor (an autograd.Function, which the exporter inlines as
@@ -148,15 +149,49 @@ NETS = [  # name, kind, L, shift, epochs
 ]
 
 
+class Residual(nn.Module):
+    def __init__(self, L):
+        super().__init__()
+        self.conv, self.act = nn.Conv2d(4, 4, 3, padding=1), QCFS(L)
+
+    def forward(self, x):
+        return x + self.act(self.conv(x))
+
+
+class ViewFlatten(nn.Module):
+    def forward(self, x):
+        return x.view(x.size(0), -1)
+
+
+def export_refusals(out):
+    """Tiny untrained networks, each with one construct spikestream refuses, exported as PyTorch writes them."""
+    head = lambda: [nn.Conv2d(2, 4, 3, padding=1), QCFS(3)]
+    nets = {
+        'refuse-maxpool': nn.Sequential(*head(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)),
+        'refuse-residual': nn.Sequential(*head(), Residual(3), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)),
+        'refuse-relu': nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)),
+        'refuse-view': nn.Sequential(*head(), nn.AvgPool2d(2), ViewFlatten(), nn.Linear(4 * 4 * 4, 3)),
+    }
+    for name, net in nets.items():
+        torch.manual_seed(1)
+        net.eval()
+        torch.onnx.export(net, torch.zeros(1, 2, 8, 8), os.path.join(out, f'{name}.onnx'), dynamo=False, opset_version=17,
+                          input_names=['events'], output_names=['logits'], dynamic_axes={'events': {0: 'batch'}})
+        print(f'{name}.onnx', flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', required=True); ap.add_argument('--test', required=True)
     ap.add_argument('--bundled', help='frames of the bundled recording\'s label windows (PyTorch accuracy there)')
     ap.add_argument('--out', required=True); ap.add_argument('--inputs', type=int, default=48)
     ap.add_argument('--only', help='comma-separated net names')
+    ap.add_argument('--refusals', action='store_true', help='only export the tiny networks with refused constructs')
     a = ap.parse_args()
     torch.manual_seed(1); torch.set_num_threads(2)
     os.makedirs(a.out, exist_ok=True)
+    if a.refusals:
+        return export_refusals(a.out)
     tr, _, trsteps, h = read_ssf(a.train)
     te, telabels, _, _ = read_ssf(a.test)
     classes = len(h['classes'])

@@ -76,7 +76,7 @@ export async function measureOnnx(ort: OnnxRuntime, net: SnnNetwork, ds: FrameDa
     const state: Record<string, OrtTensor> = { o: new ort.Tensor('float32', new Float32Array(B * classes), [B, classes]) };
     g.stateShapes.forEach((shape, j) => {
       const n = shape.reduce((a, b) => a * b, 1);
-      state[`v${j}`] = new ort.Tensor('float32', new Float32Array(B * n).fill(g.thresholds[j] * net.shift), [B, ...shape]);
+      state[`v${j}`] = new ort.Tensor('float32', new Float32Array(B * n).fill(g.thresholds[j] / 2), [B, ...shape]);
     });
     return state;
   };

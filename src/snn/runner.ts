@@ -12,12 +12,12 @@
  * The kernel's SIMD lanes are neighbouring neurons, never two terms of one sum, so its results are
  * bitwise those of plain double arithmetic (see kernels/step.c).
  *
- * Neurons (per hidden layer l, threshold θ = λ_l, L levels, shift φ):
+ * Neurons (per hidden layer l, threshold θ = λ_l, L = 2^bits − 1):
  *   v ← v + W·s_in + b
  *   QCFS: if v ≥ θ: emit +θ, v ← v − θ
  *   QFFS: if v ≥ θ and net < L: emit +θ, v ← v − θ, net ← net + 1
  *         else if v < 0 and net > 0: emit −θ, v ← v + θ, net ← net − 1
- *   (membrane starts at φ·θ — θ/2 for the usual φ = ½ — net at 0)
+ *   (membrane starts at θ/2, net at 0)
  * Output layer: O_t = O_{t−1} + W·s_t + b.
  *
  * Spike accounting: per spiking layer, the number of spike events since admit(); negative (QFFS)

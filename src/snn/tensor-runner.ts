@@ -90,7 +90,7 @@ export class TensorRunner {
       const idx = tf.tensor1d(rows, 'int32');
       const isFresh = tf.tensor1d(fresh);
       const scatter = (all: tf.Tensor, upd: tf.Tensor) => tf.tensorScatterUpdate(all, idx.expandDims(1), upd);
-      // A fresh row starts from v = φ·θ, net = 0, O = 0, counts = 0.
+      // A fresh row starts from v = θ/2, net = 0, O = 0, counts = 0.
       const keep = (t: tf.Tensor, start: number | tf.Tensor) => {
         const f = isFresh.reshape([B, ...Array(t.rank - 1).fill(1)]);
         return tf.add(tf.mul(t, tf.sub(1, f)), tf.mul(f, start));
@@ -114,7 +114,7 @@ export class TensorRunner {
           ? tf.add(tf.conv2d(s as tf.Tensor4D, wb.w as tf.Tensor4D, l.stride, explicitPad(l)), wb.b)
           : tf.add(tf.matMul(s.reshape([B, l.inSize]), wb.w as tf.Tensor2D), wb.b);
         const th = l.threshold;
-        const v = tf.add(keep(tf.gather(this.mem[j], idx), th * this.net.shift), z);
+        const v = tf.add(keep(tf.gather(this.mem[j], idx), th / 2), z);
         let spikes: tf.Tensor, pos: tf.Tensor, neg: tf.Tensor;
         if (this.net.mode === 'qcfs') {
           pos = tf.cast(tf.greaterEqual(v, th), 'float32');

@@ -83,7 +83,7 @@ describe('snn/qcfs and one-layer conversion', () => {
     }
   });
 
-  it('any L, shift ½ or 0 (membranes start at φ·θ), explicit PyTorch padding, even kernels: SNN mean after T = L equals the ANN', () => {
+  it('any L, shift ½ or 0 (folded into the bias), explicit PyTorch padding, even kernels: SNN mean after T = L equals the ANN', () => {
     const rng = mulberry32(9);
     const input = new Float32Array(9 * 10 * 2);
     for (let i = 0; i < input.length; i++) input[i] = rng() < 0.4 ? Math.floor(rng() * 3) : 0;
@@ -94,7 +94,10 @@ describe('snn/qcfs and one-layer conversion', () => {
       const ann = QuantizedAnn.create(spec, 8, 1.2);
       const annOut = Array.from(tf.tidy(() => ann.forward(tf.tensor4d(input, [1, 9, 10, 2])).dataSync()));
       const net = convertWeights(spec, ann.getWeights(), 'qcfs');
-      expect(net.shift, what).to.equal(shift);
+      // the shift is folded into the hidden bias: b + (φ − ½)·λ/L, membranes at θ/2
+      const conv = net.layers[0] as { bias: Float32Array; threshold: number };
+      const annBias = ann.getWeights().find((v) => v.name === 'l0/bias')!.data;
+      expect(conv.bias[0] - annBias[0], what).to.be.closeTo(((shift - 0.5) * conv.threshold) / levels, 1e-6);
       const out = simulate(net, Array(levels).fill(input)).final.output;
       annOut.forEach((v, i) => expect(out[i] / levels, what).to.be.closeTo(v, 1e-4 * (1 + Math.abs(v))));
       ann.dispose();

@@ -9,7 +9,7 @@ import { STEP_WASM_BASE64 } from './step-wasm';
 
 /** Byte sizes of the C structs `Layer` and `Net` (step.c; wasm32 layout). */
 const LAYER_BYTES = 88;
-const NET_BYTES = 88;
+const NET_BYTES = 80;
 const KIND = { conv: 0, avgpool: 1, dense: 2, output: 3 } as const;
 
 // The project's lib (ES2022, no DOM) has no WebAssembly typings: the few this file uses.
@@ -104,7 +104,6 @@ export function stepKernel(net: SnnNetwork, slots: number): KernelMemory {
   i32.set([net.layers.length, layersAt, net.mode === 'qffs' ? 1 : 0, net.L, frameSize, spiking.length, classes, 0,
     idxA, idxB, valA, valB, poolAcc, poolMark, outAt, countsAt, frameAt, 0], netAt / 4);
   f64[(netAt + 72) / 8] = net.inputScale;
-  f64[(netAt + 80) / 8] = net.shift;
   const frame = f32.subarray(frameAt / 4, frameAt / 4 + frameSize);
   return {
     out: f64.subarray(outAt / 8, outAt / 8 + slots * classes),

@@ -30,7 +30,6 @@ typedef struct {
   int32_t idxA, idxB, valA, valB, poolAcc, poolMark, out, counts; /* counts: double[slots][nSpiking][2] (spikes, negative) */
   int32_t frame, pad1;
   double inputScale;
-  double shift; /* QCFS shift φ: membranes start at φ·θ */
 } Net;
 
 #define P(T, off) ((T)(uintptr_t)(off))
@@ -203,7 +202,7 @@ static int pool(const Layer *l, const Net *net, const int32_t *restrict idx, con
   return kept;
 }
 
-/* Resets one slot: membranes φ·θ + b (the first step's bias added ahead), net counts and O_t zero. */
+/* Resets one slot: membranes θ/2 + b (the first step's bias added ahead), net counts and O_t zero. */
 void reset_slot(const Net *net, int slot) {
   const Layer *layers = P(const Layer *, net->layers);
   for (int li = 0; li < net->nLayers; li++) {
@@ -212,12 +211,12 @@ void reset_slot(const Net *net, int slot) {
     const int N = l->neurons, C = l->outC;
     double *mem = P(double *, l->mem) + (int64_t)slot * N;
     const double *b = P(const double *, l->bias64);
-    const double start = l->threshold * net->shift; /* φ = ½: exactly θ/2 */
-    const v128_t hv = wasm_f64x2_splat(start);
+    const double half = l->threshold / 2;
+    const v128_t hv = wasm_f64x2_splat(half);
     for (int i = 0; i < N;) {
       int c = 0;
       for (; c + 2 <= C; c += 2, i += 2) wasm_v128_store(mem + i, wasm_f64x2_add(hv, wasm_v128_load(b + c)));
-      for (; c < C; c++, i++) mem[i] = start + b[c];
+      for (; c < C; c++, i++) mem[i] = half + b[c];
     }
     if (net->qffs) { int32_t *c = P(int32_t *, l->net) + (int64_t)slot * N; for (int i = 0; i < N; i++) c[i] = 0; }
   }

@@ -44,7 +44,8 @@ class Walker {
 
   /** The one node that consumes `tensor`; undefined at the graph's output. */
   next = (tensor: string): OnnxNode | undefined => {
-    const users = this.consumers.get(tensor) ?? [];
+    // A Shape node reads only the tensor's shape (x.view(x.size(0), -1)); the Reshape it feeds is refused as dynamic.
+    const users = (this.consumers.get(tensor) ?? []).filter((u) => u.op !== 'Shape');
     if (users.length > 1) {
       throw new OnnxImportError(users[1].name, users[1].op, `tensor "${tensor}" feeds ${users.length} nodes (${users.map((u) => u.name).join(', ')}): a branch or residual connection`,
         'spikestream imports plain feed-forward chains; remove the skip connection');
@@ -158,6 +159,8 @@ class Walker {
     } else {
       const ints = (name: string, dflt: number[]) => { const a = n.attrs.get(name); return Array.isArray(a) ? a : dflt; };
       const k = ints('kernel_shape', []), s = ints('strides', [1, 1]), pads = ints('pads', [0, 0, 0, 0]);
+      const autoPad = n.attrs.get('auto_pad');
+      if (typeof autoPad === 'string' && autoPad !== 'NOTSET' && autoPad !== 'VALID') throw refuse(n, `auto_pad ${autoPad}`, 'use nn.AvgPool2d(k) without padding');
       const ceil = n.attrs.get('ceil_mode') === 1 && (h % k[0] !== 0 || w % k[0] !== 0);
       if (k.length !== 2 || k[0] !== k[1] || s[0] !== k[0] || s[1] !== k[1] || pads.some((p) => p !== 0) || ceil) {
         throw refuse(n, `average pooling with kernel [${k}], stride [${s}], pads [${pads}]${ceil ? ', ceil_mode' : ''}: spikestream pools non-overlapping square windows`,
