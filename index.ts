@@ -24,7 +24,7 @@ export { importOnnx, type ImportOptions, type ImportedModel, type ImportSummary 
 export { annLogits } from './src/snn/model/onnx/ann-logits';
 export { OnnxImportError } from './src/snn/model/onnx/refuse';
 export { OnnxFormatError } from './src/snn/model/onnx/read';
-export { saveModel, loadModel } from './src/snn/model-file';
+export { saveModel, loadModel } from './src/snn/model/model-file';
 export type { EventBatch } from './src/events/event-batch';
 export type { Geometry } from './src/events/geometry';
 export { readEventFile, summarizeEventFile, detectFileFormat, eventFileGeometry } from './src/formats/read-file';

@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { saveModel } from '../snn/model-file';
+import { saveModel } from '../snn/model/model-file';
 import { importOnnx, type ImportSummary } from '../snn/model/onnx/import';
 import { UsageError } from './errors';
 import { positiveInt } from './calibrate';

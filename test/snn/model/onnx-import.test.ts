@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { convertWeights } from '../../../src/snn/convert';
 import { initBackend } from '../../../src/snn/backend';
-import { loadModel, saveModel } from '../../../src/snn/model-file';
+import { loadModel, saveModel } from '../../../src/snn/model/model-file';
 import { annLogits } from '../../../src/snn/model/onnx/ann-logits';
 import { importOnnx } from '../../../src/snn/model/onnx/import';
 import { OnnxFormatError } from '../../../src/snn/model/onnx/read';

@@ -2,8 +2,7 @@
  * The ANN's logits for input laid out as PyTorch takes it (N×C×H×W float32, channel 0 = OFF), so a
  * user can check an import against PyTorch's own output on the same tensor.
  */
-import * as tf from '@tensorflow/tfjs';
-import { QuantizedAnn, type NamedWeight } from '../../ann';
+import type { NamedWeight } from '../../ann';
 import type { ResolvedSpec } from '../../spec';
 
 /**
@@ -23,6 +22,9 @@ export function annLogits(model: { spec: ResolvedSpec; weights: NamedWeight[] },
   for (let n = 0; n < N; n++) for (let c = 0; c < 2; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
     nhwc[((n * H + y) * W + x) * 2 + c] = input[((n * 2 + c) * H + y) * W + x];
   }
+  // Loaded on first use: importing 'spikestream' does not load TF.js.
+  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+  const { QuantizedAnn } = require('../../ann') as typeof import('../../ann');
   const ann = QuantizedAnn.fromWeights(model.spec, model.weights);
   try {
     return tf.tidy(() => Float32Array.from(ann.forward(tf.tensor4d(nhwc, [N, H, W, 2]), { quantize: opts.quantize }).dataSync()));
