@@ -111,8 +111,8 @@ export class QuantizedAnn {
   /**
    * Logits [B, classes] for input [B, H, W, 2] (event counts; multiplied by spec.input.scale).
    * `train` uses the QCFS custom gradient; otherwise the plain forward. `quantize: false` replaces each
-   * QCFS by clip(x, 0, λ), its limit without quantization: what the converted SNN's rates converge to
-   * as T grows. `onPreActivation` sees each hidden layer's input to QCFS (used for λ calibration).
+   * QCFS by clip(x + (φ − ½)·λ/L, 0, λ), its limit without rounding: what the converted SNN's rates
+   * converge to as T grows (convert.ts). `onPreActivation` sees each hidden layer's input to QCFS (used for λ calibration).
    */
   forward(x: tf.Tensor4D, opts: { train?: boolean; quantize?: boolean; onPreActivation?: (index: number, z: tf.Tensor) => void } = {}): tf.Tensor2D {
     const act = opts.train ? qcfs : qcfsForward;
@@ -133,7 +133,10 @@ export class QuantizedAnn {
         }
         if (p.lambda) {
           if (opts.onPreActivation) opts.onPreActivation(g.index, h);
-          if (opts.quantize === false) h = tf.minimum(tf.relu(h), p.lambda);
+          if (opts.quantize === false) {
+            const shift = this.spec.shift === 0.5 ? h : tf.add(h, tf.mul(p.lambda, (this.spec.shift - 0.5) / this.L));
+            h = tf.minimum(tf.relu(shift), p.lambda);
+          }
           else h = act(h, p.lambda, this.L, this.spec.shift);
         }
       }

@@ -47,8 +47,19 @@ describe('spikestream import → calibrate → evaluate (a PyTorch model used li
     const ev = runSpikestream(['evaluate', '--model', model, '--data', frames, '--out', out, '--mode', 'qcfs', '--json']);
     expect(ev.code, ev.stderr).to.equal(0);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-    expect(md).to.match(/^# Dynamic Confidence/);
-    expect(md).to.include('T = 16');
+    expect(md).to.match(/^# spikestream evaluation — /);
+    expect(md).to.include('Acc(DC)');
+    expect(md).to.match(/\| QCFS \| 16 \|/);
+  });
+
+  it('start --model DIR --once streams the bundled recording live through it', () => {
+    const r = runSpikestream(['start', '--model', path.join(dir, 'model'), '--once', '--asap', '--json', '--no-viewer', '--threads', '1']);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; decisions?: number; mode?: string });
+    const summary = lines.find((l) => l.type === 'summary')!;
+    expect(summary.decisions).to.be.greaterThan(0);
+    expect(summary.mode).to.equal('qcfs');
+    expect(lines.filter((l) => l.type === 'decision')).to.have.length(summary.decisions!);
   });
 
   it('usage errors: a missing file or bad options exit 2', () => {

@@ -8,8 +8,8 @@ import type { ResolvedSpec } from '../../spec';
 /**
  * Logits [N × classes] of `model`'s quantized ANN (the one calibration and evaluation use) for `input`,
  * one or more C×H×W tensors back to back (PyTorch's NCHW). Runs on the current TF.js backend.
- * `quantize: false` gives the same network with each QCFS replaced by clip(x, 0, λ): the limit the
- * converted SNN's firing rates approach as T grows.
+ * `quantize: false` gives the same network with each QCFS replaced by clip(x + (φ − ½)·λ/L, 0, λ): the
+ * limit the converted SNN's firing rates approach as T grows.
  */
 export function annLogits(model: { spec: ResolvedSpec; weights: NamedWeight[] }, input: Float32Array, opts: { quantize?: boolean } = {}): Float32Array {
   const { height: H, width: W } = model.spec.input;
