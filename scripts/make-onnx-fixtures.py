@@ -13,6 +13,12 @@ tests); the outputs are committed under test/fixtures/onnx.
         --test data/g-test.ssf --bundled data/g-bundled.ssf --out test/fixtures/onnx
     /work/venv/bin/python scripts/make-onnx-fixtures.py --refusals --train - --test - --out test/fixtures/onnx
 
+Scoring the export on the windows a live stream answered on (see docs/bring-your-own-model.md):
+
+    node dist/scripts/decision-windows.js live.ndjson recordings/gestures/user30_natural.aedat MODEL_DIR w.f32
+    /work/venv/bin/python scripts/make-onnx-fixtures.py --score-windows test/fixtures/onnx/gesture-l3.onnx w.f32 \
+        --train - --test - --out -
+
 The QCFS module is the one of Bu et al. / the Dynamic Confidence code: x/λ → floor(x·L + φ)/L →
 clamp(0, 1) → ·λ, with a straight-through floor (an autograd.Function, which the exporter inlines as
 Floor). The ANN is trained on what the SNN integrates: the mean of the first k frames, k uniform in
@@ -180,6 +186,18 @@ def export_refusals(out):
         print(f'{name}.onnx', flush=True)
 
 
+def score_windows(onnx_file, windows):
+    """The exported network (ONNX Runtime) on the inputs of scripts/decision-windows.ts: its accuracy on the
+    windows the live stream answered on, beside the SNN's answers there."""
+    import onnxruntime as ort
+    meta = json.load(open(windows.removesuffix('.f32') + '.json'))
+    x = np.fromfile(windows, '<f4').reshape(meta['n'], *meta['shape'])
+    out = ort.InferenceSession(onnx_file).run(None, {'events': x})[0]
+    labels, snn = np.array(meta['labels']), np.array(meta['predicted'])
+    print(json.dumps({'windows': int(meta['n']), 'exportAccuracy': float((out.argmax(1) == labels).mean()),
+                      'snnAccuracy': float((snn == labels).mean()), 'agreement': float((out.argmax(1) == snn).mean())}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', required=True); ap.add_argument('--test', required=True)
@@ -187,7 +205,10 @@ def main():
     ap.add_argument('--out', required=True); ap.add_argument('--inputs', type=int, default=48)
     ap.add_argument('--only', help='comma-separated net names')
     ap.add_argument('--refusals', action='store_true', help='only export the tiny networks with refused constructs')
+    ap.add_argument('--score-windows', nargs=2, metavar=('ONNX', 'WINDOWS_F32'), help='score an export on decision windows and exit')
     a = ap.parse_args()
+    if a.score_windows:
+        return score_windows(*a.score_windows)
     torch.manual_seed(1); torch.set_num_threads(2)
     os.makedirs(a.out, exist_ok=True)
     if a.refusals:

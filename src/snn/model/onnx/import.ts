@@ -163,7 +163,8 @@ export function importOnnx(bytesOrPath: Uint8Array | string, options: ImportOpti
     layers: walk.layers.map(layerLine),
     activations: {
       count: acts.length, levels: q.levels, shift: q.shift, ops: acts[0].ops, lambdas: acts.map((a) => a.lambda),
-      shiftMeaning: q.shift === 0.5 ? 'round to the nearest level (Bu et al.); SNN membranes start at θ/2' : q.shift === 0 ? 'plain floor (no shift); SNN membranes start at 0' : `shift ${q.shift}; SNN membranes start at ${q.shift}·θ`,
+      shiftMeaning: q.shift === 0.5 ? 'round to the nearest level (Bu et al.); SNN membranes start at θ/2'
+        : `${q.shift === 0 ? 'plain floor (no shift)' : `shift ${q.shift}`}; the SNN adds (φ − ½)·λ/L to each hidden bias, membranes start at θ/2`,
     },
     batchNormsFolded: walk.layers.filter((l) => l.kind !== 'avgpool' && l.batchNorm).length,
     classes: classes.length, binning,
