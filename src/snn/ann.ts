@@ -18,7 +18,8 @@ function tfPadding(p: ConvPadding | 'same' | 'valid'): 'same' | 'valid' | [[numb
   return typeof p === 'string' ? p : [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
 }
 
-export interface NamedWeight { name: string; shape: number[]; data: Float32Array }
+export type { NamedWeight } from './weights';
+import type { NamedWeight } from './weights';
 
 export interface AnnParamLayer {
   geometry: LayerGeometry;

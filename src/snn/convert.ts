@@ -15,7 +15,7 @@
  * against 100 %).
  */
 import { layerGeometry, levels, ResolvedSpec } from './spec';
-import type { NamedWeight } from './ann';
+import type { NamedWeight } from './weights';
 
 export type ConversionMode = 'qcfs' | 'qffs';
 

@@ -2,7 +2,7 @@
  * The ANN's logits for input laid out as PyTorch takes it (N×C×H×W float32, channel 0 = OFF), so a
  * user can check an import against PyTorch's own output on the same tensor.
  */
-import type { NamedWeight } from '../../ann';
+import type { NamedWeight } from '../../weights';
 import type { ResolvedSpec } from '../../spec';
 
 /**

@@ -10,7 +10,7 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import type { NamedWeight } from '../../ann';
+import type { NamedWeight } from '../../weights';
 import type { ConversionMode } from '../../convert';
 import type { InputBinning, ModelMeta, SavedModel } from '../model-file';
 import { LayerSpec, ResolvedSpec, validateSpec } from '../../spec';
