@@ -9,3 +9,5 @@ export * from './plots';
 export * from './stats';
 export * from './theta-rules';
 export * from './markdown';
+export * from './step-calibration';
+export * from './reliability';

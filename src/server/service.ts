@@ -111,7 +111,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const stats = classifyStats();
   const segments = segmentStats();
   const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
-  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, o.model.alpha, o.model.tau)) : undefined;
+  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, o.model)) : undefined;
   const onFrame = preview && ((f: Frame) => preview.publish(f));
   const live = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
   const shards = threads > 1

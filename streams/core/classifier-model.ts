@@ -1,4 +1,6 @@
 import { alphaFor } from '../../src/confidence/confidence';
+import type { StopRule } from '../../src/confidence/decide';
+import type { StepCalibration } from '../../src/confidence/step-calibration';
 import { convertWeights, type ConversionMode, type SnnNetwork } from '../../src/snn/convert';
 import { loadModel } from '../../src/snn/model-file';
 import { storedAtSteps, storedOperatingPoint } from '../../src/eval/operating-points';
@@ -20,6 +22,14 @@ export interface ClassifierModel {
   readonly theta: number;
   /** Where θ came from: the model's calibration, an override, or none (never early). */
   readonly thetaSource: 'calibration' | 'override' | 'none';
+  /**
+   * What a decision shows as `confidence` and the stop rule compares with θ: 'calibrated', the
+   * probability q_t = max softmax(O_t/s_t) that the shown class is right (stop at q_t ≥ θ); or
+   * 'paper', c_t = max softmax(O_t/(α·τ)) (stop at c_t > θ). c_t is on every decision either way.
+   */
+  readonly stopRule: StopRule;
+  /** The step scales s_t of the calibrated confidence (absent when the model has none). */
+  readonly calibration?: StepCalibration;
 }
 
 export interface ClassifierOverrides {
@@ -28,6 +38,12 @@ export interface ClassifierOverrides {
   alpha?: number;
   tau?: number;
   maxSteps?: number;
+  /** 'paper': show and stop on the paper's c_t (reproduces the paper); default: the model's stored rule. */
+  stopRule?: StopRule;
+}
+
+function maxStepsOf(o: ClassifierOverrides, stored: number): number {
+  return o.maxSteps ?? stored;
 }
 
 /**
@@ -46,7 +62,10 @@ export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): C
   const atSteps = o.maxSteps !== undefined && o.maxSteps !== stored.T ? storedAtSteps(meta, mode, o.maxSteps) : stored;
   const maxSteps = o.maxSteps ?? stored.T;
   const binning = atSteps?.binning ?? stored.binning;
-  const theta = o.theta ?? atSteps?.theta;
+  const calibration = atSteps?.confidence;
+  const stopRule: StopRule = o.stopRule ?? (calibration ? (atSteps?.stopRule ?? 'paper') : 'paper');
+  if (stopRule === 'calibrated' && !calibration) throw new Error(`${dir}: no calibrated confidence stored for ${mode} at T = ${maxStepsOf(o, stored.T)} (run \`spikestream calibrate\`, or use --confidence paper)`);
+  const theta = o.theta ?? atSteps?.thetas[stopRule];
   return {
     dir,
     net: convertWeights(spec, weights, mode),
@@ -61,5 +80,7 @@ export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): C
     tau: o.tau ?? atSteps?.tau ?? 1,
     theta: theta ?? 1,
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',
+    stopRule,
+    ...(calibration ? { calibration } : {}),
   };
 }

@@ -84,7 +84,15 @@ export function geometryMismatch(model: ClassifierModel, geometry: Geometry): st
 /** θ, α, τ, T and the classes for a run: the options' overrides, else the model's. */
 export function decisionParams(o: Pick<EngineOptions, 'model' | 'theta' | 'alpha' | 'tau' | 'maxSteps'>): DecisionParams {
   const m = o.model;
-  return { theta: o.theta ?? m.theta, alpha: o.alpha ?? m.alpha, tau: o.tau ?? m.tau, maxSteps: o.maxSteps ?? m.maxSteps, classes: m.classes };
+  return {
+    theta: o.theta ?? m.theta,
+    stopRule: m.stopRule,
+    alpha: o.alpha ?? m.alpha,
+    tau: o.tau ?? m.tau,
+    ...(m.calibration ? { calibration: m.calibration } : {}),
+    maxSteps: o.maxSteps ?? m.maxSteps,
+    classes: m.classes,
+  };
 }
 
 /** The lazy frame cursor a model needs for one sample (throws ModelInputError when the sensor does not fit). */
@@ -177,7 +185,7 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
       o.onFrame?.(frame);
       const readout = await stepUnlessAborted(o.scheduler, slot, frame.data, signal);
       if (readout === undefined || signal.aborted) return undefined;
-      const r = stepResult(frame, readout, params.alpha, params.tau);
+      const r = stepResult(frame, readout, params);
       if (stats) stats.stepsRun++;
       o.onStep?.(r);
       last = { r, arrivalMs };
