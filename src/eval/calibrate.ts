@@ -103,10 +103,12 @@ export interface ModeCalibration {
   readonly mode: ConversionMode;
   /** The deployed stop rule: 'calibrated' when the step calibration was fitted, else 'paper'. `theta` and the figures below are its. */
   readonly stopRule: StopRule;
-  /** Each stop rule's θ with its validation figures. */
-  readonly stopRules: { readonly calibrated?: StopRuleSummary; readonly paper: StopRuleSummary };
-  /** The calibrated confidence (absent when it could not be fitted). */
+  /** Each stop rule's θ with its validation figures; `calibratedLive` is θ of live streams, on their own calibrated probability. */
+  readonly stopRules: { readonly calibrated?: StopRuleSummary; readonly calibratedLive?: StopRuleSummary; readonly paper: StopRuleSummary };
+  /** The calibrated confidence of windowed samples (absent when not fitted). */
   readonly confidence?: ConfidenceCalibration;
+  /** The calibrated confidence of live streams (fitted with live-style validation samples; absent without them). */
+  readonly liveConfidence?: ConfidenceCalibration;
   readonly alpha: number;
   readonly alphaSource: 'auto' | 'fit' | 'given';
   /** alphaFor(mode, T, bits) and the least-squares fit (both reported whatever the choice). */
@@ -311,17 +313,22 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
   return { summary, check, deployedRule, rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) } };
 }
 
-/** Fits the calibrated confidence of one operating point on its windowed (and live-style) validation rows. */
-export function fitConfidence(rec: SnnRecording, paperScale: number, liveStyle?: LiveStyleRecording): ConfidenceCalibration {
+/**
+ * Fits the calibrated confidence of one operating point. Windowed samples (one label window each, the
+ * paper's setting) and live samples (cut from a stream by activity and by the previous decision, often
+ * between gestures) are right at different rates for the same O_t, so each kind of sample gets its own
+ * step scales: `windowed` on the windowed validation samples; `live` on those plus the live-style
+ * validation samples (no-gesture steps labelled −1, never right), when given.
+ */
+export function fitConfidence(rec: SnnRecording, paperScale: number, liveStyle?: LiveStyleRecording): { windowed: ConfidenceCalibration; live?: ConfidenceCalibration } {
   const { T, classes } = rec;
-  const parts = [rowsFromOutputs(rec.outputs, rec.n, T, classes, (i) => rec.labels[i])];
-  if (liveStyle) {
-    const live = truncateRecording(liveStyle.rec, T);
-    parts.push(rowsFromOutputs(live.outputs, live.n, T, classes, liveStyle.labelAt, rec.n));
-  }
-  const choice = chooseStepCalibration(concatRows(parts), T, paperScale);
-  const fittedOn = `${rec.n} windowed validation samples${liveStyle ? ` and ${liveStyle.rec.n} live-style validation samples (no-gesture steps labelled −1)` : ''}, every step`;
-  return { ...choice, fittedOn };
+  const windowedRows = rowsFromOutputs(rec.outputs, rec.n, T, classes, (i) => rec.labels[i]);
+  const windowed = { ...chooseStepCalibration(windowedRows, T, paperScale), fittedOn: `${rec.n} windowed validation samples, every step` };
+  if (!liveStyle) return { windowed };
+  const ls = truncateRecording(liveStyle.rec, T);
+  const rows = concatRows([windowedRows, rowsFromOutputs(ls.outputs, ls.n, T, classes, liveStyle.labelAt, rec.n)]);
+  const fittedOn = `${rec.n} windowed and ${ls.n} live-style validation samples (no-gesture steps labelled −1), every step`;
+  return { windowed, live: { ...chooseStepCalibration(rows, T, paperScale), fittedOn } };
 }
 
 /** The calibrated-confidence trace of a recording. */
@@ -336,16 +343,20 @@ export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: Mode
   const trace = traceFromOutputs(rec.outputs, rec.labels, T, rec.classes, inp.alpha.alpha, tau);
   const accFullT = fullTAccuracy(trace);
   const paper = thetaOnTrace(trace, 'paper', inp);
-  const confidence = inp.calibrateConfidence === false ? undefined : fitConfidence(rec, inp.alpha.alpha * tau, inp.liveStyle);
+  const fitted = inp.calibrateConfidence === false ? undefined : fitConfidence(rec, inp.alpha.alpha * tau, inp.liveStyle);
+  const confidence = fitted?.windowed;
   const calibrated = confidence ? thetaOnTrace(calibratedTrace(rec, confidence.calibration), 'calibrated', inp) : undefined;
+  // Live streams show their own calibrated probability; θ by the same rule on the same samples, scored with it.
+  const live = fitted?.live ? thetaOnTrace(calibratedTrace(rec, fitted.live.calibration), 'calibrated', inp) : undefined;
   const deployed = calibrated ?? paper;
   let spikes = 0;
   for (let i = 0; i < rec.spikes.length; i++) spikes += rec.spikes[i];
   return {
     mode,
     stopRule: deployed.summary.stopRule,
-    stopRules: { paper: paper.summary, ...(calibrated ? { calibrated: calibrated.summary } : {}) },
+    stopRules: { paper: paper.summary, ...(calibrated ? { calibrated: calibrated.summary } : {}), ...(live ? { calibratedLive: live.summary } : {}) },
     ...(confidence ? { confidence } : {}),
+    ...(fitted?.live ? { liveConfidence: fitted.live } : {}),
     alpha: inp.alpha.alpha,
     alphaSource: inp.alpha.source,
     alphaAuto: inp.alpha.alphaAuto,

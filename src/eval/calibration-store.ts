@@ -2,10 +2,11 @@
  * Writes a calibration into a model's spikestream.json (weights untouched, atomic rename). Layout:
  *
  *   calibration.modes[mode] = { T, binning, alpha, tau,            the paper's c_t = max softmax(O_t/(α·τ))
- *                               confidence: { method, form, scales, … }   the calibrated q_t (step scales)
+ *                               confidence: { method, form, scales, … }   the calibrated q_t of windowed samples
+ *                               liveConfidence, liveTheta           … and of live streams (and their θ)
  *                               stopRule, theta, thetaRule, search, epsilon, thetaInterval,
  *                               accFullT, accAtTheta, meanSteps, …  the deployed θ and its figures only
- *                               stopRules: { calibrated, paper }    each stop rule's θ, labelled by rule
+ *                               stopRules: { calibrated, calibratedLive, paper }   each stop rule's θ, labelled by rule
  *                               operatingPoints: [ the same per candidate T ] }
  *   calibration.{mode, stopRule, alpha, tau, theta, …}   the model's default mode (meta.conversion.mode)
  *
@@ -41,6 +42,8 @@ export function storedEntry(c: ModeCalibration): Record<string, unknown> {
     tau: c.tau,
     stopRule: c.stopRule,
     ...(c.confidence ? { confidence: storedConfidence(c.confidence) } : {}),
+    ...(c.liveConfidence ? { liveConfidence: storedConfidence(c.liveConfidence) } : {}),
+    ...(c.stopRules.calibratedLive ? { liveTheta: c.stopRules.calibratedLive.theta } : {}),
     theta: c.theta,
     thetaRule: c.thetaRule,
     search: c.search,

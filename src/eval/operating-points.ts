@@ -67,13 +67,15 @@ export interface StoredOperatingPoint {
   readonly confidence?: StepCalibration;
   /** θ of each stop rule, as stored (stopRules.*.theta; the deployed θ for the deployed rule). */
   readonly thetas: Partial<Record<StopRule, number>>;
+  /** The calibrated confidence and θ of live streams (absent when not fitted). */
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
   /** The stored entry as written (rules, validation figures…). */
   readonly entry: Readonly<Record<string, unknown>>;
 }
 
 /** The step calibration stored in an entry, checked (scales all finite and positive). */
-export function storedConfidence(e: Readonly<Record<string, unknown>>): StepCalibration | undefined {
-  const c = e.confidence as Partial<StepCalibration> | undefined;
+export function storedConfidence(e: Readonly<Record<string, unknown>>, key: 'confidence' | 'liveConfidence' = 'confidence'): StepCalibration | undefined {
+  const c = e[key] as Partial<StepCalibration> | undefined;
   if (!c || c.method !== 'step-temperature' || !Array.isArray(c.scales) || c.scales.length === 0) return undefined;
   if (!c.scales.every((v) => typeof v === 'number' && v > 0 && Number.isFinite(v))) return undefined;
   const power = c.power && typeof c.power.a === 'number' && typeof c.power.b === 'number' ? { a: c.power.a, b: c.power.b } : undefined;
@@ -81,7 +83,7 @@ export function storedConfidence(e: Readonly<Record<string, unknown>>): StepCali
 }
 
 /** The stop-rule fields of a stored entry. */
-function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperatingPoint, 'stopRule' | 'confidence' | 'thetas'> {
+function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperatingPoint, 'stopRule' | 'confidence' | 'thetas' | 'live'> {
   const confidence = storedConfidence(e);
   const stopRule: StopRule = e.stopRule === 'calibrated' && confidence ? 'calibrated' : 'paper';
   const rules = (e.stopRules && typeof e.stopRules === 'object' ? e.stopRules : {}) as Record<string, { theta?: unknown } | undefined>;
@@ -92,7 +94,10 @@ function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperat
   }
   const deployed = num(e.theta);
   if (deployed !== undefined) thetas[stopRule] = deployed;
-  return { stopRule, ...(confidence ? { confidence } : {}), thetas };
+  const liveCalibration = storedConfidence(e, 'liveConfidence');
+  const liveTheta = num(e.liveTheta);
+  const live = liveCalibration && liveTheta !== undefined ? { calibration: liveCalibration, theta: liveTheta } : undefined;
+  return { stopRule, ...(confidence ? { confidence } : {}), thetas, ...(live ? { live } : {}) };
 }
 
 function num(v: unknown): number | undefined {

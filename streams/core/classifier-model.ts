@@ -30,6 +30,21 @@ export interface ClassifierModel {
   readonly stopRule: StopRule;
   /** The step scales s_t of the calibrated confidence (absent when the model has none). */
   readonly calibration?: StepCalibration;
+  /** Live streams' own calibrated confidence and θ (see `forLiveStreams`). */
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
+  /** Which samples the calibration and θ in force are for. */
+  readonly samples?: 'windowed' | 'live';
+}
+
+/**
+ * The model as live streams run it: a live sample (cut by activity and by the previous decision,
+ * often between gestures) is right less often than a label window with the same O_t, so under the
+ * calibrated rule it shows the probability calibrated with live-style samples and stops at its own
+ * θ (an explicit --theta still wins). Unchanged for the paper rule or a model without them.
+ */
+export function forLiveStreams(m: ClassifierModel): ClassifierModel {
+  if (m.samples === 'live' || m.stopRule !== 'calibrated' || !m.live) return m;
+  return { ...m, calibration: m.live.calibration, theta: m.thetaSource === 'override' ? m.theta : m.live.theta, samples: 'live' };
 }
 
 export interface ClassifierOverrides {
@@ -82,5 +97,7 @@ export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): C
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',
     stopRule,
     ...(calibration ? { calibration } : {}),
+    ...(stopRule === 'calibrated' && atSteps?.live ? { live: atSteps.live } : {}),
+    samples: 'windowed',
   };
 }

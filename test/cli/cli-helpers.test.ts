@@ -100,8 +100,17 @@ describe('cli helpers: decisions and their summary', () => {
     expect(s.uncertainShare).to.be.closeTo(0.6, 1e-12);
     const text = formatSummary(s);
     expect(text).to.match(/^decisions\s+5: 2 answers \(2 early\), 3 uncertain \(60\.0%, not answers\)$/m);
-    expect(text).to.match(/^accuracy\s+50\.00% of 2 labelled answers \(uncertain apart: 1 of 2 labelled would have been right\)$/m);
-    expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no labelled answers\)/);
+    expect(text).to.match(/^accuracy\s+50\.00% of 2 answers given during a gesture \(uncertain apart: 1 of 2 labelled would have been right\)$/m);
+    expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no answers during a labelled gesture\)/);
+  });
+
+  it('an answer given during no gesture (true label −1, the live scoring rule) is apart from accuracy and wrong in the ECE', () => {
+    const s = summarizeDecisions([decision({ trueLabel: 1, confidence: 0.95 }), decision({ trueLabel: -1, confidence: 0.95 })]);
+    expect(s).to.include({ labelled: 1, accuracy: 1, outsideAnswers: 1 });
+    // Both in bin (0.9, 1]: accuracy 0.5 against confidence 0.95.
+    expect(s.ece).to.be.closeTo(0.45, 1e-12);
+    expect(formatSummary(s)).to.match(/1 answers during no gesture/);
+    expect(formatDecision(decision({ trueLabel: -1 }), ['a', 'b'])).to.match(/✗ .*\(was no gesture\)$/);
   });
 
   it('a summary of no decisions prints no figures of nothing', () => {
