@@ -11,3 +11,4 @@ export * from './theta-rules';
 export * from './markdown';
 export * from './step-calibration';
 export * from './reliability';
+export * from './plot-reliability';
