@@ -41,7 +41,7 @@ export function shownConfidenceMarkdown(s: ShownConfidence, split: string, figur
   const lines = [
     `### Shown confidence and stop rules (${split})`,
     '',
-    `What a decision shows as \`confidence\` is ${s.shown === 'calibrated' ? 'the calibrated probability q_t = max softmax(O_t/s_t) that its class is right (step scales s_t fitted on validation; src/confidence/step-calibration.ts)' : "the paper's c_t = max softmax(O_t/(α·τ))"}. ECE: 10 equal-width bins, 95 % bootstrap intervals (2000 resamples; every-step pairs resampled by sample).`,
+    `What a decision shows as \`confidence\` is ${s.shown === 'calibrated' ? 'the calibrated probability q_t = max softmax(O_t/s_t) that its class is right (step scales s_t fitted on validation; src/confidence/step-calibration.ts)' : "the paper's c_t = max softmax(O_t/(α·τ))"}. ECE: 10 equal-width bins, 95 % percentile bootstrap intervals (2000 resamples; every-step pairs resampled by sample; resampling biases ECE upwards, so an interval can sit above its estimate).`,
     '',
     table(['confidence', 'ECE, decisions', 'mean confidence', 'accuracy', 'ECE, every step'], quality),
     '',
