@@ -12,7 +12,7 @@
 import { bootstrapMeans, oracleFirstCorrect, terminationSteps, thetaOutcome, wilson, type BootstrapOptions, type ConfidenceTrace, type Interval } from '../confidence';
 import type { StopRule } from '../confidence/decide';
 import { eceInterval, reliabilityDiagram, type ReliabilityDiagram } from '../confidence/reliability';
-import type { StoredOperatingPoint } from './operating-points';
+import type { StoredOperatingPoint } from '../snn/model/operating-points';
 
 /** Calibration of one confidence: over the decisions, and over every step. */
 export interface ConfidenceQuality {

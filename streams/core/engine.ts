@@ -14,7 +14,7 @@ import { SlotWaitAborted, type SnnScheduler } from '../../src/snn/scheduler';
 import type { SlotReadout } from '../../src/snn/runner';
 import type { Decision, Sample, StepResult, Frame } from '../types';
 import { binStats, frameGeometry, type BinStats } from './binner';
-import type { ClassifierModel } from './classifier-model';
+import { forLiveStreams, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { buildDecision, stepResult, stopReason, type DecisionParams } from './decision';
 import { ABORTED, raceAbort } from './event-source';
 import { FrameCursor } from './frame-cursor';
@@ -48,6 +48,8 @@ export interface EngineOptions {
   readonly alpha?: number;
   readonly tau?: number;
   readonly maxSteps?: number;
+  /** The samples are cut from a live stream: the model's live calibration and θ apply (`forLiveStreams`). */
+  readonly liveSamples?: boolean;
   /**
    * Most wall-clock ms a sample may hold its SNN slot (from admission). When it expires the
    * sample stops pulling, is decided with the frames it has (`stoppedBy: 'wall-limit'`) and frees
@@ -82,8 +84,8 @@ export function geometryMismatch(model: ClassifierModel, geometry: Geometry): st
 }
 
 /** θ, α, τ, T and the classes for a run: the options' overrides, else the model's. */
-export function decisionParams(o: Pick<EngineOptions, 'model' | 'theta' | 'alpha' | 'tau' | 'maxSteps'>): DecisionParams {
-  const m = o.model;
+export function decisionParams(o: Pick<EngineOptions, 'model' | 'theta' | 'alpha' | 'tau' | 'maxSteps' | 'liveSamples'>): DecisionParams {
+  const m = o.liveSamples ? forLiveStreams(o.model) : o.model;
   return {
     theta: o.theta ?? m.theta,
     stopRule: m.stopRule,

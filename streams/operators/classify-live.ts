@@ -1,6 +1,5 @@
 import type { Observable } from 'rxjs';
 import type { Geometry } from '../../src/events/geometry';
-import { forLiveStreams } from '../core/classifier-model';
 import type { EventSource } from '../core/event-source';
 import { segmentLive, type LiveSegmentOptions } from '../core/live-segmenter';
 import type { Decision } from '../types';
@@ -12,7 +11,7 @@ export interface LiveClassifyOptions extends Omit<ClassifyOptions, 'concurrency'
 
 /**
  * One live stream → its decisions: `segmentLive(source).pipe(classify(…))`, with the model's live
- * calibration and θ (`forLiveStreams`). Samples run one
+ * calibration and θ (`liveSamples`: see `forLiveStreams`). Samples run one
  * after another (the next starts at the first event the previous decision did not bin) and cap
  * at T·bin of sensor time. Deterministic: the same events give the same decisions whatever their
  * batching, pacing, or the other streams sharing the runner.
@@ -31,5 +30,5 @@ export function classifyLive(streamId: string, geometry: Geometry, source: Event
     resume: o.resume,
     onSampleStart: o.onSampleStart,
   });
-  return samples.pipe(classify({ ...o, model: forLiveStreams(o.model), concurrency: 1 }));
+  return samples.pipe(classify({ ...o, liveSamples: true, concurrency: 1 }));
 }

@@ -18,10 +18,10 @@
  * what a runner should use for a mode: modes[mode] first, else the top level when it was
  * calibrated for that mode; T and binning default to the model's.
  */
-import type { StepCalibration } from '../confidence/step-calibration';
-import type { StopRule } from '../confidence/decide';
-import type { ConversionMode } from '../snn/convert';
-import type { InputBinning, ModelMeta } from '../snn/model-file';
+import type { StepCalibration } from '../../confidence/step-calibration';
+import type { StopRule } from '../../confidence/decide';
+import type { ConversionMode } from '../convert';
+import type { InputBinning, ModelMeta } from './model-file';
 
 export const CONVERSION_MODES: readonly ConversionMode[] = ['qcfs', 'qffs'];
 
