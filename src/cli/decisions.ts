@@ -101,7 +101,7 @@ export function formatSummary(s: DecisionSummary, extra: Record<string, string |
   if (s.decisions === 0) return ['decisions          0 (no sample had enough events to decide on)', ...tail].join('\n');
   const lines = [
     `decisions          ${formatCount(s.decisions)}: ${formatCount(s.answers)} answers (${formatCount(s.earlyDecisions)} early), ${formatCount(s.uncertainDecisions)} uncertain (${(100 * s.uncertainShare).toFixed(1)}%, not answers)`,
-    `accuracy           ${s.accuracy === null ? `n/a (no answers during a labelled gesture)` : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)} answers given during a gesture`}${s.outsideAnswers > 0 ? `; ${formatCount(s.outsideAnswers)} answers during no gesture` : ''}${s.labelledUncertain > 0 ? ` (uncertain apart: ${formatCount(s.uncertainRight)} of ${formatCount(s.labelledUncertain)} labelled would have been right)` : ''}`,
+    `accuracy           ${s.accuracy === null ? `n/a (no labelled answers)` : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)} labelled answers`}${s.outsideAnswers > 0 ? `; ${formatCount(s.outsideAnswers)} answers during no gesture` : ''}${s.labelledUncertain > 0 ? ` (uncertain apart: ${formatCount(s.uncertainRight)} of ${formatCount(s.labelledUncertain)} labelled would have been right)` : ''}`,
     ...(s.ece !== null ? [`confidence ECE     ${s.ece.toFixed(3)} (10 bins, every labelled decision; one during no gesture counts as wrong)`] : []),
     `mean steps         ${s.meanSteps.toFixed(2)} of ${s.maxSteps}`,
     `steps saved        ${s.stepsSavedPct.toFixed(1)}% (${formatCount(s.stepsSaved)} of ${formatCount(s.stepsRun + s.stepsSaved)} by early decisions)`,

@@ -110,8 +110,8 @@ describe('cli helpers: decisions and their summary', () => {
     expect(s.uncertainShare).to.be.closeTo(0.6, 1e-12);
     const text = formatSummary(s);
     expect(text).to.match(/^decisions\s+5: 2 answers \(2 early\), 3 uncertain \(60\.0%, not answers\)$/m);
-    expect(text).to.match(/^accuracy\s+50\.00% of 2 answers given during a gesture \(uncertain apart: 1 of 2 labelled would have been right\)$/m);
-    expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no answers during a labelled gesture\)/);
+    expect(text).to.match(/^accuracy\s+50\.00% of 2 labelled answers \(uncertain apart: 1 of 2 labelled would have been right\)$/m);
+    expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no labelled answers\)/);
   });
 
   it('an answer given during no gesture (true label −1, the live scoring rule) is apart from accuracy and wrong in the ECE', () => {
