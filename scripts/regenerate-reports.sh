@@ -10,7 +10,9 @@
 #
 # DATA (default $TMPDIR/spikestream-data) holds the generated datasets and frames files; existing ones are reused.
 # Heavy jobs run under `nice -n 10` (the development machine is shared). Needs `npm run build` first.
-# Afterwards, scripts/readme-figures.sh turns the reports' SVG figures into the README's PNG previews.
+# At the end the docs' generated figure blocks are rewritten from the reports (node dist/scripts/docs-figures.js;
+# test/docs/report-figures.test.ts fails when one no longer matches). Afterwards, scripts/readme-figures.sh
+# turns the reports' SVG figures into the docs' PNG previews.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-${TMPDIR:-/tmp}/spikestream-data}
@@ -63,3 +65,4 @@ for t in "${targets[@]}"; do
     *) echo "unknown model '$t' (gesture, saccade-mnist, saccade-fashion)" >&2; exit 2 ;;
   esac
 done
+node dist/scripts/docs-figures.js
