@@ -150,7 +150,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         await server.close({ drainMs });
         // Sockets are closed: every publisher has its end marker queued.
         const all = [...publishers.values()];
-        await Promise.race([Promise.all(all.map((p) => p.done)), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+        // The deadline's timer is cleared once the publishers are done: left running, it held an idle gateway's process for drainMs.
+        let deadlineTimer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(all.map((p) => p.done)), new Promise((r) => (deadlineTimer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(deadlineTimer);
         for (const p of publishers.values()) p.abandon();
         relay.stop();
         traces.unsubscribe();

@@ -6,7 +6,7 @@
  *  2. For each conversion mode and each of its operating points' T (operating-points.ts: QCFS at the
  *     model's T; QFFS at T ∈ {L, 4, 6}): τ by temperature scaling of the ANN's logits on the same
  *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
- *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
+ *     the SNN is causal); α = alphaFor(mode, T, bits, L) ('auto'), the least-squares fit of O_T against
  *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
  *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε),
  *     searched over every distinct θ and over the paper's 0.1 grid (or that grid extended by 0.95
@@ -110,7 +110,7 @@ export interface ModeCalibration {
   readonly liveConfidence?: ConfidenceCalibration;
   readonly alpha: number;
   readonly alphaSource: 'auto' | 'fit' | 'given';
-  /** alphaFor(mode, T, bits) and the least-squares fit (both reported whatever the choice). */
+  /** alphaFor(mode, T, bits, L) and the least-squares fit (both reported whatever the choice). */
   readonly alphaAuto: number;
   readonly alphaFit: number;
   readonly tau: number;
@@ -152,6 +152,7 @@ export interface CalibrationReport {
   readonly T: number;
   readonly classes: number;
   readonly bits: number;
+  readonly levels: number;
   readonly defaultMode: ConversionMode;
   /** The ANN on the mean of all T frames, and on the mean of the first t frames for t = 1..T. */
   readonly annAccuracy: number;
@@ -223,11 +224,12 @@ export function chooseAlpha(
   choice: AlphaChoice,
   mode: ConversionMode,
   T: number,
-  bits: number,
+  /** The model's quantization levels L (the QFFS α). */
+  levels: number,
   rec: SnnRecording,
   logits: Float32Array,
 ): { alpha: number; source: 'auto' | 'fit' | 'given'; alphaAuto: number; alphaFit: number; note?: string } {
-  const alphaAuto = alphaFor(snnMode(mode), T, bits);
+  const alphaAuto = snnMode(mode) === 'QFFS' ? levels : alphaFor('QCFS', T);
   const alphaFit = fitAlpha(finalOutputs(rec), logits, rec.classes);
   if (typeof choice === 'number') return { alpha: choice, source: 'given', alphaAuto, alphaFit };
   if (choice === 'fit') {
@@ -405,7 +407,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
   const C = spec.classes.length;
   const notes: string[] = [];
   if (val.n < 1) throw new Error('calibrate: the validation set is empty');
-  const stepsOf = (mode: ConversionMode) => candidateSteps(mode, T, spec.bits);
+  const stepsOf = (mode: ConversionMode) => candidateSteps(mode, T, spec.levels);
   const Tmax = Math.max(T, ...modes.flatMap(stepsOf));
 
   const prefix = await annPrefixLogits(spec, weights, val, Tmax, {
@@ -428,7 +430,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
   const all: Partial<Record<ConversionMode, ModeCalibration[]>> = {};
   for (const mode of modes) {
     const steps = stepsOf(mode);
-    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.bits);
+    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.levels);
     if (!steps.includes(stored)) throw new RangeError(`calibrate: ${mode} is calibrated at T ∈ {${steps.join(', ')}}, not ${stored}`);
     const net = convertWeights(spec, weights, mode);
     const full = await recordSnn(net, val, {
@@ -441,7 +443,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     for (const t of steps) {
       const rec = truncateRecording(full, t);
       const logits = logitsAt(t);
-      const alpha = chooseAlpha(alphaChoice, mode, t, spec.bits, rec, logits);
+      const alpha = chooseAlpha(alphaChoice, mode, t, spec.levels, rec, logits);
       if (alpha.note) notes.push(alpha.note);
       list.push(
         calibrateMode(mode, rec, {
@@ -470,6 +472,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     T,
     classes: C,
     bits: spec.bits,
+    levels: spec.levels,
     defaultMode: meta.conversion.mode,
     annAccuracy: annAccuracyPerStep[T - 1],
     annAccuracyPerStep,

@@ -282,6 +282,7 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     backend: SNN_BACKEND,
     T,
     bits: spec.bits,
+    levels: spec.levels,
     alpha,
     tau,
     n,

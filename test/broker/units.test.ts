@@ -5,6 +5,7 @@
  * the one-line errors for a NATS URL that cannot be used.
  */
 import { expect } from 'chai';
+import { createHook } from 'async_hooks';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
@@ -368,6 +369,27 @@ describe('a NATS URL that cannot be used', function () {
       await w.first('ready');
       w.signal('SIGTERM');
       expect(await w.exited).to.equal(0);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('an idle gateway stops at once and leaves no timer behind (its process can exit)', async function () {
+    const server = await NatsServer.start(requireNatsServer(this));
+    try {
+      const gateway = await startGateway({ url: server.url, port: 0 });
+      const pending = new Set<number>();
+      const hook = createHook({
+        init: (id, type) => void (type === 'Timeout' && pending.add(id)),
+        destroy: (id) => void pending.delete(id),
+      }).enable();
+      try {
+        await gateway.stop(3000);
+        await new Promise((r) => setImmediate(r)); // destroy hooks of cleared timers run a turn later
+      } finally {
+        hook.disable();
+      }
+      expect(pending.size, 'timers left running by stop()').to.equal(0);
     } finally {
       await server.dispose();
     }

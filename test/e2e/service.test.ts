@@ -302,7 +302,9 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(m.get('spikestream_ingest_rejected_total{reason="malformed"}')).to.be.at.least(1);
     // The good stream lost nothing: all its events were accepted (the flood got the rest).
     expect(m.get('spikestream_events_in_total')).to.equal(TOTAL_EVENTS + (60 * n - dropped));
-    expect(m.get('spikestream_events_dropped_total{reason="queue_overflow"}')).to.equal(0);
+    // Only the flood may overflow its queue (on a loaded machine its pipeline falls behind); the good
+    // stream's decisions equal the offline run above, so none of its events were dropped.
+    expect(m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0).to.be.at.most(60 * n - dropped);
   });
 
   it('a stalled subscriber does not delay the others; /metrics shows the work', async () => {

@@ -94,7 +94,7 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
     downsample: binning.downsample ?? 1,
     maxSteps,
     // α and τ calibrated for another T do not carry over: α defaults to the QCFS/QFFS value for this T.
-    alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits),
+    alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits, spec.levels),
     tau: o.tau ?? atSteps?.tau ?? 1,
     theta: theta ?? 1,
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',

@@ -33,16 +33,15 @@ export function modelSteps(meta: ModelMeta): number {
 }
 
 /** The T values a mode is calibrated and evaluated at (ascending, each ≤ maxT). */
-export function candidateSteps(mode: ConversionMode, modelT: number, bits: number, maxT = modelT): number[] {
+export function candidateSteps(mode: ConversionMode, modelT: number, L: number, maxT = modelT): number[] {
   if (mode === 'qcfs') return [Math.min(modelT, maxT)];
-  const L = 2 ** bits - 1;
   const ts = [...new Set([L, 4, 6])].filter((t) => t >= 1 && t <= maxT).sort((a, b) => a - b);
   return ts.length > 0 ? ts : [Math.min(modelT, maxT)];
 }
 
 /** The T stored as a mode's operating point: the model's T for QCFS; 4 (else the nearest candidate) for QFFS. */
-export function defaultStoredSteps(mode: ConversionMode, modelT: number, bits: number, maxT = modelT): number {
-  const cands = candidateSteps(mode, modelT, bits, maxT);
+export function defaultStoredSteps(mode: ConversionMode, modelT: number, L: number, maxT = modelT): number {
+  const cands = candidateSteps(mode, modelT, L, maxT);
   if (mode === 'qcfs') return cands[0];
   return cands.reduce((best, t) => (Math.abs(t - 4) < Math.abs(best - 4) ? t : best), cands[0]);
 }
