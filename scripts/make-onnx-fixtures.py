@@ -8,6 +8,7 @@ tests); the outputs are committed under test/fixtures/onnx.
     spikestream frames data/gestures --split train --users 1-17 --live-style --with-windows \
         --min-overlap 0.3 --dtype uint8 --out data/g-live-train.ssf --bin-us 100000 --steps 16 --downsample 4
     spikestream frames data/gestures --split test --out data/g-test.ssf --bin-us 100000 --steps 16 --downsample 4
+    spikestream frames data/gestures --split train --users 18-23 --out data/g-val.ssf --bin-us 100000 --steps 16 --downsample 4
     spikestream frames recordings/gestures --split test --out data/g-bundled.ssf --bin-us 100000 --steps 16 --downsample 4
     nice -n 10 /work/venv/bin/python scripts/make-onnx-fixtures.py --train data/g-live-train.ssf \
         --test data/g-test.ssf --bundled data/g-bundled.ssf --out test/fixtures/onnx

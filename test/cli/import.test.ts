@@ -62,6 +62,13 @@ describe('spikestream import → calibrate → evaluate (a PyTorch model used li
     expect(lines.filter((l) => l.type === 'decision')).to.have.length(summary.decisions!);
   });
 
+  it('replay classifies the bundled recordings with it', () => {
+    const r = runSpikestream(['replay', 'recordings/gestures', '--model', path.join(dir, 'model'), '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string });
+    expect(lines.length).to.be.greaterThan(1);
+  });
+
   it('usage errors: a missing file or bad options exit 2', () => {
     expect(runSpikestream(['import', path.join(dir, 'nope.onnx'), '--out', path.join(dir, 'x')]).code).to.equal(2);
     const bad = runSpikestream(['import', path.join(FIXTURES, fx.onnx), '--out', path.join(dir, 'x'), '--sensor', '128']);

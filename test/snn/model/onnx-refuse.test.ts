@@ -78,6 +78,18 @@ const CASES: Array<{ what: string; file: string; edit: (g: EditableModel) => voi
     message: /^cannot import node "[^"]+" \(Mul\): the input is scaled by .* before the floor, but L\/λ = .*the SNN threshold θ = λ would not reproduce it .* — use the QCFS module/,
   },
   {
+    what: 'layers with different L (a valid QCFS with L = 8 after one with L = 4)', file: WITH_BN,
+    edit: (g) => {
+      const conv = g.graph.node.filter((n) => n.op_type === 'Conv')[1];
+      const div = consumerOf(g, conv.output[0]), mul = consumerOf(g, div.output[0]);
+      const floor = consumerOf(g, consumerOf(g, mul.output[0]).output[0]), divL = consumerOf(g, floor.output[0]);
+      g.graph.initializer.push({ name: 'eight', dims: [], data_type: 1, float_data: [8] });
+      mul.input[1] = 'eight';
+      divL.input[1] = 'eight';
+    },
+    message: /^cannot import node "[^"]+" \(Div\): this activation has L = 8, shift 0\.5; the first has L = 4, shift 0\.5 — use one L and one shift for every QCFS layer/,
+  },
+  {
     what: 'a conv followed by a conv with no activation', file: NO_BN, edit: activationReplacedBy('Identity'),
     message: /^cannot import node "[^"]+" \(AveragePool\): it follows Conv node "[^"]+" with no QCFS activation between them — put a QCFS activation after every hidden Conv/,
   },
