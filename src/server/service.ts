@@ -1,7 +1,7 @@
 import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../snn/model/classifier-model';
+import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
 import { classifyLive } from '../../streams/operators/classify-live';
@@ -98,7 +98,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     }
   };
   // The viewer's page needs the traces (chart, bars) and the frames (preview).
-  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(o.model) };
+  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
   const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? refusal });
   const preview = server.preview;
   const metrics = server.metrics;
@@ -111,7 +111,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const stats = classifyStats();
   const segments = segmentStats();
   const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
-  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, o.model.alpha, o.model.tau)) : undefined;
+  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, forLiveStreams(o.model))) : undefined;
   const onFrame = preview && ((f: Frame) => preview.publish(f));
   const live = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
   const shards = threads > 1
