@@ -11,7 +11,7 @@
  * model's spikestream.json (choose it on validation users, never on the test users).
  */
 import * as path from 'path';
-import { loadClassifierModel } from '../snn/model/classifier-model';
+import { forLiveStreams, loadClassifierModel } from '../snn/model/classifier-model';
 import { DEFAULT_LIVE_SEGMENTATION, type LiveSegmentation } from '../../streams/core/live-segmenter';
 import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { chooseLiveTheta, DEFAULT_LIVE_TARGETS, gestureRecordings, scoreLive, streamLive, sweepLiveTheta, withEvents, type LiveThetaPoint } from '../eval/live';
@@ -69,7 +69,8 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   const minEvents = o.minEvents !== undefined ? checkNumber('--min-events', Number(o.minEvents), { min: 1, integer: true }, o.minEvents) : undefined;
   const thetas = o.thetas ? parseThetaList(o.thetas) : undefined;
   const dir = path.resolve(modelDir);
-  const model = loadClassifierModel(dir, { theta });
+  // Live streams run with the model's live calibration and θ (forLiveStreams); an explicit --theta wins.
+  const model = forLiveStreams(loadClassifierModel(dir, { theta }));
   const recordings = await gestureRecordings(o.live, { split, users });
   if (recordings.length === 0) throw new UsageError(`${o.live}: no ${split} recordings${o.users ? ` of users ${o.users}` : ''}`);
   const data = `${o.live} split=${split}${o.users ? ` users=${o.users}` : ''}`;
@@ -78,7 +79,7 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   let sweep: LiveThetaPoint[] | undefined;
   let chosen: { theta: number; metTargets: boolean; keptConstraints: boolean } | undefined;
   let runTheta = model.theta;
-  let source = model.thetaSource as string;
+  let source = `${model.thetaSource}; ${model.stopRule === 'calibrated' ? 'on the calibrated probability, answer at q_t ≥ θ' : "on the paper's c_t, answer at c_t > θ"}`;
   const loaded = await withEvents(recordings);
   if (thetas) {
     // The same recordings' label windows, one sample each: the windowed accuracy a θ must keep.

@@ -1,7 +1,7 @@
 import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../snn/model/classifier-model';
+import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
 import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
@@ -118,7 +118,7 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
  */
 export async function startService(o: ServiceOptions): Promise<Service> {
   // The viewer's page needs the traces (chart, bars) and the frames (preview).
-  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(o.model) };
+  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
   const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? fitRefusal(o) });
   const { preview, metrics } = server;
   const threads = o.threads ?? 1;

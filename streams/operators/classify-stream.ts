@@ -10,7 +10,7 @@
 import { throwError, type Observable } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import type { ClassifierModel } from '../../src/snn/model/classifier-model';
+import { forLiveStreams, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import type { SnnScheduler } from '../../src/snn/scheduler';
 import { geometryMismatch, type ClassifyStats } from '../core/engine';
 import { mapSource, type EventSource } from '../core/event-source';
@@ -80,6 +80,8 @@ export function classifyStream(input: StreamInput, p: StreamPipeline): Observabl
       });
   const onSampleStart = input.onSampleStart;
   const onTrace = p.onTrace;
+  // A live stream's trace shows the confidence its samples are decided on (the live calibration).
+  const traced = forLiveStreams(p.model);
   return classifyLive(input.streamId, fit.geometry, fitted, {
     ...p.settings,
     model: p.model,
@@ -88,7 +90,7 @@ export function classifyStream(input: StreamInput, p: StreamPipeline): Observabl
     segmentStats: p.segmentStats,
     resume: input.resume,
     onSampleStart: onSampleStart && ((s) => onSampleStart({ ...s, batch: sourceBatchOf.get(s.batch) ?? s.batch })),
-    onStep: onTrace && ((r) => onTrace(stepTrace(r, p.model))),
+    onStep: onTrace && ((r) => onTrace(stepTrace(r, traced))),
     onFrame: p.onFrame,
   });
 }

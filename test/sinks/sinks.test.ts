@@ -14,6 +14,8 @@ const d = (streamId: string, i: number): Decision => ({
   label: 1,
   className: 'c',
   confidence: 0.8,
+  paperConfidence: 0.8,
+  stopRule: 'paper',
   steps: 2,
   maxSteps: 8,
   early: true,

@@ -164,16 +164,27 @@ describe('viewer traces: stepTrace', () => {
       step: 4,
       output,
       confidence: 0,
+      paperConfidence: 0.6424,
       predicted: 1,
       spikes: [],
       spikesPerNeuron: 0,
       frame: { tStart: 0, tEnd: 5000, eventCount: 42, closedBy: 'time' },
     };
-    const t = stepTrace({ ...r, confidence: 0.6424 }, { alpha: 2, tau: 1.5 });
+    const t = stepTrace({ ...r, confidence: 0.6424 }, { alpha: 2, tau: 1.5, stopRule: 'paper' });
     const e = [1, 6, 3].map((o) => Math.exp(o / 3));
     const sum = e.reduce((a, b) => a + b, 0);
     expect(t.probabilities).to.deep.equal(e.map((x) => Math.round((1e4 * x) / sum) / 1e4));
     expect(Math.max(...t.probabilities)).to.be.closeTo(0.6424, 1e-4);
-    expect({ ...t, probabilities: undefined }).to.deep.equal({ streamId: 'cam', sampleId: 'cam#2', step: 4, confidence: 0.6424, predicted: 1, eventTimeUs: 5000, eventCount: 42, probabilities: undefined });
+    expect({ ...t, probabilities: undefined }).to.deep.equal({ streamId: 'cam', sampleId: 'cam#2', step: 4, confidence: 0.6424, paperConfidence: 0.6424, predicted: 1, eventTimeUs: 5000, eventCount: 42, probabilities: undefined });
+  });
+
+  it('under the calibrated rule, the probabilities are softmax(O/s_t) with the step’s calibrated scale', () => {
+    const output = new Float32Array([1, 6, 3]);
+    const r: StepResult = { sampleId: 'cam#2', streamId: 'cam', step: 1, output, confidence: 0, paperConfidence: 0, predicted: 1, spikes: [], spikesPerNeuron: 0, frame: { tStart: 0, tEnd: 5000, eventCount: 42, closedBy: 'time' } };
+    const calibration = { method: 'step-temperature' as const, form: 'per-step' as const, scales: [1, 4, 9] };
+    const t = stepTrace(r, { alpha: 2, tau: 1.5, stopRule: 'calibrated', calibration });
+    const e = [1, 6, 3].map((o) => Math.exp(o / 4));
+    const sum = e.reduce((a, b) => a + b, 0);
+    expect(t.probabilities).to.deep.equal(e.map((x) => Math.round((1e4 * x) / sum) / 1e4));
   });
 });

@@ -22,7 +22,7 @@ import type { EventBatch } from '../../src/events/event-batch';
 import { readEventFile } from '../../src/formats/read-file';
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService, type Service, type ServiceOptions } from '../../src/server/service';
-import { matchWindow } from '../../src/cli/start';
+import { liveTrueLabel } from '../../src/eval/live-score';
 import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { speed } from '../../streams/sources/pacing';
@@ -117,7 +117,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
   const labels = readLabelsBeside(RECORDING) ?? [];
 
   async function service(o: Partial<ServiceOptions> = {}): Promise<Service> {
-    const s = await startService({ model, port: 0, viewer: {}, trueLabel: (d) => matchWindow(d, labels)?.label, ...o });
+    const s = await startService({ model, port: 0, viewer: {}, trueLabel: (d) => liveTrueLabel(labels, d), ...o });
     services.push(s);
     return s;
   }
