@@ -23,6 +23,7 @@ import { forLiveStreams } from '../snn/model/classifier-model';
 import { stopOnSignals } from './serve';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
 import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { DEFAULT_SLOTS } from '../defaults';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
@@ -70,7 +71,7 @@ export function register(program: Command): void {
     };
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
     const viewer = viewerFromCli(o);
-    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
+    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
     const base = service.address.url.replace(/^http/, 'ws');
     const page = viewer ? viewerUrl(service.address.url) : undefined;
     if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}) });

@@ -28,7 +28,7 @@ import { makeDecision } from '../helpers/decision-fixture';
 import { describeWorkerEvent } from '../../src/cli/worker';
 import { startGateway } from '../../src/broker/gateway';
 import { startWorker } from '../../src/broker/worker';
-import { fitForModel } from '../../src/broker/model-fit';
+import { planStreamFit } from '../../streams/operators/classify-stream';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
 
@@ -68,14 +68,14 @@ describe('broker names and values', () => {
   });
 });
 
-describe('fitForModel and the worker\u2019s event lines', () => {
+describe('planStreamFit and the worker\u2019s event lines', () => {
   it('fits a sensor to the model, or says which option would', () => {
     const model = loadClassifierModel(MODEL_DIR);
-    const same = fitForModel(model, undefined, { width: 128, height: 128 });
+    const same = planStreamFit(model, { width: 128, height: 128 });
     expect('fit' in same && same.fit.plan.identity).to.equal(true);
-    const refused = fitForModel(model, undefined, { width: 240, height: 180 });
+    const refused = planStreamFit(model, { width: 240, height: 180 });
     expect('refusal' in refused ? refused.refusal : '').to.match(/--fit/);
-    const scaled = fitForModel(model, { fit: 'scale' }, { width: 240, height: 180 });
+    const scaled = planStreamFit(model, { width: 240, height: 180 }, { fit: 'scale' });
     expect('fit' in scaled && scaled.fit.geometry).to.deep.equal({ width: 128, height: 128 });
   });
 

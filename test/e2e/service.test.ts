@@ -14,6 +14,7 @@
  * alone, and live decisions equal the offline ones exactly, whatever the batching; the tests
  * that compare decisions use that mode, and check the default mode for what does hold.
  */
+import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -50,17 +51,6 @@ function key(d: ClassifiedDecision): string {
   return `#${n} label ${d.label} steps ${d.steps}${d.early ? ' early' : ''} t ${d.sampleStartUs}→${d.eventTimeUs} conf ${d.confidence}`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Sub {
   ws: WebSocket;

@@ -1,5 +1,6 @@
+import { FakeSocket as BaseFakeSocket } from '../helpers/sockets';
+import { sleep } from '../helpers/time';
 import { expect } from 'chai';
-import { EventEmitter } from 'events';
 import {
   checkPreviewFps,
   decodePreviewFrame,
@@ -10,7 +11,7 @@ import {
   previewFits,
   type PreviewSocket,
 } from '../../src/server/preview';
-import { stepTrace } from '../../src/server/step-trace';
+import { stepTrace } from '../../streams/core/step-trace';
 import type { Frame, StepResult } from '../../streams/types';
 
 function frame(streamId: string, step: number, fill: (i: number) => number = (i) => i % 300, w = 4, h = 3): Frame {
@@ -19,30 +20,11 @@ function frame(streamId: string, step: number, fill: (i: number) => number = (i)
   return { sampleId: `${streamId}#0`, streamId, step, tStart: step * 1000, tEnd: (step + 1) * 1000, eventCount: 1234, closedBy: 'time', height: h, width: w, data };
 }
 
-/** A socket that records what it is sent; its backlog is whatever the test says. */
-class FakeSocket extends EventEmitter implements PreviewSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: Uint8Array[] = [];
-  closedWith: number | undefined;
-  send(data: Uint8Array): void {
-    this.sent.push(data);
-  }
-  close(code?: number): void {
-    this.closedWith = code;
-    this.readyState = 3;
-    this.emit('close');
-  }
-  terminate(): void {
-    this.close(1006);
-  }
+/** A socket that records the frames it is sent. */
+class FakeSocket extends BaseFakeSocket<Uint8Array> implements PreviewSocket {
   steps(): number[] {
     return this.sent.map((m) => decodePreviewFrame(m).step);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 describe('viewer preview frames: the binary message', () => {

@@ -1,13 +1,14 @@
 /**
- * The per-step trace the service publishes to `?trace=1` subscribers (the viewer's chart and
- * bars): what the engine's `StepResult` says, plus the class probabilities whose maximum is the
- * step's shown confidence — softmax(O_t/s_t) with the calibrated step scale s_t (stop rule
- * 'calibrated'), or softmax(O_t/(α·τ)) (rule 'paper') — rounded to 4 decimals to keep the message small.
+ * The per-step trace every transport publishes to `?trace=1` subscribers (the viewer's chart and
+ * bars), built here and nowhere else: what the engine's `StepResult` says, plus the class
+ * probabilities whose maximum is the step's shown confidence — softmax(O_t/s_t) with the
+ * calibrated step scale s_t (stop rule 'calibrated'), or softmax(O_t/(α·τ)) (rule 'paper') —
+ * rounded to 4 decimals to keep the message small.
  */
-import { softmax } from '../confidence/confidence';
-import type { StopRule } from '../confidence/decide';
-import { stepScale, type StepCalibration } from '../confidence/step-calibration';
-import type { StepResult, StepTrace } from '../../streams/types';
+import { softmax } from '../../src/confidence/confidence';
+import type { StopRule } from '../../src/confidence/decide';
+import { stepScale, type StepCalibration } from '../../src/confidence/step-calibration';
+import type { StepResult, StepTrace } from '../types';
 
 export interface ServiceStepTrace extends StepTrace {
   /** Sensor time (µs) of the step's frame end. */
@@ -20,7 +21,7 @@ export interface ServiceStepTrace extends StepTrace {
   readonly paperConfidence: number;
 }
 
-/** What the trace needs to know of the model's confidence. */
+/** What the trace needs to know of the model's confidence (a `ClassifierModel` has it). */
 export interface TraceConfidence {
   readonly alpha: number;
   readonly tau: number;
