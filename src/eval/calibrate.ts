@@ -6,14 +6,18 @@
  *  2. For each conversion mode and each of its operating points' T (operating-points.ts: QCFS at the
  *     model's T; QFFS at T ∈ {L, 4, 6}): τ by temperature scaling of the ANN's logits on the same
  *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
- *     the SNN is causal); α = alphaFor(mode, T, bits, L) ('auto'), the least-squares fit of O_T against
- *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
- *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε),
- *     searched over every distinct θ and over the paper's 0.1 grid (or that grid extended by 0.95
- *     and 0.99), and the non-inferiority rule on the same grid (the paired 95 % interval of the
- *     accuracy difference above −δ). `thetaRule` and `search` say which θ is deployed; all three
- *     are stored with their validation intervals, so that evaluation shows which transfers.
- *  3. The result is merged into the model's spikestream.json (calibration-store.ts).
+ *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
+ *     the ANN logits ('fit'), or a given number; the paper's confidence trace softmax(O_t/(α·τ)).
+ *  3. The calibrated confidence (step-calibration.ts): step scales s_t fitted on the SNN's own O_t at
+ *     every step of the windowed validation samples, and — with live-style samples — a second set for
+ *     live streams; q_t = max softmax(O_t/s_t) is the probability that argmax O_t is right.
+ *  4. θ of each stop rule — calibrated (q_t ≥ θ; the deployed one when fitted) and the paper's
+ *     (c_t > θ), and live streams' (q_t with the live scales) — by the deployed θ rule
+ *     (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε) over
+ *     every distinct θ or over the paper's 0.1 grid (or that grid extended by 0.95 and 0.99), or the
+ *     non-inferiority rule on the grid. The paper rule's alternatives for c_t are reported
+ *     (`rules`), not stored.
+ *  5. The result is merged into the model's spikestream.json (calibration-store.ts).
  */
 import {
   alphaFor,
@@ -125,7 +129,7 @@ export interface ModeCalibration {
   readonly epsilon: number;
   /** How the paper rule searched θ. */
   readonly search: ThetaSearch;
-  /** The paper's c_t: the rules' choices with their validation intervals (the paper rule on every θ and on the grid, the non-inferior rule). Reported, not stored. */
+  /** The paper's c_t: each θ rule's choice with its validation intervals (the paper rule on every θ and on the grid, the non-inferior rule). Reported, not stored. */
   readonly rules: { readonly paperExact: RuleSummary; readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
   /** Which of `rules` gives the paper stop rule's θ. */
   readonly deployedRule: 'paperExact' | 'paper' | 'nonInferior';
