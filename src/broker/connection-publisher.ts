@@ -9,15 +9,17 @@
  * resumed below `lowWaterBytes`; each pause is counted. Only what is still queued when the
  * gateway stops, or what the broker refuses for good, is dropped, and counted.
  *
- * Kind-2 messages (raw AEDAT 3.1 packets, which may be split across messages at any byte) are
- * stored re-encoded as kind 1 with the same events: a worker that takes a stream over mid-way
- * must decode any message alone.
+ * Messages are stored as received, except a kind-2 message (raw AEDAT 3.1 packets) that does not
+ * decode alone — it starts or ends inside a packet, or follows a timestamp reset whose shift
+ * lives in the gateway's decoder (`IngestMessage.standalone`): that one is stored re-encoded as
+ * kind 1 with the same events, since a worker that takes a stream over mid-way must decode any
+ * message alone.
  */
 import { headers } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
 import type { Geometry } from '../events/geometry';
 import type { IngestConnection, IngestMessage } from '../server/types';
-import { encodeEventMessage, KIND_AEDAT31_PACKETS } from '../formats/wire';
+import { encodeEventMessage } from '../formats/wire';
 import type { Broker } from './connect';
 import { isWrongRevision } from './lease';
 import type { GatewayBrokerMetrics } from './metrics';
@@ -72,12 +74,11 @@ export class ConnectionPublisher {
     this.done = this.pump();
   }
 
-  /** Queues one accepted message (exact bytes; kind 2 re-encoded as kind 1). */
+  /** Queues one accepted message (its exact bytes, or re-encoded as kind 1 when they do not decode alone). */
   push(m: IngestMessage): void {
     if (this.ended) return;
-    const aedat = (m.bytes[1] & 0x0f) === KIND_AEDAT31_PACKETS;
     this.eventsTotal += m.batch.length;
-    this.enqueue('data', aedat ? encodeEventMessage(m.batch, m.geometry) : m.bytes);
+    this.enqueue('data', m.standalone ? m.bytes : encodeEventMessage(m.batch, m.geometry));
     if (!this.paused && this.queuedBytes > this.highWater) {
       this.paused = true;
       this.deps.metrics.pauses.inc();

@@ -7,7 +7,7 @@
  */
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { decodeEventMessage, readWireHeader } from '../formats/wire';
+import { decodeStandaloneMessage, readWireHeader } from '../formats/wire';
 import type { CheckpointResume } from './checkpoint';
 import type { EventSource } from '../../streams/core/event-source';
 import type { EventLog, LogMessage } from './event-log';
@@ -65,7 +65,7 @@ export function connectionSource(o: ConnectionSourceOptions): { source: EventSou
             }
             let batch: EventBatch;
             try {
-              batch = decodeEventMessage(m.data, { maxEvents: MAX_EVENTS }).batch;
+              batch = decodeStandaloneMessage(m.data, { maxEvents: MAX_EVENTS }).batch;
             } catch {
               o.onSkip?.('undecodable', m);
               continue;

@@ -11,11 +11,12 @@
  * duplicate window (2 minutes), the last stored decision read when fencing says which samples
  * are stored already: those are not published again.
  */
-import { headers, type MsgHdrs } from '@nats-io/nats-core';
+import { headers } from '@nats-io/nats-core';
 import type { Broker } from './connect';
 import type { Decision } from '../../streams/types';
 import { isWrongRevision } from './lease';
-import { decisionMsgId, DECISIONS_STREAM, decisionsSubject, HEADER } from './names';
+import { decisionFrame } from '../../streams/sinks/to-subscribers';
+import { decisionMsgId, DECISIONS_STREAM, decisionsSubject, encodeDecisionCounts, HEADER } from './names';
 import { publishWithRetry, type RetryPolicy } from './publish';
 
 /** Another owner fenced the stream after us: we must not publish any more. */
@@ -30,7 +31,6 @@ export class DecisionPublisher {
   private lastSeq = 0;
   /** Samples up to this number have their decision stored already (read when fencing). */
   private storedThrough = -1;
-  private readonly headers: MsgHdrs;
   private readonly subject: string;
 
   constructor(
@@ -41,8 +41,6 @@ export class DecisionPublisher {
     private readonly policy: RetryPolicy = {},
   ) {
     this.subject = decisionsSubject(streamId);
-    this.headers = headers();
-    this.headers.set(HEADER.worker, worker);
   }
 
   /** Stores the fence marker; `token` makes a retried fence idempotent. */
@@ -66,7 +64,10 @@ export class DecisionPublisher {
   async publish(d: Decision): Promise<'stored' | 'duplicate'> {
     if (sampleNumber(d.sampleId) <= this.storedThrough) return 'duplicate';
     try {
-      const ack = await publishWithRetry(this.broker.js, this.subject, JSON.stringify(d), { msgID: decisionMsgId(this.streamId, d.sampleId), headers: this.headers, expect: { lastSubjectSequence: this.lastSeq } }, { ...this.policy, fatal: isWrongRevision });
+      const h = headers();
+      h.set(HEADER.worker, this.worker);
+      h.set(HEADER.counts, encodeDecisionCounts(d));
+      const ack = await publishWithRetry(this.broker.js, this.subject, decisionFrame(d), { msgID: decisionMsgId(this.streamId, d.sampleId), headers: h, expect: { lastSubjectSequence: this.lastSeq } }, { ...this.policy, fatal: isWrongRevision });
       // A duplicate's sequence is the stored copy's: ours (an ack we lost) moves us on, an earlier owner's does not.
       this.lastSeq = Math.max(this.lastSeq, ack.seq);
       return ack.duplicate ? 'duplicate' : 'stored';

@@ -7,16 +7,16 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import type { KV } from '@nats-io/kv';
-import { nuid, type Subscription } from '@nats-io/nats-core';
+import { nuid, type MsgHdrs, type Subscription } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import { createServer, type ListenInfo, type ServerOptions, type SpikeServer } from '../server/server';
-import { ServiceMetrics } from '../server/metrics';
+import { ServiceMetrics, type DecisionCounts } from '../server/metrics';
 import type { IngestConnection } from '../server/types';
 import type { Decision, StepTrace } from '../../streams/types';
 import { closeBroker, connectBroker, ensureStreams, streamsBucket, type Broker, type RetentionOptions } from './connect';
 import { ConnectionPublisher } from './connection-publisher';
 import { GatewayBrokerMetrics } from './metrics';
-import { DECISIONS_STREAM, HEADER, TRACES_PREFIX } from './names';
+import { decodeDecisionCounts, DECISIONS_PREFIX, DECISIONS_STREAM, HEADER, streamIdOfToken, TRACES_PREFIX } from './names';
 
 export interface GatewayOptions extends ServerOptions {
   /** NATS URL (nats://host:port). */
@@ -33,7 +33,7 @@ export interface Gateway {
   readonly server: SpikeServer;
   readonly address: ListenInfo;
   readonly brokerMetrics: GatewayBrokerMetrics;
-  /** Decisions relayed from JetStream to this gateway's subscribers. */
+  /** Decisions relayed from JetStream to this gateway's subscribers (parsed only while observed). */
   readonly decisions: Observable<Decision>;
   /** Stops taking sensors, stores what they sent (bounded by `drainMs`), closes subscribers and the NATS connection. */
   stop(drainMs?: number): Promise<void>;
@@ -42,18 +42,30 @@ export interface Gateway {
 /** Room left in a NATS message for its headers. */
 const HEADER_ROOM = 4096;
 
-/** Reads stored decisions from now on and hands each to `onDecision` (fence markers skipped). */
-async function relayDecisions(broker: Broker, onDecision: (d: Decision) => void, onBad: () => void): Promise<{ stop(): void }> {
+/** A stored decision as the gateway relays it: its stream, its subscriber frame (unread) and what the metrics count. */
+export interface StoredDecision {
+  readonly streamId: string;
+  readonly frame: string;
+  readonly counts: DecisionCounts;
+}
+
+/** The decision a decisions-stream message holds, or undefined for one that is not a decision (a fence marker, a malformed message). */
+export function storedDecision(subject: string, headers: MsgHdrs | undefined, frame: string): StoredDecision | undefined {
+  if (headers?.get(HEADER.kind) || !subject.startsWith(`${DECISIONS_PREFIX}.`)) return undefined;
+  const counts = decodeDecisionCounts(headers?.get(HEADER.counts));
+  return counts ? { streamId: streamIdOfToken(subject.slice(DECISIONS_PREFIX.length + 1)), frame, counts } : undefined;
+}
+
+/** Reads stored decisions from now on and hands each to `onDecision` unparsed (fence markers skipped). */
+async function relayDecisions(broker: Broker, onDecision: (d: StoredDecision) => void, onBad: () => void): Promise<{ stop(): void }> {
   const consumer = await broker.js.consumers.get(DECISIONS_STREAM, { deliver_policy: 'new' });
   const messages = await consumer.consume({ max_messages: 512 });
   (async () => {
     for await (const m of messages as AsyncIterable<JsMsg>) {
       if (m.headers?.get(HEADER.kind)) continue;
-      try {
-        onDecision(m.json<Decision>());
-      } catch {
-        onBad();
-      }
+      const d = storedDecision(m.subject, m.headers, m.string());
+      if (d) onDecision(d);
+      else onBad();
     }
   })().catch(() => undefined);
   return { stop: () => messages.stop() };
@@ -120,6 +132,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     ...o,
     maxMessageBytes,
     metrics,
+    // A relay: each accepted message is decoded (validated) and handed here, never queued.
     onIngestMessage: (streamId, m) => {
       let p = publishers.get(m.connection);
       if (!p) {
@@ -135,16 +148,14 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       broker: { url: broker.url, connected, backlogMessages: [...publishers.values()].reduce((n, p) => n + p.backlog, 0) },
     }),
   });
-  // The events were stored from the tap: the ingest queues only need draining.
-  server.ingest$.subscribe((s) => s.events.subscribe());
-
   const relayed = new Subject<Decision>();
   const relay = await relayDecisions(
     broker,
     (d) => {
       brokerMetrics.relayed.inc();
-      server.publish(d);
-      relayed.next(d);
+      server.publishFrame(d.streamId, d.frame, d.counts);
+      // Parsed only for a local observer (the CLI's printout), never for the subscribers.
+      if (relayed.observed) relayed.next(JSON.parse(d.frame) as Decision);
     },
     () => metrics.pipelineErrors.inc(),
   );

@@ -5,14 +5,16 @@
  * - `SPIKESTREAM_EVENTS` (JetStream stream, subjects `spikestream.events.<stream>`): each accepted
  *   ingest message's wire bytes, plus an empty `open` marker when a sensor connects and an `end`
  *   marker when it disconnects. Kept by age and size (oldest dropped first).
- * - `SPIKESTREAM_DECISIONS` (subjects `spikestream.decisions.<stream>`): one JSON decision per
- *   sample (message id `<streamId>:<sampleId>`, de-duplicated within the window), and a `fence`
+ * - `SPIKESTREAM_DECISIONS` (subjects `spikestream.decisions.<stream>`): one decision per sample,
+ *   stored as the text frame subscribers receive (`decisionFrame`), so gateways relay it unread (message id `<streamId>:<sampleId>`, de-duplicated within the window), and a `fence`
  *   marker each time a worker takes a stream over.
  * - `spikestream.traces.<stream>`: per-step traces, plain NATS (not stored).
  * - KV `spikestream-streams`: one entry per stream id (its current connection, open or closed).
  * - KV `spikestream-leases`: which worker owns a stream; the bucket's TTL is the lease time.
  * - KV `spikestream-checkpoints`: where each stream's classification stands.
  */
+import type { DecisionCounts } from '../server/metrics';
+
 export const EVENTS_STREAM = 'SPIKESTREAM_EVENTS';
 export const DECISIONS_STREAM = 'SPIKESTREAM_DECISIONS';
 export const EVENTS_PREFIX = 'spikestream.events';
@@ -34,7 +36,20 @@ export const HEADER = {
   eventsTotal: 'Spikestream-Events-Total',
   /** The worker that published a decision or fence. */
   worker: 'Spikestream-Worker',
+  /** On a decision: what the gateways count of it, `<steps> <maxSteps> <early 0|1> <confident 0|1>` (they relay its bytes unread). */
+  counts: 'Spikestream-Counts',
 } as const;
+
+/** A decision's `counts` header. */
+export function encodeDecisionCounts(d: DecisionCounts): string {
+  return `${d.steps} ${d.maxSteps} ${d.early ? 1 : 0} ${d.confident === false ? 0 : 1}`;
+}
+
+/** The counts of a `counts` header, or undefined for one that is not. */
+export function decodeDecisionCounts(text: string | undefined): Required<DecisionCounts> | undefined {
+  const m = text ? /^(\d+) (\d+) ([01]) ([01])$/.exec(text) : null;
+  return m ? { steps: Number(m[1]), maxSteps: Number(m[2]), early: m[3] === '1', confident: m[4] === '1' } : undefined;
+}
 
 export type MarkerKind = 'open' | 'end' | 'fence';
 

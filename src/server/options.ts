@@ -48,9 +48,10 @@ export interface ServerOptions {
   acceptGeometry?: GeometryCheck;
   metrics?: ServiceMetrics;
   /**
-   * Each accepted ingest message (decoded, within the rate limit), in arrival order, before its
-   * events are queued: its exact bytes, its events and its connection (which can be paused).
-   * The NATS gateway publishes the bytes to JetStream.
+   * Each accepted ingest message (decoded, within the rate limit), in arrival order: its exact
+   * bytes, its events and its connection (which can be paused). When set, the server is a relay:
+   * messages are handed here and not queued (`IngestStream.events`/`source` carry nothing and
+   * end with the socket). The NATS gateway publishes the bytes to JetStream.
    */
   onIngestMessage?: (streamId: string, message: IngestMessage) => void;
   /** More fields for the /health body (e.g. the broker connection); they may replace `status`. */

@@ -25,7 +25,7 @@
 import * as http from 'http';
 import { SubscriberHub } from '../../streams/sinks/to-subscribers';
 import type { Decision, StepTrace } from '../../streams/types';
-import { ServiceMetrics } from './metrics';
+import { ServiceMetrics, type DecisionCounts } from './metrics';
 import { resolveLimits, requiredToken, type ServerOptions } from './options';
 import type { ViewerOptions } from './viewer';
 import type { CloseOptions, ListenInfo, SpikeServer, StreamStatus } from './types';
@@ -136,6 +136,10 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     publish(decision: Decision): void {
       metrics.recordDecision(decision);
       hub.publish(decision);
+    },
+    publishFrame(streamId: string, frame: string, counts: DecisionCounts): void {
+      metrics.recordDecision(counts);
+      hub.publishFrame(streamId, frame, counts.confident === false);
     },
     publishTrace(trace: StepTrace): void {
       hub.publishTrace(trace);

@@ -6,7 +6,7 @@ import type { Geometry } from '../events/geometry';
 import type { EventSource } from '../../streams/core/event-source';
 import type { SubscriberHub } from '../../streams/sinks/to-subscribers';
 import type { Decision, StepTrace } from '../../streams/types';
-import type { ServiceMetrics } from './metrics';
+import type { DecisionCounts, ServiceMetrics } from './metrics';
 import type { PreviewHub } from './preview';
 
 /** A sensor connection, announced on `ingest$` once its geometry is known and accepted. */
@@ -64,6 +64,11 @@ export interface SpikeServer {
   listen(): Promise<ListenInfo>;
   /** Publishes a decision to subscribers and counts it in the metrics. Never blocks. */
   publish(decision: Decision): void;
+  /**
+   * Publishes a decision already serialised as subscribers receive it (`decisionFrame`: a NATS
+   * gateway relaying what a worker stored), unread, and counts it from `counts`.
+   */
+  publishFrame(streamId: string, frame: string, counts: DecisionCounts): void;
   /** Publishes a step trace to `trace=1` subscribers. */
   publishTrace(trace: StepTrace): void;
   streams(): StreamStatus[];
@@ -84,5 +89,7 @@ export interface IngestMessage {
   readonly bytes: Uint8Array;
   readonly batch: EventBatch;
   readonly geometry: Geometry;
+  /** The bytes decode to `batch` alone, without the connection's earlier messages (see `WireDecoder.lastStandalone`). */
+  readonly standalone: boolean;
   readonly connection: IngestConnection;
 }

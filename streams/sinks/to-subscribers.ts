@@ -111,12 +111,21 @@ export class SubscriberHub {
     return this.broadcast('decision', decision.streamId, decision, false, decision.confident === false);
   }
 
+  /**
+   * Sends a decision already serialised by `decisionFrame` (e.g. stored in JetStream by a worker)
+   * as it is: nothing is parsed or serialised again. `uncertain`: its `confident` is false.
+   */
+  publishFrame(streamId: string, frame: string, uncertain: boolean): number {
+    return this.broadcast('decision', streamId, frame, false, uncertain);
+  }
+
   /** Sends a step trace to matching subscribers that asked for traces. */
   publishTrace(trace: StepTrace): number {
     return this.broadcast('trace', trace.streamId, trace, true);
   }
 
-  private broadcast(type: string, streamId: string, body: object, traceOnly: boolean, uncertain = false): number {
+  /** `body`: the message, or its frame already serialised. */
+  private broadcast(type: string, streamId: string, body: object | string, traceOnly: boolean, uncertain = false): number {
     this.published++;
     let text: string | undefined;
     let bytes = 0;
@@ -129,7 +138,7 @@ export class SubscriberHub {
       const sock = s.socket;
       if (sock.readyState !== OPEN) continue;
       if (text === undefined) {
-        text = JSON.stringify({ type, ...body });
+        text = typeof body === 'string' ? body : JSON.stringify({ type, ...body });
         bytes = Buffer.byteLength(text);
       }
       if (sock.bufferedAmount + bytes > this.maxBufferedBytes) {
@@ -194,6 +203,11 @@ export function closeOrTerminate(socket: Pick<SubscriberSocket, 'close' | 'termi
 }
 
 function noop(): void {}
+
+/** A decision as subscribers receive it: one JSON text frame (what `publish` sends). */
+export function decisionFrame(decision: Decision): string {
+  return JSON.stringify({ type: 'decision', ...decision });
+}
 
 /** Sink operator: publishes each decision to the hub and passes it on unchanged. */
 export function toSubscribers(hub: SubscriberHub): MonoTypeOperatorFunction<Decision> {

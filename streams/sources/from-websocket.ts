@@ -56,6 +56,12 @@ export interface WebSocketSourceOptions {
   closeOnUnsubscribe?: boolean;
   /** Accepted events (after rate limiting, before queue overflow). */
   onEvents?: (events: number, bytes: number) => void;
+  /**
+   * A relay (the NATS gateway): each accepted message — its exact bytes and decoded batch — goes
+   * here instead of into the queue, which then stays empty (`events`/`source` only end with the
+   * socket). Decoding is the message's validation; nothing is held for a consumer.
+   */
+  forward?: (bytes: Uint8Array, decoded: { geometry: Geometry; batch: EventBatch }) => void;
   onDrop?: (reason: IngestDropReason, events: number) => void;
   /** Once, when the socket has closed: who closed it and why. */
   onClose?: (info: IngestCloseInfo) => void;
@@ -248,6 +254,10 @@ export class WebSocketIngest {
       return;
     }
     this.opts.onEvents?.(n, bytes.length);
+    if (this.opts.forward) {
+      this.opts.forward(bytes, decoded);
+      return;
+    }
     this.queue.push(decoded.batch);
     const err = this.queue.error;
     if (err instanceof QueueOverflowError) this.shut(1008, err.message, 'protocol', err);

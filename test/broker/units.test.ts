@@ -16,17 +16,20 @@ import { DecisionPublisher, FencedError } from '../../src/broker/decision-publis
 import { Lease } from '../../src/broker/lease';
 import { GatewayBrokerMetrics } from '../../src/broker/metrics';
 import { Placement, presenceKey } from '../../src/broker/placement';
-import { DECISIONS_STREAM, HEADER, streamIdOfToken, streamToken } from '../../src/broker/names';
+import { decodeDecisionCounts, DECISIONS_STREAM, encodeDecisionCounts, HEADER, streamIdOfToken, streamToken } from '../../src/broker/names';
 import { publishWithRetry, PublishAbortedError } from '../../src/broker/publish';
 import { streamHasWork, type StreamEntry } from '../../src/broker/stream-entry';
 import type { IngestConnection } from '../../src/server/types';
-import { decodeEventMessage, encodeAedat31Message, encodeEventMessage } from '../../src/formats/wire';
+import { decodeStandaloneMessage, encodeAedat31Message, encodeEventMessage, WireDecoder } from '../../src/formats/wire';
 import { Aedat31Writer } from '../../src/formats/aedat3/writer';
 import { randomRecording } from '../helpers/gesture-fixture';
 import { runSpikestreamAsync } from '../helpers/cli';
 import { makeDecision } from '../helpers/decision-fixture';
 import { describeWorkerEvent } from '../../src/cli/worker';
-import { startGateway } from '../../src/broker/gateway';
+import { startGateway, storedDecision } from '../../src/broker/gateway';
+import { decisionFrame, SubscriberHub } from '../../streams/sinks/to-subscribers';
+import { FakeSocket } from '../helpers/sockets';
+import { headers } from '@nats-io/nats-core';
 import { startWorker } from '../../src/broker/worker';
 import { planStreamFit } from '../../streams/operators/classify-stream';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
@@ -65,6 +68,47 @@ describe('broker names and values', () => {
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 9 })).to.equal(true);
     expect(streamHasWork({ ...e, state: 'closed', endSeq: 10, doneSeq: 10 })).to.equal(false);
+  });
+});
+
+describe('the gateway\u2019s decision relay', () => {
+  it('hands a stored decision to subscribers byte for byte, unparsed, as the embedded service sends it', () => {
+    const d = makeDecision({ streamId: 'cam.0', sampleId: 'cam.0#3', confident: false, steps: 7, maxSteps: 20, early: false });
+    const h = headers();
+    h.set(HEADER.counts, encodeDecisionCounts(d));
+    const frame = decisionFrame(d);
+    const hub = new SubscriberHub();
+    const all = new FakeSocket();
+    const confidentOnly = new FakeSocket();
+    hub.add(all);
+    hub.add(confidentOnly, { confident: true });
+    const parse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = (...args: Parameters<typeof JSON.parse>) => (parsed++, parse(...args));
+    try {
+      const stored = storedDecision('spikestream.decisions.cam=2E0', h, frame);
+      expect(stored?.streamId).to.equal('cam.0');
+      expect(stored?.counts).to.deep.equal({ steps: 7, maxSteps: 20, early: false, confident: false });
+      hub.publishFrame(stored!.streamId, stored!.frame, stored!.counts.confident === false);
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parsed, 'JSON.parse calls while relaying').to.equal(0);
+    expect(all.sent).to.deep.equal([frame]);
+    expect(confidentOnly.sent, 'an uncertain decision is not an answer').to.deep.equal([]);
+    const local = new FakeSocket();
+    const localHub = new SubscriberHub();
+    localHub.add(local);
+    localHub.publish(d);
+    expect(local.sent, 'the embedded service\u2019s frame').to.deep.equal([frame]);
+  });
+
+  it('skips fence markers and refuses a message without counts', () => {
+    const fence = headers();
+    fence.set(HEADER.kind, 'fence');
+    expect(storedDecision('spikestream.decisions.cam', fence, '')).to.equal(undefined);
+    expect(storedDecision('spikestream.decisions.cam', headers(), '{}')).to.equal(undefined);
+    expect(decodeDecisionCounts('7 20 1 x')).to.equal(undefined);
   });
 });
 
@@ -200,7 +244,7 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     t.block();
     const batches = [randomRecording(0, 20_000, 5, 1), randomRecording(20_000, 40_000, 5, 2), randomRecording(40_000, 60_000, 5, 3)];
     const messages = batches.map((b) => encodeEventMessage(b, geometry));
-    for (const [k, b] of batches.entries()) t.p.push({ bytes: messages[k], batch: b, geometry, connection: t.connection });
+    for (const [k, b] of batches.entries()) t.p.push({ bytes: messages[k], batch: b, geometry, standalone: true, connection: t.connection });
     expect(t.flow.paused, 'paused over the high-water mark').to.equal(1);
     expect(t.metrics.pauses.get()).to.equal(1);
     expect(t.metrics.backlogBytes.get()).to.be.greaterThan(10_000);
@@ -220,24 +264,35 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     expect(t.metrics.published.get()).to.equal(5);
   });
 
-  it('stores raw AEDAT 3.1 messages re-encoded as events (kind 1), so that any message decodes alone', async () => {
+  it('stores raw AEDAT 3.1 messages as received when they decode alone, re-encoded as events (kind 1) when they split a packet', async () => {
     const t = setup(1 << 20);
     const batch = randomRecording(0, 10_000, 10, 7);
-    const writer = new Aedat31Writer({ geometry, eventsPerPacket: 4096 });
-    t.p.push({ bytes: encodeAedat31Message(writer.encode(batch), geometry), batch, geometry, connection: t.connection });
+    const payload = new Aedat31Writer({ geometry, eventsPerPacket: 4096 }).encode(batch);
+    // One connection, as the ingest endpoint decodes it: whole packets, then a packet split in two.
+    const wire = new WireDecoder({ geometry });
+    const messages = [payload, payload.subarray(0, 100), payload.subarray(100)].map((part) => encodeAedat31Message(part, geometry));
+    for (const bytes of messages) {
+      const d = wire.decode(bytes);
+      t.p.push({ bytes, ...d, standalone: wire.lastStandalone, connection: t.connection });
+    }
     t.close();
     await t.p.done;
-    const stored = decodeEventMessage(t.published[1].bytes).batch;
-    expect([...stored.t]).to.deep.equal([...batch.t]);
-    expect([...stored.x]).to.deep.equal([...batch.x]);
+    const stored = t.published.slice(1, 4).map((m) => m.bytes);
+    expect(stored[0], 'whole packets: the bytes received').to.equal(messages[0]);
+    expect([stored[1][1], stored[2][1]], 'split packet: kind 1').to.deep.equal([1, 1]);
+    const events = stored.map((bytes) => decodeStandaloneMessage(bytes).batch);
+    expect([...events[0].t]).to.deep.equal([...batch.t]);
+    expect([...events[0].x]).to.deep.equal([...batch.x]);
+    expect([...events[1].t, ...events[2].t]).to.deep.equal([...batch.t]);
+    expect([...events[1].y, ...events[2].y]).to.deep.equal([...batch.y]);
   });
 
   it('drops and counts what is still queued when the gateway gives up', async () => {
     const t = setup(1 << 20);
     t.block();
     const b = randomRecording(0, 1000, 5, 1);
-    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, connection: t.connection });
-    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, connection: t.connection });
+    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
+    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
     await sleep(10);
     t.p.abandon();
     t.unblock();

@@ -29,6 +29,25 @@ describe('streams/sources/from-websocket', function () {
   this.timeout(20000);
   const opts = (o: Partial<WebSocketSourceOptions> = {}): WebSocketSourceOptions => ({ decoder: new WireDecoder(), closeCodeFor, ...o });
 
+  it('forward (a relay): each accepted message is decoded once and handed over with its exact bytes; nothing is queued', async () => {
+    let ingest: WebSocketIngest | undefined;
+    const wire = new WireDecoder();
+    let decodes = 0;
+    const forwarded: { bytes: Uint8Array; events: number }[] = [];
+    const decoder = { decode: (b: Uint8Array) => (decodes++, wire.decode(b)) };
+    const srv = await bare((ws) => (ingest = new WebSocketIngest(ws, opts({ decoder, forward: (bytes, d) => forwarded.push({ bytes, events: d.batch.length }) }))));
+    const client = await openWs(srv.url);
+    const sent = [encodeEventMessage(makeBatch(10, G), G), encodeEventMessage(makeBatch(5, G, 2, 1_000_000), G)];
+    for (const m of sent) client.send(m);
+    await waitFor(() => forwarded.length === 2, 2000, 'forwarded messages');
+    expect(decodes).to.equal(2);
+    expect(forwarded.map((f) => Buffer.from(f.bytes).equals(Buffer.from(sent[forwarded.indexOf(f)])))).to.deep.equal([true, true]);
+    expect(forwarded.map((f) => f.events)).to.deep.equal([10, 5]);
+    expect(ingest!.queue.stats.enqueuedEvents, 'queued events').to.equal(0);
+    client.close();
+    await srv.close();
+  });
+
   it('unsubscribing closes the connection with 1000', async () => {
     let ingest: WebSocketIngest | undefined;
     const srv = await bare((ws) => (ingest = new WebSocketIngest(ws, opts())));

@@ -90,6 +90,11 @@ export class Aedat3Decoder implements EventDecoder {
     return this.resets;
   }
 
+  /** True between packets with nothing carried: the next byte pushed must start a packet header. */
+  get atPacketBoundary(): boolean {
+    return this.state === State.PacketHeader && this.carry.pending === 0;
+  }
+
   /** Packets whose header has been read so far (all types). */
   get packetsSeen(): number {
     return this.packets;

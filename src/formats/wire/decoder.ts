@@ -6,7 +6,7 @@ import { type EventBatch, allocBatch, emptyBatch, sliceByIndex } from '../../eve
 import type { Geometry } from '../../events/geometry';
 import { Aedat3Decoder } from '../aedat3';
 import { FormatError } from '../format-error';
-import { DEFAULT_MAX_EVENTS_PER_MESSAGE, KIND_EVENTS, WIRE_HEADER_BYTES, decodeEventsPayload, readWireHeader, type DecodeOptions } from './codec';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE, KIND_EVENTS, WIRE_HEADER_BYTES, decodeEventMessage, decodeEventsPayload, readWireHeader, type DecodeOptions } from './codec';
 import { WireError } from './wire-error';
 
 /** `#!AER-DAT3.1` header the AEDAT payload decoder is primed with (it expects a file header). */
@@ -29,6 +29,12 @@ export class WireDecoder {
   private lastT = -1;
   messages = 0;
   events = 0;
+  /**
+   * Whether the message last decoded decodes to the same events alone (`decodeStandaloneMessage`),
+   * without this connection's earlier messages: always for kind 1; for kind 2 only when it holds
+   * whole AEDAT 3.1 packets and no timestamp reset has shifted the connection's times so far.
+   */
+  lastStandalone = true;
 
   constructor(opts: WireDecoderOptions = {}) {
     this.geom = opts.geometry;
@@ -48,6 +54,7 @@ export class WireDecoder {
     }
     let batch: EventBatch;
     if (h.kind === KIND_EVENTS) {
+      this.lastStandalone = true;
       batch = decodeEventsPayload(bytes, h);
       if (this.monotonic && batch.length > 0 && batch.t[0] < this.lastT) {
         throw new WireError('time', 10, `t0 ${batch.t[0]} is before the previous message's last event (${this.lastT})`);
@@ -68,8 +75,11 @@ export class WireDecoder {
     }
     const before = this.aedatOffset;
     this.aedatOffset += payload.length;
+    this.lastStandalone = false;
+    const startsAtPacket = this.aedat.atPacketBoundary;
     try {
       const b = this.aedat.push(payload);
+      this.lastStandalone = startsAtPacket && this.aedat.atPacketBoundary && this.aedat.timestampResets === 0;
       if (b.length > this.maxEvents) throw new WireError('count', 6, `AEDAT 3.1 payload decoded to ${b.length} events, over the limit of ${this.maxEvents}`);
       // Aedat3Decoder's batch may be a view on a larger allocation; keep it compact.
       if (b.length === 0) return emptyBatch();
@@ -103,4 +113,18 @@ export class WireDecoder {
       return true;
     }
   }
+}
+
+/**
+ * One message decoded on its own, as a reader that did not see the connection's earlier messages
+ * (a worker taking a stream over) decodes it: kind 1 as is; kind 2 only when it holds whole
+ * AEDAT 3.1 packets (a message ending inside a packet is refused). Geometry and timestamps are
+ * not checked against other messages: the gateway that accepted the message did that.
+ */
+export function decodeStandaloneMessage(bytes: Uint8Array, opts: DecodeOptions = {}): { geometry: Geometry; batch: EventBatch } {
+  if (readWireHeader(bytes, opts).kind === KIND_EVENTS) return decodeEventMessage(bytes, opts);
+  const decoder = new WireDecoder({ ...opts, monotonic: false });
+  const decoded = decoder.decode(bytes);
+  if (decoder.pendingAedatBytes) throw new WireError('aedat3', bytes.length, 'AEDAT 3.1 payload ends inside a packet: the message cannot be decoded alone');
+  return decoded;
 }

@@ -25,7 +25,7 @@ import { TokenBucket } from '../limits';
 import { STREAM_ID_RE } from '../subscribers';
 import type { ServiceMetrics } from '../metrics';
 import type { GeometryCheck, ServerLimits, ServerOptions } from '../options';
-import type { IngestConnection, IngestMessage, IngestStream, StreamStatus } from '../types';
+import type { IngestConnection, IngestStream, StreamStatus } from '../types';
 import { CLOSE_GEOMETRY_REFUSED, CLOSE_GOING_AWAY, protocolCloseReason, sensorCloseReason, serviceCloseEnd, type IngestEnd, type IngestRejectReason } from '../close-codes';
 import { gateRefusal, type UpgradeGate } from './handshake';
 import { decodePathSegment } from './request-target';
@@ -106,9 +106,10 @@ export class IngestEndpoint {
     const bucket = limits.maxEventsPerSecond > 0 ? new TokenBucket(limits.maxEventsPerSecond, limits.burstEvents) : undefined;
     const wire = new WireDecoder({ geometry: urlGeometry, maxEvents: limits.maxEventsPerMessage });
     const checked = urlGeometry === undefined && options.acceptGeometry ? this.checkingFirstGeometry(wire, entry.streamId, params) : wire;
-    const tap = options.onIngestMessage ? tapMessages(checked, ws) : undefined;
+    const relay = options.onIngestMessage;
+    const connection = relay ? ingestConnection(ws) : undefined;
     const ingest = new WebSocketIngest(ws, {
-      decoder: tap?.decoder ?? checked,
+      decoder: checked,
       geometry: urlGeometry,
       capacityEvents: options.queueCapacityEvents ?? DEFAULT_QUEUE_CAPACITY_EVENTS,
       overflow: options.queueOverflow ?? DEFAULT_QUEUE_OVERFLOW,
@@ -118,8 +119,8 @@ export class IngestEndpoint {
       onEvents: (n, bytes) => {
         metrics.eventsIn.inc(n);
         metrics.bytesIn.inc(bytes);
-        if (tap) options.onIngestMessage?.(entry.streamId, tap.last());
       },
+      forward: relay && connection ? (bytes, d) => relay(entry.streamId, { bytes, ...d, standalone: wire.lastStandalone, connection }) : undefined,
       onDrop: (reason, n) => {
         if (reason === 'rate_limit') entry.rateLimited += n;
         metrics.dropped(reason === 'discarded' && this.deps.closing() ? 'shutdown' : reason, n);
@@ -221,23 +222,12 @@ export class IngestEndpoint {
   }
 }
 
-/** The decoder, remembering the last message it decoded (the one `onEvents` then accepts). */
-function tapMessages(decoder: MessageDecoder, ws: WebSocket): { decoder: MessageDecoder; last: () => IngestMessage } {
-  const connection: IngestConnection = {
+/** The socket as the relay sees it: pausable, and when it has closed. */
+function ingestConnection(ws: WebSocket): IngestConnection {
+  return {
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     closed: new Promise<void>((resolve) => ws.once('close', () => resolve())),
-  };
-  let last: IngestMessage | undefined;
-  return {
-    decoder: {
-      decode: (bytes) => {
-        const d = decoder.decode(bytes);
-        last = { bytes, batch: d.batch, geometry: d.geometry, connection };
-        return d;
-      },
-    },
-    last: () => last as IngestMessage,
   };
 }
 
