@@ -5,9 +5,10 @@
  * - `SPIKESTREAM_EVENTS` (JetStream stream, subjects `spikestream.events.<stream>`): each accepted
  *   ingest message's wire bytes, plus an empty `open` marker when a sensor connects and an `end`
  *   marker when it disconnects. Kept by age and size (oldest dropped first).
- * - `SPIKESTREAM_DECISIONS` (subjects `spikestream.decisions.<stream>`): one decision per sample,
- *   stored as the text frame subscribers receive (`decisionFrame`), so gateways relay it unread (message id `<streamId>:<sampleId>`, de-duplicated within the window), and a `fence`
- *   marker each time a worker takes a stream over.
+ * - `SPIKESTREAM_DECISIONS` (subjects `spikestream.decisions.<stream>`): one decision per sample
+ *   as the text frame subscribers receive (`decisionFrame`; gateways relay it unread), message id
+ *   `<streamId>:<sampleId>` (de-duplicated within the window), and a `fence` marker each time a
+ *   worker takes a stream over.
  * - `spikestream.traces.<stream>`: per-step traces, plain NATS (not stored).
  * - KV `spikestream-streams`: one entry per stream id (its current connection, open or closed).
  * - KV `spikestream-leases`: which worker owns a stream; the bucket's TTL is the lease time.

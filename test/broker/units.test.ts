@@ -1,7 +1,8 @@
 /**
  * The NATS mode's parts, one at a time: names, checkpoint and stream-entry values, leases
  * (compare-and-set, expiry by TTL and by the worker's own clock), fenced decision publishing,
- * retries, the gateway's per-connection publisher (order, back-pressure, AEDAT re-encoding) and
+ * retries, the gateway's per-connection publisher (order, back-pressure, AEDAT re-encoding where
+ * a message does not decode alone), the gateway's decision relay and
  * the one-line errors for a NATS URL that cannot be used.
  */
 import { expect } from 'chai';
@@ -266,11 +267,12 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
 
   it('stores raw AEDAT 3.1 messages as received when they decode alone, re-encoded as events (kind 1) when they split a packet', async () => {
     const t = setup(1 << 20);
-    const batch = randomRecording(0, 10_000, 10, 7);
-    const payload = new Aedat31Writer({ geometry, eventsPerPacket: 4096 }).encode(batch);
+    const batches = [randomRecording(0, 10_000, 10, 7), randomRecording(10_000, 20_000, 10, 8)];
+    const writer = new Aedat31Writer({ geometry, eventsPerPacket: 4096 });
+    const [whole, split] = batches.map((b) => writer.encode(b));
     // One connection, as the ingest endpoint decodes it: whole packets, then a packet split in two.
     const wire = new WireDecoder({ geometry });
-    const messages = [payload, payload.subarray(0, 100), payload.subarray(100)].map((part) => encodeAedat31Message(part, geometry));
+    const messages = [whole, split.subarray(0, 100), split.subarray(100)].map((part) => encodeAedat31Message(part, geometry));
     for (const bytes of messages) {
       const d = wire.decode(bytes);
       t.p.push({ bytes, ...d, standalone: wire.lastStandalone, connection: t.connection });
@@ -281,10 +283,10 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     expect(stored[0], 'whole packets: the bytes received').to.equal(messages[0]);
     expect([stored[1][1], stored[2][1]], 'split packet: kind 1').to.deep.equal([1, 1]);
     const events = stored.map((bytes) => decodeStandaloneMessage(bytes).batch);
-    expect([...events[0].t]).to.deep.equal([...batch.t]);
-    expect([...events[0].x]).to.deep.equal([...batch.x]);
-    expect([...events[1].t, ...events[2].t]).to.deep.equal([...batch.t]);
-    expect([...events[1].y, ...events[2].y]).to.deep.equal([...batch.y]);
+    expect([...events[0].t]).to.deep.equal([...batches[0].t]);
+    expect([...events[0].x]).to.deep.equal([...batches[0].x]);
+    expect([...events[1].t, ...events[2].t]).to.deep.equal([...batches[1].t]);
+    expect([...events[1].y, ...events[2].y]).to.deep.equal([...batches[1].y]);
   });
 
   it('drops and counts what is still queued when the gateway gives up', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { batchFromArrays, concatBatches } from '../../src/events/event-batch';
 import { Aedat3Decoder, Aedat31Writer, encodeAedat31, geometryFromSourceName, looksLikeAedat3 } from '../../src/formats/aedat3';
 import { FormatError } from '../../src/formats/format-error';
+import { decodeStandaloneMessage, encodeAedat31Message, WireDecoder, WireError } from '../../src/formats/wire';
 import { concatBytes, seededEvents as makeEvents } from '../helpers/fixtures';
 import { decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 
@@ -200,6 +201,29 @@ describe('AEDAT 3.1 writer and decoder', () => {
     const continued = decodeInChunks(cont, bytes, 3);
     expect(Array.from(continued.t)).to.deep.equal([1000, 2000, 2005, 2050]);
     expect(() => decodeInChunks(make, concatBytes([header(), rawPacket({ type: 0, size: 12, tsOffset: 4, capacity: 1 }, new Uint8Array(12))]))).to.throw(FormatError, /special packet with eventSize 12/);
+  });
+
+  it('a wire kind-2 message decodes alone only with whole packets and no timestamp reset before it (WireDecoder.lastStandalone)', () => {
+    const before = batchFromArrays({ x: [1, 2], y: [1, 2], p: [1, 0], t: [1000, 2000] });
+    const after = batchFromArrays({ x: [3, 4], y: [3, 4], p: [1, 1], t: [5, 50] });
+    const reset = rawPacket({ type: 0, size: 8, capacity: 1 }, eventWords([[(1 << 1) | 1, 0x7fffffff]]));
+    const message = (payload: Uint8Array): Uint8Array => encodeAedat31Message(payload, DVS128);
+    const wire = new WireDecoder({ geometry: DVS128 });
+    const whole = message(new Aedat31Writer({ geometry: DVS128 }).encode(before));
+    expect(Array.from(wire.decode(whole).batch.t)).to.deep.equal([1000, 2000]);
+    expect(wire.lastStandalone, 'whole packets').to.equal(true);
+    expect(Array.from(decodeStandaloneMessage(whole).batch.t)).to.deep.equal([1000, 2000]);
+    wire.decode(message(reset));
+    expect(wire.lastStandalone, 'the reset itself').to.equal(false);
+    const shifted = message(new Aedat31Writer({ geometry: DVS128 }).encode(after));
+    expect(Array.from(wire.decode(shifted).batch.t)).to.deep.equal([2005, 2050]);
+    expect(wire.lastStandalone, 'after a reset: the shift is the connection\u2019s').to.equal(false);
+    expect(Array.from(decodeStandaloneMessage(shifted).batch.t), 'alone it would lose the shift').to.deep.equal([5, 50]);
+    const split = new WireDecoder({ geometry: DVS128 });
+    const payload = new Aedat31Writer({ geometry: DVS128 }).encode(before);
+    const halves = [payload.subarray(0, 30), payload.subarray(30)].map(message);
+    expect(halves.map((m) => (split.decode(m), split.lastStandalone))).to.deep.equal([false, false]);
+    expect(() => decodeStandaloneMessage(halves[0])).to.throw(WireError, /ends inside a packet/);
   });
 
   it('gives the same events in chunks of 1, 7 and 65536 bytes (120k events)', function () {
