@@ -299,7 +299,8 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
   const grid = search === 'extended' ? 'extended' : 'paper';
   const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
   // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
-  const exact = chooseTheta(thresholdCurve(trace), fullTAccuracy(trace), epsilon) ?? curvePoint(thresholdCurve(trace), 0);
+  const curve = thresholdCurve(trace);
+  const exact = chooseTheta(curve, fullTAccuracy(trace), epsilon) ?? curvePoint(curve, 0);
   const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
   const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
   const deployedRule: ModeCalibration['deployedRule'] = (inp.thetaRule ?? 'paper') === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
