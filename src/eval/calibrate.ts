@@ -33,15 +33,8 @@ import {
   perStepAccuracy,
   thresholdCurve,
   traceFromOutputs,
-  chooseStepCalibration,
-  concatRows,
-  rowsFromOutputs,
-  stepScale,
-  traceWithStepScales,
   type BootstrapOptions,
   type ConfidenceTrace,
-  type StepCalibration,
-  type StepCalibrationChoice,
   type StopRule,
   type Interval,
   type RuleChoice,
@@ -50,15 +43,17 @@ import {
 } from '../confidence';
 import type { NamedWeight } from '../snn/ann';
 import { convertWeights, type ConversionMode } from '../snn/convert';
-import { labelAt, type FrameDataset } from '../snn/dataset';
+import type { FrameDataset } from '../snn/dataset';
 import type { InputBinning, ModelMeta } from '../snn/model/model-file';
 import type { ResolvedSpec } from '../snn/spec';
 import { annPrefixLogits, logitsAtStep } from './baselines';
 import { binningFor, candidateSteps, CONVERSION_MODES, defaultStoredSteps, modelSteps } from '../snn/model/operating-points';
 import { snnMode, type AlphaChoice, type ThetaSearch } from './options';
 import { accuracyOf, finalOutputs, recordSnn, truncateRecording, type SnnRecording } from './run-snn';
+import { calibratedTrace, fitConfidence, recordLiveStyle, type ConfidenceCalibration, type LiveStyleRecording } from './confidence-fit';
 
 export { CONVERSION_MODES, modelSteps } from '../snn/model/operating-points';
+export { calibratedTrace, fitConfidence, recordLiveStyle, type ConfidenceCalibration, type LiveStyleRecording } from './confidence-fit';
 
 export { parseAlpha, parseModes, parseThetaRule, parseThetaSearch, snnMode, type AlphaChoice, type ThetaSearch } from './options';
 
@@ -87,12 +82,6 @@ export interface RuleSummary {
   readonly accuracyDiff: Interval;
   readonly meanStepsInterval: Interval;
   readonly mcnemarP: number;
-}
-
-/** The calibrated confidence of one operating point: the fitted step scales and how they were chosen. */
-export interface ConfidenceCalibration extends StepCalibrationChoice {
-  /** What the rows came from (windowed validation samples, live-style validation samples). */
-  readonly fittedOn: string;
 }
 
 /** One stop rule's θ, chosen on validation, with its validation figures (the rule that chose θ named in `rule`/`grid`). */
@@ -268,13 +257,6 @@ function summarizeRule(c: RuleChoice, grid: RuleSummary['grid']): RuleSummary {
   };
 }
 
-/** Live-style validation samples recorded for the confidence fit: each step labelled (−1: no gesture). */
-export interface LiveStyleRecording {
-  readonly rec: SnnRecording;
-  /** The class of sample i at 0-based step t. */
-  readonly labelAt: (i: number, t: number) => number;
-}
-
 /** Everything `calibrateMode` needs besides the recording. */
 export interface ModeCalibrationInputs {
   readonly alpha: ReturnType<typeof chooseAlpha>;
@@ -299,7 +281,8 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
   const grid = search === 'extended' ? 'extended' : 'paper';
   const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
   // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
-  const exact = chooseTheta(thresholdCurve(trace), fullTAccuracy(trace), epsilon) ?? curvePoint(thresholdCurve(trace), 0);
+  const curve = thresholdCurve(trace);
+  const exact = chooseTheta(curve, fullTAccuracy(trace), epsilon) ?? curvePoint(curve, 0);
   const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
   const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
   const deployedRule: ModeCalibration['deployedRule'] = (inp.thetaRule ?? 'paper') === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
@@ -314,29 +297,6 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
     thetaInterval: [finiteOrNull(interval[0]), finiteOrNull(interval[1])],
   };
   return { summary, check, deployedRule, rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) } };
-}
-
-/**
- * Fits the calibrated confidence of one operating point. Windowed samples (one label window each, the
- * paper's setting) and live samples (cut from a stream by activity and by the previous decision, often
- * between gestures) are right at different rates for the same O_t, so each kind of sample gets its own
- * step scales: `windowed` on the windowed validation samples; `live` on those plus the live-style
- * validation samples (no-gesture steps labelled −1, never right), when given.
- */
-export function fitConfidence(rec: SnnRecording, paperScale: number, liveStyle?: LiveStyleRecording): { windowed: ConfidenceCalibration; live?: ConfidenceCalibration } {
-  const { T, classes } = rec;
-  const windowedRows = rowsFromOutputs(rec.outputs, rec.n, T, classes, (i) => rec.labels[i]);
-  const windowed = { ...chooseStepCalibration(windowedRows, T, paperScale), fittedOn: `${rec.n} windowed validation samples, every step` };
-  if (!liveStyle) return { windowed };
-  const ls = truncateRecording(liveStyle.rec, T);
-  const rows = concatRows([windowedRows, rowsFromOutputs(ls.outputs, ls.n, T, classes, liveStyle.labelAt, rec.n)]);
-  const fittedOn = `${rec.n} windowed and ${ls.n} live-style validation samples (no-gesture steps labelled −1), every step`;
-  return { windowed, live: { ...chooseStepCalibration(rows, T, paperScale), fittedOn } };
-}
-
-/** The calibrated-confidence trace of a recording. */
-export function calibratedTrace(rec: SnnRecording, cal: StepCalibration): ConfidenceTrace {
-  return traceWithStepScales(rec.outputs, rec.labels, rec.T, rec.classes, (t) => stepScale(cal, t));
 }
 
 /** Calibrates one mode at one T from its validation recording. */
@@ -392,13 +352,6 @@ function temperatureAt(logits: Float32Array, labels: Int32Array, C: number): Tem
   return { tau: fit.tau, nllBefore: fit.nllBefore, nllAfter: fit.nllAfter, eceBefore: fit.eceBefore, eceAfter: fit.eceAfter, atBound: fit.atBound };
 }
 
-/** Records the SNN over live-style validation frames for the confidence fit. */
-async function recordLiveStyle(net: ReturnType<typeof convertWeights>, ds: FrameDataset, T: number, mode: ConversionMode, opts: CalibrateOptions): Promise<LiveStyleRecording> {
-  if (ds.T < T) throw new Error(`${opts.liveStyleName ?? 'live-style data'}: ${ds.T} frames per sample, ${mode} needs ${T}`);
-  const rec = await recordSnn(net, ds, { T, slots: opts.slots, onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode} live-style`, d, t) : undefined });
-  return { rec, labelAt: (i, t) => labelAt(ds, i, t + 1) };
-}
-
 /** Runs the whole calibration (see the file comment). The tfjs backend must be initialised. */
 export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts: CalibrateOptions = {}): Promise<CalibrationReport> {
   const modes = opts.modes ?? CONVERSION_MODES;
@@ -442,7 +395,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
       slots: opts.slots,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
     });
-    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, opts) : undefined;
+    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, { name: opts.liveStyleName, slots: opts.slots, onProgress: opts.onProgress }) : undefined;
     const list: ModeCalibration[] = [];
     for (const t of steps) {
       const rec = truncateRecording(full, t);
