@@ -10,7 +10,7 @@ import * as path from 'path';
 import { EventBatchBuilder, type EventBatch } from '../../events/event-batch';
 import { Aedat31Writer } from '../../formats/aedat3';
 import { emulateRecording } from './emulate';
-import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan } from './params';
+import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan, type SynthWorld } from './params';
 import { planRecording } from './plan';
 
 export interface SynthGesturesOptions {
@@ -30,6 +30,8 @@ export interface SynthGesturesOptions {
   minSeconds?: number;
   maxSeconds?: number;
   repeats?: number;
+  /** 'classic' (default) or 'randomized' (world.ts: documented ranges, seeded). */
+  world?: SynthWorld;
 }
 
 export interface SynthGesturesProgress {
@@ -159,7 +161,7 @@ export function planSynthGestures(opts: Omit<SynthGesturesOptions, 'out'>): Reco
   const plans: RecordingPlan[] = [];
   for (let u = first; u < first + subjects; u++) {
     for (const lighting of resolveLightings(opts.lightings)) {
-      plans.push(planRecording({ seed, user: u, lighting, minSeconds: opts.minSeconds, maxSeconds: opts.maxSeconds, repeats: opts.repeats }));
+      plans.push(planRecording({ seed, user: u, lighting, minSeconds: opts.minSeconds, maxSeconds: opts.maxSeconds, repeats: opts.repeats, world: opts.world }));
     }
   }
   return plans;
