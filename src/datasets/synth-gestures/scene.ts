@@ -268,7 +268,8 @@ function renderStatic(plan: RecordingPlan, tone: (v: number) => number): Float32
   const stripes = bg?.stripes;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      let v = level * (1 + noise * (0.3 * sample(g1, 4, x, y) + 0.12 * sample(g2, 12, x, y)));
+      // (The classic expression kept as it was: its rounding is in the bundled recordings.)
+      let v = bg ? level * (1 + noise * (0.3 * sample(g1, 4, x, y) + 0.12 * sample(g2, 12, x, y))) : level * (1 + 0.3 * sample(g1, 4, x, y) + 0.12 * sample(g2, 12, x, y));
       if (stripes) v *= stripeFactor(stripes, x, y);
       for (const q of rects) {
         const cov = clampNum(Math.min(x + 0.5 - q[0], q[2] - x - 0.5, y + 0.5 - q[1], q[3] - y - 0.5) + 0.5, 0, 1);
@@ -312,7 +313,7 @@ function drawBody(base: Float32Array, plan: RecordingPlan): void {
       // The pixel in body coordinates (the roll undone); without a roll, the pixel itself.
       const bx = roll === 0 ? x + 0.5 - s.cx : (x + 0.5 - s.cx) * c + (y - s.neckY) * sn;
       const by = roll === 0 ? y : s.neckY - (x + 0.5 - s.cx) * sn + (y - s.neckY) * c;
-      if (by < top) continue;
+      if (roll !== 0 && by < top - 1) continue; // upright, the rows from ⌊top⌋ down
       const half = (shoulderHalf + 0.1 - 0.1 * ((by - top) / (1.6 * L))) * L;
       const cov = clampNum(half - Math.abs(bx) + 0.5, 0, 1);
       if (cov > 0) base[y * W + x] += (s.shirt * (1 - 0.15 * ((by - top) / H)) - base[y * W + x]) * cov;
