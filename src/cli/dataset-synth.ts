@@ -9,6 +9,7 @@ import {
   type SynthGesturesProgress,
   type SynthGesturesResult,
   SYNTH_LIGHTINGS,
+  SYNTH_PERTURBATIONS,
   SYNTH_WORLDS,
   type SynthWorld,
 } from '../datasets/synth-gestures';
@@ -50,6 +51,7 @@ export function register(dataset: Command): void {
     .option('--max-seconds <s>', 'longest gesture', parseNumberOption('--max-seconds', 1.5), 2.6)
     .option('--repeats <n>', 'gestures per file beyond one per class', parseIntOption('--repeats', 0, 11), 2)
     .option('--world <w>', 'classic: the scene of the first bundled models; randomized: limbs darker or brighter than the room, body, style, background, light and sensor drawn per subject and recording (src/datasets/synth-gestures/world.ts)', parseChoice('--world', SYNTH_WORLDS), 'classic' as SynthWorld)
+    .option('--perturb <name>', `one perturbation of the robustness report: ${SYNTH_PERTURBATIONS.map((p) => p.name).join(', ')}`, parseChoice('--perturb', SYNTH_PERTURBATIONS.map((p) => p.name)))
     .option('--json', 'print one JSON object')
     .action(
       (o: {
@@ -63,6 +65,7 @@ export function register(dataset: Command): void {
         maxSeconds: number;
         repeats: number;
         world: SynthWorld;
+        perturb?: string;
         json?: boolean;
       }) => {
         if (o.maxSeconds < o.minSeconds) throw new UsageError('--max-seconds must be ≥ --min-seconds');
@@ -77,6 +80,7 @@ export function register(dataset: Command): void {
           maxSeconds: o.maxSeconds,
           repeats: o.repeats,
           world: o.world,
+          perturb: o.perturb,
         };
         // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
         const bar = progressBar('synth-gestures', {

@@ -1,7 +1,7 @@
 /**
  * `spikestream train` — trains the quantized ANN on a frames file and writes a model directory.
  *
- *   spikestream train --data train.ssf [--val val.ssf] [--spec spec.json] --epochs 30 --out models/x
+ *   spikestream train --data train.ssf [more.ssf …] [--val val.ssf] [--spec spec.json] --epochs 30 --out models/x
  *                     [--batch 32] [--lr 5e-3] [--weight-decay 1e-4] [--seed 0] [--backend wasm]
  *                     [--mode qcfs|qffs] [--resume] [--json]
  *
@@ -15,6 +15,7 @@ import * as path from 'path';
 import { initBackend } from '../snn/backend';
 import { saveModel } from '../snn/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
+import { concatFrameDatasets } from '../snn/dataset';
 import type { ModelSpec } from '../snn/spec';
 import { UsageError } from './errors';
 import { readFramesArgument, requireFile } from './files';
@@ -22,7 +23,7 @@ import { parseChoice, parseIntOption, parseNumberOption } from './options';
 import { progressBar } from './progress';
 
 interface TrainCliOptions {
-  data: string; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
+  data: string[]; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
   seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; json?: boolean;
 }
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a quantized (QCFS) ANN on a frames file and save it as a spikestream model')
-    .requiredOption('--data <file>', 'training frames file (.ssf, see src/snn/frames-file.ts)')
+    .requiredOption('--data <files...>', 'training frames file(s) (.ssf, see src/snn/frames-file.ts); several are joined in order')
     .option('--val <file>', 'validation frames file')
     .option('--spec <file>', 'model spec JSON (default: the built-in spec for the data size)')
     .option('--epochs <n>', 'epochs', parseIntOption('--epochs', 1), 30)
@@ -54,7 +55,18 @@ export function register(program: Command): void {
     .option('--resume', 'continue from OUT/checkpoint')
     .option('--json', 'print progress as JSON lines instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
-      const data = readFramesArgument(o.data, '--data');
+      const parts = o.data.map((f) => readFramesArgument(f, '--data'));
+      for (const [i, p] of parts.entries()) {
+        if (JSON.stringify(p.header.binning) !== JSON.stringify(parts[0].header.binning)) throw new UsageError(`--data ${o.data[i]} was binned otherwise than ${o.data[0]}`);
+      }
+      let joined;
+      try {
+        joined = concatFrameDatasets(parts, '--data');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const data = { ...joined, header: { ...parts[0].header, dataset: parts.map((p, i) => p.header.dataset ?? path.basename(o.data[i])).join(' + ') } };
+      parts.length = 0;
       const val = o.val ? readFramesArgument(o.val, '--val') : undefined;
       const spec = o.spec ? readSpec(o.spec) : undefined;
       const backend = await initBackend(o.backend);
@@ -79,7 +91,7 @@ export function register(program: Command): void {
         const res = await trainAnn(data, {
           spec, classes: data.classes, epochs: o.epochs, batchSize: o.batch, lr: o.lr, weightDecay: o.weightDecay,
           seed: o.seed, validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
-          dataset: data.header.dataset ?? path.basename(o.data), binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
+          dataset: data.header.dataset, binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
         }, onProgress);
         bar.stop();
         saveModel(out, res.model);

@@ -48,6 +48,7 @@ export { CLASS_RATE_GAIN, makeSubject, planRecording } from './plan';
 export { gestureWrists, Skeleton, wristsAt } from './motion';
 export { GestureScene } from './scene';
 export { drawWorld, makeRandomizedSubject } from './world';
+export { perturbationNamed, SYNTH_PERTURBATIONS, type Perturbation } from './perturb';
 export { emulateRecording, type EmulateRecordingOptions, type EmulateRecordingStats } from './emulate';
 export {
   generateSynthGestures,
