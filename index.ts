@@ -2,7 +2,7 @@
  * spikestream's public API: `import { … } from 'spikestream'`.
  * Subpaths: 'spikestream/operators', 'spikestream/sources', 'spikestream/sinks'.
  */
-import type { ClassifierModel } from './streams/core/classifier-model';
+import type { ClassifierModel } from './src/snn/model/classifier-model';
 import { createRunner, type RunnerKind } from './src/snn/step-runner';
 import { SnnScheduler } from './src/snn/scheduler';
 
@@ -14,9 +14,10 @@ export { runSample, classifyStats, decisionParams, geometryMismatch, ModelInputE
 export { stopReason, buildDecision } from './streams/core/decision';
 export { FrameCursor } from './streams/core/frame-cursor';
 export { binEvents, binStats, frameGeometry, type BinOptions, type BinStats } from './streams/core/binner';
-export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './streams/core/classifier-model';
+export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './src/snn/model/classifier-model';
 export { SnnRunner } from './src/snn/runner';
-export { TensorRunner } from './src/snn/tensor-runner';
+/** The TF.js runner's type; make one with `createRunner(net, slots, 'tensor')`, which loads TF.js only then. */
+export type { TensorRunner } from './src/snn/tensor-runner';
 export { createRunner, resolveRunnerKind, type RunnerKind, type StepRunner } from './src/snn/step-runner';
 export { SnnScheduler, SlotWaitAborted } from './src/snn/scheduler';
 export type { EventBatch } from './src/events/event-batch';
@@ -28,7 +29,7 @@ export { confidence, softmax } from './src/confidence/confidence';
 export { decide, shouldStop } from './src/confidence/decide';
 export { startService, defaultWallLimitMs, type Service, type ServiceOptions } from './src/server/service';
 export { createServer, type ServerOptions, type SpikeServer } from './src/server/server';
-export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/server/sensor-client';
+export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/client/sensor-client';
 
 /** A batched SNN scheduler for `model` with `slots` samples stepped together (default 32) on the `runner` (default `typed`, see createRunner). */
 export function createScheduler(model: ClassifierModel, slots = 32, runner: RunnerKind | 'auto' = 'typed'): SnnScheduler {

@@ -29,7 +29,7 @@ import * as os from 'os';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 import type { EventBatch } from '../src/events/event-batch';
-import { streamToServer } from '../src/server/sensor-client';
+import { streamToServer } from '../src/client/sensor-client';
 import { type Cluster, natsServerPath, RECORDING, scrape, sleep, startCluster } from '../test/broker/cluster';
 
 const GEOMETRY = { width: 128, height: 128 };

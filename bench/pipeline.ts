@@ -32,7 +32,7 @@ import * as path from 'path';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
 import type { EventBatch } from '../src/events/event-batch';
 import { defaultThreads } from '../src/cli/thread-options';
-import { streamToServer } from '../src/server/sensor-client';
+import { streamToServer } from '../src/client/sensor-client';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 
 const ROOT = (() => {
@@ -61,7 +61,7 @@ interface ChildStats {
 // ---------------------------------------------------------------- the service (child process)
 async function child(): Promise<void> {
   const { startService } = await import('../src/server/service');
-  const { loadClassifierModel } = await import('../streams/core/classifier-model');
+  const { loadClassifierModel } = await import('../src/snn/model/classifier-model');
   const slots = Number(process.env.BENCH_SLOTS ?? 64);
   const threads = Number(process.env.BENCH_THREADS ?? 1);
   const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, threads, runner: 'typed', maxIngestStreams: 1024, maxSubscribers: 16 });

@@ -21,7 +21,7 @@
  * SNN_BENCH_NO_ONNX=1 skips the anchor.
  */
 import * as path from 'path';
-import { loadClassifierModel } from '../streams/core/classifier-model';
+import { loadClassifierModel } from '../src/snn/model/classifier-model';
 import { openDataset } from '../streams/sources/open-dataset';
 import { collectFrameDataset } from '../streams/sinks/to-frame-dataset';
 import type { FrameDataset } from '../src/snn/dataset';

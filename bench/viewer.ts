@@ -30,7 +30,7 @@ import * as path from 'path';
 import type { Page } from 'puppeteer-core';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
-import { streamToServer } from '../src/server/sensor-client';
+import { streamToServer } from '../src/client/sensor-client';
 import type { ViewerFigures } from '../src/server/viewer';
 import { closeBrowser, findChromium, launchBrowser, NO_CHROMIUM, type LaunchedBrowser } from '../test/viewer/browser';
 
@@ -47,7 +47,7 @@ interface ServiceSample {
 // ---------------------------------------------------------------- the service (child process)
 async function child(): Promise<void> {
   const { startService } = await import('../src/server/service');
-  const { loadClassifierModel } = await import('../streams/core/classifier-model');
+  const { loadClassifierModel } = await import('../src/snn/model/classifier-model');
   const n = Number(process.env.BENCH_STREAMS ?? 64);
   const previewFps = Number(process.env.BENCH_PREVIEW_FPS ?? 20);
   const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots: Math.max(32, n), maxIngestStreams: 1024, maxSubscribers: 64, viewer: { previewFps } });

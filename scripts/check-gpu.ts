@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const { TensorRunner } = await import('../src/snn/tensor-runner');
   const { compareRunners } = await import('../src/snn/step-runner');
   const { frameOf } = await import('../src/snn/dataset');
-  const { loadClassifierModel } = await import('../streams/core/classifier-model');
+  const { loadClassifierModel } = await import('../src/snn/model/classifier-model');
   const { openDataset } = await import('../streams/sources/open-dataset');
   const { collectFrameDataset } = await import('../streams/sinks/to-frame-dataset');
   const gpus = (tf.backend() as unknown as { binding?: { isUsingGpuDevice?: () => boolean } }).binding?.isUsingGpuDevice?.();

@@ -1,5 +1,5 @@
 import type { Geometry } from '../src/events/geometry';
-import type { EventSource } from './core/event-source';
+import type { EventBatch } from '../src/events/event-batch';
 
 /** One unit of classification work: a window of one stream's events. */
 export interface Sample {
@@ -113,4 +113,37 @@ export interface StepTrace {
   readonly confidence: number;
   readonly predicted: number;
   readonly [extra: string]: unknown;
+}
+
+/** How a consumer's use of a pull ended, handed back before it closes the pull. */
+export interface PullSettlement {
+  /** Events of the last batches pulled that the consumer did not use (they belong to whatever comes next). */
+  readonly unconsumed: number;
+  /** True when the consumer stopped by its own decision before the source's end. */
+  readonly early: boolean;
+}
+
+/**
+ * One consumer's pull over a source's batches. `next()` is the only way events move: nothing is
+ * read ahead. After the pull's signal aborts, a pending `next()` settles at once with
+ * `{ done: true }` and every later call does too.
+ */
+export interface EventPull {
+  next(): Promise<IteratorResult<EventBatch, undefined>>;
+  /**
+   * The explicit hand-back channel: called at most once, before the pull is closed, by a consumer
+   * that stopped (a decision) — live segmenters start the next sample at the first unconsumed event.
+   */
+  settle(s: PullSettlement): void;
+}
+
+/**
+ * A pulled source of event batches (a recorded file, a dataset sample's window, a live stream's
+ * bounded queue, a sample cut by a live segmenter). Each `open` starts an independent pull where
+ * the source allows it (files re-open; a live stream has one consumer). Aborting the signal is
+ * the one way to stop: it settles a pending pull and frees what is behind it (file handles,
+ * subscriptions, sockets).
+ */
+export interface EventSource {
+  open(signal: AbortSignal): EventPull;
 }

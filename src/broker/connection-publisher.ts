@@ -16,8 +16,8 @@
 import { headers } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
 import type { Geometry } from '../events/geometry';
-import type { IngestConnection, IngestMessage } from '../server/http/ingest-endpoint';
-import { encodeEventMessage, KIND_AEDAT31_PACKETS } from '../server/wire';
+import type { IngestConnection, IngestMessage } from '../server/types';
+import { encodeEventMessage, KIND_AEDAT31_PACKETS } from '../formats/wire';
 import type { Broker } from './connect';
 import { isWrongRevision } from './lease';
 import type { GatewayBrokerMetrics } from './metrics';

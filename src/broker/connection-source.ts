@@ -6,7 +6,7 @@
  * is mapped to its message's sequence, so a sample start can be checkpointed.
  */
 import type { EventBatch } from '../events/event-batch';
-import { decodeEventMessage } from '../server/wire';
+import { decodeEventMessage } from '../formats/wire';
 import type { Fit } from '../../streams/operators/fit';
 import type { EventSource } from '../../streams/core/event-source';
 import type { EventLog, LogMessage } from './event-log';

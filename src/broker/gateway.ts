@@ -11,7 +11,7 @@ import { nuid } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import { createServer, type ListenInfo, type ServerOptions, type SpikeServer } from '../server/server';
 import { ServiceMetrics } from '../server/metrics';
-import type { IngestConnection } from '../server/http/ingest-endpoint';
+import type { IngestConnection } from '../server/types';
 import type { Decision, StepTrace } from '../../streams/types';
 import { closeBroker, connectBroker, ensureStreams, streamsBucket, type Broker, type RetentionOptions } from './connect';
 import { ConnectionPublisher } from './connection-publisher';

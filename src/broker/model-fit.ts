@@ -3,7 +3,7 @@
  * model cannot take (as the embedded service does), the worker fits each connection's events.
  */
 import type { Geometry } from '../events/geometry';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import { geometryMismatch } from '../../streams/core/engine';
 import { FitError, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
 import type { Roi } from '../../streams/operators/roi';

@@ -12,7 +12,7 @@ import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/nats-core';
 import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats } from '../../streams/core/engine';
 import type { LiveSegmentation, OnDecided } from '../../streams/core/live-segmenter';
 import { checkpointsBucket, closeBroker, connectBroker, ensureStreams, leasesBucket, streamsBucket, type Broker } from './connect';

@@ -17,10 +17,11 @@
 import type { Command } from 'commander';
 import type { ThetaSearch } from '../eval/calibrate';
 import * as path from 'path';
-import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
+import { parseAlpha, parseModes, parseThetaRule, parseThetaSearch, type CalibrationReport, type PhaseProgressFn } from '../eval/calibrate';
+import { calibrateAndWrite } from '../eval/calibration-store';
 import { initBackend } from '../snn/backend';
 import type { LoadedFrames } from '../snn/frames-file';
-import { loadModel } from '../snn/model-file';
+import { loadModel } from '../snn/model/model-file';
 import { UsageError } from './errors';
 import { readFramesArgument } from './files';
 import { readModelInput } from './model-options';
@@ -150,7 +151,7 @@ export function register(program: Command): void {
       const val = readFramesFor(o.val, model, '--val');
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const report = await withPhaseProgress(o.json, (onProgress) =>
-        calibrateModel(model, val, {
+        calibrateAndWrite(model, val, {
           modes, epsilon, search, thetaRule, maxLoss, qffsSteps, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
         }),
       );

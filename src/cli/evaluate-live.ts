@@ -11,7 +11,7 @@
  * model's spikestream.json (choose it on validation users, never on the test users).
  */
 import * as path from 'path';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../snn/model/classifier-model';
 import { DEFAULT_LIVE_SEGMENTATION, type LiveSegmentation } from '../../streams/core/live-segmenter';
 import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { chooseLiveTheta, DEFAULT_LIVE_TARGETS, gestureRecordings, scoreLive, streamLive, sweepLiveTheta, withEvents, type LiveThetaPoint } from '../eval/live';

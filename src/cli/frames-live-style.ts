@@ -11,7 +11,7 @@ import { requireDatasetFolder } from './dataset';
 import { UsageError } from './errors';
 import { printJson } from './output';
 import { progressBar } from './progress';
-import type { FramesOptions } from './frames';
+import type { FramesOptions } from './frames-options';
 
 /** `--restart-steps 2-8` (or `4`): the range the decision step is drawn from. */
 export function parseRestartSteps(value: string): [number, number] {

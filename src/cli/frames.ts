@@ -8,33 +8,9 @@ import { requireDatasetFolder, requireSomeSamples } from './dataset';
 import { UsageError } from './errors';
 import { requireOutputFile } from './files';
 import { parseChoice, parseIntOption, parseNumberOption, parseSplit, type Split } from './options';
+import type { FramesOptions } from './frames-options';
 import { printJson } from './output';
 import { progressBar } from './progress';
-
-export interface FramesOptions {
-  out: string;
-  split: Split;
-  users?: string;
-  binUs?: number;
-  eventsPerBin?: number;
-  steps: number;
-  downsample: number;
-  limit?: number;
-  skip?: number;
-  dtype: 'uint8' | 'float32';
-  /** --live-style and its options (frames-live-style.ts). */
-  liveStyle?: boolean;
-  restartSteps: [number, number];
-  passes: number;
-  minOverlap: number;
-  withWindows?: boolean;
-  /** --augment SPEC, --augment-copies N, --with-originals (live-style only). */
-  augment?: string;
-  augmentCopies: number;
-  withOriginals?: boolean;
-  seed: number;
-  json?: boolean;
-}
 
 /** `--users 1-20,23`, checked here so a typo is a usage error. */
 function parseUsers(spec: string): (user: number) => boolean {

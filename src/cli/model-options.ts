@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
 import type { Geometry } from '../events/geometry';
 import { UsageError } from './errors';
 import { requireFolder } from './files';

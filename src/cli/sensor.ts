@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { streamToServer } from '../server/sensor-client';
+import { streamToServer } from '../client/sensor-client';
 import { eventFileGeometry, readEventFile, summarizeEventFile } from '../formats/read-file';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';

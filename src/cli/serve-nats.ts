@@ -5,7 +5,7 @@
  */
 import { startGateway } from '../broker/gateway';
 import { fitForModel } from '../broker/model-fit';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import type { Decision } from '../../streams/types';
 import { formatDecision } from './decisions';
 import type { FitCliOptions } from './fit-options';

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { readLabelsBeside, type LabelWindow } from '../datasets/dvs-gesture';
 import { eventFileGeometry, readEventFile } from '../formats/read-file';
 import { startService } from '../server/service';
-import { streamToServer } from '../server/sensor-client';
+import { streamToServer } from '../client/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';

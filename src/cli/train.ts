@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';
-import { saveModel } from '../snn/model-file';
+import { saveModel } from '../snn/model/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
 import { concatFrameDatasets } from '../snn/dataset';
 import type { ModelSpec } from '../snn/spec';

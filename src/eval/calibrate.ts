@@ -38,15 +38,14 @@ import {
 import type { NamedWeight } from '../snn/ann';
 import { convertWeights, type ConversionMode } from '../snn/convert';
 import type { FrameDataset } from '../snn/dataset';
-import type { InputBinning, ModelMeta } from '../snn/model-file';
+import type { InputBinning, ModelMeta } from '../snn/model/model-file';
 import type { ResolvedSpec } from '../snn/spec';
 import { annPrefixLogits, logitsAtStep } from './baselines';
-import { writeCalibration } from './calibration-store';
-import { binningFor, candidateSteps, CONVERSION_MODES, defaultStoredSteps, modelSteps } from './operating-points';
+import { binningFor, candidateSteps, CONVERSION_MODES, defaultStoredSteps, modelSteps } from '../snn/model/operating-points';
 import { snnMode, type AlphaChoice, type ThetaSearch } from './options';
 import { accuracyOf, finalOutputs, recordSnn, truncateRecording, type SnnRecording } from './run-snn';
 
-export { CONVERSION_MODES, modelSteps } from './operating-points';
+export { CONVERSION_MODES, modelSteps } from '../snn/model/operating-points';
 
 export { parseAlpha, parseModes, parseThetaRule, parseThetaSearch, snnMode, type AlphaChoice, type ThetaSearch } from './options';
 
@@ -134,7 +133,7 @@ export interface CalibrationReport {
   /** Every calibrated T of each mode (ascending T). */
   readonly operatingPoints: Partial<Record<ConversionMode, ModeCalibration[]>>;
   readonly notes: string[];
-  /** spikestream.json written (absent with write: false). */
+  /** spikestream.json written (by `calibrateAndWrite`; absent from `calibrateModel`). */
   readonly written?: string;
 }
 
@@ -158,8 +157,6 @@ export interface CalibrateOptions {
   readonly slots?: number;
   /** Name of the validation data recorded in the file (default 'validation'). */
   readonly validationName?: string;
-  /** Write spikestream.json (default true). */
-  readonly write?: boolean;
   readonly onProgress?: PhaseProgressFn;
 }
 
@@ -382,7 +379,5 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     operatingPoints: all,
     notes,
   };
-  if (opts.write === false) return report;
-  const written = writeCalibration(model.dir, report);
-  return { ...report, written };
+  return report;
 }

@@ -13,8 +13,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ModelMeta } from '../snn/model-file';
-import type { CalibrationReport, ModeCalibration } from './calibrate';
+import type { ModelMeta } from '../snn/model/model-file';
+import type { FrameDataset } from '../snn/dataset';
+import { calibrateModel, type CalibrateOptions, type CalibrationReport, type LoadedModel, type ModeCalibration } from './calibrate';
 
 /** JSON with non-finite numbers as null. */
 function clean<T>(x: T): T {
@@ -89,4 +90,10 @@ export function writeCalibration(dir: string, report: CalibrationReport): string
   fs.writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
   fs.renameSync(tmp, file);
   return file;
+}
+
+/** Calibrates `model` on `val` (see `calibrateModel`) and writes the result into its spikestream.json. */
+export async function calibrateAndWrite(model: LoadedModel, val: FrameDataset, opts: CalibrateOptions = {}): Promise<CalibrationReport> {
+  const report = await calibrateModel(model, val, opts);
+  return { ...report, written: writeCalibration(model.dir, report) };
 }

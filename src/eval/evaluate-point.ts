@@ -24,12 +24,12 @@ import {
 import type { NamedWeight } from '../snn/ann';
 import type { ConversionMode, SnnNetwork } from '../snn/convert';
 import { frameOf, type FrameDataset } from '../snn/dataset';
-import type { InputBinning } from '../snn/model-file';
+import type { InputBinning } from '../snn/model/model-file';
 import { SnnRunner } from '../snn/runner';
 import type { ResolvedSpec } from '../snn/spec';
 import { conversionCheck, logitsAtStep, type MatchedAnnTraces } from './baselines';
 import type { PhaseProgressFn } from './calibrate';
-import type { StoredOperatingPoint } from './operating-points';
+import type { StoredOperatingPoint } from '../snn/model/operating-points';
 import { snnMode } from './options';
 import type { SnnRecording } from './run-snn';
 

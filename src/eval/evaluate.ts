@@ -24,11 +24,12 @@ import { rulePromise } from '../confidence/markdown-evidence';
 import { num, numCi, pctCi, pointsCi, table, thetaStr } from '../confidence/markdown-format';
 import { convertWeights, type ConversionMode } from '../snn/convert';
 import type { FrameDataset } from '../snn/dataset';
-import type { InputBinning, ModelMeta } from '../snn/model-file';
+import type { InputBinning, ModelMeta } from '../snn/model/model-file';
 import { matchedAnnTraces } from './baselines';
-import { calibrateModel, checkData, type CalibrateOptions, type CalibrationReport, type LoadedModel, type PhaseProgressFn } from './calibrate';
+import { calibrateAndWrite } from './calibration-store';
+import { checkData, type CalibrateOptions, type CalibrationReport, type LoadedModel, type PhaseProgressFn } from './calibrate';
 import { evaluatePoint, type ModeEvaluation } from './evaluate-point';
-import { CONVERSION_MODES, storedAtSteps, storedOperatingPoint, storedSteps } from './operating-points';
+import { CONVERSION_MODES, storedAtSteps, storedOperatingPoint, storedSteps } from '../snn/model/operating-points';
 import type { AlphaChoice } from './options';
 import { recordSnn, truncateRecording } from './run-snn';
 
@@ -88,7 +89,7 @@ export async function evaluateModel(model: LoadedModel, test: FrameDataset, opts
     if (!opts.validation) {
       throw new Error(`model ${model.dir} has no calibrated θ for ${missing.join(', ')}: run \`spikestream calibrate\` or pass --val`);
     }
-    calibration = await calibrateModel(model, opts.validation, {
+    calibration = await calibrateAndWrite(model, opts.validation, {
       ...opts.calibrate,
       modes: missing,
       epsilon: opts.epsilon,

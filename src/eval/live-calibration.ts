@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ModelMeta } from '../snn/model-file';
+import type { ModelMeta } from '../snn/model/model-file';
 import type { LiveTargets, LiveThetaPoint } from './live';
 
 export interface LiveThetaChoice {

@@ -15,7 +15,7 @@ import { loadGestureDataset, parseTrialName, type GestureSplit, type LabelWindow
 import { eventFileGeometry, readEventFile } from '../formats/read-file';
 import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import { sourceFromBatches, type EventSource } from '../../streams/core/event-source';
 import type { LiveSegmentation } from '../../streams/core/live-segmenter';
 import { classify } from '../../streams/operators/classify';

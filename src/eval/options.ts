@@ -1,7 +1,7 @@
 /** Parsing of the calibration and evaluation options (the CLI's and the library's). */
 import type { SnnMode, ThetaRuleName } from '../confidence';
 import type { ConversionMode } from '../snn/convert';
-import { CONVERSION_MODES } from './operating-points';
+import { CONVERSION_MODES } from '../snn/model/operating-points';
 
 /** How the paper rule searches θ: every distinct θ, the paper's 0.1 grid, or that grid plus 0.95 and 0.99. */
 export type ThetaSearch = 'exact' | 'paper' | 'extended';

@@ -17,7 +17,7 @@ import { wilson, type Interval } from '../confidence/stats';
 import type { FrameDataset } from '../snn/dataset';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
 import { recordSnn } from './run-snn';
 
 export interface RobustnessOptions {

@@ -3,7 +3,3 @@ export interface Geometry {
   readonly width: number;
   readonly height: number;
 }
-
-export function sameGeometry(a: Geometry, b: Geometry): boolean {
-  return a.width === b.width && a.height === b.height;
-}

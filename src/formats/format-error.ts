@@ -4,7 +4,7 @@
  * see bytes leave it undefined and callers attach it with `withFile`.
  */
 export class FormatError extends Error {
-  override readonly name = 'FormatError';
+  override readonly name: string = 'FormatError';
   constructor(
     readonly format: string,
     /** Byte offset from the start of the input (or line number for text formats, see `unit`). */

@@ -1,9 +1,9 @@
 /** The server's options, their defaults, and the check that a public address has a token. */
 import type { Geometry } from '../events/geometry';
-import type { OverflowPolicy } from '../../streams/sources/bounded-queue';
-import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from './wire';
+import type { OverflowPolicy } from '../../streams/core/bounded-queue';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../formats/wire';
 import type { ServiceMetrics } from './metrics';
-import type { IngestMessage } from './http/ingest-endpoint';
+import type { IngestMessage } from './types';
 import type { ViewerOptions } from './viewer';
 
 /**

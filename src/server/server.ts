@@ -5,7 +5,7 @@
  * - routes.ts: `GET /health` → 200 JSON status (503 while closing), `GET /metrics` → Prometheus
  *   text (prom-client, see `ServiceMetrics`), 404/405, CONNECT and unparseable requests;
  * - ingest-endpoint.ts: `ws://…/ingest/<streamId>[?width=W&height=H]`, one sensor sending binary
- *   wire messages (src/server/wire.ts), announced on `ingest$` once its geometry is known;
+ *   wire messages (src/formats/wire), announced on `ingest$` once its geometry is known;
  * - subscriber-endpoint.ts: `ws://…/decisions[?stream=id][&trace=1]`, JSON decisions and traces;
  * - with `viewer` set, viewer-routes.ts: the page at `/` and `/viewer/…`, and (a second
  *   subscriber endpoint on ../preview.ts's hub) `ws://…/preview[?stream=id]`, its binary frames;

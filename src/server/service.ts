@@ -1,7 +1,7 @@
 import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
 import { classifyLive } from '../../streams/operators/classify-live';

@@ -69,3 +69,20 @@ export interface SpikeServer {
   streams(): StreamStatus[];
   close(opts?: CloseOptions): Promise<void>;
 }
+
+/** One sensor connection as `onIngestMessage` sees it. */
+export interface IngestConnection {
+  /** Stops reading the sensor's socket (TCP pushes back on the sensor) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Resolves when the socket has closed: no message of this connection comes after. */
+  readonly closed: Promise<void>;
+}
+
+/** An accepted ingest message: its exact bytes, its decoded events and its connection. */
+export interface IngestMessage {
+  readonly bytes: Uint8Array;
+  readonly batch: EventBatch;
+  readonly geometry: Geometry;
+  readonly connection: IngestConnection;
+}

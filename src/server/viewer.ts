@@ -3,7 +3,7 @@
  * model it is watching (`/viewer/config.json`) and the service's figures (`/viewer/figures.json`),
  * read from the same prom-client registry that `/metrics` exposes.
  */
-import type { ClassifierModel } from '../../streams/core/classifier-model';
+import type { ClassifierModel } from '../snn/model/classifier-model';
 import type { ServiceMetrics } from './metrics';
 import type { StreamStatus } from './types';
 

@@ -269,8 +269,3 @@ export function registerWasmConvGradKernels(): void {
   });
   wasmKernelsRegistered = true;
 }
-
-/** The active backend's name as tf reports it. */
-export function currentBackend(): string {
-  return tf.getBackend();
-}

@@ -21,7 +21,7 @@
 import * as fs from 'fs';
 import type { FrameDataset } from './dataset';
 import { validateDataset } from './dataset';
-import type { InputBinning } from './model-file';
+import type { InputBinning } from './model/model-file';
 
 export const FRAMES_MAGIC = 'SSFRAME1';
 

@@ -3,14 +3,23 @@
  *  - `typed`: SnnRunner, the event-driven WebAssembly kernel (exact double arithmetic; the default);
  *  - `tensor`: TensorRunner, the step as batched TF.js ops (Float32; for tfjs-node / tfjs-node-gpu);
  *  - `auto`: `tensor` when TF.js runs on its native `tensorflow` backend, else `typed`.
+ * TF.js is loaded only when a `tensor` runner is asked for (or `auto` resolves), so that importing
+ * spikestream and running the typed runner never loads it.
  */
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from './backend';
+import type * as Tf from '@tensorflow/tfjs';
 import type { SnnNetwork } from './convert';
 import { frameOf, type FrameDataset } from './dataset';
 import { SnnRunner } from './runner';
 import type { SlotReadout, StepInputs } from './slots';
-import { TensorRunner } from './tensor-runner';
+
+/** TF.js when something has already loaded it, else undefined (loading it here would defeat the point). */
+function loadedTf(): typeof Tf | undefined {
+  return require.cache[require.resolve('@tensorflow/tfjs')]?.exports as typeof Tf | undefined;
+}
+
+function nativeBackendRunning(): boolean {
+  return loadedTf()?.engine().backendName === 'tensorflow';
+}
 
 export interface StepRunner {
   readonly kind: RunnerKind;
@@ -38,8 +47,9 @@ export type RunnerChoice = (typeof RUNNER_CHOICES)[number];
  */
 export async function resolveRunnerKind(choice: RunnerChoice, log?: (line: string) => void): Promise<RunnerKind> {
   if (choice === 'typed') return 'typed';
+  const { initBackend } = await import('./backend');
   if (choice === 'auto') {
-    if (tf.engine().backendName !== 'tensorflow') {
+    if (!nativeBackendRunning()) {
       try {
         await initBackend('tensorflow', { log });
       } catch {
@@ -48,14 +58,16 @@ export async function resolveRunnerKind(choice: RunnerChoice, log?: (line: strin
     }
     return 'tensor';
   }
-  if (!tf.engine().backendName) await initBackend(undefined, { log });
+  if (!loadedTf()?.engine().backendName) await initBackend(undefined, { log });
   return 'tensor';
 }
 
 /** A runner of the given kind (`auto`: `tensor` when TF.js already runs on its native backend). */
 export function createRunner(net: SnnNetwork, slots: number, kind: RunnerKind | 'auto' = 'typed'): StepRunner {
-  const k = kind === 'auto' ? (tf.engine().backendName === 'tensorflow' ? 'tensor' : 'typed') : kind;
-  return k === 'tensor' ? new TensorRunner(net, slots) : new SnnRunner(net, slots);
+  const k = kind === 'auto' ? (nativeBackendRunning() ? 'tensor' : 'typed') : kind;
+  if (k === 'typed') return new SnnRunner(net, slots);
+  const { TensorRunner } = require('./tensor-runner') as typeof import('./tensor-runner');
+  return new TensorRunner(net, slots);
 }
 
 export interface RunnerComparison {

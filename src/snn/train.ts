@@ -24,7 +24,7 @@ import { QuantizedAnn, NamedWeight } from './ann';
 import { FrameDataset, labelAt, meanOfFirstK, validateDataset } from './dataset';
 import { defaultSpec, ModelSpec, ResolvedSpec, validateSpec } from './spec';
 import { deriveSeed, mulberry32, randInt, shuffle } from '../prng';
-import { EpochLog, hasModel, InputBinning, loadModel, ModelMeta, SavedModel, saveModel } from './model-file';
+import { EpochLog, hasModel, InputBinning, loadModel, ModelMeta, SavedModel, saveModel } from './model/model-file';
 import type { ConversionMode } from './convert';
 
 export interface TrainOptions {

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
-import { BoundedEventQueue, type OverflowPolicy } from '../sources/bounded-queue';
+import { BoundedEventQueue, type OverflowPolicy } from './bounded-queue';
 import { pullFromIterator, type EventSource } from './event-source';
 
 export interface BufferOptions {

@@ -14,7 +14,7 @@ import { SlotWaitAborted, type SnnScheduler } from '../../src/snn/scheduler';
 import type { SlotReadout } from '../../src/snn/runner';
 import type { Decision, Sample, StepResult, Frame } from '../types';
 import { binStats, frameGeometry, type BinStats } from './binner';
-import type { ClassifierModel } from './classifier-model';
+import type { ClassifierModel } from '../../src/snn/model/classifier-model';
 import { buildDecision, stepResult, stopReason, type DecisionParams } from './decision';
 import { ABORTED, raceAbort } from './event-source';
 import { FrameCursor } from './frame-cursor';

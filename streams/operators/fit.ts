@@ -30,6 +30,9 @@ export interface FitOptions {
   readonly stats?: FitStats;
 }
 
+/** How a stream is fitted to a model, as a user or a URL gives it: every transport and command takes this. */
+export type FitSettings = Pick<FitOptions, 'fit' | 'roi'>;
+
 /** What the fit saw and dropped; every dropped event is in exactly one of the three drop counters. */
 export interface FitStats extends FilterStats {
   /** Events with x ≥ sensor width or y ≥ sensor height. */

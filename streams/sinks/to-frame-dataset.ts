@@ -1,6 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import type { FrameDataset } from '../../src/snn/dataset';
-import type { InputBinning } from '../../src/snn/model-file';
+import type { InputBinning } from '../../src/snn/model/model-file';
 import { frameGeometry, binStats, type BinStats } from '../core/binner';
 import { FrameCursor } from '../core/frame-cursor';
 import type { LabelledDataset } from '../sources/open-dataset';

@@ -2,7 +2,7 @@
  * A live sensor connection as an `Observable<EventBatch>`.
  *
  * Each binary WebSocket message is decoded by the connection's `MessageDecoder` (the server
- * passes a `WireDecoder` from src/server/wire.ts; it is injected so that streams/ does not
+ * passes a `WireDecoder` from src/formats/wire; it is injected so that streams/ does not
  * import server/), optionally admitted by a rate limiter, and pushed into a
  * `BoundedEventQueue`; the Observable pulls from the queue. Listening starts at construction
  * (the socket is live), so events that arrive before the pipeline subscribes wait in the queue.
@@ -22,10 +22,10 @@ import { Observable } from 'rxjs';
 import type { WebSocket, RawData } from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { BoundedEventQueue, type OverflowPolicy, QueueOverflowError, fromBoundedQueue } from './bounded-queue';
+import { BoundedEventQueue, type OverflowPolicy, QueueOverflowError, fromBoundedQueue } from '../core/bounded-queue';
 import { pullFromIterator, type EventSource } from '../core/event-source';
 
-/** Per-connection message decoder (e.g. `new WireDecoder()` from src/server/wire.ts). */
+/** Per-connection message decoder (e.g. `new WireDecoder()` from src/formats/wire). */
 export interface MessageDecoder {
   decode(bytes: Uint8Array): { geometry: Geometry; batch: EventBatch };
 }

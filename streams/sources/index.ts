@@ -4,7 +4,7 @@ export { fromDataset, gestureSample, type FromDatasetOptions } from './from-data
 export { openDataset, parseUserList, type LabelledDataset, type OpenDatasetOptions, type DatasetSplit } from './open-dataset';
 export { windowSamples, type WindowSamplesOptions } from './window-samples';
 export { WebSocketIngest, fromWebSocket, IngestClosedError, type WebSocketSourceOptions, type MessageDecoder } from './from-websocket';
-export { BoundedEventQueue, QueueOverflowError, type OverflowPolicy, type BoundedQueueStats } from './bounded-queue';
+export { BoundedEventQueue, QueueOverflowError, type OverflowPolicy, type BoundedQueueStats } from '../core/bounded-queue';
 export { ASAP, REALTIME, speed, Pacer, type Pacing } from './pacing';
 export { eventsOf, mapSource, pullFromIterator, sourceFromBatches, sourceFromIterator, type EventPull, type EventSource, type PullSettlement } from '../core/event-source';
 export { bufferedSource, type BufferOptions } from '../core/buffered-source';

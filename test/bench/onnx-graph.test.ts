@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import * as path from 'path';
 import { bytes, float, int } from '../../bench/onnx/protobuf';
 import { snnStepGraph } from '../../bench/onnx/snn-graph';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { repoRoot } from '../helpers/paths';
 
 interface Wire { field: number; wire: number; value: bigint | Uint8Array }

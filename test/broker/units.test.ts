@@ -18,8 +18,8 @@ import { Placement, presenceKey } from '../../src/broker/placement';
 import { DECISIONS_STREAM, HEADER, streamIdOfToken, streamToken } from '../../src/broker/names';
 import { publishWithRetry, PublishAbortedError } from '../../src/broker/publish';
 import { streamHasWork, type StreamEntry } from '../../src/broker/stream-entry';
-import type { IngestConnection } from '../../src/server/http/ingest-endpoint';
-import { decodeEventMessage, encodeAedat31Message, encodeEventMessage } from '../../src/server/wire';
+import type { IngestConnection } from '../../src/server/types';
+import { decodeEventMessage, encodeAedat31Message, encodeEventMessage } from '../../src/formats/wire';
 import { Aedat31Writer } from '../../src/formats/aedat3/writer';
 import { randomRecording } from '../helpers/gesture-fixture';
 import { runSpikestreamAsync } from '../helpers/cli';
@@ -28,7 +28,7 @@ import { describeWorkerEvent } from '../../src/cli/worker';
 import { startGateway } from '../../src/broker/gateway';
 import { startWorker } from '../../src/broker/worker';
 import { fitForModel } from '../../src/broker/model-fit';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
 
 describe('broker names and values', () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { lastValueFrom, take, timeout, toArray } from 'rxjs';
 import { startService } from '../../src/server/service';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { runSpikestream, runSpikestreamAsync } from '../helpers/cli';
 import { makeTempDir, repoRoot, sharedRecording } from '../helpers/paths';
 

@@ -4,8 +4,8 @@
  */
 import { expect } from 'chai';
 import * as path from 'path';
-import { replay } from '../../src/cli/replay';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { replay } from '../../src/eval/replay/replay';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { ASAP } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';
 import { runSpikestream } from '../helpers/cli';

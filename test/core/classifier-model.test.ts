@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as path from 'path';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { repoRoot } from '../helpers/paths';
 
 describe('loadClassifierModel: the operating point stored per conversion mode', () => {

@@ -7,7 +7,7 @@ import { batchFromArrays } from '../../src/events/event-batch';
 import { SnnRunner } from '../../src/snn/runner';
 import { SnnScheduler } from '../../src/snn/scheduler';
 import { bufferedSource } from '../../streams/core/buffered-source';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { classifyStats, ModelInputError } from '../../streams/core/engine';
 import { sourceFromBatches, type EventSource } from '../../streams/core/event-source';
 import { classify, classifySample } from '../../streams/operators/classify';

@@ -8,17 +8,17 @@ import * as evaluateCli from '../../src/cli/evaluate';
 import { confidence } from '../../src/confidence';
 import { calibrateModel, parseAlpha, parseModes, parseThetaRule, parseThetaSearch } from '../../src/eval/calibrate';
 import { readReportJson, spreadIndices, writeReport } from '../../src/eval/evaluate';
-import { storedOperatingPoint } from '../../src/eval/operating-points';
+import { storedOperatingPoint } from '../../src/snn/model/operating-points';
 import { recordSnn } from '../../src/eval/run-snn';
 import { initBackend } from '../../src/snn/backend';
 import { frameOf, type FrameDataset } from '../../src/snn/dataset';
 import { readFramesFile, writeFramesFile } from '../../src/snn/frames-file';
-import { loadModel, saveModel, type SavedModel } from '../../src/snn/model-file';
+import { loadModel, saveModel, type SavedModel } from '../../src/snn/model/model-file';
 import { SnnRunner } from '../../src/snn/runner';
 import type { ModelSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
 import { trainAnn } from '../../src/snn/train';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { makeTempDir } from '../helpers/paths';
 
 const H = 16;
@@ -191,7 +191,7 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
   it('calibrate with --alpha fit and ε > 0 (library call, no write)', async () => {
     const model = { dir: modelDir, ...loadModel(modelDir) };
     const before = fs.readFileSync(path.join(modelDir, 'spikestream.json'), 'utf8');
-    const r = await calibrateModel(model, val, { modes: ['qcfs'], alpha: 'fit', epsilon: 0.05, write: false });
+    const r = await calibrateModel(model, val, { modes: ['qcfs'], alpha: 'fit', epsilon: 0.05 });
     const c = r.modes.qcfs!;
     expect(c.alphaSource).to.equal('fit');
     expect(c.alpha).to.equal(c.alphaFit);
@@ -205,7 +205,7 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     const model = { dir: modelDir, ...loadModel(modelDir) };
     const paperGrid = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
     for (const [search, grid] of [['paper', paperGrid], ['extended', [...paperGrid, 0.95, 0.99]]] as const) {
-      const r = await calibrateModel(model, val, { modes: ['qcfs', 'qffs'], search, write: false });
+      const r = await calibrateModel(model, val, { modes: ['qcfs', 'qffs'], search });
       for (const c of [...r.operatingPoints.qcfs!, ...r.operatingPoints.qffs!]) {
         expect(c.search).to.equal(search);
         expect(grid.some((g) => Math.abs(g - c.theta) < 1e-9), `θ ${c.theta} on the ${search} grid`).to.equal(true);
@@ -213,18 +213,18 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
         expect(c.accAtTheta).to.be.at.least(c.accFullT - 1e-12);
       }
     }
-    const exact = await calibrateModel(model, val, { modes: ['qcfs'], write: false });
-    const grid = await calibrateModel(model, val, { modes: ['qcfs'], search: 'paper', write: false });
+    const exact = await calibrateModel(model, val, { modes: ['qcfs'] });
+    const grid = await calibrateModel(model, val, { modes: ['qcfs'], search: 'paper' });
     // The exact search sees every θ, so it never needs more steps than the grid for the same guarantee.
     expect(exact.modes.qcfs!.meanSteps).to.be.at.most(grid.modes.qcfs!.meanSteps + 1e-12);
     // Deploying the non-inferior rule stores its θ.
-    const ni = await calibrateModel(model, val, { modes: ['qffs'], search: 'paper', thetaRule: 'non-inferior', maxLoss: 0.05, qffsSteps: 3, write: false });
+    const ni = await calibrateModel(model, val, { modes: ['qffs'], search: 'paper', thetaRule: 'non-inferior', maxLoss: 0.05, qffsSteps: 3 });
     expect(ni.modes.qffs!.T).to.equal(3);
     expect(ni.modes.qffs!.theta).to.equal(ni.modes.qffs!.rules.nonInferior.theta);
     expect(ni.modes.qffs!.rules.nonInferior.tolerance).to.equal(0.05);
     let err: Error | undefined;
     try {
-      await calibrateModel(model, val, { modes: ['qffs'], qffsSteps: 5, write: false });
+      await calibrateModel(model, val, { modes: ['qffs'], qffsSteps: 5 });
     } catch (e) {
       err = e as Error;
     }

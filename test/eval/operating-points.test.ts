@@ -8,9 +8,9 @@ import {
   storedAtSteps,
   storedOperatingPoint,
   storedSteps,
-} from '../../src/eval/operating-points';
+} from '../../src/snn/model/operating-points';
 import { truncateRecording, type SnnRecording } from '../../src/eval/run-snn';
-import type { ModelMeta } from '../../src/snn/model-file';
+import type { ModelMeta } from '../../src/snn/model/model-file';
 
 function meta(calibration: Record<string, unknown>): ModelMeta {
   return {

@@ -1,5 +1,5 @@
 import { QuantizedAnn } from '../../src/snn/ann';
-import { saveModel } from '../../src/snn/model-file';
+import { saveModel } from '../../src/snn/model/model-file';
 import { validateSpec } from '../../src/snn/spec';
 import { annToSavedModel } from '../../src/snn/train';
 

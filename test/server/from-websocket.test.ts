@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import type { AddressInfo } from 'net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
-import { WireDecoder, closeCodeFor, encodeEventMessage } from '../../src/server/wire';
-import { streamToServer } from '../../src/server/sensor-client';
+import { WireDecoder, closeCodeFor, encodeEventMessage } from '../../src/formats/wire';
+import { streamToServer } from '../../src/client/sensor-client';
 import { IngestClosedError, WebSocketIngest, type WebSocketSourceOptions, fromWebSocket } from '../../streams/sources/from-websocket';
 import { closed, makeBatch, openWs, sleep, waitFor } from './helpers';
 

@@ -3,7 +3,7 @@ import * as net from 'net';
 import { WebSocket } from 'ws';
 import type { Geometry } from '../../src/events/geometry';
 import { type SpikeServer, type ServerOptions, type IngestStream, createServer, CLOSE_GEOMETRY_REFUSED, INGEST_CLOSE_REASONS, INGEST_REJECT_REASONS } from '../../src/server/server';
-import { encodeEventMessage } from '../../src/server/wire';
+import { encodeEventMessage } from '../../src/formats/wire';
 import { closed, makeBatch, openWs, refusedStatus, sleep, waitFor } from './helpers';
 
 const MODEL_SIZE: Geometry = { width: 128, height: 128 };

@@ -8,10 +8,10 @@ import * as path from 'path';
 import WebSocket from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
 import { readEventFile } from '../../src/formats/read-file';
-import { streamToServer } from '../../src/server/sensor-client';
+import { streamToServer } from '../../src/client/sensor-client';
 import { startService } from '../../src/server/service';
 import { sumDeep } from '../../src/server/threads/shard-pool';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import type { Decision } from '../../streams/types';
 import { repoRoot } from '../helpers/paths';
 

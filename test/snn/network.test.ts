@@ -7,7 +7,7 @@ import { trainAnn, annAccuracy, TrainResult } from '../../src/snn/train';
 import { convertWeights, SnnNetwork } from '../../src/snn/convert';
 import { SnnRunner, simulate, SlotsFullError } from '../../src/snn/runner';
 import { FrameDataset, frameOf, meanOfFirstK } from '../../src/snn/dataset';
-import { loadModel, saveModel } from '../../src/snn/model-file';
+import { loadModel, saveModel } from '../../src/snn/model/model-file';
 import { QuantizedAnn } from '../../src/snn/ann';
 import { ModelSpec } from '../../src/snn/spec';
 import { makeTempDir } from '../helpers/paths';

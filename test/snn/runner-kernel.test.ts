@@ -14,7 +14,7 @@ import { frameOf, type FrameDataset } from '../../src/snn/dataset';
 import { simulate, SnnRunner } from '../../src/snn/runner';
 import { validateSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { repoRoot } from '../helpers/paths';

@@ -7,14 +7,14 @@
 import { expect } from 'chai';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { replay } from '../../src/cli/replay';
+import { replay } from '../../src/eval/replay/replay';
 import { initBackend } from '../../src/snn/backend';
 import type { FrameDataset } from '../../src/snn/dataset';
 import { frameOf } from '../../src/snn/dataset';
 import { SnnRunner, SlotsFullError } from '../../src/snn/runner';
 import { compareRunners, createRunner, resolveRunnerKind, type RunnerComparison } from '../../src/snn/step-runner';
 import { TensorRunner } from '../../src/snn/tensor-runner';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { ASAP } from '../../streams/sources/pacing';

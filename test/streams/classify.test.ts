@@ -4,7 +4,7 @@ import * as path from 'path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { SnnRunner } from '../../src/snn/runner';
 import { encodeAedat31 } from '../../src/formats/aedat3';
-import { loadClassifierModel, type ClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { classify } from '../../streams/operators/classify';
 import { classifyStats } from '../../streams/core/engine';
 import { SnnScheduler } from '../../src/snn/scheduler';

@@ -12,7 +12,7 @@ import { readEventFile } from '../../src/formats/read-file';
 import { SnnRunner } from '../../src/snn/runner';
 import { SnnScheduler } from '../../src/snn/scheduler';
 import { ActivityDetector, type ActivityScan } from '../../streams/core/activity-detector';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { sourceFromBatches } from '../../streams/core/event-source';
 import { segmentLive, type LiveResume, type LiveSegmentation, type OnDecided, type SampleStart } from '../../streams/core/live-segmenter';
 import { classifyLive } from '../../streams/operators/classify-live';

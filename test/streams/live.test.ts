@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as path from 'path';
 import { lastValueFrom, merge, toArray } from 'rxjs';
 import { SnnRunner } from '../../src/snn/runner';
-import { loadClassifierModel } from '../../streams/core/classifier-model';
+import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { classifyStats } from '../../streams/core/engine';
 import { segmentStats } from '../../streams/core/live-segmenter';
 import { bufferedSource } from '../../streams/core/buffered-source';

@@ -20,12 +20,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Geometry } from '../../events/geometry';
 import type { EventBatch } from '../../events/event-batch';
 import { WebSocketIngest, type IngestCloseInfo, type MessageDecoder } from '../../../streams/sources/from-websocket';
-import { WireDecoder, closeCodeFor } from '../wire';
+import { WireDecoder, closeCodeFor } from '../../formats/wire';
 import { TokenBucket } from '../limits';
 import { STREAM_ID_RE } from '../subscribers';
 import type { ServiceMetrics } from '../metrics';
 import type { GeometryCheck, ServerLimits, ServerOptions } from '../options';
-import type { IngestStream, StreamStatus } from '../types';
+import type { IngestConnection, IngestMessage, IngestStream, StreamStatus } from '../types';
 import { CLOSE_GEOMETRY_REFUSED, CLOSE_GOING_AWAY, protocolCloseReason, sensorCloseReason, serviceCloseEnd, type IngestEnd, type IngestRejectReason } from '../close-codes';
 import { gateRefusal, type UpgradeGate } from './handshake';
 import { decodePathSegment } from './request-target';
@@ -218,23 +218,6 @@ export class IngestEndpoint {
     this.deps.metrics.rejected(reason);
     this.deps.refuse(socket, r);
   }
-}
-
-/** One sensor connection as `onIngestMessage` sees it. */
-export interface IngestConnection {
-  /** Stops reading the sensor's socket (TCP pushes back on the sensor) until `resume`. */
-  pause(): void;
-  resume(): void;
-  /** Resolves when the socket has closed: no message of this connection comes after. */
-  readonly closed: Promise<void>;
-}
-
-/** An accepted ingest message: its exact bytes, its decoded events and its connection. */
-export interface IngestMessage {
-  readonly bytes: Uint8Array;
-  readonly batch: EventBatch;
-  readonly geometry: Geometry;
-  readonly connection: IngestConnection;
 }
 
 /** The decoder, remembering the last message it decoded (the one `onEvents` then accepts). */

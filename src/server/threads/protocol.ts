@@ -6,7 +6,7 @@
  */
 import type { EventBatch } from '../../events/event-batch';
 import type { Geometry } from '../../events/geometry';
-import type { ClassifierModel } from '../../../streams/core/classifier-model';
+import type { ClassifierModel } from '../../snn/model/classifier-model';
 import type { ClassifyStats } from '../../../streams/core/engine';
 import type { SegmentStats } from '../../../streams/core/live-segmenter';
 import type { LiveClassifyOptions } from '../../../streams/operators/classify-live';

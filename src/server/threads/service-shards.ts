@@ -4,7 +4,7 @@
  * and `Service.stats` read the same with one thread or many.
  */
 import type { Observable } from 'rxjs';
-import type { ClassifierModel } from '../../../streams/core/classifier-model';
+import type { ClassifierModel } from '../../snn/model/classifier-model';
 import type { ClassifyStats } from '../../../streams/core/engine';
 import type { SegmentStats } from '../../../streams/core/live-segmenter';
 import type { Decision, Frame, StepResult } from '../../../streams/types';

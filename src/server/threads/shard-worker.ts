@@ -12,7 +12,7 @@ import { sourceFromIterator } from '../../../streams/core/event-source';
 import { segmentStats } from '../../../streams/core/live-segmenter';
 import { classifyLive } from '../../../streams/operators/classify-live';
 import { fitSource, makeFit, modelSensorGeometry } from '../../../streams/operators/fit';
-import { BoundedEventQueue } from '../../../streams/sources/bounded-queue';
+import { BoundedEventQueue } from '../../../streams/core/bounded-queue';
 import { SnnScheduler } from '../../snn/scheduler';
 import { createRunner, resolveRunnerKind } from '../../snn/step-runner';
 import { unpackBatches, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';

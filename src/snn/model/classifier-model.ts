@@ -1,7 +1,7 @@
-import { alphaFor } from '../../src/confidence/confidence';
-import { convertWeights, type ConversionMode, type SnnNetwork } from '../../src/snn/convert';
-import { loadModel } from '../../src/snn/model-file';
-import { storedAtSteps, storedOperatingPoint } from '../../src/eval/operating-points';
+import { alphaFor } from '../../confidence/confidence';
+import { convertWeights, type ConversionMode, type SnnNetwork } from '../convert';
+import { loadModel } from './model-file';
+import { storedAtSteps, storedOperatingPoint } from './operating-points';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {
@@ -31,7 +31,7 @@ export interface ClassifierOverrides {
 }
 
 /**
- * Loads a model directory (see src/snn/model-file.ts), converts it, and resolves T, binning, α, τ
+ * Loads a model directory (see src/snn/model/model-file.ts), converts it, and resolves T, binning, α, τ
  * and θ: the operating point stored for the conversion mode (calibration.modes[mode]: QFFS is
  * calibrated at its own short T), or, with a `maxSteps` override, the point calibrated at that T
  * when there is one. Explicit overrides win.

@@ -6,9 +6,9 @@ import { sliceByIndex } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { Aedat31Writer } from '../../src/formats/aedat3';
 import { type SpikeServer, type ServerOptions, type IngestStream, createServer } from '../../src/server/server';
-import { SensorClientError, type SensorFailureKind, streamToServer } from '../../src/server/sensor-client';
+import { SensorClientError, type SensorFailureKind, streamToServer } from '../../src/client/sensor-client';
 import { makeTempDir } from '../helpers/paths';
-import { makeBatch, openWs, sleep } from './helpers';
+import { makeBatch, openWs, sleep } from '../server/helpers';
 
 const G: Geometry = { width: 128, height: 128 };
 const TOKEN = 's3cret';

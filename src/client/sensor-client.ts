@@ -1,5 +1,5 @@
 /**
- * Sensor side of `ws://…/ingest/<streamId>`: sends batches as wire messages (src/server/wire.ts).
+ * Sensor side of `ws://…/ingest/<streamId>`: sends batches as wire messages (src/formats/wire).
  *
  * Backpressure: bytes handed to the socket and not yet written out (the `send` callbacks that
  * have not fired) are counted; above `maxBufferedBytes` the client stops pulling from its input
@@ -26,8 +26,8 @@ import WebSocket from 'ws';
 import { type EventBatch, sliceByIndex } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3';
-import { encodeEventMessage, encodeAedat31Message } from './wire';
-import { CLOSE_NORMAL, describeCloseCode } from './close-codes';
+import { encodeEventMessage, encodeAedat31Message } from '../formats/wire';
+import { CLOSE_NORMAL, describeCloseCode } from '../server/close-codes';
 
 export interface SensorClientOptions {
   token?: string;

@@ -12,9 +12,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { NamedWeight } from './ann';
-import { ModelSpec, ResolvedSpec, validateSpec } from './spec';
-import type { ConversionMode } from './convert';
+import type { NamedWeight } from '../ann';
+import { ModelSpec, ResolvedSpec, validateSpec } from '../spec';
+import type { ConversionMode } from '../convert';
 
 export interface InputBinning {
   /** Time window per frame in µs (or eventsPerBin for count binning). */

@@ -18,8 +18,8 @@
  * what a runner should use for a mode: modes[mode] first, else the top level when it was
  * calibrated for that mode; T and binning default to the model's.
  */
-import type { ConversionMode } from '../snn/convert';
-import type { InputBinning, ModelMeta } from '../snn/model-file';
+import type { ConversionMode } from '../convert';
+import type { InputBinning, ModelMeta } from './model-file';
 
 export const CONVERSION_MODES: readonly ConversionMode[] = ['qcfs', 'qffs'];
 

@@ -10,8 +10,8 @@ import {
   encodeAedat31Message,
   encodeEventMessage,
   readWireHeader,
-} from '../../src/server/wire';
-import { makeBatch, sameBatch } from './helpers';
+} from '../../src/formats/wire';
+import { makeBatch, sameBatch } from '../server/helpers';
 
 const G = { width: 128, height: 128 };
 
@@ -32,7 +32,7 @@ function dv(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-describe('server/wire', () => {
+describe('formats/wire', () => {
   describe('round trip', () => {
     for (const deltas of ['varint', 'u32'] as const) {
       for (const n of [0, 1, 7, 8, 9, 1000]) {
@@ -229,7 +229,7 @@ describe('server/wire', () => {
   });
 });
 
-describe('server/wire throughput (figure, not a gate)', () => {
+describe('formats/wire throughput (figure, not a gate)', () => {
   it('encodes and decodes 500k events', () => {
     const b = makeBatch(500000, G, 3, 0, 50);
     const t0 = performance.now();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Subject, firstValueFrom, toArray, lastValueFrom } from 'rxjs';
 import { type EventBatch, concatBatches } from '../../src/events/event-batch';
-import { BoundedEventQueue, QueueOverflowError, boundedQueue, fromBoundedQueue } from '../../streams/sources/bounded-queue';
-import { makeBatch } from './helpers';
+import { BoundedEventQueue, QueueOverflowError, boundedQueue, fromBoundedQueue } from '../../streams/core/bounded-queue';
+import { makeBatch } from '../server/helpers';
 
 const G = { width: 32, height: 32 };
 
@@ -19,7 +19,7 @@ function drain(q: BoundedEventQueue): number[] {
   return out;
 }
 
-describe('streams/sources/bounded-queue', () => {
+describe('streams/core/bounded-queue', () => {
   it('refuses bad options', () => {
     expect(() => new BoundedEventQueue({ capacityEvents: 0 })).to.throw(RangeError);
     expect(() => new BoundedEventQueue({ capacityEvents: 10, overflow: 'nope' as never })).to.throw(RangeError);

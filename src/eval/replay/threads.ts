@@ -6,14 +6,9 @@
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import type { ClassifierModel } from '../../streams/core/classifier-model';
-import type { Decision } from '../../streams/types';
-import type { ReplayRunOptions, ReplayResult } from './replay';
-
-export interface ReplayShard {
-  readonly index: number;
-  readonly count: number;
-}
+import type { ClassifierModel } from '../../snn/model/classifier-model';
+import type { Decision } from '../../../streams/types';
+import type { ReplayResult, ReplayRunOptions, ReplayShard } from './types';
 
 export interface ReplayWorkerData {
   readonly target: string;
@@ -34,7 +29,7 @@ export async function replayOnThreads(target: string, model: ClassifierModel, o:
   const results = await Promise.all(
     Array.from({ length: count }, (_, index) => {
       const data: ReplayWorkerData = { target, model, options: { ...options, slots, shard: { index, count } } };
-      const worker = new Worker(path.join(__dirname, 'replay-worker.js'), { workerData: data });
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data });
       return new Promise<Omit<ReplayResult, 'decisions'>>((resolve, reject) => {
         let result: Omit<ReplayResult, 'decisions'> | undefined;
         worker.on('message', (m: ReplayWorkerMessage) => {

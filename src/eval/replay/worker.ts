@@ -1,7 +1,7 @@
-/** One `replay --threads` worker: the plain replay of its share of the samples (see replay-threads.ts). */
+/** One `replay --threads` worker: the plain replay of its share of the samples (see threads.ts). */
 import { parentPort, workerData } from 'worker_threads';
 import { replay } from './replay';
-import type { ReplayWorkerData, ReplayWorkerMessage } from './replay-threads';
+import type { ReplayWorkerData, ReplayWorkerMessage } from './threads';
 
 const port = parentPort;
 if (!port) throw new Error('replay-worker.ts runs as a worker thread');
