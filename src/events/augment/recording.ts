@@ -12,7 +12,6 @@
  */
 import type { Geometry } from '../geometry';
 import { concatBatches, lowerBoundTime, sliceByIndex, type EventBatch } from '../event-batch';
-import type { Rng } from '../../prng';
 import {
   dropEvent,
   dropEventByArea,
@@ -25,6 +24,7 @@ import {
   uniformNoise,
   type AffineParams,
   type AugmentStats,
+  type Rng,
 } from './transforms';
 
 /** The largest draw of each transform (0 disables it). */

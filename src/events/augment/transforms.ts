@@ -12,7 +12,20 @@
  */
 import type { Geometry } from '../geometry';
 import { allocBatch, sliceByIndex, type EventBatch } from '../event-batch';
-import type { Rng } from '../../prng';
+
+/**
+ * The random numbers the transforms draw (src/prng.ts's seeded `Rng` is one; events import no
+ * generator of their own, so the caller owns the seed).
+ */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  uniform(lo: number, hi: number): number;
+  /** Standard normal. */
+  normal(): number;
+}
 
 /** What the transforms removed (accumulated over calls). */
 export interface AugmentStats {
