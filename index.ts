@@ -15,6 +15,7 @@ export { stopReason, buildDecision } from './streams/core/decision';
 export { FrameCursor } from './streams/core/frame-cursor';
 export { binEvents, binStats, frameGeometry, type BinOptions, type BinStats } from './streams/core/binner';
 export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './src/snn/model/classifier-model';
+export { BUNDLED_MODELS, bundledModelDir, bundledRecording, ModelNotFoundError, RecordingNotFoundError, type BundledModelName } from './src/snn/model/bundled';
 export { SnnRunner } from './src/snn/runner';
 /** The TF.js runner's type; make one with `createRunner(net, slots, 'tensor')`, which loads TF.js only then. */
 export type { TensorRunner } from './src/snn/tensor-runner';

@@ -1,15 +1,17 @@
-/** `npm run bench <name> [args]` → runs bench/<name>.ts (io, snn, emulator, confidence, pipeline). */
-import * as fs from 'fs';
+/** `npm run bench <name> [args]` → runs bench/<name>.ts; each also has its own `npm run bench:<name>` script. */
 import * as path from 'path';
 
-const [name, ...rest] = process.argv.slice(2);
-const available = fs
-  .readdirSync(__dirname)
-  .filter((f) => f.endsWith('.js') && !['run.js', 'common.js'].includes(f) && !f.startsWith('gen'))
-  .map((f) => f.replace(/\.js$/, ''));
-if (!name || !available.includes(name)) {
-  process.stderr.write(`usage: npm run bench <${available.join('|')}> [options]\n`);
-  process.exit(2);
+/** The benchmarks (the other files in bench/ are their shared helpers: cameras, common, gen-files). */
+export const BENCHMARKS = ['io', 'snn', 'emulator', 'confidence', 'pipeline', 'cluster', 'viewer'] as const;
+
+function main(): void {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || !(BENCHMARKS as readonly string[]).includes(name)) {
+    process.stderr.write(`usage: npm run bench <${BENCHMARKS.join('|')}> [options]\n`);
+    process.exit(2);
+  }
+  process.argv = [process.argv[0], path.join(__dirname, `${name}.js`), ...rest];
+  require(path.join(__dirname, `${name}.js`));
 }
-process.argv = [process.argv[0], path.join(__dirname, `${name}.js`), ...rest];
-require(path.join(__dirname, `${name}.js`));
+
+if (require.main === module) main();

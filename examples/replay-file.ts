@@ -68,20 +68,25 @@ async function main(): Promise<void> {
       tap((d) => {
         if (values.json) console.log(JSON.stringify({ type: 'decision', ...d }));
         else {
-          const truth = d.trueLabel === undefined ? '' : d.trueLabel === d.label ? '  ✓' : `  ✗ (was ${model.classes[d.trueLabel]})`;
+          // A decision that never reached θ is no answer: never right or wrong.
+          const truth = !d.confident ? '  uncertain' : d.trueLabel === undefined ? '' : d.trueLabel === d.label ? '  ✓' : `  ✗ (was ${model.classes[d.trueLabel]})`;
           console.log(`${d.sampleId.padEnd(12)} ${d.className.padEnd(28)} conf ${d.confidence.toFixed(3)}  step ${d.steps}/${d.maxSteps}${d.early ? ' early' : ''}${truth}`);
         }
       }),
       toArray(),
     ),
   );
-  const labelled = decisions.filter((d) => d.trueLabel !== undefined);
+  // Accuracy is over the answers (confident decisions) only; uncertain decisions are counted apart.
+  const answers = decisions.filter((d) => d.confident);
+  const labelled = answers.filter((d) => d.trueLabel !== undefined);
   const correct = labelled.filter((d) => d.trueLabel === d.label).length;
   const stepsTotal = stats.stepsRun + stats.stepsSaved;
   const summary = {
     type: 'summary',
     file,
     decisions: decisions.length,
+    answers: answers.length,
+    uncertain: decisions.length - answers.length,
     early: stats.early,
     labelled: labelled.length,
     accuracy: labelled.length > 0 ? correct / labelled.length : null,
@@ -94,10 +99,10 @@ async function main(): Promise<void> {
   };
   if (values.json) console.log(JSON.stringify(summary));
   else {
-    const acc = summary.accuracy === null ? 'no labels' : `accuracy ${(100 * summary.accuracy).toFixed(1)}% (${correct}/${labelled.length})`;
+    const acc = summary.accuracy === null ? 'no labelled answers' : `accuracy ${(100 * summary.accuracy).toFixed(1)}% (${correct}/${labelled.length} labelled answers)`;
     const saved = stepsTotal > 0 ? ((100 * stats.stepsSaved) / stepsTotal).toFixed(1) : '0';
     console.log(
-      `summary: ${summary.decisions} decisions (${summary.early} early), ${acc}, mean steps ${summary.meanSteps.toFixed(2)}/${model.maxSteps}, ` +
+      `summary: ${summary.decisions} decisions: ${summary.answers} answers (${summary.early} early), ${summary.uncertain} uncertain; ${acc}, mean steps ${summary.meanSteps.toFixed(2)}/${model.maxSteps}, ` +
         `steps saved ${stats.stepsSaved}/${stepsTotal} (${saved}%), θ = ${model.theta.toFixed(3)}, ${summary.seconds.toFixed(2)} s`,
     );
   }

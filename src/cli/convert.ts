@@ -5,7 +5,8 @@ import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3';
 import { Aedat4Writer } from '../formats/aedat4';
-import { CSV_HEADER, encodeCsvRows } from '../formats/csv-writer';
+import { encodeCsvRows } from '../formats/csv-writer';
+import { csvHeader } from '../formats/csv';
 import type { FormatName } from '../formats/decoder';
 import { eventFileGeometry, readEventFile } from '../formats/read-file';
 import { UsageError } from './errors';
@@ -46,7 +47,7 @@ function makeSink(kind: OutputKind, geometry: Geometry): ByteSink {
       return { header: () => w.header(), encode: (b) => w.encode(b), finish: () => w.finish() };
     }
     case 'csv':
-      return { header: () => CSV_HEADER, encode: encodeCsvRows, finish: () => '' };
+      return { header: () => csvHeader(geometry), encode: encodeCsvRows, finish: () => '' };
   }
 }
 

@@ -12,8 +12,10 @@ export function formatDecision(d: Decision, classes: readonly string[]): string 
   const width = classes.reduce((w, c) => Math.max(w, c.length), d.className.length);
   const sensorMs = (d.eventTimeUs - d.sampleStartUs) / 1000;
   const how = d.early ? 'early    ' : d.confident ? '         ' : 'uncertain';
-  const truth = d.trueLabel === undefined ? ' ' : d.trueLabel === d.label ? '✓' : '✗';
-  const was = d.trueLabel !== undefined && d.trueLabel !== d.label ? ` (was ${classes[d.trueLabel] ?? d.trueLabel})` : '';
+  // An uncertain decision is no answer, so it is never right or wrong: '?' (as in the viewer), its true class beside.
+  const truth = !d.confident ? '?' : d.trueLabel === undefined ? ' ' : d.trueLabel === d.label ? '✓' : '✗';
+  const trueName = d.trueLabel === undefined ? '' : (classes[d.trueLabel] ?? String(d.trueLabel));
+  const was = d.trueLabel === undefined ? '' : !d.confident ? ` (true class ${trueName})` : d.trueLabel !== d.label ? ` (was ${trueName})` : '';
   return `${d.className.padEnd(width)}  conf ${d.confidence.toFixed(3)}  steps ${String(d.steps).padStart(2)}/${d.maxSteps} ${how}  after ${sensorMs.toFixed(0).padStart(5)} ms  ${truth}  ${d.sampleId}${was}`;
 }
 

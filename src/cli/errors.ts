@@ -7,6 +7,7 @@
  *   2  usage: the command line itself is wrong (bad option value, missing file, a folder for a file)
  */
 import { CommanderError } from 'commander';
+import * as path from 'path';
 import { FormatError } from '../formats/format-error';
 import { FitError } from '../../streams/operators/fit';
 
@@ -35,7 +36,7 @@ export interface ErrorReport {
 
 /** Node's system errors (fs, net) as sentences; undefined for any other error. */
 function systemErrorReport(e: NodeJS.ErrnoException & { port?: number }): ErrorReport | undefined {
-  const where = e.path ?? (e as { address?: string }).address;
+  const where = e.path !== undefined ? path.resolve(e.path) : (e as { address?: string }).address;
   switch (e.code) {
     case 'ENOENT':
       return { message: `${where ?? 'a file'} does not exist`, exitCode: 2 };
@@ -63,7 +64,8 @@ function systemErrorReport(e: NodeJS.ErrnoException & { port?: number }): ErrorR
 export function reportFor(err: unknown): ErrorReport {
   if (err instanceof CommanderError) return { message: '', exitCode: err.exitCode === 0 ? 0 : 2 };
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
-  if (err instanceof FormatError) return { message: `bad input: ${err.message}`, exitCode: 1 };
+  // The full path, however the file was named: a relative one is ambiguous once the line is read elsewhere.
+  if (err instanceof FormatError) return { message: `bad input: ${withFullPath(err).message}`, exitCode: 1 };
   // A sensor that does not fit the model: the fix is an option (--fit, --roi).
   if (err instanceof FitError) return { message: err.message, exitCode: 2 };
   if (err instanceof Error) {
@@ -72,6 +74,10 @@ export function reportFor(err: unknown): ErrorReport {
     return { message: firstLine(err.message) || err.name, exitCode: 1 };
   }
   return { message: firstLine(String(err)), exitCode: 1 };
+}
+
+function withFullPath(err: FormatError): FormatError {
+  return err.file === undefined || path.isAbsolute(err.file) ? err : new FormatError(err.format, err.offset, err.reason, path.resolve(err.file), err.unit);
 }
 
 function firstLine(s: string): string {

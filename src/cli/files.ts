@@ -14,25 +14,30 @@ import { InputError, UsageError } from './errors';
 /** Files shorter than this that match no format are called "too short" rather than "unrecognised". */
 const SHORTEST_HEADER_BYTES = 16;
 
+/** Error lines name a path in full (resolved against the working folder), whatever the user typed. */
+export function fullPath(p: string): string {
+  return path.resolve(p);
+}
+
 function statOf(p: string): fs.Stats {
   try {
     return fs.statSync(p);
   } catch {
-    throw new UsageError(`${p} does not exist`);
+    throw new UsageError(`${fullPath(p)} does not exist`);
   }
 }
 
 /** `p` is an existing, non-empty file (`what` names it in errors, e.g. "frames file"); returns its size. */
 export function requireFile(p: string, what = 'file'): number {
   const st = statOf(p);
-  if (st.isDirectory()) throw new UsageError(`${p} is a folder; expected ${article(what)} ${what}`);
-  if (st.size === 0) throw new InputError(`${p} is empty`);
+  if (st.isDirectory()) throw new UsageError(`${fullPath(p)} is a folder; expected ${article(what)} ${what}`);
+  if (st.size === 0) throw new InputError(`${fullPath(p)} is empty`);
   return st.size;
 }
 
 /** `p` is an existing folder. */
 export function requireFolder(p: string, what = 'folder'): void {
-  if (!statOf(p).isDirectory()) throw new UsageError(`${p} is a file; expected ${article(what)} ${what}`);
+  if (!statOf(p).isDirectory()) throw new UsageError(`${fullPath(p)} is a file; expected ${article(what)} ${what}`);
 }
 
 /** Whether `p` is a folder (after checking that it exists). */
@@ -43,8 +48,8 @@ export function isFolder(p: string): boolean {
 /** `p` can be written as a file: its folder exists and `p` is not a folder. */
 export function requireOutputFile(p: string): void {
   const dir = path.dirname(p);
-  if (!fs.existsSync(dir)) throw new UsageError(`${dir} does not exist (the folder to write ${p} in)`);
-  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) throw new UsageError(`${p} is a folder; expected a file name to write`);
+  if (!fs.existsSync(dir)) throw new UsageError(`${fullPath(dir)} does not exist (the folder to write ${path.basename(p)} in)`);
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) throw new UsageError(`${fullPath(p)} is a folder; expected a file name to write`);
 }
 
 function article(word: string): string {
@@ -63,8 +68,8 @@ export async function eventFileFormat(file: string, format?: FormatName): Promis
     return await detectFileFormat(file);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
-    if (size < SHORTEST_HEADER_BYTES) throw new InputError(`${file} is too short to be an event file (${size} B)`);
-    throw new FormatError(err.format, err.offset, err.reason, file, err.unit);
+    if (size < SHORTEST_HEADER_BYTES) throw new InputError(`${fullPath(file)} is too short to be an event file (${size} B)`);
+    throw new FormatError(err.format, err.offset, err.reason, fullPath(file), err.unit);
   }
 }
 

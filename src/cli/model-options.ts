@@ -2,22 +2,17 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
+import { bundledModelDir, modelDirFor, packageRoot } from '../snn/model/bundled';
 import type { Geometry } from '../events/geometry';
 import { UsageError } from './errors';
 import { requireFolder } from './files';
 import { parseChoice, parseIntOption, parseNumberOption } from './options';
 
+export { packageRoot };
+
 /** The bundled default model (DVS128 Gesture layout, 11 classes). */
 export function defaultModelDir(): string {
-  return path.join(packageRoot(), 'models', 'gesture');
-}
-
-/** The folder holding the bundled models and recordings: the nearest one above the compiled code. */
-export function packageRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'models', 'gesture', 'spikestream.json'))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..', '..');
-  }
+  return bundledModelDir('gesture');
 }
 
 export interface ModelCliOptions {
@@ -49,7 +44,8 @@ export interface ModelInput {
 }
 
 /** Checks that `dir` holds a spikestream model and reads its input size from spikestream.json. */
-export function readModelInput(dir: string): ModelInput {
+export function readModelInput(dirOrName: string): ModelInput {
+  const dir = modelDirFor(dirOrName); // a bundled model's name (e.g. saccade-mnist) names its folder
   requireFolder(dir, 'model folder');
   const file = path.join(dir, 'spikestream.json');
   if (!fs.existsSync(file)) throw new UsageError(`${dir} is not a spikestream model (no spikestream.json in it)`);

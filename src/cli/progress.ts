@@ -56,6 +56,8 @@ export function progressBar(label: string, opts: ProgressOptions): Progress {
     const s = (performance.now() - t0) / 1000;
     return s > 0 ? done / s : 0;
   };
+  // Not a terminal (a log file, CI, a pipe): cli-progress draws nothing there, so write plain lines instead.
+  if (!process.stderr.isTTY && !opts.plain) return plainLines(label, opts, rate, startClock);
   const plain = opts.plain;
   if (plain && !process.stderr.isTTY) {
     let total = 0;
@@ -101,6 +103,59 @@ export function progressBar(label: string, opts: ProgressOptions): Progress {
       bar.stop();
     },
   };
+}
+
+/** How often a plain progress line is written when stderr is not a terminal. */
+export const PLAIN_PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * The bar's format as one plain line (the bar itself left out) at the first update, then at most every
+ * PLAIN_PROGRESS_EVERY_MS and at the end: `epoch 3/20 | 14% | … | 512 samples/s | ETA 4m 10s`.
+ */
+function plainLines(label: string, opts: ProgressOptions, rate: (done: number) => number, startClock: () => void): Progress {
+  const format = (opts.format ?? `${label} | {percentage}% | {value}/{total} | {rate} ${opts.unit ?? 'items'}/s | ETA {eta_formatted}${opts.extra ?? ''}`)
+    .replace(/\s*\|?\{bar\}\|?\s*/, ' | ');
+  let total = 0;
+  let fields: Record<string, string | number> = {};
+  let lastLog = -Infinity;
+  const write = (done: number): void => {
+    const r = rate(done);
+    const eta = typeof fields.eta === 'number' ? fields.eta : r > 0 ? (total - done) / r : NaN;
+    const values: Record<string, string | number> = {
+      rate: r.toFixed(opts.rateDigits ?? 1),
+      ...fields,
+      value: done,
+      total,
+      percentage: total > 0 ? Math.floor((100 * done) / total) : 0,
+      eta_formatted: formatEta(eta),
+    };
+    process.stderr.write(format.replace(/\{(\w+)\}/g, (m, name: string) => String(values[name] ?? m)) + '\n');
+  };
+  return {
+    start(n, _done, startFields = {}) {
+      startClock();
+      total = n;
+      fields = { ...startFields };
+      lastLog = -Infinity;
+    },
+    update(done, more = {}) {
+      fields = { ...fields, ...more };
+      const now = Date.now();
+      if (now - lastLog < PLAIN_PROGRESS_EVERY_MS && done !== total) return;
+      lastLog = now;
+      write(done);
+    },
+    stop: () => undefined,
+  };
+}
+
+/** Seconds as cli-progress shows them: `45s`, `4m 10s`, `1h 02m`; `?` when unknown. */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** What a calibration or evaluation phase is called on its bar. */

@@ -1,6 +1,5 @@
 import type { EventBatch } from '../events/event-batch';
 
-export const CSV_HEADER = 't,x,y,p\n';
 
 /**
  * Events as CSV lines `t,x,y,p` (t in integer µs, p 1 = ON, coordinates as decoded), without

@@ -1,7 +1,7 @@
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 
-export type FormatName = 'aedat2' | 'aedat3' | 'aedat4' | 'nmnist' | 'prophesee-dat' | 'evt2' | 'evt3';
+export type FormatName = 'aedat2' | 'aedat3' | 'aedat4' | 'nmnist' | 'prophesee-dat' | 'evt2' | 'evt3' | 'csv';
 
 /**
  * An incremental decoder. Feed it chunks of any size (1 byte included); the concatenation of

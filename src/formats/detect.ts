@@ -7,6 +7,7 @@ import { looksLikeNmnist } from './nmnist';
 import { looksLikePropheseeDat } from './prophesee-dat';
 import { looksLikeEvt2 } from './evt2';
 import { looksLikeEvt3 } from './evt3';
+import { looksLikeCsv } from './csv';
 
 /** How many leading bytes `detectFormat` wants to see (Prophesee headers can be long). */
 export const DETECT_HEAD_BYTES = 64 * 1024;
@@ -23,12 +24,13 @@ export function detectFormat(head: Uint8Array, fileName = '<input>', fileSize?: 
   if (looksLikeEvt3(head)) return 'evt3';
   if (looksLikeEvt2(head)) return 'evt2';
   if (looksLikePropheseeDat(head)) return 'prophesee-dat';
+  if (looksLikeCsv(head)) return 'csv';
   const lower = fileName.toLowerCase();
   if (lower.endsWith('.bin') && (fileSize === undefined || fileSize % 5 === 0) && looksLikeNmnist(head)) return 'nmnist';
   throw new FormatError(
     'detect',
     0,
-    'unrecognised event file: no AEDAT 2.0/3.1/4.0 magic line, no Prophesee header, and not an N-MNIST .bin (size a multiple of 5)',
+    'unrecognised event file: no AEDAT 2.0/3.1/4.0 magic line, no Prophesee header, no t,x,y,p CSV column line, and not an N-MNIST .bin (size a multiple of 5)',
     fileName,
   );
 }

@@ -6,8 +6,9 @@ import { NmnistDecoder } from './nmnist';
 import { PropheseeDatDecoder } from './prophesee-dat';
 import { Evt2Decoder } from './evt2';
 import { Evt3Decoder } from './evt3';
+import { CsvDecoder } from './csv';
 
-export const FORMAT_NAMES: readonly FormatName[] = ['aedat2', 'aedat3', 'aedat4', 'nmnist', 'prophesee-dat', 'evt2', 'evt3'];
+export const FORMAT_NAMES: readonly FormatName[] = ['aedat2', 'aedat3', 'aedat4', 'nmnist', 'prophesee-dat', 'evt2', 'evt3', 'csv'];
 
 export function isFormatName(s: string): s is FormatName {
   return (FORMAT_NAMES as readonly string[]).includes(s);
@@ -30,5 +31,7 @@ export function createDecoder(format: FormatName): EventDecoder {
       return new Evt2Decoder();
     case 'evt3':
       return new Evt3Decoder();
+    case 'csv':
+      return new CsvDecoder();
   }
 }

@@ -13,7 +13,8 @@ import { mulberry32, normal } from '../prng';
 
 let variableCounter = 0;
 
-export interface NamedWeight { name: string; shape: number[]; data: Float32Array }
+export type { NamedWeight } from './weights';
+import type { NamedWeight } from './weights';
 
 export interface AnnParamLayer {
   geometry: LayerGeometry;

@@ -7,7 +7,7 @@
  * The output layer accumulates O_t = Σ_{k≤t} (W·s_k + b).
  */
 import { layerGeometry, levels, ResolvedSpec } from './spec';
-import type { NamedWeight } from './ann';
+import type { NamedWeight } from './weights';
 
 export type ConversionMode = 'qcfs' | 'qffs';
 

@@ -86,7 +86,7 @@ describe('spikestream: bad invocations (exit code, one line on stderr, no stack 
       { args: ['info', t('empty.aedat')], code: 1, says: /empty\.aedat is empty/ },
       { args: ['info', t('five.bin')], code: 1, says: /five\.bin is too short to be an event file \(5 B\)/ },
       { args: ['info', t('junk.dat')], code: 1, says: new RegExp(`${t('junk.dat').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*unrecognised`) },
-      { args: ['info', nmnist, '--format', 'foo'], code: 2, says: /unknown format 'foo' \(--format takes aedat2, aedat3, aedat4, nmnist, prophesee-dat, evt2 or evt3\)/ },
+      { args: ['info', nmnist, '--format', 'foo'], code: 2, says: /unknown format 'foo' \(--format takes aedat2, aedat3, aedat4, nmnist, prophesee-dat, evt2, evt3 or csv\)/ },
       { args: ['convert', nmnist, t('x.mp4')], code: 2, says: /cannot tell the output format/ },
       // numbers and choices
       { args: ['replay', gestures, '--speed', '-1'], code: 2, says: /--speed must be a number > 0, got '-1'/ },

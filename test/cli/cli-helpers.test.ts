@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CommanderError } from 'commander';
+import * as path from 'path';
 import { reportFor, InputError, UsageError } from '../../src/cli/errors';
 import { formatDecision, formatSummary, summarizeDecisions } from '../../src/cli/decisions';
 import { fitAdvice, formatFitAdvice, parseRoi } from '../../src/cli/fit-options';
@@ -23,7 +24,7 @@ describe('cli helpers: option parsers', () => {
     expect(() => parseNumberOption('--theta', { min: 0, max: 1 })('1.5')).to.throw(UsageError, '--theta must be a number 0–1');
     expect(() => parseChoice('--fit', ['crop', 'scale', 'pad'])('stretch')).to.throw(UsageError, "--fit must be crop, scale or pad, got 'stretch'");
     expect(parseFormat('evt3')).to.equal('evt3');
-    expect(() => parseFormat('foo')).to.throw(UsageError, /aedat2, aedat3, aedat4, nmnist, prophesee-dat, evt2 or evt3/);
+    expect(() => parseFormat('foo')).to.throw(UsageError, /aedat2, aedat3, aedat4, nmnist, prophesee-dat, evt2, evt3 or csv/);
   });
 
   it('--roi takes x,y,w,h', () => {
@@ -40,7 +41,7 @@ describe('cli helpers: errors as one sentence and an exit code', () => {
     expect(reportFor(new FormatError('aedat2', 12, 'truncated', '/a/b.aedat'))).to.deep.equal({ message: 'bad input: /a/b.aedat: aedat2 byte 12: truncated', exitCode: 1 });
     const sys = (code: string, extra: object) => Object.assign(new Error(`${code}: x`), { code, ...extra });
     expect(reportFor(sys('ENOENT', { path: '/x.aedat' }))).to.deep.equal({ message: '/x.aedat does not exist', exitCode: 2 });
-    expect(reportFor(sys('EISDIR', { path: 'recordings' }))).to.deep.equal({ message: 'recordings is a folder, not a file', exitCode: 2 });
+    expect(reportFor(sys('EISDIR', { path: 'recordings' }))).to.deep.equal({ message: `${path.resolve('recordings')} is a folder, not a file`, exitCode: 2 });
     expect(reportFor(sys('EADDRINUSE', { port: 8080 })).message).to.equal('port 8080 is already in use: choose another with --port (0 = any free port)');
     expect(reportFor(sys('ERR_SOCKET_BAD_PORT', {})).exitCode).to.equal(2);
     expect(reportFor(new Error('first line\n    at somewhere'))).to.deep.equal({ message: 'first line', exitCode: 1 });
@@ -73,6 +74,15 @@ describe('cli helpers: decisions and their summary', () => {
     expect(short).to.match(/steps  4\/16 early .* after   400 ms/);
     expect(long).to.match(/✗  a-very-long-recording-name-from-a-camera#12345 \(was a\)$/);
     expect(formatDecision(decision({ confident: false, early: false, steps: 16, stoppedBy: 'max-steps' }), classes)).to.contain('uncertain');
+  });
+
+  it('an uncertain decision is never marked right or wrong: "?" and its true class beside', () => {
+    for (const trueLabel of [0, 1]) {
+      const line = formatDecision(decision({ confident: false, early: false, steps: 16, stoppedBy: 'max-steps', label: 0, className: 'a', trueLabel }), classes);
+      expect(line).to.not.match(/[✓✗]/);
+      expect(line).to.match(/ \?  \S+ \(true class [ab]\)$/);
+    }
+    expect(formatDecision(decision({ label: 0, className: 'a', trueLabel: 0 }), classes)).to.contain('✓');
   });
 
   it('steps saved counts only early decisions (θ = 1 saves nothing), the same figure the engine counts', () => {

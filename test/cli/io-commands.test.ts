@@ -110,15 +110,22 @@ describe('spikestream convert', function () {
     expectSameEvents(await readAll(out), { ...raw, y: raw.y.map((y) => height - 1 - y) }, 'alex flipped');
   });
 
-  it('writes CSV with a t,x,y,p header and integer µs', () => {
+  it('writes CSV with a t,x,y,p header and integer µs, and reads it back: the same events and sensor size', async () => {
+    const input = sharedRecording('nmnist_tonic_sample.bin');
     const out = path.join(dir, 'n.csv');
-    const r = runSpikestream(['convert', sharedRecording('nmnist_tonic_sample.bin'), out]);
+    const r = runSpikestream(['convert', input, out]);
     expect(r.code, r.stderr).to.equal(0);
     const lines = fs.readFileSync(out, 'utf8').trimEnd().split('\n');
-    expect(lines[0]).to.equal('t,x,y,p');
-    expect(lines.length).to.equal(4326);
-    expect(lines[1]).to.equal('654,7,15,1');
-    expect(lines[2]).to.equal('2999,19,18,0');
+    expect(lines[0]).to.equal('# spikestream events: t (µs), x, y, p (1 = ON); geometry 34x34');
+    expect(lines[1]).to.equal('t,x,y,p');
+    expect(lines.length).to.equal(4327);
+    expect(lines[2]).to.equal('654,7,15,1');
+    expect(lines[3]).to.equal('2999,19,18,0');
+    expectSameEvents(await readAll(out), await readAll(input), 'csv round trip');
+    const info = runSpikestream(['info', out, '--json']);
+    expect(info.code, info.stderr).to.equal(0);
+    const summary = JSON.parse(info.stdout) as { format: string; events: number; geometry: { width: number; height: number } };
+    expect([summary.format, summary.events, summary.geometry]).to.deep.equal(['csv', 4325, { width: 34, height: 34 }]);
   });
 
   it('refuses an unknown output extension', () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
+import { BUNDLED_RECORDING } from '../../examples/bundled';
+import { runSpikestream } from '../helpers/cli';
 
 /** The compiled examples, beside the compiled tests (dist/examples or <outDir>/examples). */
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
@@ -80,15 +82,17 @@ describe('examples', function () {
     for (const p of started.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   });
 
-  it('replay-file classifies the bundled recording with its labels (summary and accuracy)', async () => {
+  it('replay-file classifies the bundled recording with its labels: answers and uncertain decisions counted as the CLI counts them', async () => {
     const p = start('replay-file', []);
     expect(await exitCode(p, 30_000), p.stderr).to.equal(0);
     const decisions = p.stdout.filter((l) => /^gesture#\d+ /.test(l));
     expect(decisions).to.have.length(11);
+    // An uncertain decision is never ticked or crossed.
+    for (const l of decisions.filter((x) => / uncertain$/.test(x))) expect(l).to.not.match(/[✓✗]/);
     const summary = p.stdout.find((l) => l.startsWith('summary: '));
-    expect(summary, p.stdout.join('\n')).to.match(/^summary: 11 decisions \(\d+ early\), accuracy [\d.]+% \(\d+\/11\), mean steps [\d.]+\/16, steps saved \d+\/\d+/);
-    const correct = Number(/\((\d+)\/11\)/.exec(summary!)![1]);
-    expect(correct).to.be.at.least(9);
+    expect(summary, p.stdout.join('\n')).to.match(
+      /^summary: 11 decisions: \d+ answers \(\d+ early\), \d+ uncertain; accuracy [\d.]+% \(\d+\/\d+ labelled answers\), mean steps [\d.]+\/16, steps saved \d+\/\d+/,
+    );
 
     const j = start('replay-file', ['--json']);
     expect(await exitCode(j, 30_000), j.stderr).to.equal(0);
@@ -96,9 +100,19 @@ describe('examples', function () {
     const s = lines[lines.length - 1];
     expect(s.type).to.equal('summary');
     expect(s.decisions).to.equal(11);
-    expect(s.accuracy).to.be.at.least(9 / 11);
     expect(s.stepsSaved).to.be.greaterThan(0);
     expect(lines.filter((l) => l.type === 'decision')).to.have.length(11);
+
+    // The same recording through the CLI: the same answers, uncertain decisions and accuracy.
+    const cli = runSpikestream(['replay', BUNDLED_RECORDING, '--json', '--threads', '1']);
+    expect(cli.code, cli.stderr).to.equal(0);
+    const cliSummary = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary')!;
+    expect({ answers: s.answers, uncertain: s.uncertain, accuracy: s.accuracy }).to.deep.equal({
+      answers: cliSummary.answers,
+      uncertain: cliSummary.uncertainDecisions,
+      accuracy: cliSummary.accuracy,
+    });
+    expect(s.accuracy).to.be.at.least(0.8);
   });
 
   it('run-server + sensor + subscribe: decisions flow end to end, SIGINT stops the server', async () => {

@@ -2,6 +2,7 @@ import { alphaFor } from '../../confidence/confidence';
 import { convertWeights, type ConversionMode, type SnnNetwork } from '../convert';
 import { loadModel } from './model-file';
 import { storedAtSteps, storedOperatingPoint } from './operating-points';
+import { resolveModelDir } from './bundled';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {
@@ -31,12 +32,14 @@ export interface ClassifierOverrides {
 }
 
 /**
- * Loads a model directory (see src/snn/model/model-file.ts), converts it, and resolves T, binning, α, τ
+ * Loads a model directory (see src/snn/model/model-file.ts) or a bundled model by name ('gesture',
+ * 'saccade-mnist', 'saccade-fashion'; see bundled.ts), converts it, and resolves T, binning, α, τ
  * and θ: the operating point stored for the conversion mode (calibration.modes[mode]: QFFS is
  * calibrated at its own short T), or, with a `maxSteps` override, the point calibrated at that T
  * when there is one. Explicit overrides win.
  */
-export function loadClassifierModel(dir: string, o: ClassifierOverrides = {}): ClassifierModel {
+export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = {}): ClassifierModel {
+  const dir = resolveModelDir(dirOrName);
   const { meta, weights, spec } = loadModel(dir);
   const mode = o.mode ?? meta.conversion.mode;
   if (!meta.binning || (meta.binning.binUs === undefined && meta.binning.eventsPerBin === undefined)) {

@@ -12,7 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { NamedWeight } from '../ann';
+import type { NamedWeight } from '../weights';
 import { ModelSpec, ResolvedSpec, validateSpec } from '../spec';
 import type { ConversionMode } from '../convert';
 

@@ -1,0 +1,31 @@
+/**
+ * The README's first command-line call runs the built CLI from the repository at once: `./spikestream`
+ * (npx would first install the folder into its cache and rebuild it).
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { repoRoot } from '../helpers/paths';
+
+describe('./spikestream in the repository', function () {
+  this.timeout(60_000);
+
+  it('is executable and runs the built CLI', () => {
+    const bin = path.join(repoRoot, 'spikestream');
+    expect(fs.statSync(bin).mode & 0o111, 'executable').to.not.equal(0);
+    const r = spawnSync(bin, ['--version'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.trim()).to.equal((JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it("is the README's first command-line call, and that call prints the commands", () => {
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const first = /`(\S*spikestream [^`]*)`/.exec(readme.replace(/```[\s\S]*?```/g, ''));
+    expect(first?.[1]).to.equal('./spikestream --help');
+    const r = spawnSync(path.join(repoRoot, 'spikestream'), ['--help'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^Usage: spikestream /);
+    for (const command of ['start', 'serve', 'replay', 'train']) expect(r.stdout).to.contain(`\n  ${command} `);
+  });
+});
