@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';
-import { saveModel } from '../snn/model/model-file';
+import { hasModel, loadModel, saveModel, type SavedModel } from '../snn/model/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
 import { concatFrameDatasets } from '../snn/dataset';
 import type { ModelSpec } from '../snn/spec';
@@ -24,7 +24,7 @@ import { progressBar } from './progress';
 
 interface TrainCliOptions {
   data: string[]; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
-  seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; json?: boolean;
+  seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; init?: string; json?: boolean;
 }
 
 /** `--spec`: a JSON model spec file. */
@@ -35,6 +35,12 @@ function readSpec(file: string): ModelSpec {
   } catch (err) {
     throw new UsageError(`--spec ${file} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** `--init MODEL`: a trained model directory to start from. */
+function loadInitModel(dir: string): SavedModel {
+  if (!hasModel(dir)) throw new UsageError(`--init ${dir} holds no spikestream model (model.json and spikestream.json)`);
+  return loadModel(dir);
 }
 
 export function register(program: Command): void {
@@ -53,6 +59,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: best available; env SPIKESTREAM_BACKEND)')
     .option('--mode <mode>', 'conversion mode stored in the model: qcfs | qffs', parseChoice('--mode', ['qcfs', 'qffs'] as const), 'qcfs' as const)
     .option('--resume', 'continue from OUT/checkpoint')
+    .option('--init <model>', "start from this model's weights (fine-tuning; its spec must match), not a seeded initialisation")
     .option('--json', 'print progress as JSON lines instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
       const parts = o.data.map((f) => readFramesArgument(f, '--data'));
@@ -69,6 +76,7 @@ export function register(program: Command): void {
       parts.length = 0;
       const val = o.val ? readFramesArgument(o.val, '--val') : undefined;
       const spec = o.spec ? readSpec(o.spec) : undefined;
+      const init = o.init !== undefined ? loadInitModel(o.init) : undefined;
       const backend = await initBackend(o.backend);
       const bar = progressBar('epoch', {
         enabled: !o.json,
@@ -90,7 +98,7 @@ export function register(program: Command): void {
       try {
         const res = await trainAnn(data, {
           spec, classes: data.classes, epochs: o.epochs, batchSize: o.batch, lr: o.lr, weightDecay: o.weightDecay,
-          seed: o.seed, validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
+          seed: o.seed, validation: val, init, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
           dataset: data.header.dataset, binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
         }, onProgress);
         bar.stop();

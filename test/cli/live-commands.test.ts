@@ -84,6 +84,20 @@ describe('spikestream frames --live-style and evaluate --live (tiny generated da
     expect(t.code, t.stderr).to.equal(0);
     const meta = JSON.parse(fs.readFileSync(path.join(model2, 'spikestream.json'), 'utf8'));
     expect(meta.dataset).to.contain(' + ');
+    // --init starts from a trained model's weights: at a vanishing learning rate they stay where they were.
+    const tuned = path.join(dir, 'tuned-model');
+    const ft = runSpikestream(['train', '--init', model2, '--data', plain, '--epochs', '1', '--lr', '1e-12', '--weight-decay', '0', '--out', tuned, '--json']);
+    expect(ft.code, ft.stderr).to.equal(0);
+    const w0 = new Float32Array(fs.readFileSync(path.join(model2, 'weights.bin')).buffer.slice(0));
+    const w1 = new Float32Array(fs.readFileSync(path.join(tuned, 'weights.bin')).buffer.slice(0));
+    expect(w1.length).to.equal(w0.length);
+    let maxDiff = 0;
+    for (let i = 0; i < w0.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w1[i] - w0[i]));
+    expect(maxDiff).to.be.below(1e-6);
+    const other = runSpikestream(['train', '--init', model, '--data', plain, '--epochs', '1', '--out', path.join(dir, 'x-model')]);
+    expect(other.code).to.not.equal(0);
+    expect(other.stderr).to.contain('different spec');
+    expect(runSpikestream(['train', '--init', path.join(dir, 'nothing'), '--data', plain, '--epochs', '1', '--out', path.join(dir, 'y-model')]).stderr).to.contain('holds no spikestream model');
   });
 
   it('frames --live-style refuses what it cannot cut', () => {
