@@ -5,6 +5,7 @@
 import type { ClassifierModel } from './src/snn/model/classifier-model';
 import { createRunner, type RunnerKind } from './src/snn/step-runner';
 import { SnnScheduler } from './src/snn/scheduler';
+import { DEFAULT_RUNNER, DEFAULT_SLOTS } from './src/defaults';
 
 export * from './streams/operators';
 export * from './streams/sources';
@@ -20,7 +21,13 @@ export { SnnRunner } from './src/snn/runner';
 /** The TF.js runner's type; make one with `createRunner(net, slots, 'tensor')`, which loads TF.js only then. */
 export type { TensorRunner } from './src/snn/tensor-runner';
 export { createRunner, resolveRunnerKind, type RunnerKind, type StepRunner } from './src/snn/step-runner';
+export * from './src/defaults';
 export { SnnScheduler, SlotWaitAborted } from './src/snn/scheduler';
+export { importOnnx, type ImportOptions, type ImportedModel, type ImportSummary } from './src/snn/model/onnx/import';
+export { annLogits } from './src/snn/model/onnx/ann-logits';
+export { OnnxImportError } from './src/snn/model/onnx/refuse';
+export { OnnxFormatError } from './src/snn/model/onnx/read';
+export { saveModel, loadModel } from './src/snn/model/model-file';
 export type { EventBatch } from './src/events/event-batch';
 export type { Geometry } from './src/events/geometry';
 export { readEventFile, summarizeEventFile, detectFileFormat, eventFileGeometry } from './src/formats/read-file';
@@ -32,7 +39,7 @@ export { startService, defaultWallLimitMs, type Service, type ServiceOptions } f
 export { createServer, type ServerOptions, type SpikeServer } from './src/server/server';
 export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/client/sensor-client';
 
-/** A batched SNN scheduler for `model` with `slots` samples stepped together (default 32) on the `runner` (default `typed`, see createRunner). */
-export function createScheduler(model: ClassifierModel, slots = 32, runner: RunnerKind | 'auto' = 'typed'): SnnScheduler {
+/** A batched SNN scheduler for `model` with `slots` samples stepped together on the `runner` (defaults: src/defaults.ts; see createRunner). */
+export function createScheduler(model: ClassifierModel, slots = DEFAULT_SLOTS, runner: RunnerKind | 'auto' = DEFAULT_RUNNER): SnnScheduler {
   return new SnnScheduler(createRunner(model.net, slots, runner));
 }

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates the bundled models' calibration (models/*/spikestream.json) and reports
 # (models/*/report) from data our own tools generate, seeded, so that anyone can reproduce them.
-# Weights are not retrained: see README "Bundled models" for the training commands.
+# Weights are not retrained: see docs/models-and-training.md for the training commands. After new
+# weights, `scripts/regenerate-reports.sh gesture` is the whole recalibration of that model: α and τ,
+# the calibrated confidence (windowed and live), θ of each stop rule by the paper's no-loss rule,
+# the windowed report and the live report (docs/dynamic-confidence.md).
 #
 #   scripts/regenerate-reports.sh [gesture] [saccade-mnist] [saccade-fashion]    (default: all three)
 #
 # DATA (default $TMPDIR/spikestream-data) holds the generated datasets and frames files; existing ones are reused.
 # Heavy jobs run under `nice -n 10` (the development machine is shared). Needs `npm run build` first.
-# Afterwards, scripts/readme-figures.sh turns the reports' SVG figures into the README's PNG previews.
+# At the end the docs' generated figure blocks are rewritten from the reports (node dist/scripts/docs-figures.js;
+# test/docs/report-figures.test.ts fails when one no longer matches). Afterwards, scripts/readme-figures.sh
+# turns the reports' SVG figures into the docs' PNG previews.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-${TMPDIR:-/tmp}/spikestream-data}
@@ -17,12 +22,12 @@ frames() { # frames OUT DIR ARGS… — only when OUT is missing
   local out=$1; shift
   [ -f "$out" ] || ss frames "$@" --out "$out" --json > /dev/null
 }
-report() { # report MODEL VAL TEST [LIVE_VAL_ARGS…] — calibrate on the paper's θ grid, then the full report
+report() { # report MODEL VAL TEST [--live-val LIVE_STYLE.ssf] — calibrate (θ by the paper's no-loss rule over every θ), then the windowed report
   local model=models/$1 val=$2 test=$3
   shift 3
-  ss calibrate --model "$model" --val "$val" --search paper
-  # A model for live streams: its θ is chosen on whole validation recordings streamed live (README "Live answers").
-  [ $# -eq 0 ] || ss evaluate --live "$@" --model "$model" --thetas 0.2,0.25,0.3,0.35,0.4,0.5,0.6,0.7 --store-theta --out "$DATA/$(basename "$model")-live-val" --json > /dev/null
+  # The calibrated confidence is fitted on the validation samples (and live-style ones for live streams);
+  # each stop rule's θ is the paper's: the fewest mean steps with no validation accuracy lost against T.
+  ss calibrate --model "$model" --val "$val" "$@"
   rm -rf "$model/report"
   ss evaluate --model "$model" --data "$test" --out "$model/report"
 }
@@ -32,7 +37,10 @@ gesture() {
   local bins=(--bin-us 100000 --steps 16 --downsample 4)
   frames "$DATA/g-val.ssf" "$DATA/gestures" --split train --users 18-23 "${bins[@]}"
   frames "$DATA/g-test.ssf" "$DATA/gestures" --split test "${bins[@]}"
-  report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf" "$DATA/gestures" --split train --users 18-23
+  # Live-style validation samples for the live calibration: the validation users' whole recordings cut the
+  # way a live stream cuts them, each step labelled by the live scoring rule (--min-overlap 0; −1 = no gesture).
+  frames "$DATA/g-live-val.ssf" "$DATA/gestures" --split train --users 18-23 --live-style --min-overlap 0 --seed 2 --dtype uint8 "${bins[@]}"
+  report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf" --live-val "$DATA/g-live-val.ssf"
   # Live test streams: three held-out users generated with another seed, whole recordings.
   [ -d "$DATA/gestures-live" ] || ss dataset synth-gestures --out "$DATA/gestures-live" --seed 7 --subjects 3 --first-user 24 --json > /dev/null
   ss evaluate --live "$DATA/gestures-live" --model models/gesture --out models/gesture/report
@@ -57,3 +65,4 @@ for t in "${targets[@]}"; do
     *) echo "unknown model '$t' (gesture, saccade-mnist, saccade-fashion)" >&2; exit 2 ;;
   esac
 done
+node dist/scripts/docs-figures.js

@@ -22,7 +22,8 @@ function main(dirs: string[]): void {
     const keep = new Set(written.figures.map((f) => path.basename(f)));
     const removed: string[] = [];
     for (const f of fs.readdirSync(dir)) {
-      if (f.endsWith('.svg') && !keep.has(f)) {
+      // live-*.svg belong to the live report (live-report.ts), not to report.json.
+      if (f.endsWith('.svg') && !f.startsWith('live-') && !keep.has(f)) {
         fs.rmSync(path.join(dir, f));
         removed.push(f);
       }

@@ -1,3 +1,4 @@
+import type { StopRule } from '../src/confidence/decide';
 import type { Geometry } from '../src/events/geometry';
 import type { EventBatch } from '../src/events/event-batch';
 
@@ -46,8 +47,10 @@ export interface StepResult {
   readonly step: number;
   /** The accumulated output O_t (one value per class). */
   readonly output: Float32Array;
-  /** max softmax(O_t / (α·τ)). */
+  /** The confidence shown and compared with θ: the calibrated q_t (stop rule 'calibrated') or the paper's c_t ('paper'). */
   readonly confidence: number;
+  /** The paper's c_t = max softmax(O_t / (α·τ)). */
+  readonly paperConfidence: number;
   /** argmax O_t. */
   readonly predicted: number;
   /** Spike events per spiking layer since the sample started. */
@@ -59,7 +62,7 @@ export interface StepResult {
 
 /** Why a sample's run ended. */
 export type StopReason =
-  /** c_t > θ before the last step: an early answer. */
+  /** The confidence passed θ before the last step: an early answer. */
   | 'confidence'
   /** Step T was reached. */
   | 'max-steps'
@@ -77,10 +80,17 @@ export interface Decision {
   /** Predicted class index (0-based): argmax O_t at the deciding step. */
   readonly label: number;
   readonly className: string;
-  /** max softmax(O_t / (α·τ)) at the deciding step (0…1). */
-  readonly confidence: number;
   /**
-   * True when c_t > θ was reached. A decision taken at T, at a window or stream end or at the
+   * The probability that `label` is right, as calibrated on the SNN's validation outputs at this step
+   * (stop rule 'calibrated', the default); under `--confidence paper`, the paper's c_t (0…1).
+   */
+  readonly confidence: number;
+  /** The paper's c_t = max softmax(O_t / (α·τ)) at the deciding step, whatever the stop rule. */
+  readonly paperConfidence: number;
+  /** What `confidence` is and how it was compared with θ: 'calibrated' (q_t ≥ θ) or 'paper' (c_t > θ). */
+  readonly stopRule: StopRule;
+  /**
+   * True when the confidence reached θ. A decision taken at T, at a window or stream end or at the
    * wall-time limit without reaching θ is uncertain: report it apart, never as an answer.
    */
   readonly confident: boolean;

@@ -1,4 +1,5 @@
-// One live stream's panel: the event image the network sees, the running sample's c_t per step
+// One live stream's panel: the event image the network sees, the running sample's shown confidence
+// per step (the calibrated probability that its class is right; c_t under --confidence paper)
 // against θ (the stopping step marked), the class probabilities of the current step, and the
 // decisions as they come (answers, and uncertain ones apart). Messages only update state; the
 // page's animation frame calls render(), so a burst of messages costs one paint.
@@ -7,6 +8,12 @@ import { paintEvents } from './event-image.js';
 
 /** Most decisions kept per list (older ones scroll away). */
 const KEEP = 100;
+
+/** Whether a confidence reaches θ under the model's stop rule: calibrated q ≥ θ, the paper's c_t > θ. */
+function passes(c, model) {
+  return model.stopRule === 'paper' ? c > model.theta : c >= model.theta;
+}
+
 const CHART_WIDTH = 352;
 const CHART_HEIGHT = 130;
 
@@ -174,7 +181,7 @@ export class Panel {
       b.fill.style.transform = `scaleX(${v.toFixed(3)})`;
       b.val.textContent = `${Math.round(100 * v)}%`;
       b.li.classList.toggle('top', k === t.predicted);
-      b.li.classList.toggle('above', k === t.predicted && t.confidence > this.model.theta);
+      b.li.classList.toggle('above', k === t.predicted && passes(t.confidence, this.model));
     }
   }
 
@@ -220,7 +227,9 @@ export class Panel {
       span.textContent = text;
       li.append(span);
     }
-    li.title = `${d.sampleId}: ${d.className} at ${(100 * d.confidence).toFixed(1)}%, ${d.steps} of ${d.maxSteps} steps (${d.stoppedBy})` + (known ? `; true class: ${classes[d.trueLabel] ?? d.trueLabel}` : '');
+    // trueLabel −1: given during no gesture (the live scoring rule, src/eval/live-score.ts): wrong.
+    const truth = known ? (d.trueLabel < 0 ? 'no gesture' : classes[d.trueLabel] ?? d.trueLabel) : '';
+    li.title = `${d.sampleId}: ${d.className}, ${(100 * d.confidence).toFixed(1)}% likely right, ${d.steps} of ${d.maxSteps} steps (${d.stoppedBy})` + (known ? `; true class: ${truth}` : '');
     return li;
   }
 

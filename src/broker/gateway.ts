@@ -7,7 +7,7 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import type { KV } from '@nats-io/kv';
-import { nuid } from '@nats-io/nats-core';
+import { nuid, type Subscription } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import { createServer, type ListenInfo, type ServerOptions, type SpikeServer } from '../server/server';
 import { ServiceMetrics } from '../server/metrics';
@@ -59,16 +59,51 @@ async function relayDecisions(broker: Broker, onDecision: (d: Decision) => void,
   return { stop: () => messages.stop() };
 }
 
-export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+/** Hands each trace a worker publishes to the server's `?trace=1` subscribers. */
+function relayTraces(broker: Broker, server: SpikeServer): Subscription {
+  return broker.nc.subscribe(`${TRACES_PREFIX}.>`, {
+    callback: (err, m) => {
+      if (err) return;
+      try {
+        server.publishTrace(m.json<StepTrace>());
+      } catch {
+        // a malformed trace is not worth a subscriber
+      }
+    },
+  });
+}
+
+/** `connected` (and the disconnect counter) follow the broker connection's status. */
+function followBrokerStatus(broker: Broker, metrics: GatewayBrokerMetrics, onChange: (connected: boolean) => void): void {
+  metrics.connected.set(1);
+  (async () => {
+    for await (const s of broker.nc.status()) {
+      if (s.type === 'disconnect') {
+        onChange(false);
+        metrics.connected.set(0);
+        metrics.disconnects.inc();
+      } else if (s.type === 'reconnect') {
+        onChange(true);
+        metrics.connected.set(1);
+      }
+    }
+  })().catch(() => undefined);
+}
+
+/** The gateway's connection and its streams bucket; the connection is closed again when they cannot be set up. */
+async function connectGateway(o: GatewayOptions): Promise<{ broker: Broker; streams: KV }> {
   const broker = await connectBroker(o.url, { name: 'spikestream-gateway' });
-  let streams: KV;
   try {
     await ensureStreams(broker.jsm, o.retention);
-    streams = await streamsBucket(broker);
+    return { broker, streams: await streamsBucket(broker) };
   } catch (err) {
     await broker.nc.close().catch(() => undefined);
     throw err;
   }
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const { broker, streams } = await connectGateway(o);
   const id = nuid.next().slice(-8);
   const metrics = o.metrics ?? new ServiceMetrics();
   const brokerMetrics = new GatewayBrokerMetrics(metrics.registry);
@@ -79,7 +114,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const publishers = new Map<IngestConnection, ConnectionPublisher>();
   let connections = 0;
   let connected = true;
-  brokerMetrics.connected.set(1);
+  followBrokerStatus(broker, brokerMetrics, (c) => (connected = c));
 
   const server = createServer({
     ...o,
@@ -113,28 +148,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     },
     () => metrics.pipelineErrors.inc(),
   );
-  const traces = broker.nc.subscribe(`${TRACES_PREFIX}.>`, {
-    callback: (err, m) => {
-      if (err) return;
-      try {
-        server.publishTrace(m.json<StepTrace>());
-      } catch {
-        // a malformed trace is not worth a subscriber
-      }
-    },
-  });
-  (async () => {
-    for await (const s of broker.nc.status()) {
-      if (s.type === 'disconnect') {
-        connected = false;
-        brokerMetrics.connected.set(0);
-        brokerMetrics.disconnects.inc();
-      } else if (s.type === 'reconnect') {
-        connected = true;
-        brokerMetrics.connected.set(1);
-      }
-    }
-  })().catch(() => undefined);
+  const traces = relayTraces(broker, server);
 
   const address = await server.listen();
   let stopped: Promise<void> | undefined;
@@ -150,7 +164,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         await server.close({ drainMs });
         // Sockets are closed: every publisher has its end marker queued.
         const all = [...publishers.values()];
-        await Promise.race([Promise.all(all.map((p) => p.done)), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+        // The deadline's timer is cleared once the publishers are done: left running, it held an idle gateway's process for drainMs.
+        let deadlineTimer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(all.map((p) => p.done)), new Promise((r) => (deadlineTimer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(deadlineTimer);
         for (const p of publishers.values()) p.abandon();
         relay.stop();
         traces.unsubscribe();

@@ -10,18 +10,19 @@ import * as http from 'http';
 import * as os from 'os';
 import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/nats-core';
-import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
+import { createRunner, type RunnerKind } from '../snn/step-runner';
 import type { ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats } from '../../streams/core/engine';
 import type { LiveSegmentation, OnDecided } from '../../streams/core/live-segmenter';
 import { checkpointsBucket, closeBroker, connectBroker, ensureStreams, leasesBucket, streamsBucket, type Broker } from './connect';
 import { Lease, type LeaseValue } from './lease';
 import { WorkerMetrics } from './metrics';
-import type { FitChoice } from './model-fit';
+import type { FitSettings } from '../../streams/operators/fit';
 import { Placement, presenceKey } from './placement';
 import { decodeStreamEntry } from './stream-entry';
-import { StreamTask, type WorkerEvent } from './stream-task';
+import { StreamTask, type TaskDeps, type WorkerEvent } from './stream-task';
+import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export type { WorkerEvent } from './stream-task';
 
@@ -35,7 +36,9 @@ export interface WorkerOptions {
   readonly leaseMs?: number;
   /** Worker id in leases, checkpoints and decision headers (default: host-pid-random). */
   readonly id?: string;
-  readonly fit?: FitChoice;
+  readonly fit?: FitSettings;
+  /** The SNN runner: `typed`, `tensor`, or `auto` (tensor when TF.js runs on its native backend; default), as the service takes it. */
+  readonly runner?: RunnerKind | 'auto';
   readonly segmentation?: LiveSegmentation;
   readonly onDecided?: OnDecided;
   /** Publish per-step traces on `spikestream.traces.<stream>`. */
@@ -72,117 +75,28 @@ async function watchBucket(kv: KV, onEntry: (key: string, value: string | undefi
   return { stop: () => it.stop() };
 }
 
-export async function startWorker(o: WorkerOptions): Promise<Worker> {
-  const id = o.id ?? defaultWorkerId();
+interface WorkerBuckets {
+  readonly streams: KV;
+  readonly leases: KV;
+  readonly checkpoints: KV;
+  readonly leaseMs: number;
+}
+
+/** The worker's connection and buckets; the connection is closed again when a bucket cannot be opened. */
+async function connectWorker(o: WorkerOptions, id: string): Promise<{ broker: Broker; buckets: WorkerBuckets }> {
   const broker: Broker = await connectBroker(o.url, { name: `spikestream-worker ${id}` });
-  let buckets: { streams: KV; leases: KV; checkpoints: KV; leaseMs: number };
   try {
     await ensureStreams(broker.jsm);
     const { kv: leases, leaseMs } = await leasesBucket(broker, o.leaseMs);
-    buckets = { streams: await streamsBucket(broker), leases, checkpoints: await checkpointsBucket(broker), leaseMs };
+    return { broker, buckets: { streams: await streamsBucket(broker), leases, checkpoints: await checkpointsBucket(broker), leaseMs } };
   } catch (err) {
     await broker.nc.close().catch(() => undefined);
     throw err;
   }
-  const { leaseMs } = buckets;
-  const slots = o.slots ?? 32;
-  const metrics = new WorkerMetrics();
-  const report = o.report ?? (() => undefined);
-  const scheduler = new SnnScheduler(new SnnRunner(o.model.net, slots));
-  const stats = classifyStats();
-  const placement = new Placement(id, leaseMs);
-  const tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();
-  const acquiring = new Set<string>();
-  let stopping = false;
+}
 
-  const startTask = (streamId: string, lease: Lease): void => {
-    const task = new StreamTask(
-      {
-        broker,
-        workerId: id,
-        streams: buckets.streams,
-        checkpoints: buckets.checkpoints,
-        model: o.model,
-        scheduler,
-        stats,
-        metrics,
-        fit: o.fit,
-        segmentation: o.segmentation,
-        onDecided: o.onDecided,
-        traces: o.traces ?? false,
-        releaseIdleMs: o.releaseIdleMs ?? leaseMs,
-        report,
-      },
-      streamId,
-      lease,
-    );
-    const done = task.run().then((end) => {
-      tasks.delete(streamId);
-      metrics.owned.set(tasks.size);
-      if (end === 'lost') {
-        metrics.lost.inc();
-        report({ type: 'lost', streamId, why: lease.ended ?? 'lost' });
-      }
-      considerAll();
-    });
-    tasks.set(streamId, { task, done });
-    metrics.owned.set(tasks.size);
-  };
-
-  const tryAcquire = async (streamId: string): Promise<void> => {
-    acquiring.add(streamId);
-    try {
-      const lease = await Lease.acquire(buckets.leases, streamId, id, leaseMs);
-      if (!lease) return;
-      if (stopping || tasks.has(streamId)) {
-        await lease.release();
-        return;
-      }
-      placement.taken(streamId, performance.now());
-      startTask(streamId, lease);
-    } catch {
-      placement.later(streamId, performance.now(), 500); // the broker is away
-    } finally {
-      acquiring.delete(streamId);
-    }
-  };
-
-  function considerAll(): void {
-    if (stopping) return;
-    const held = (): number => tasks.size + acquiring.size;
-    for (const streamId of placement.due(performance.now(), held(), (s) => tasks.has(s) || acquiring.has(s))) {
-      if (held() >= slots) break;
-      void tryAcquire(streamId);
-    }
-  }
-
-  const streamsWatch = await watchBucket(buckets.streams, (key, value) => {
-    placement.onStreamEntry(key, value === undefined ? undefined : decodeStreamEntry(value));
-    considerAll();
-  });
-  const leasesWatch = await watchBucket(buckets.leases, (key, value) => {
-    let worker: string | undefined;
-    try {
-      worker = value === undefined ? undefined : (JSON.parse(value) as LeaseValue).worker;
-    } catch {
-      worker = '?';
-    }
-    placement.onLeaseKey(key, worker, performance.now());
-    considerAll();
-  });
-  // Presence: lets the others count the live workers for their fair share.
-  const present = (): Promise<unknown> => buckets.leases.put(presenceKey(id), JSON.stringify({ worker: id, since: Date.now() } satisfies LeaseValue)).catch(() => undefined);
-  await present();
-  const presence = setInterval(() => void present(), Math.max(50, Math.floor(leaseMs / 3)));
-  const tick = setInterval(considerAll, Math.max(50, Math.min(250, leaseMs / 10)));
-  const lagTick = setInterval(() => {
-    Promise.all([...tasks.values()].map((t) => t.task.lag())).then(
-      (lags) => metrics.lagEvents.set(lags.reduce((a, b) => a + b, 0)),
-      () => undefined,
-    );
-  }, 1000);
-  lagTick.unref();
-
+/** `connected` follows the broker connection's status. */
+function followConnection(broker: Broker, metrics: WorkerMetrics): void {
   metrics.connected.set(1);
   (async () => {
     for await (const s of broker.nc.status()) {
@@ -190,27 +104,148 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       else if (s.type === 'reconnect') metrics.connected.set(1);
     }
   })().catch(() => undefined);
+}
 
-  const metricsServer = o.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics, o.metricsHost ?? '127.0.0.1', o.metricsPort, () => ({ worker: id, leaseMs, slots, owned: [...tasks.keys()] }));
+/** The streams this worker runs: which to try for (placement), the tasks it holds, and how they end. */
+class WorkerTasks {
+  readonly tasks = new Map<string, { task: StreamTask; done: Promise<void> }>();
+  private readonly acquiring = new Set<string>();
+  private readonly placement: Placement;
+  stopping = false;
+
+  constructor(
+    private readonly id: string,
+    private readonly slots: number,
+    private readonly buckets: WorkerBuckets,
+    private readonly taskDeps: TaskDeps,
+  ) {
+    this.placement = new Placement(id, buckets.leaseMs);
+  }
+
+  private get metrics(): WorkerMetrics {
+    return this.taskDeps.metrics;
+  }
+
+  private start(streamId: string, lease: Lease): void {
+    const task = new StreamTask(this.taskDeps, streamId, lease);
+    const done = task.run().then((end) => {
+      this.tasks.delete(streamId);
+      this.metrics.owned.set(this.tasks.size);
+      if (end === 'lost') {
+        this.metrics.lost.inc();
+        this.taskDeps.report({ type: 'lost', streamId, why: lease.ended ?? 'lost' });
+      }
+      this.considerAll();
+    });
+    this.tasks.set(streamId, { task, done });
+    this.metrics.owned.set(this.tasks.size);
+  }
+
+  private async tryAcquire(streamId: string): Promise<void> {
+    this.acquiring.add(streamId);
+    try {
+      const lease = await Lease.acquire(this.buckets.leases, streamId, this.id, this.buckets.leaseMs);
+      if (!lease) return;
+      if (this.stopping || this.tasks.has(streamId)) {
+        await lease.release();
+        return;
+      }
+      this.placement.taken(streamId, performance.now());
+      this.start(streamId, lease);
+    } catch {
+      this.placement.later(streamId, performance.now(), 500); // the broker is away
+    } finally {
+      this.acquiring.delete(streamId);
+    }
+  }
+
+  /** Tries for every stream placement says is due, up to the slot count. */
+  considerAll(): void {
+    if (this.stopping) return;
+    const held = (): number => this.tasks.size + this.acquiring.size;
+    for (const streamId of this.placement.due(performance.now(), held(), (s) => this.tasks.has(s) || this.acquiring.has(s))) {
+      if (held() >= this.slots) break;
+      void this.tryAcquire(streamId);
+    }
+  }
+
+  onStreamEntry(key: string, value: string | undefined): void {
+    this.placement.onStreamEntry(key, value === undefined ? undefined : decodeStreamEntry(value));
+    this.considerAll();
+  }
+
+  onLeaseKey(key: string, value: string | undefined): void {
+    let worker: string | undefined;
+    try {
+      worker = value === undefined ? undefined : (JSON.parse(value) as LeaseValue).worker;
+    } catch {
+      worker = '?';
+    }
+    this.placement.onLeaseKey(key, worker, performance.now());
+    this.considerAll();
+  }
+
+  /** Releases every lease (the others take the streams over at once) and waits for the tasks to end. */
+  async releaseAll(): Promise<void> {
+    const running = [...this.tasks.values()];
+    await Promise.all(running.map(({ task }) => task.lease.release().then(() => this.metrics.released.inc())));
+    await Promise.all(running.map((t) => t.done));
+  }
+}
+
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const id = o.id ?? defaultWorkerId();
+  const { broker, buckets } = await connectWorker(o, id);
+  const { leaseMs } = buckets;
+  const slots = o.slots ?? DEFAULT_SLOTS;
+  const metrics = new WorkerMetrics();
+  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? DEFAULT_RUNNER));
+  const pipeline = { model: o.model, scheduler, stats: classifyStats(), settings: { segmentation: o.segmentation, onDecided: o.onDecided } };
+  const work = new WorkerTasks(id, slots, buckets, {
+    broker,
+    workerId: id,
+    streams: buckets.streams,
+    checkpoints: buckets.checkpoints,
+    pipeline,
+    metrics,
+    fit: o.fit,
+    traces: o.traces ?? false,
+    releaseIdleMs: o.releaseIdleMs ?? leaseMs,
+    report: o.report ?? (() => undefined),
+  });
+  const streamsWatch = await watchBucket(buckets.streams, (key, value) => work.onStreamEntry(key, value));
+  const leasesWatch = await watchBucket(buckets.leases, (key, value) => work.onLeaseKey(key, value));
+  // Presence: lets the others count the live workers for their fair share.
+  const present = (): Promise<unknown> => buckets.leases.put(presenceKey(id), JSON.stringify({ worker: id, since: Date.now() } satisfies LeaseValue)).catch(() => undefined);
+  await present();
+  const presence = setInterval(() => void present(), Math.max(50, Math.floor(leaseMs / 3)));
+  const tick = setInterval(() => work.considerAll(), Math.max(50, Math.min(250, leaseMs / 10)));
+  const lagTick = setInterval(() => {
+    Promise.all([...work.tasks.values()].map((t) => t.task.lag())).then(
+      (lags) => metrics.lagEvents.set(lags.reduce((a, b) => a + b, 0)),
+      () => undefined,
+    );
+  }, 1000);
+  lagTick.unref();
+  followConnection(broker, metrics);
+  const metricsServer = o.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics, o.metricsHost ?? '127.0.0.1', o.metricsPort, () => ({ worker: id, leaseMs, slots, owned: [...work.tasks.keys()] }));
 
   return {
     id,
     leaseMs,
     metrics,
     metricsUrl: metricsServer?.url,
-    owned: () => [...tasks.keys()],
+    owned: () => [...work.tasks.keys()],
     async stop() {
-      if (stopping) return;
-      stopping = true;
+      if (work.stopping) return;
+      work.stopping = true;
       clearInterval(tick);
       clearInterval(lagTick);
       clearInterval(presence);
       await Promise.race([buckets.leases.delete(presenceKey(id)).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
       streamsWatch.stop();
       leasesWatch.stop();
-      const running = [...tasks.values()];
-      await Promise.all(running.map(({ task }) => task.lease.release().then(() => metrics.released.inc())));
-      await Promise.all(running.map((t) => t.done));
+      await work.releaseAll();
       metricsServer?.server.close();
       await closeBroker(broker);
     },

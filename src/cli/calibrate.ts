@@ -25,12 +25,13 @@ import { loadModel } from '../snn/model/model-file';
 import { UsageError } from './errors';
 import { readFramesArgument } from './files';
 import { readModelInput } from './model-options';
-import { checkNumber } from './options';
+import { checkNumber, parseChoice } from './options';
+import { STOP_RULES } from '../confidence/decide';
 import { formatTable, printJson } from './output';
 import { phaseProgress } from './progress';
 
 interface CalibrateCliOptions {
-  model: string; val: string; mode: string; epsilon: string; search: string; thetaRule: string; maxLoss: string; qffsSteps: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
+  model: string; val: string; liveVal?: string; confidence: string; mode: string; epsilon: string; search: string; thetaRule: string; maxLoss: string; qffsSteps: string; alpha: string; batch: string; slots: string; backend?: string; json?: boolean;
 }
 
 /** Parses an option with the option's name in the error. */
@@ -114,16 +115,32 @@ function summary(r: CalibrationReport): string {
       `ECE ${t.eceBefore.toFixed(4)} → ${t.eceAfter.toFixed(4)}`,
     '',
     formatTable(
-      ['mode', 'T', 'stored', 'α', 'α source', 'τ', 'θ', 'rule', 'acc T (%)', 'acc θ (%)', 'mean steps', 'saving (%)', 'θ non-inferior'],
-      Object.values(r.operatingPoints).flat().map((c) => [
-        c!.mode, String(c!.T), r.modes[c!.mode] === c ? 'yes' : '', c!.alpha.toPrecision(5), c!.alphaSource, c!.tau.toFixed(4), c!.theta.toPrecision(6),
-        c!.thetaRule, pct(c!.accFullT), pct(c!.accAtTheta), c!.meanSteps.toFixed(2), c!.latencySavingPct.toFixed(1), c!.rules.nonInferior.theta.toFixed(2),
-      ]),
+      ['mode', 'T', 'stored', 'stop rule', 'θ', 'θ rule', 'acc T (%)', 'acc θ (%)', 'mean steps', 'saving (%)', 'deployed'],
+      Object.values(r.operatingPoints).flat().flatMap((c) =>
+        [c!.stopRules.calibrated, c!.stopRules.paper].filter((x) => x !== undefined).map((s) => [
+          c!.mode, String(c!.T), r.modes[c!.mode] === c ? 'yes' : '', s!.stopRule === 'calibrated' ? 'q_t ≥ θ (calibrated)' : "c_t > θ (paper's)",
+          s!.theta.toPrecision(6), ruleName(s!), pct(c!.accFullT), pct(s!.accuracy), s!.meanSteps.toFixed(2), (100 * (1 - s!.meanSteps / c!.T)).toFixed(1), s!.stopRule === c!.stopRule ? 'yes' : '',
+        ]),
+      ),
     ),
+    '',
+    ...Object.values(r.operatingPoints).flat().flatMap((c) => (c!.confidence ? [confidenceLine(c!.mode, c!.T, c!.confidence)] : [])),
   ];
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (r.written) lines.push(`wrote ${r.written}`);
   return lines.join('\n') + '\n';
+}
+
+/** "paper, ε = 0, 0.1 grid": the θ rule that chose a stop rule's θ. */
+export function ruleName(s: { readonly rule: string; readonly grid: string; readonly tolerance: number }): string {
+  const grid = s.grid === 'exact' ? 'every θ' : s.grid === 'paper' ? '0.1 grid' : 'extended grid';
+  return s.rule === 'paper' ? `paper no-loss, ε = ${s.tolerance}, ${grid}` : `non-inferior, δ = ${s.tolerance}, ${grid}`;
+}
+
+function confidenceLine(mode: string, T: number, c: NonNullable<CalibrationReport['modes']['qcfs']>['confidence'] & object): string {
+  const h = c.heldOut;
+  const paper = h.paper ? `, paper's c_t ${h.paper.ece.toFixed(4)}` : '';
+  return `${mode} T=${T}: calibrated confidence ${c.calibration.form} (held-out ECE per-step ${h['per-step'].ece.toFixed(4)}, power ${h.power.ece.toFixed(4)}${paper}; fitted on ${c.fittedOn})`;
 }
 
 export function register(program: Command): void {
@@ -132,6 +149,8 @@ export function register(program: Command): void {
     .description("fit Dynamic Confidence's τ, α and θ on a validation frames file and store them in the model's spikestream.json")
     .requiredOption('--model <dir>', 'model directory (spikestream train output)')
     .requiredOption('--val <file>', 'validation frames file (.ssf)')
+    .option('--live-val <file>', 'live-style validation frames (spikestream frames --live-style, with step labels) added to the fit of the calibrated confidence')
+    .option('--confidence <rule>', "deployed stop rule: 'calibrated' (fit the calibrated confidence, stop at q_t ≥ θ) or 'paper' (no fit; the paper's c_t > θ)", 'calibrated')
     .option('--mode <mode>', 'conversion mode(s) to calibrate: qcfs | qffs | both', 'both')
     .option('--epsilon <x>', 'accuracy loss allowed against the full-T SNN (fraction, e.g. 0.005)', '0')
     .option('--search <how>', "θ search of the paper rule: 'exact' (every distinct θ), 'paper' (the paper's 0.1 grid) or 'extended' (that grid plus 0.95, 0.99; 'grid' is its old name)", 'exact')
@@ -149,10 +168,14 @@ export function register(program: Command): void {
       const qffsSteps = positiveInt('--qffs-steps', o.qffsSteps);
       const model = loadModelDir(o.model);
       const val = readFramesFor(o.val, model, '--val');
+      const calibrateConfidence = usage('--confidence', () => parseChoice('--confidence', STOP_RULES)(o.confidence)) === 'calibrated';
+      const liveStyle = o.liveVal !== undefined ? readFramesFor(o.liveVal, model, '--live-val') : undefined;
+      if (liveStyle && !liveStyle.stepLabels) throw new UsageError(`--live-val ${o.liveVal}: no step labels (make it with spikestream frames --live-style)`);
       const backend = await initBackend(o.backend, o.json ? { log: () => undefined } : {});
       const report = await withPhaseProgress(o.json, (onProgress) =>
         calibrateAndWrite(model, val, {
           modes, epsilon, search, thetaRule, maxLoss, qffsSteps, alpha, batchSize, slots, validationName: val.header.dataset ?? path.basename(o.val), onProgress,
+          calibrateConfidence, liveStyle, liveStyleName: liveStyle ? (liveStyle.header.dataset ?? path.basename(o.liveVal!)) : undefined,
         }),
       );
       if (o.json) printJson({ ...report, annBackend: backend });

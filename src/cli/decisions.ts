@@ -1,4 +1,5 @@
 import { latencyStats } from '../confidence/report';
+import { expectedCalibrationErrorOf } from '../confidence/reliability';
 import type { Decision } from '../../streams/types';
 import { formatCount } from './output';
 
@@ -14,7 +15,8 @@ export function formatDecision(d: Decision, classes: readonly string[]): string 
   const how = d.early ? 'early    ' : d.confident ? '         ' : 'uncertain';
   // An uncertain decision is no answer, so it is never right or wrong: '?' (as in the viewer), its true class beside.
   const truth = !d.confident ? '?' : d.trueLabel === undefined ? ' ' : d.trueLabel === d.label ? '✓' : '✗';
-  const trueName = d.trueLabel === undefined ? '' : (classes[d.trueLabel] ?? String(d.trueLabel));
+  // trueLabel −1: given during no gesture (the live scoring rule, eval/live-score.ts).
+  const trueName = d.trueLabel === undefined ? '' : d.trueLabel < 0 ? 'no gesture' : (classes[d.trueLabel] ?? String(d.trueLabel));
   const was = d.trueLabel === undefined ? '' : !d.confident ? ` (true class ${trueName})` : d.trueLabel !== d.label ? ` (was ${trueName})` : '';
   return `${d.className.padEnd(width)}  conf ${d.confidence.toFixed(3)}  steps ${String(d.steps).padStart(2)}/${d.maxSteps} ${how}  after ${sensorMs.toFixed(0).padStart(5)} ms  ${truth}  ${d.sampleId}${was}`;
 }
@@ -23,10 +25,14 @@ export interface DecisionSummary {
   decisions: number;
   /** Confident decisions (c_t > θ reached): the answers. */
   answers: number;
-  /** Answers with a true label (the ones accuracy is over). */
+  /** Answers given during a gesture (true label ≥ 0: the ones accuracy is over, as `evaluate --live` counts them). */
   labelled: number;
-  /** Fraction correct among labelled answers (null when none is labelled); uncertain decisions never count. */
+  /** Fraction correct among those answers (null when none); uncertain decisions never count. */
   accuracy: number | null;
+  /** Answers given during no gesture (true label −1): reported apart, as `evaluate --live`'s outside share. */
+  outsideAnswers: number;
+  /** ECE (10 bins) of the shown confidence over every decision with a known truth, confident or not, one outside every gesture counting as wrong (null when none). */
+  ece: number | null;
   /** Decisions that reached c_t > θ before T. */
   earlyDecisions: number;
   /** Decisions that never reached θ (taken at T, a window end, a stream end or the wall-time limit): reported apart, not as answers. */
@@ -55,7 +61,8 @@ export interface DecisionSummary {
 
 export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
   const n = ds.length;
-  const labelled = ds.filter((d) => d.trueLabel !== undefined && d.confident);
+  const labelled = ds.filter((d) => d.trueLabel !== undefined && d.trueLabel >= 0 && d.confident);
+  const known = ds.filter((d) => d.trueLabel !== undefined);
   const correct = labelled.filter((d) => d.trueLabel === d.label).length;
   const uncertain = ds.filter((d) => !d.confident);
   const labelledUncertain = uncertain.filter((d) => d.trueLabel !== undefined);
@@ -68,6 +75,8 @@ export function summarizeDecisions(ds: readonly Decision[]): DecisionSummary {
     answers: n - uncertain.length,
     labelled: labelled.length,
     accuracy: labelled.length > 0 ? correct / labelled.length : null,
+    outsideAnswers: ds.filter((d) => d.confident && d.trueLabel !== undefined && d.trueLabel < 0).length,
+    ece: known.length > 0 ? expectedCalibrationErrorOf(known.map((d) => d.confidence), known.map((d) => (d.trueLabel === d.label ? 1 : 0))) : null,
     earlyDecisions: ds.filter((d) => d.early).length,
     uncertainDecisions: uncertain.length,
     uncertainShare: n > 0 ? uncertain.length / n : 0,
@@ -92,7 +101,8 @@ export function formatSummary(s: DecisionSummary, extra: Record<string, string |
   if (s.decisions === 0) return ['decisions          0 (no sample had enough events to decide on)', ...tail].join('\n');
   const lines = [
     `decisions          ${formatCount(s.decisions)}: ${formatCount(s.answers)} answers (${formatCount(s.earlyDecisions)} early), ${formatCount(s.uncertainDecisions)} uncertain (${(100 * s.uncertainShare).toFixed(1)}%, not answers)`,
-    `accuracy           ${s.accuracy === null ? `n/a (no labelled answers)` : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)} labelled answers`}${s.labelledUncertain > 0 ? ` (uncertain apart: ${formatCount(s.uncertainRight)} of ${formatCount(s.labelledUncertain)} labelled would have been right)` : ''}`,
+    `accuracy           ${s.accuracy === null ? `n/a (no labelled answers)` : `${(100 * s.accuracy).toFixed(2)}% of ${formatCount(s.labelled)} labelled answers`}${s.outsideAnswers > 0 ? `; ${formatCount(s.outsideAnswers)} answers during no gesture` : ''}${s.labelledUncertain > 0 ? ` (uncertain apart: ${formatCount(s.uncertainRight)} of ${formatCount(s.labelledUncertain)} labelled would have been right)` : ''}`,
+    ...(s.ece !== null ? [`confidence ECE     ${s.ece.toFixed(3)} (10 bins, every labelled decision; one during no gesture counts as wrong)`] : []),
     `mean steps         ${s.meanSteps.toFixed(2)} of ${s.maxSteps}`,
     `steps saved        ${s.stepsSavedPct.toFixed(1)}% (${formatCount(s.stepsSaved)} of ${formatCount(s.stepsRun + s.stepsSaved)} by early decisions)`,
     `sensor latency     mean ${s.meanSensorLatencyMs.toFixed(0)} ms, p95 ${s.p95SensorLatencyMs.toFixed(0)} ms (sample start → decision, in event time)`,

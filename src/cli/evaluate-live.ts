@@ -11,7 +11,7 @@
  * model's spikestream.json (choose it on validation users, never on the test users).
  */
 import * as path from 'path';
-import { loadClassifierModel } from '../snn/model/classifier-model';
+import { forLiveStreams, loadClassifierModel } from '../snn/model/classifier-model';
 import { DEFAULT_LIVE_SEGMENTATION, type LiveSegmentation } from '../../streams/core/live-segmenter';
 import { openDataset, parseUserList } from '../../streams/sources/open-dataset';
 import { chooseLiveTheta, DEFAULT_LIVE_TARGETS, gestureRecordings, scoreLive, streamLive, sweepLiveTheta, withEvents, type LiveThetaPoint } from '../eval/live';
@@ -19,14 +19,15 @@ import { storeLiveTheta } from '../eval/live-calibration';
 import { liveRows, writeLiveReport } from '../eval/live-report';
 import { requireDatasetFolder } from './dataset';
 import { UsageError } from './errors';
-import { readModelInput } from './model-options';
+import { defaultModelDir, readModelInput } from './model-options';
 import { checkNumber, parseSplit } from './options';
 import { formatTable, printJson } from './output';
 import { progressBar } from './progress';
 
 export interface EvaluateLiveCliOptions {
   live: string;
-  model: string;
+  /** Default: the bundled gesture model. */
+  model?: string;
   out: string;
   split?: string;
   users?: string;
@@ -54,7 +55,9 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   if ((await requireDatasetFolder(o.live)) !== 'dvs-gesture') throw new UsageError(`--live streams whole recordings with label windows: ${o.live} is not in the DVS128 Gesture layout`);
   if (o.storeTheta && !o.thetas) throw new UsageError('--store-theta stores the θ a sweep picks: give --thetas too');
   if (o.theta !== undefined && o.thetas !== undefined) throw new UsageError('give --theta or --thetas, not both');
-  readModelInput(o.model);
+  // Storing a θ writes into the model: never into the bundled one unasked.
+  if (o.storeTheta && o.model === undefined) throw new UsageError('--store-theta writes the picked θ into a model: give --model DIR');
+  const modelDir = readModelInput(o.model ?? defaultModelDir()).dir;
   const split = parseSplit(o.split ?? 'test');
   let users: ((u: number) => boolean) | undefined;
   try {
@@ -65,8 +68,9 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   const theta = o.theta !== undefined ? checkNumber('--theta', Number(o.theta), { min: 0, max: 1 }, o.theta) : undefined;
   const minEvents = o.minEvents !== undefined ? checkNumber('--min-events', Number(o.minEvents), { min: 1, integer: true }, o.minEvents) : undefined;
   const thetas = o.thetas ? parseThetaList(o.thetas) : undefined;
-  const dir = path.resolve(o.model);
-  const model = loadClassifierModel(dir, { theta });
+  const dir = path.resolve(modelDir);
+  // Live streams run with the model's live calibration and θ (forLiveStreams); an explicit --theta wins.
+  const model = forLiveStreams(loadClassifierModel(dir, { theta }));
   const recordings = await gestureRecordings(o.live, { split, users });
   if (recordings.length === 0) throw new UsageError(`${o.live}: no ${split} recordings${o.users ? ` of users ${o.users}` : ''}`);
   const data = `${o.live} split=${split}${o.users ? ` users=${o.users}` : ''}`;
@@ -75,7 +79,7 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
   let sweep: LiveThetaPoint[] | undefined;
   let chosen: { theta: number; metTargets: boolean; keptConstraints: boolean } | undefined;
   let runTheta = model.theta;
-  let source = model.thetaSource as string;
+  let source = `${model.thetaSource}; ${model.stopRule === 'calibrated' ? 'on the calibrated probability, answer at q_t ≥ θ' : "on the paper's c_t, answer at c_t > θ"}`;
   const loaded = await withEvents(recordings);
   if (thetas) {
     // The same recordings' label windows, one sample each: the windowed accuracy a θ must keep.
@@ -98,7 +102,7 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
     stored = storeLiveTheta(dir, { mode: model.mode, ...chosen, targets: DEFAULT_LIVE_TARGETS, validation: data, sweep });
   }
   const files = writeLiveReport(path.resolve(o.out), {
-    model: o.model,
+    model: o.model ?? modelDir,
     data,
     mode: model.mode,
     theta: runTheta,
@@ -114,7 +118,7 @@ export async function evaluateLive(o: EvaluateLiveCliOptions): Promise<void> {
     chosen,
   });
   if (o.json) {
-    printJson({ type: 'live', data, theta: runTheta, thetaSource: source, score, chosen, sweep: sweep?.map((p) => ({ theta: p.theta, ...p.score, perClass: undefined, windowed: p.windowed })), stored, files, seconds });
+    printJson({ type: 'live', model: dir, data, theta: runTheta, thetaSource: source, score, chosen, sweep: sweep?.map((p) => ({ theta: p.theta, ...p.score, perClass: undefined, windowed: p.windowed })), stored, files, seconds });
     return;
   }
   process.stdout.write(

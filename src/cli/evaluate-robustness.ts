@@ -3,12 +3,13 @@ import * as path from 'path';
 import { SYNTH_PERTURBATIONS } from '../datasets/synth-gestures';
 import { evaluateRobustness, type RobustnessResult } from '../eval/robustness';
 import { writeRobustnessReport } from '../eval/robustness-report';
-import { requireFolder } from './files';
+import { defaultModelDir, readModelInput } from './model-options';
 import { formatTable, printJson, UsageError } from './output';
 import { progressBar } from './progress';
 
 export interface RobustnessCliOptions {
-  model: string;
+  /** Default: the bundled gesture model. */
+  model?: string;
   out: string;
   baseline?: string;
   cache?: string;
@@ -25,11 +26,9 @@ function perturbationList(text: string | undefined): string[] | undefined {
 }
 
 export async function evaluateRobustnessCli(o: RobustnessCliOptions): Promise<void> {
-  requireFolder(o.model, 'model directory');
-  if (o.baseline !== undefined) requireFolder(o.baseline, 'baseline model directory');
+  const models = [readModelInput(o.model ?? defaultModelDir()).dir, ...(o.baseline !== undefined ? [readModelInput(o.baseline).dir] : [])];
   const perturbations = perturbationList(o.perturbations);
   const cacheDir = path.resolve(o.cache ?? path.join(o.out, 'recordings'));
-  const models = [o.model, ...(o.baseline !== undefined ? [o.baseline] : [])];
   const total = models.length * (perturbations ?? SYNTH_PERTURBATIONS).length * 2;
   const bar = progressBar('robustness', {
     enabled: !o.json || !!process.stderr.isTTY,

@@ -23,7 +23,7 @@ import { evaluateRobustnessCli } from './evaluate-robustness';
 
 interface EvaluateCliOptions extends Omit<EvaluateLiveCliOptions, 'live'> {
   live?: string; robustness?: boolean; baseline?: string; cache?: string; perturbations?: string;
-  model: string; data?: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
+  data?: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
   epsilon: string; alpha: string; backend?: string; json?: boolean;
 }
 
@@ -48,7 +48,7 @@ export function register(program: Command): void {
   const command = program
     .command('evaluate')
     .description('evaluate a calibrated model with Dynamic Confidence on a test frames file: report.md, report.json and SVG figures')
-    .requiredOption('--model <dir>', 'model directory')
+    .option('--model <dir>', 'model directory or bundled model name (required with --data; with --live the default is the bundled gesture model)')
     .option('--data <file>', 'test frames file (.ssf); required unless --live')
     .requiredOption('--out <dir>', 'report directory')
     .option('--live <dir>', 'instead: stream the whole recordings of this DVS128-Gesture-layout folder live and score the decisions against the label windows (live.md, live.json, live-timeline.svg)')
@@ -72,6 +72,7 @@ export function register(program: Command): void {
       if (o.live !== undefined) return evaluateLive({ ...o, live: o.live });
       if (o.robustness) return evaluateRobustnessCli(o);
       if (o.data === undefined) throw new UsageError('give --data TEST.ssf (or --live DATASET)');
+      if (o.model === undefined) throw new UsageError('give --model DIR: the model to evaluate on --data');
       const data = o.data;
       const { modes, alpha, epsilon } = parseConfidenceOptions(o);
       const timingSamples = Number(o.timingSamples);

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--live-style', 'cut whole recordings the way a live stream does (activity onsets, restarts after decisions, transitions; no-gesture samples labelled −1) instead of at the label windows; DVS128 Gesture layout, time bins')
     .option('--restart-steps <min-max>', 'live-style: the step a sample is decided at, drawn uniformly per sample (the next one starts after it)', parseRestartSteps, [2, 8] as [number, number])
     .option('--passes <n>', 'live-style: passes over each recording, each with its own draws', parseIntOption('--passes', 1), 1)
-    .option('--min-overlap <x>', 'live-style: least share of a sample a label window must cover to give it its class (else −1, no gesture)', parseNumberOption('--min-overlap', { above: 0, max: 1 }), 0.5)
+    .option('--min-overlap <x>', 'live-style: least share of a sample a label window must cover to give it its class (else −1, no gesture); 0: the window holding the step\'s end, the live scoring rule (eval/live-score.ts)', parseNumberOption('--min-overlap', { min: 0, max: 1 }), 0.5)
     .option('--with-windows', 'live-style: also one sample per label window')
     .option('--augment <spec>', 'live-style: cut augmented copies of each recording: default, or name=max,… of flip-polarity, flip-lr (labels mirrored), spatial-jitter, spatial-shift, spatial-scale, spatial-rotation, time-skew, drop-event, drop-event-by-time, drop-event-by-area, uniform-noise (src/events/augment)')
     .option('--augment-copies <n>', 'live-style: augmented copies per recording', parseIntOption('--augment-copies', 1), 1)

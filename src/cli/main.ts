@@ -8,6 +8,7 @@ import * as info from './info';
 import * as convert from './convert';
 import * as dataset from './dataset';
 import * as train from './train';
+import * as importOnnx from './import';
 import * as frames from './frames';
 import * as calibrate from './calibrate';
 import * as evaluate from './evaluate';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   dataset.register(program);
   frames.register(program);
   train.register(program);
+  importOnnx.register(program);
   calibrate.register(program);
   evaluate.register(program);
   replay.register(program);

@@ -7,6 +7,7 @@ import type { Geometry } from '../events/geometry';
 import { UsageError } from './errors';
 import { requireFolder } from './files';
 import { parseChoice, parseIntOption, parseNumberOption } from './options';
+import { STOP_RULES, type StopRule } from '../confidence/decide';
 
 export { packageRoot };
 
@@ -22,6 +23,7 @@ export interface ModelCliOptions {
   tau?: number;
   mode?: 'qcfs' | 'qffs';
   steps?: number;
+  confidence?: StopRule;
 }
 
 export function addModelOptions(cmd: Command): Command {
@@ -31,7 +33,12 @@ export function addModelOptions(cmd: Command): Command {
     .option('--alpha <α>', 'output scale α of the confidence softmax(O_t/(α·τ)) (default: calibrated)', parseNumberOption('--alpha', { above: 0 }))
     .option('--tau <τ>', 'temperature τ (default: calibrated)', parseNumberOption('--tau', { above: 0 }))
     .option('--mode <mode>', "conversion: qcfs or qffs (default: the model's)", parseChoice('--mode', ['qcfs', 'qffs'] as const))
-    .option('--steps <T>', "maximum steps per sample (default: the model's T)", parseIntOption('--steps', 1));
+    .option('--steps <T>', "maximum steps per sample (default: the model's T)", parseIntOption('--steps', 1))
+    .option(
+      '--confidence <rule>',
+      "calibrated: show the calibrated probability that the class is right and stop when it reaches θ (the model's default); paper: show and stop on the paper's c_t = max softmax(O_t/(α·τ)) > θ, with the paper rule's θ",
+      parseChoice('--confidence', STOP_RULES),
+    );
 }
 
 /** What a model directory says about its input, without loading its weights. */
@@ -64,7 +71,12 @@ export function readModelInput(dirOrName: string): ModelInput {
 export function loadModelFromCli(o: ModelCliOptions, note: (line: string) => void = (l) => process.stderr.write(l + '\n')): ClassifierModel {
   const dir = o.model ?? defaultModelDir();
   const { T } = readModelInput(dir);
-  const model = loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode, maxSteps: o.steps });
+  let model: ClassifierModel;
+  try {
+    model = loadClassifierModel(dir, { theta: o.theta, alpha: o.alpha, tau: o.tau, mode: o.mode, maxSteps: o.steps, stopRule: o.confidence });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   // θ, α and τ hold for the T they were calibrated at; at an uncalibrated T none of them carries over.
   if (o.steps !== undefined && T !== undefined && o.steps !== T && model.thetaSource === 'none') {
     note(
@@ -77,5 +89,11 @@ export function loadModelFromCli(o: ModelCliOptions, note: (line: string) => voi
 
 export function describeModel(m: ClassifierModel): string {
   const bin = m.binUs !== undefined ? `${m.binUs / 1000} ms bins` : `${m.eventsPerBin} events per bin`;
-  return `model ${m.dir}: ${m.mode.toUpperCase()}, ${m.classes.length} classes, T = ${m.maxSteps}, ${bin}, downsample ${m.downsample}, θ = ${m.theta} (${m.thetaSource}), α = ${m.alpha}, τ = ${m.tau.toFixed(3)}`;
+  return `model ${m.dir}: ${m.mode.toUpperCase()}, ${m.classes.length} classes, T = ${m.maxSteps}, ${bin}, downsample ${m.downsample}, ${thetaLabel(m)}, α = ${m.alpha}, τ = ${m.tau.toFixed(3)}`;
+}
+
+/** θ with its stop rule and where it came from, e.g. "θ = 0.9 on the calibrated probability (stop at q ≥ θ; calibration)". */
+export function thetaLabel(m: Pick<ClassifierModel, 'theta' | 'stopRule' | 'thetaSource'>): string {
+  const rule = m.stopRule === 'calibrated' ? 'on the calibrated probability, stop at q_t ≥ θ' : "on the paper's c_t, stop at c_t > θ";
+  return `θ = ${m.theta} (${rule}; ${m.thetaSource})`;
 }

@@ -14,6 +14,7 @@ import { addFitOptions, checkFit, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseSpeed, parseSplit, type Split } from './options';
 import { printJson } from './output';
 import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { DEFAULT_SLOTS } from '../defaults';
 
 interface ReplayOptions extends ModelCliOptions, FitCliOptions, ThreadCliOptions {
   realtime?: boolean;
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     .option('--speed <x>', 'replay at x times the recorded speed (> 0)', parseSpeed)
     .option('--split <split>', 'dataset split: train, test or all', parseSplit, 'test' as Split)
     .option('--limit <n>', 'at most n samples', parseIntOption('--limit', 1))
-    .option('--slots <n>', 'SNN slots (samples stepped together)', parseIntOption('--slots', 1), 32)
+    .option('--slots <n>', 'SNN slots (samples stepped together)', parseIntOption('--slots', 1), DEFAULT_SLOTS)
     .option('--json', 'NDJSON: one line per decision, then {"type":"summary",…}');
   addThreadOptions(addFitOptions(addModelOptions(cmd))).action(async (target: string, o: ReplayOptions) => {
     if (o.realtime && o.speed !== undefined) throw new UsageError('give --realtime or --speed, not both');

@@ -4,7 +4,7 @@
  * `spikestream worker` processes that share the same NATS server.
  */
 import { startGateway } from '../broker/gateway';
-import { fitForModel } from '../broker/model-fit';
+import { planStreamFit } from '../../streams/operators/classify-stream';
 import type { ClassifierModel } from '../snn/model/classifier-model';
 import type { Decision } from '../../streams/types';
 import { formatDecision } from './decisions';
@@ -37,7 +37,7 @@ export async function serveGateway(o: GatewayCliOptions, model: ClassifierModel,
     maxEventsPerSecond: o.rateLimit,
     // The workers classify; the gateway refuses at connect what they could not.
     acceptGeometry: (g) => {
-      const r = fitForModel(model, fit, g);
+      const r = planStreamFit(model, g, fit);
       return 'refusal' in r ? r.refusal : undefined;
     },
     retention: { maxAgeMs: o.retentionAge !== undefined ? o.retentionAge * 1000 : undefined, maxBytes: o.retentionBytes },

@@ -10,6 +10,7 @@ import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
 import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { DEFAULT_SLOTS } from '../defaults';
 
 interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
   host: string;
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (a token is required beyond loopback)', '127.0.0.1')
     .option('--port <port>', 'port (0 = any free port)', parsePort, 8080)
     .option('--token <token>', 'bearer token for /ingest and /decisions (env SPIKESTREAM_TOKEN)')
-    .option('--slots <n>', 'SNN slots shared by all streams', parseIntOption('--slots', 1), 32)
+    .option('--slots <n>', 'SNN slots shared by all streams', parseIntOption('--slots', 1), DEFAULT_SLOTS)
     .option('--max-streams <n>', 'concurrent sensor streams', parseIntOption('--max-streams', 1), 64)
     .option('--rate-limit <events/s>', 'per-connection event rate limit (0 = none)', parseNumberOption('--rate-limit', 0))
     .option('--traces', 'publish per-step traces to ?trace=1 subscribers')

@@ -10,6 +10,8 @@ import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';
 import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
+import { liveTrueLabel } from '../eval/live-score';
+import { thetaLabel } from './model-options';
 import { addModelOptions, describeModel, loadModelFromCli, packageRoot, type ModelCliOptions } from './model-options';
 import { UsageError } from './errors';
 import { addFitOptions, type FitCliOptions } from './fit-options';
@@ -17,9 +19,11 @@ import { parsePort, parseSpeed } from './options';
 import { printJson } from './output';
 import { describeSkipped, requireSomeRecordings, selectRecordings } from './recordings';
 import { modelSensorGeometry } from '../../streams/operators/fit';
+import { forLiveStreams } from '../snn/model/classifier-model';
 import { stopOnSignals } from './serve';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
 import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { DEFAULT_SLOTS } from '../defaults';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
@@ -33,20 +37,6 @@ interface StartOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions,
   recordings?: string;
   port: number;
   json?: boolean;
-}
-
-/** The label window a live decision belongs to: the one holding most of [sample start, decision]. */
-export function matchWindow(d: Decision, windows: readonly LabelWindow[]): LabelWindow | undefined {
-  let best: LabelWindow | undefined;
-  let bestOverlap = 0;
-  for (const w of windows) {
-    const overlap = Math.min(w.tEnd, Math.max(d.eventTimeUs, d.sampleStartUs + 1)) - Math.max(w.tStart, d.sampleStartUs);
-    if (overlap > bestOverlap) {
-      best = w;
-      bestOverlap = overlap;
-    }
-  }
-  return best;
 }
 
 export function register(program: Command): void {
@@ -74,10 +64,14 @@ export function register(program: Command): void {
       const windows = readLabelsBeside(path.join(dir, f));
       if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
     }
-    const trueLabel = (d: Decision): number | undefined => matchWindow(d, labels.get(d.streamId) ?? [])?.label;
+    // The one live scoring rule (eval/live-score.ts): the window holding the decision time, −1 (no gesture) inside none.
+    const trueLabel = (d: Decision): number | undefined => {
+      const windows = labels.get(d.streamId);
+      return windows ? liveTrueLabel(windows, d) : undefined;
+    };
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
     const viewer = viewerFromCli(o);
-    const service = await startService({ model, port: o.port, slots: 32, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
+    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
     const base = service.address.url.replace(/^http/, 'ws');
     const page = viewer ? viewerUrl(service.address.url) : undefined;
     if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}) });
@@ -138,7 +132,7 @@ export function register(program: Command): void {
     const s = summarizeDecisions(received);
     const seconds = (performance.now() - t0) / 1000;
     const passInfo: Record<string, string> = o.once ? {} : { pass: `${pass} (interrupted)` };
-    if (o.json) printJson({ type: 'summary', ...s, streams: files.length, ...(o.once ? {} : { pass, interrupted: true }), seconds, theta: model.theta, mode: model.mode });
-    else process.stdout.write(`\n${formatSummary(s, { streams: files.length, ...passInfo, 'θ': `${model.theta} (${model.thetaSource})`, 'wall time': `${seconds.toFixed(1)} s` })}\n`);
+    if (o.json) printJson({ type: 'summary', ...s, streams: files.length, ...(o.once ? {} : { pass, interrupted: true }), seconds, theta: forLiveStreams(model).theta, stopRule: model.stopRule, mode: model.mode });
+    else process.stdout.write(`\n${formatSummary(s, { streams: files.length, ...passInfo, 'θ': thetaLabel(forLiveStreams(model)), 'wall time': `${seconds.toFixed(1)} s` })}\n`);
   });
 }

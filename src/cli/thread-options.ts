@@ -1,16 +1,20 @@
 /**
  * `--threads <n>` (worker threads that classify, one per core by default) and `--runner
  * auto|typed|tensor` (the SNN runner; auto: the tensor runner when TF.js's native backend,
- * tfjs-node-gpu or tfjs-node, starts) for replay, serve and start.
+ * tfjs-node-gpu or tfjs-node, starts) for replay, serve and start; `worker` (NATS) takes `--runner`.
  */
 import type { Command } from 'commander';
 import * as os from 'os';
 import { resolveRunnerKind, RUNNER_CHOICES, type RunnerChoice, type RunnerKind } from '../snn/step-runner';
 import { parseChoice, parseIntOption } from './options';
+import { DEFAULT_RUNNER } from '../defaults';
 
-export interface ThreadCliOptions {
-  threads: number;
+export interface RunnerCliOptions {
   runner: RunnerChoice;
+}
+
+export interface ThreadCliOptions extends RunnerCliOptions {
+  threads: number;
 }
 
 /** One per core. */
@@ -19,12 +23,15 @@ export function defaultThreads(): number {
 }
 
 export function addThreadOptions(cmd: Command): Command {
+  return addRunnerOption(cmd.option('--threads <n>', `worker threads that classify (1: all on the main thread; default one per core, here ${defaultThreads()})`, parseIntOption('--threads', 1, 256), defaultThreads()));
+}
+
+export function addRunnerOption(cmd: Command): Command {
   return cmd
-    .option('--threads <n>', `worker threads that classify (1: all on the main thread; default one per core, here ${defaultThreads()})`, parseIntOption('--threads', 1, 256), defaultThreads())
-    .option('--runner <runner>', 'SNN runner: typed (event-driven WebAssembly kernel), tensor (batched TF.js ops) or auto (tensor when tfjs-node-gpu / tfjs-node loads, else typed)', parseChoice('--runner', RUNNER_CHOICES), 'auto' as RunnerChoice);
+    .option('--runner <runner>', 'SNN runner: typed (event-driven WebAssembly kernel), tensor (batched TF.js ops) or auto (tensor when tfjs-node-gpu / tfjs-node loads, else typed)', parseChoice('--runner', RUNNER_CHOICES), DEFAULT_RUNNER as RunnerChoice);
 }
 
 /** The runner `--runner` means on this machine (auto tries the native TF.js backend once, quietly when it is absent). */
-export function cliRunnerKind(o: ThreadCliOptions): Promise<RunnerKind> {
+export function cliRunnerKind(o: RunnerCliOptions): Promise<RunnerKind> {
   return resolveRunnerKind(o.runner, (line) => process.stderr.write(line + '\n'));
 }

@@ -10,8 +10,10 @@ import { addFitOptions, type FitCliOptions } from './fit-options';
 import { parseIntOption, parsePort } from './options';
 import { printJson } from './output';
 import { stopOnSignal } from './signals';
+import { addRunnerOption, cliRunnerKind, type RunnerCliOptions } from './thread-options';
+import { DEFAULT_SLOTS } from '../defaults';
 
-interface WorkerCliOptions extends ModelCliOptions, FitCliOptions {
+interface WorkerCliOptions extends ModelCliOptions, FitCliOptions, RunnerCliOptions {
   nats: string;
   slots: number;
   leaseMs?: number;
@@ -42,7 +44,7 @@ export function register(program: Command): void {
     .command('worker')
     .description('classify the streams that gateways (serve --nats) store in NATS JetStream; streams move between workers through leases')
     .requiredOption('--nats <url>', 'NATS server with JetStream, e.g. nats://127.0.0.1:4222')
-    .option('--slots <n>', 'SNN slots: the most streams this worker classifies at once', parseIntOption('--slots', 1), 32)
+    .option('--slots <n>', 'SNN slots: the most streams this worker classifies at once', parseIntOption('--slots', 1), DEFAULT_SLOTS)
     .option('--lease-ms <ms>', 'lease time: a stream whose worker is silent this long is taken over (default: the lease bucket\u2019s, 5000 when creating it)', parseIntOption('--lease-ms', 200))
     .option('--id <name>', 'worker id in leases, checkpoints and decision headers (default: host-pid-random)')
     .option('--traces', 'publish per-step traces (for ?trace=1 subscribers of the gateways)')
@@ -50,7 +52,7 @@ export function register(program: Command): void {
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .option('--quiet', 'print only errors')
     .option('--json', 'NDJSON output');
-  addFitOptions(addModelOptions(cmd), ' (every stream)').action(async (o: WorkerCliOptions) => {
+  addRunnerOption(addFitOptions(addModelOptions(cmd), ' (every stream)')).action(async (o: WorkerCliOptions) => {
     const model = loadModelFromCli(o);
     const log = (line: string): void => void process.stderr.write(line + '\n');
     const report = (e: WorkerEvent): void => {
@@ -64,6 +66,7 @@ export function register(program: Command): void {
       leaseMs: o.leaseMs,
       id: o.id,
       fit: { fit: o.fit, roi: o.roi },
+      runner: await cliRunnerKind(o),
       traces: o.traces,
       metricsPort: o.metricsPort,
       metricsHost: o.metricsHost,

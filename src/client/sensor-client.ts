@@ -28,6 +28,7 @@ import type { Geometry } from '../events/geometry';
 import { Aedat31Writer } from '../formats/aedat3';
 import { encodeEventMessage, encodeAedat31Message } from '../formats/wire';
 import { CLOSE_NORMAL, describeCloseCode } from '../server/close-codes';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../defaults';
 
 export interface SensorClientOptions {
   token?: string;
@@ -127,6 +128,111 @@ function observableToIterable<T>(source: Observable<T>): AsyncIterable<T> {
   return { [Symbol.asyncIterator]: () => toPulledIterator(source, { maxBuffered: Infinity }) };
 }
 
+/**
+ * The sensor's WebSocket: a refused upgrade keeps the server's one-line explanation, sends track
+ * the bytes still in flight (what `waitBelow` waits on), and `closed` settles when it closes.
+ */
+class SensorSocket {
+  isClosed = false;
+  closeCode: number | undefined;
+  closeReason = '';
+  error: Error | undefined;
+  refusal: { status: number; body: string } | undefined;
+  readonly closed: Promise<void>;
+  private inflight = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly maxBuffered: number,
+  ) {
+    this.closed = new Promise<void>((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.isClosed = true;
+        this.closeCode = code;
+        this.closeReason = reason.toString('utf8');
+        this.wake?.();
+        resolve();
+      });
+    });
+    ws.on('error', (err) => {
+      this.error ??= err;
+      this.wake?.();
+    });
+    ws.on('unexpected-response', (req, res) => {
+      let body = '';
+      const done = (): void => {
+        if (this.refusal) return;
+        this.refusal = { status: res.statusCode ?? 0, body: oneLine(body) };
+        res.destroy();
+        ws.terminate();
+      };
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < MAX_REFUSAL_BODY) body += d;
+      });
+      res.once('end', done);
+      res.once('error', done);
+      req.once('error', () => undefined);
+      setTimeout(done, REFUSAL_BODY_TIMEOUT_MS).unref();
+    });
+  }
+
+  /** True once open; false when it closed before opening. */
+  async opened(): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      if (this.ws.readyState === WebSocket.OPEN) resolve();
+      this.ws.once('open', () => resolve());
+      this.ws.once('close', () => resolve());
+    });
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(bytes: Uint8Array): void {
+    this.inflight += bytes.length;
+    this.ws.send(bytes, { binary: true }, () => {
+      this.inflight -= bytes.length;
+      if (this.inflight <= this.maxBuffered) this.wake?.();
+    });
+  }
+
+  /** Resolves when at most `limit` bytes are unsent, or the socket closed. */
+  async waitBelow(limit: number): Promise<void> {
+    while (!this.isClosed && this.inflight > limit) {
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+  }
+}
+
+/** The encoder of one connection's messages: spikestream events, or AEDAT 3.1 packets. */
+function messageEncoder(geometry: Geometry, perMessage: number, opts: SensorClientOptions): (part: EventBatch) => Uint8Array {
+  if (opts.encoding !== 'aedat3') return (part) => encodeEventMessage(part, geometry, { deltas: opts.deltas });
+  const aedat = new Aedat31Writer({ geometry, eventsPerPacket: Math.min(perMessage, 1 << 24) });
+  return (part) => encodeAedat31Message(aedat.encode(part), geometry);
+}
+
+/** Sends every batch in messages of at most `perMessage` events, pausing above the socket's bound; false when it stopped early. */
+async function sendAll(socket: SensorSocket, iterable: AsyncIterable<EventBatch>, perMessage: number, encode: (part: EventBatch) => Uint8Array, result: SensorClientResult, stop: () => boolean, maxBuffered: number): Promise<boolean> {
+  for await (const batch of iterable) {
+    for (let i = 0; i < batch.length; i += perMessage) {
+      if (socket.isClosed || stop()) return false;
+      const part = sliceByIndex(batch, i, Math.min(batch.length, i + perMessage));
+      const msg = encode(part);
+      result.messages++;
+      result.bytes += msg.length;
+      socket.send(msg);
+      result.events += part.length;
+      await socket.waitBelow(maxBuffered);
+    }
+  }
+  return !socket.isClosed && !stop();
+}
+
 export async function streamToServer(
   url: string,
   batches: AsyncIterable<EventBatch> | Iterable<EventBatch> | Observable<EventBatch>,
@@ -135,122 +241,55 @@ export async function streamToServer(
 ): Promise<SensorClientResult> {
   const perMessage = opts.maxEventsPerMessage ?? 65536;
   if (!Number.isInteger(perMessage) || perMessage < 1) throw new RangeError(`maxEventsPerMessage must be a positive integer, got ${perMessage}`);
-  const maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
+  const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const wsUrl = url.replace(/^http(s?):/, 'ws$1:');
   const started = performance.now();
   const result: SensorClientResult = { messages: 0, events: 0, bytes: 0, closeCode: undefined, closeReason: '', durationMs: 0 };
+  let socket: SensorSocket | undefined;
   const fail = (message: string, failure: SensorFailure): SensorClientError => {
     result.durationMs = performance.now() - started;
+    if (socket) Object.assign(result, { closeCode: socket.closeCode, closeReason: socket.closeReason });
     return new SensorClientError(message, result, failure);
   };
   const headers: Record<string, string> = {};
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  let ws: WebSocket;
   try {
-    ws = new WebSocket(wsUrl, { headers, perMessageDeflate: false, handshakeTimeout: opts.openTimeoutMs ?? 10000 });
+    socket = new SensorSocket(new WebSocket(wsUrl, { headers, perMessageDeflate: false, handshakeTimeout: opts.openTimeoutMs ?? 10000 }), maxBuffered);
   } catch (err) {
     throw fail(`cannot connect to ${wsUrl}: ${oneLine((err as Error).message)}`, { kind: 'connect', cause: err });
   }
-
-  let closed = false;
-  let wakeDrain: (() => void) | undefined;
-  const closedPromise = new Promise<void>((resolve) => {
-    ws.on('close', (code, reason) => {
-      closed = true;
-      result.closeCode = code;
-      result.closeReason = reason.toString('utf8');
-      wakeDrain?.();
-      resolve();
-    });
-  });
-  let socketError: Error | undefined;
-  ws.on('error', (err) => {
-    socketError ??= err;
-    wakeDrain?.();
-  });
-  // A refused upgrade: keep the server's one-line explanation, then drop the connection.
-  let refusal: { status: number; body: string } | undefined;
-  ws.on('unexpected-response', (req, res) => {
-    let body = '';
-    const done = (): void => {
-      if (refusal) return;
-      refusal = { status: res.statusCode ?? 0, body: oneLine(body) };
-      res.destroy();
-      ws.terminate();
-    };
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      if (body.length < MAX_REFUSAL_BODY) body += d;
-    });
-    res.once('end', done);
-    res.once('error', done);
-    req.once('error', () => undefined);
-    setTimeout(done, REFUSAL_BODY_TIMEOUT_MS).unref();
-  });
-
-  await new Promise<void>((resolve) => {
-    if (ws.readyState === WebSocket.OPEN) resolve();
-    ws.once('open', () => resolve());
-    ws.once('close', () => resolve());
-  });
-  if (ws.readyState !== WebSocket.OPEN) {
-    await closedPromise;
-    if (refusal) throw fail(refusedMessage(wsUrl, refusal.status, refusal.body), { kind: 'refused', httpStatus: refusal.status, cause: socketError });
-    throw fail(connectFailureMessage(wsUrl, socketError), { kind: 'connect', cause: socketError });
+  if (!(await socket.opened())) {
+    await socket.closed;
+    if (socket.refusal) throw fail(refusedMessage(wsUrl, socket.refusal.status, socket.refusal.body), { kind: 'refused', httpStatus: socket.refusal.status, cause: socket.error });
+    throw fail(connectFailureMessage(wsUrl, socket.error), { kind: 'connect', cause: socket.error });
   }
 
-  let inflight = 0;
-  const sendMessage = (bytes: Uint8Array): void => {
-    inflight += bytes.length;
-    result.messages++;
-    result.bytes += bytes.length;
-    ws.send(bytes, { binary: true }, () => {
-      inflight -= bytes.length;
-      if (inflight <= maxBuffered) wakeDrain?.();
-    });
-  };
-  const waitBelow = async (limit: number): Promise<void> => {
-    while (!closed && inflight > limit) {
-      await new Promise<void>((r) => (wakeDrain = r));
-      wakeDrain = undefined;
-    }
-  };
-
-  const aedat = opts.encoding === 'aedat3' ? new Aedat31Writer({ geometry, eventsPerPacket: Math.min(perMessage, 1 << 24) }) : undefined;
-  const iterable: AsyncIterable<EventBatch> | Iterable<EventBatch> = batches instanceof Observable ? observableToIterable(batches) : batches;
+  const iterable = (batches instanceof Observable ? observableToIterable(batches) : batches) as AsyncIterable<EventBatch>;
+  const open = socket;
   let aborted = false;
   let closedByUs = false;
   const onAbort = (): void => {
     aborted = true;
-    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_NORMAL, 'aborted');
+    open.close(CLOSE_NORMAL, 'aborted');
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    outer: for await (const batch of iterable as AsyncIterable<EventBatch>) {
-      for (let i = 0; i < batch.length; i += perMessage) {
-        if (closed || aborted) break outer;
-        const part = sliceByIndex(batch, i, Math.min(batch.length, i + perMessage));
-        const msg = aedat ? encodeAedat31Message(aedat.encode(part), geometry) : encodeEventMessage(part, geometry, { deltas: opts.deltas });
-        sendMessage(msg);
-        result.events += part.length;
-        await waitBelow(maxBuffered);
-      }
-    }
-    if (!closed && !aborted) {
-      await waitBelow(0);
-      closedByUs = !closed;
-      if (!closed) ws.close(CLOSE_NORMAL, 'done');
+    if (await sendAll(open, iterable, perMessage, messageEncoder(geometry, perMessage, opts), result, () => aborted, maxBuffered)) {
+      await open.waitBelow(0);
+      closedByUs = !open.isClosed;
+      if (!open.isClosed) open.ws.close(CLOSE_NORMAL, 'done');
     }
   } catch (err) {
-    if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'sensor input failed');
-    await closedPromise;
+    open.close(1011, 'sensor input failed');
+    await open.closed;
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  await closedPromise;
+  await open.closed;
   result.durationMs = performance.now() - started;
-  const failure = { closeCode: result.closeCode, closeReason: result.closeReason, cause: socketError };
+  Object.assign(result, { closeCode: open.closeCode, closeReason: open.closeReason });
+  const failure = { closeCode: result.closeCode, closeReason: result.closeReason, cause: open.error };
   if (aborted) throw fail(`sending to ${wsUrl} was aborted after ${result.events} events`, { kind: 'aborted', ...failure });
   if (result.closeCode !== CLOSE_NORMAL || !closedByUs) throw fail(closedMessage(wsUrl, result.closeCode, result.closeReason, result.events), { kind: 'closed', ...failure });
   return result;

@@ -131,14 +131,15 @@ export function softmax(O: NumericArray, alpha = 1, tau = 1, out: Float64Array =
  *    precision b"). When T ≠ L and the output bias matters, α lies between L and T; measure it
  *    with `fitAlpha`.
  */
-export function alphaFor(mode: SnnMode, T: number, bits = 2): number {
+export function alphaFor(mode: SnnMode, T: number, bits = 2, levels = 2 ** bits - 1): number {
   if (mode === 'QCFS') {
     if (!(T > 0)) throw new RangeError(`alphaFor: T must be > 0, got ${T}`);
     return T;
   }
   if (mode === 'QFFS') {
     if (!(bits >= 1) || !Number.isInteger(bits)) throw new RangeError(`alphaFor: bits must be a positive integer, got ${bits}`);
-    return 2 ** bits - 1;
+    if (!(levels >= 1) || !Number.isInteger(levels)) throw new RangeError(`alphaFor: levels must be a positive integer, got ${levels}`);
+    return levels;
   }
   throw new RangeError(`alphaFor: unknown mode ${String(mode)}`);
 }

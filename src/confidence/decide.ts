@@ -7,9 +7,19 @@
  * "mean time steps".
  */
 
-/** Per-step test for a streaming operator: stop now iff c > θ. NaN confidence never stops. */
-export function shouldStop(c: number, theta: number): boolean {
-  return c > theta;
+/**
+ * What a stop rule compares with θ, and how:
+ *  - 'calibrated' (the default where a model has a step calibration): the calibrated probability
+ *    q_t that the shown class is right (step-calibration.ts), stop when q_t ≥ θ;
+ *  - 'paper': the paper's c_t = max softmax(O_t/(α·τ)), stop when c_t > θ (strict, as in the paper).
+ */
+export type StopRule = 'calibrated' | 'paper';
+
+export const STOP_RULES: readonly StopRule[] = ['calibrated', 'paper'];
+
+/** Per-step test for a streaming operator: stop now iff the score passes θ under `rule`. NaN never stops. */
+export function shouldStop(c: number, theta: number, rule: StopRule = 'paper'): boolean {
+  return rule === 'calibrated' ? c >= theta : c > theta;
 }
 
 export interface DecisionOutcome {
@@ -46,9 +56,10 @@ export function decide(
   };
 }
 
-/** 0-based stopping index only (hot path of brute-force evaluation). */
-export function stopIndex(confidence: ArrayLike<number>, theta: number, T: number, offset = 0): number {
+/** 0-based stopping index only (hot path of brute-force evaluation); `inclusive`: stop at c ≥ θ (the calibrated rule). */
+export function stopIndex(confidence: ArrayLike<number>, theta: number, T: number, offset = 0, inclusive = false): number {
   let t = 0;
-  while (t < T - 1 && !(confidence[offset + t] > theta)) t++;
+  if (inclusive) while (t < T - 1 && !(confidence[offset + t] >= theta)) t++;
+  else while (t < T - 1 && !(confidence[offset + t] > theta)) t++;
   return t;
 }

@@ -9,3 +9,6 @@ export * from './plots';
 export * from './stats';
 export * from './theta-rules';
 export * from './markdown';
+export * from './step-calibration';
+export * from './reliability';
+export * from './plot-reliability';

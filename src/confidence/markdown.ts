@@ -32,7 +32,7 @@ export function renderMarkdown(r: EvaluationResult, options: MarkdownOptions = {
   const meta = [
     `mode ${r.mode}`,
     `T = ${r.T}${r.deployed === undefined ? '' : r.deployed ? ' (the stored operating point)' : ' (evaluated beside the stored operating point)'}`,
-    r.bits !== undefined ? `${r.bits}-bit activations` : undefined,
+    r.levels !== undefined && r.levels !== 2 ** (r.bits ?? 0) - 1 ? `${r.levels} activation levels` : r.bits !== undefined ? `${r.bits}-bit activations` : undefined,
     `α = ${num(r.alpha, 4)}`,
     `τ = ${num(r.tau, 4)}`,
     `θ = ${thetaStr(r.dc.theta)}${r.thetaChosenOn ? ` (chosen on ${r.thetaChosenOn})` : ''}`,

@@ -111,6 +111,8 @@ export interface EvaluationResult {
   /** Full simulation length T. */
   readonly T: number;
   readonly bits?: number;
+  /** QCFS quantization levels L (when not 2^bits − 1, e.g. an imported model's L = 4). */
+  readonly levels?: number;
   readonly alpha: number;
   readonly tau: number;
   /** Number of evaluated samples and the split the figures come from. */

@@ -246,7 +246,7 @@ export function lookupTheta(curve: ThresholdCurve, theta: number): CurvePoint {
 export function terminationSteps(trace: ConfidenceTrace, theta: number): Int32Array {
   const { n, steps: T } = trace;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = stopIndex(trace.confidence, theta, T, i * T) + 1;
+  for (let i = 0; i < n; i++) out[i] = stopIndex(trace.confidence, theta, T, i * T, trace.inclusive) + 1;
   return out;
 }
 
@@ -257,7 +257,7 @@ export function evaluateThreshold(trace: ConfidenceTrace, theta: number): CurveP
   let total = 0;
   let early = 0;
   for (let i = 0; i < n; i++) {
-    const t = stopIndex(trace.confidence, theta, T, i * T);
+    const t = stopIndex(trace.confidence, theta, T, i * T, trace.inclusive);
     total += t + 1;
     if (t < T - 1) early++;
     if (trace.predicted[i * T + t] === trace.labels[i]) correct++;

@@ -22,6 +22,8 @@ export interface ConfidenceTrace {
   /** α and τ used to compute the confidences (informational). */
   readonly alpha?: number;
   readonly tau?: number;
+  /** The confidences are calibrated probabilities and stop at c ≥ θ (decide.ts, StopRule 'calibrated'); otherwise c > θ. */
+  readonly inclusive?: boolean;
 }
 
 function predictionArray(size: number, classes?: number): Int16Array | Int32Array {
@@ -199,5 +201,23 @@ export function truncateTrace(trace: ConfidenceTrace, steps: number): Confidence
     confidence.set(trace.confidence.subarray(i * T, i * T + steps), i * steps);
     predicted.set(trace.predicted.subarray(i * T, i * T + steps), i * steps);
   }
-  return { n, steps, confidence, predicted, labels: trace.labels, alpha: trace.alpha, tau: trace.tau };
+  return { n, steps, confidence, predicted, labels: trace.labels, alpha: trace.alpha, tau: trace.tau, inclusive: trace.inclusive };
+}
+
+/**
+ * A trace of calibrated confidences q_t = max softmax(O_t / s_t) (step-calibration.ts) from
+ * cumulative outputs [N × T × C]; it stops at q ≥ θ.
+ */
+export function traceWithStepScales(outputs: NumericArray, labels: ArrayLike<number>, steps: number, classes: number, scaleOf: (t: number) => number): ConfidenceTrace {
+  const per = steps * classes;
+  if (!(per > 0) || outputs.length % per !== 0) throw new RangeError(`traceWithStepScales: ${outputs.length} values are not N×${steps}×${classes}`);
+  const n = outputs.length / per;
+  const base = createTrace(n, steps, labels, classes);
+  const inv = Array.from({ length: steps }, (_, t) => 1 / scaleOf(t));
+  for (let j = 0, o = 0; j < n * steps; j++, o += classes) {
+    const r = confidenceAt(outputs, o, classes, inv[j % steps]);
+    base.confidence[j] = r.confidence;
+    base.predicted[j] = r.predicted;
+  }
+  return { ...base, inclusive: true };
 }

@@ -6,7 +6,7 @@
  *  2. For each conversion mode and each of its operating points' T (operating-points.ts: QCFS at the
  *     model's T; QFFS at T ∈ {L, 4, 6}): τ by temperature scaling of the ANN's logits on the same
  *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
- *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
+ *     the SNN is causal); α = alphaFor(mode, T, bits, L) ('auto'), the least-squares fit of O_T against
  *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
  *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε),
  *     searched over every distinct θ and over the paper's 0.1 grid (or that grid extended by 0.95
@@ -29,7 +29,16 @@ import {
   perStepAccuracy,
   thresholdCurve,
   traceFromOutputs,
+  chooseStepCalibration,
+  concatRows,
+  rowsFromOutputs,
+  stepScale,
+  traceWithStepScales,
   type BootstrapOptions,
+  type ConfidenceTrace,
+  type StepCalibration,
+  type StepCalibrationChoice,
+  type StopRule,
   type Interval,
   type RuleChoice,
   type SnnMode,
@@ -37,7 +46,7 @@ import {
 } from '../confidence';
 import type { NamedWeight } from '../snn/ann';
 import { convertWeights, type ConversionMode } from '../snn/convert';
-import type { FrameDataset } from '../snn/dataset';
+import { labelAt, type FrameDataset } from '../snn/dataset';
 import type { InputBinning, ModelMeta } from '../snn/model/model-file';
 import type { ResolvedSpec } from '../snn/spec';
 import { annPrefixLogits, logitsAtStep } from './baselines';
@@ -76,11 +85,32 @@ export interface RuleSummary {
   readonly mcnemarP: number;
 }
 
+/** The calibrated confidence of one operating point: the fitted step scales and how they were chosen. */
+export interface ConfidenceCalibration extends StepCalibrationChoice {
+  /** What the rows came from (windowed validation samples, live-style validation samples). */
+  readonly fittedOn: string;
+}
+
+/** One stop rule's θ, chosen on validation, with its validation figures (the rule that chose θ named in `rule`/`grid`). */
+export interface StopRuleSummary extends RuleSummary {
+  readonly stopRule: StopRule;
+  readonly earlyFraction: number;
+  readonly thetaInterval: [number | null, number | null];
+}
+
 export interface ModeCalibration {
   readonly mode: ConversionMode;
+  /** The deployed stop rule: 'calibrated' when the step calibration was fitted, else 'paper'. `theta` and the figures below are its. */
+  readonly stopRule: StopRule;
+  /** Each stop rule's θ with its validation figures; `calibratedLive` is θ of live streams, on their own calibrated probability. */
+  readonly stopRules: { readonly calibrated?: StopRuleSummary; readonly calibratedLive?: StopRuleSummary; readonly paper: StopRuleSummary };
+  /** The calibrated confidence of windowed samples (absent when not fitted). */
+  readonly confidence?: ConfidenceCalibration;
+  /** The calibrated confidence of live streams (fitted with live-style validation samples; absent without them). */
+  readonly liveConfidence?: ConfidenceCalibration;
   readonly alpha: number;
   readonly alphaSource: 'auto' | 'fit' | 'given';
-  /** alphaFor(mode, T, bits) and the least-squares fit (both reported whatever the choice). */
+  /** alphaFor(mode, T, bits, L) and the least-squares fit (both reported whatever the choice). */
   readonly alphaAuto: number;
   readonly alphaFit: number;
   readonly tau: number;
@@ -95,9 +125,9 @@ export interface ModeCalibration {
   readonly epsilon: number;
   /** How the paper rule searched θ. */
   readonly search: ThetaSearch;
-  /** The rules' choices with their validation intervals: the paper rule on every θ and on the grid, the non-inferior rule. */
+  /** The paper's c_t: the rules' choices with their validation intervals (the paper rule on every θ and on the grid, the non-inferior rule). Reported, not stored. */
   readonly rules: { readonly paperExact: RuleSummary; readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
-  /** Which of `rules` is deployed. */
+  /** Which of `rules` gives the paper stop rule's θ. */
   readonly deployedRule: 'paperExact' | 'paper' | 'nonInferior';
   readonly T: number;
   readonly binning: InputBinning;
@@ -122,6 +152,7 @@ export interface CalibrationReport {
   readonly T: number;
   readonly classes: number;
   readonly bits: number;
+  readonly levels: number;
   readonly defaultMode: ConversionMode;
   /** The ANN on the mean of all T frames, and on the mean of the first t frames for t = 1..T. */
   readonly annAccuracy: number;
@@ -157,6 +188,11 @@ export interface CalibrateOptions {
   readonly slots?: number;
   /** Name of the validation data recorded in the file (default 'validation'). */
   readonly validationName?: string;
+  /** Fit the calibrated confidence and deploy its stop rule (default true; false keeps the paper's c_t rule). */
+  readonly calibrateConfidence?: boolean;
+  /** Live-style validation frames (with step labels) added to the confidence fit, and their name. */
+  readonly liveStyle?: FrameDataset;
+  readonly liveStyleName?: string;
   readonly onProgress?: PhaseProgressFn;
 }
 
@@ -188,11 +224,12 @@ export function chooseAlpha(
   choice: AlphaChoice,
   mode: ConversionMode,
   T: number,
-  bits: number,
+  /** The model's quantization levels L (the QFFS α). */
+  levels: number,
   rec: SnnRecording,
   logits: Float32Array,
 ): { alpha: number; source: 'auto' | 'fit' | 'given'; alphaAuto: number; alphaFit: number; note?: string } {
-  const alphaAuto = alphaFor(snnMode(mode), T, bits);
+  const alphaAuto = snnMode(mode) === 'QFFS' ? levels : alphaFor('QCFS', T);
   const alphaFit = fitAlpha(finalOutputs(rec), logits, rec.classes);
   if (typeof choice === 'number') return { alpha: choice, source: 'given', alphaAuto, alphaFit };
   if (choice === 'fit') {
@@ -227,6 +264,13 @@ function summarizeRule(c: RuleChoice, grid: RuleSummary['grid']): RuleSummary {
   };
 }
 
+/** Live-style validation samples recorded for the confidence fit: each step labelled (−1: no gesture). */
+export interface LiveStyleRecording {
+  readonly rec: SnnRecording;
+  /** The class of sample i at 0-based step t. */
+  readonly labelAt: (i: number, t: number) => number;
+}
+
 /** Everything `calibrateMode` needs besides the recording. */
 export interface ModeCalibrationInputs {
   readonly alpha: ReturnType<typeof chooseAlpha>;
@@ -238,56 +282,103 @@ export interface ModeCalibrationInputs {
   readonly thetaRule?: ThetaRuleName;
   readonly maxLoss?: number;
   readonly bootstrap?: BootstrapOptions;
+  /** Fit the calibrated confidence and deploy its stop rule (default true). */
+  readonly calibrateConfidence?: boolean;
+  /** Live-style validation samples added to the confidence fit. */
+  readonly liveStyle?: LiveStyleRecording;
+}
+
+/** θ of one stop rule on its validation trace, by the deployed θ rule and search, with the paper rule's alternatives. */
+function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalibrationInputs) {
+  const epsilon = inp.epsilon ?? 0;
+  const search = inp.search ?? 'exact';
+  const grid = search === 'extended' ? 'extended' : 'paper';
+  const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
+  // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
+  const exact = chooseTheta(thresholdCurve(trace), fullTAccuracy(trace), epsilon) ?? curvePoint(thresholdCurve(trace), 0);
+  const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
+  const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
+  const deployedRule: ModeCalibration['deployedRule'] = (inp.thetaRule ?? 'paper') === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
+  const deployed = deployedRule === 'nonInferior' ? nonInferior : deployedRule === 'paper' ? paper : paperExact;
+  const interval = deployedRule === 'paperExact' ? [exact.thetaMin, exact.thetaMax] : [deployed.theta, deployed.theta];
+  // The decision rule applied directly at the chosen θ.
+  const check = evaluateThreshold(trace, deployed.theta);
+  const summary: StopRuleSummary = {
+    ...summarizeRule(deployed, deployedRule === 'paperExact' ? 'exact' : grid),
+    stopRule,
+    earlyFraction: check.earlyFraction,
+    thetaInterval: [finiteOrNull(interval[0]), finiteOrNull(interval[1])],
+  };
+  return { summary, check, deployedRule, rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) } };
+}
+
+/**
+ * Fits the calibrated confidence of one operating point. Windowed samples (one label window each, the
+ * paper's setting) and live samples (cut from a stream by activity and by the previous decision, often
+ * between gestures) are right at different rates for the same O_t, so each kind of sample gets its own
+ * step scales: `windowed` on the windowed validation samples; `live` on those plus the live-style
+ * validation samples (no-gesture steps labelled −1, never right), when given.
+ */
+export function fitConfidence(rec: SnnRecording, paperScale: number, liveStyle?: LiveStyleRecording): { windowed: ConfidenceCalibration; live?: ConfidenceCalibration } {
+  const { T, classes } = rec;
+  const windowedRows = rowsFromOutputs(rec.outputs, rec.n, T, classes, (i) => rec.labels[i]);
+  const windowed = { ...chooseStepCalibration(windowedRows, T, paperScale), fittedOn: `${rec.n} windowed validation samples, every step` };
+  if (!liveStyle) return { windowed };
+  const ls = truncateRecording(liveStyle.rec, T);
+  const rows = concatRows([windowedRows, rowsFromOutputs(ls.outputs, ls.n, T, classes, liveStyle.labelAt, rec.n)]);
+  const fittedOn = `${rec.n} windowed and ${ls.n} live-style validation samples (no-gesture steps labelled −1), every step`;
+  return { windowed, live: { ...chooseStepCalibration(rows, T, paperScale), fittedOn } };
+}
+
+/** The calibrated-confidence trace of a recording. */
+export function calibratedTrace(rec: SnnRecording, cal: StepCalibration): ConfidenceTrace {
+  return traceWithStepScales(rec.outputs, rec.labels, rec.T, rec.classes, (t) => stepScale(cal, t));
 }
 
 /** Calibrates one mode at one T from its validation recording. */
 export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: ModeCalibrationInputs): ModeCalibration {
   const { T } = rec;
-  const epsilon = inp.epsilon ?? 0;
-  const search = inp.search ?? 'exact';
   const tau = inp.temperature.tau;
   const trace = traceFromOutputs(rec.outputs, rec.labels, T, rec.classes, inp.alpha.alpha, tau);
   const accFullT = fullTAccuracy(trace);
-  const grid = search === 'extended' ? 'extended' : 'paper';
-  const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
-  // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
-  const curve = thresholdCurve(trace);
-  const exact = chooseTheta(curve, accFullT, epsilon) ?? curvePoint(curve, 0);
-  const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
-  const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
-  const thetaRule = inp.thetaRule ?? 'paper';
-  const deployedRule = thetaRule === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
-  const deployed = deployedRule === 'nonInferior' ? nonInferior : deployedRule === 'paper' ? paper : paperExact;
-  const interval = deployedRule === 'paperExact' ? [exact.thetaMin, exact.thetaMax] : [deployed.theta, deployed.theta];
-  // The decision rule applied directly at the stored θ.
-  const check = evaluateThreshold(trace, deployed.theta);
+  const paper = thetaOnTrace(trace, 'paper', inp);
+  const fitted = inp.calibrateConfidence === false ? undefined : fitConfidence(rec, inp.alpha.alpha * tau, inp.liveStyle);
+  const confidence = fitted?.windowed;
+  const calibrated = confidence ? thetaOnTrace(calibratedTrace(rec, confidence.calibration), 'calibrated', inp) : undefined;
+  // Live streams show their own calibrated probability; θ by the same rule on the same samples, scored with it.
+  const live = fitted?.live ? thetaOnTrace(calibratedTrace(rec, fitted.live.calibration), 'calibrated', inp) : undefined;
+  const deployed = calibrated ?? paper;
   let spikes = 0;
   for (let i = 0; i < rec.spikes.length; i++) spikes += rec.spikes[i];
   return {
     mode,
+    stopRule: deployed.summary.stopRule,
+    stopRules: { paper: paper.summary, ...(calibrated ? { calibrated: calibrated.summary } : {}), ...(live ? { calibratedLive: live.summary } : {}) },
+    ...(confidence ? { confidence } : {}),
+    ...(fitted?.live ? { liveConfidence: fitted.live } : {}),
     alpha: inp.alpha.alpha,
     alphaSource: inp.alpha.source,
     alphaAuto: inp.alpha.alphaAuto,
     alphaFit: inp.alpha.alphaFit,
     tau,
     temperature: inp.temperature,
-    theta: deployed.theta,
-    thetaRule,
-    thetaMin: finiteOrNull(interval[0]),
-    thetaMax: finiteOrNull(interval[1]),
-    epsilon,
-    search,
-    rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) },
-    deployedRule,
+    theta: deployed.summary.theta,
+    thetaRule: deployed.summary.rule,
+    thetaMin: deployed.summary.thetaInterval[0],
+    thetaMax: deployed.summary.thetaInterval[1],
+    epsilon: inp.epsilon ?? 0,
+    search: inp.search ?? 'exact',
+    rules: paper.rules,
+    deployedRule: paper.deployedRule,
     T,
     binning: inp.binning,
     n: rec.n,
     annAccuracy: inp.annAccuracy,
     accFullT,
-    accAtTheta: check.accuracy,
-    meanSteps: check.meanSteps,
-    earlyFraction: check.earlyFraction,
-    latencySavingPct: latencySaving(check.meanSteps, T),
+    accAtTheta: deployed.check.accuracy,
+    meanSteps: deployed.check.meanSteps,
+    earlyFraction: deployed.check.earlyFraction,
+    latencySavingPct: latencySaving(deployed.check.meanSteps, T),
     spikesPerNeuronFullT: rec.n > 0 ? spikes / rec.n / rec.neurons : NaN,
   };
 }
@@ -295,6 +386,13 @@ export function calibrateMode(mode: ConversionMode, rec: SnnRecording, inp: Mode
 function temperatureAt(logits: Float32Array, labels: Int32Array, C: number): TemperatureReport {
   const fit = fitCalibration(logits, labels, C);
   return { tau: fit.tau, nllBefore: fit.nllBefore, nllAfter: fit.nllAfter, eceBefore: fit.eceBefore, eceAfter: fit.eceAfter, atBound: fit.atBound };
+}
+
+/** Records the SNN over live-style validation frames for the confidence fit. */
+async function recordLiveStyle(net: ReturnType<typeof convertWeights>, ds: FrameDataset, T: number, mode: ConversionMode, opts: CalibrateOptions): Promise<LiveStyleRecording> {
+  if (ds.T < T) throw new Error(`${opts.liveStyleName ?? 'live-style data'}: ${ds.T} frames per sample, ${mode} needs ${T}`);
+  const rec = await recordSnn(net, ds, { T, slots: opts.slots, onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode} live-style`, d, t) : undefined });
+  return { rec, labelAt: (i, t) => labelAt(ds, i, t + 1) };
 }
 
 /** Runs the whole calibration (see the file comment). The tfjs backend must be initialised. */
@@ -309,7 +407,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
   const C = spec.classes.length;
   const notes: string[] = [];
   if (val.n < 1) throw new Error('calibrate: the validation set is empty');
-  const stepsOf = (mode: ConversionMode) => candidateSteps(mode, T, spec.bits);
+  const stepsOf = (mode: ConversionMode) => candidateSteps(mode, T, spec.levels);
   const Tmax = Math.max(T, ...modes.flatMap(stepsOf));
 
   const prefix = await annPrefixLogits(spec, weights, val, Tmax, {
@@ -332,7 +430,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
   const all: Partial<Record<ConversionMode, ModeCalibration[]>> = {};
   for (const mode of modes) {
     const steps = stepsOf(mode);
-    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.bits);
+    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.levels);
     if (!steps.includes(stored)) throw new RangeError(`calibrate: ${mode} is calibrated at T ∈ {${steps.join(', ')}}, not ${stored}`);
     const net = convertWeights(spec, weights, mode);
     const full = await recordSnn(net, val, {
@@ -340,11 +438,12 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
       slots: opts.slots,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
     });
+    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, opts) : undefined;
     const list: ModeCalibration[] = [];
     for (const t of steps) {
       const rec = truncateRecording(full, t);
       const logits = logitsAt(t);
-      const alpha = chooseAlpha(alphaChoice, mode, t, spec.bits, rec, logits);
+      const alpha = chooseAlpha(alphaChoice, mode, t, spec.levels, rec, logits);
       if (alpha.note) notes.push(alpha.note);
       list.push(
         calibrateMode(mode, rec, {
@@ -357,6 +456,8 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
           thetaRule: opts.thetaRule,
           maxLoss: opts.maxLoss,
           bootstrap: opts.bootstrap,
+          calibrateConfidence: opts.calibrateConfidence,
+          liveStyle,
         }),
       );
     }
@@ -371,6 +472,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
     T,
     classes: C,
     bits: spec.bits,
+    levels: spec.levels,
     defaultMode: meta.conversion.mode,
     annAccuracy: annAccuracyPerStep[T - 1],
     annAccuracyPerStep,

@@ -1,15 +1,21 @@
 /**
  * Writes a calibration into a model's spikestream.json (weights untouched, atomic rename). Layout:
  *
- *   calibration.modes[mode] = { alpha, tau, theta, T, binning, accFullT, accAtTheta, meanSteps,
- *                               latencySavingPct, …, thetaRule, rules: { paperExact, paper,
- *                               nonInferior }, deployedRule,
+ *   calibration.modes[mode] = { T, binning, alpha, tau,            the paper's c_t = max softmax(O_t/(α·τ))
+ *                               confidence: { method, form, scales, … }   the calibrated q_t of windowed samples
+ *                               liveConfidence, liveTheta           … and of live streams (and their θ)
+ *                               stopRule, theta, thetaRule, search, epsilon, thetaInterval,
+ *                               accFullT, accAtTheta, meanSteps, …  the deployed θ and its figures only
+ *                               stopRules: { calibrated, calibratedLive, paper }   each stop rule's θ, labelled by rule
  *                               operatingPoints: [ the same per candidate T ] }
- *   calibration.{mode, alpha, tau, theta, …}   the model's default mode (meta.conversion.mode)
+ *   calibration.{mode, stopRule, alpha, tau, theta, …}   the model's default mode (meta.conversion.mode)
  *
- * `alpha`, `tau`, `theta` of modes[mode] are what a runner uses (streams/…/classifier-model.ts
- * reads them); `T` and `binning` say how many steps of which bins they were calibrated for (see
- * operating-points.ts, `storedOperatingPoint`).
+ * `alpha`, `tau`, `confidence`, `stopRule`, `theta` of modes[mode] are what a runner uses
+ * (streams/core/classifier-model.ts reads them); `T` and `binning` say how many steps of which bins
+ * they were calibrated for (operating-points.ts, `storedOperatingPoint`). The paper rule's
+ * alternatives (every θ, the grid, non-inferiority) are reported by `calibrate`, not stored: the
+ * file holds figures of deployable θs only, and a θ chosen on live streams (`evaluate --live
+ * --store-theta`) is dropped by a new calibration, which chooses θ again.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,6 +28,12 @@ function clean<T>(x: T): T {
   return JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
 }
 
+/** The stored calibrated confidence: what a runner applies, and how it was chosen. */
+function storedConfidence(c: NonNullable<ModeCalibration['confidence']>): Record<string, unknown> {
+  const { calibration, heldOut, inSample, rows, samples, fittedOn } = c;
+  return { ...calibration, fittedOn, rows, samples, chosenBy: 'the lower held-out ECE (10 bins; two folds by sample)', heldOut, inSample };
+}
+
 /** The stored form of one mode at one T. */
 export function storedEntry(c: ModeCalibration): Record<string, unknown> {
   return {
@@ -29,6 +41,10 @@ export function storedEntry(c: ModeCalibration): Record<string, unknown> {
     binning: c.binning,
     alpha: c.alpha,
     tau: c.tau,
+    stopRule: c.stopRule,
+    ...(c.confidence ? { confidence: storedConfidence(c.confidence) } : {}),
+    ...(c.liveConfidence ? { liveConfidence: storedConfidence(c.liveConfidence) } : {}),
+    ...(c.stopRules.calibratedLive ? { liveTheta: c.stopRules.calibratedLive.theta } : {}),
     theta: c.theta,
     thetaRule: c.thetaRule,
     search: c.search,
@@ -45,8 +61,7 @@ export function storedEntry(c: ModeCalibration): Record<string, unknown> {
     annAccuracy: c.annAccuracy,
     temperature: c.temperature,
     spikesPerNeuronFullT: c.spikesPerNeuronFullT,
-    rules: c.rules,
-    deployedRule: c.deployedRule,
+    stopRules: c.stopRules,
     n: c.n,
   };
 }
@@ -68,10 +83,14 @@ export function writeCalibration(dir: string, report: CalibrationReport): string
     modes[mode] = { ...storedEntry(c), operatingPoints: candidates.map(storedEntry) };
   }
   const next: Record<string, unknown> = { ...prev, modes };
+  // A θ chosen on live streams belonged to the previous calibration.
+  delete next.live;
   const def = report.modes[report.defaultMode];
   if (def) {
     Object.assign(next, {
       mode: report.defaultMode,
+      stopRule: def.stopRule,
+      thetaRule: def.thetaRule,
       alpha: def.alpha,
       tau: def.tau,
       theta: def.theta,

@@ -14,6 +14,7 @@ import {
   spikesPerNeuron,
   thetaOutcome,
   traceFromOutputs,
+  traceWithStepScales,
   wilson,
   type BootstrapOptions,
   type ConfidenceTrace,
@@ -30,6 +31,9 @@ import type { ResolvedSpec } from '../snn/spec';
 import { conversionCheck, logitsAtStep, type MatchedAnnTraces } from './baselines';
 import type { PhaseProgressFn } from './calibrate';
 import type { StoredOperatingPoint } from '../snn/model/operating-points';
+import { shownConfidence, type ShownConfidence } from './shown-confidence';
+import { shouldStop, type StopRule } from '../confidence/decide';
+import { calibratedConfidence, stepScale, type StepCalibration } from '../confidence/step-calibration';
 import { snnMode } from './options';
 import type { SnnRecording } from './run-snn';
 
@@ -49,6 +53,10 @@ export interface ModeEvaluation extends EvaluationResult {
   /** Where α, τ, θ came from. */
   readonly calibrationSource: 'stored' | 'calibrated now';
   readonly binning?: InputBinning;
+  /** The deployed stop rule (its θ is `dc.theta`). */
+  readonly stopRule?: StopRule;
+  /** The shown confidence's calibration and each stop rule against its oracle. */
+  readonly shownConfidence?: ShownConfidence;
 }
 
 /** Evenly spread sample indices, k of n. */
@@ -65,6 +73,19 @@ function stats(ms: number[]): TimingStats {
   return { median: percentile(ms, 50), mean: ms.length ? s / ms.length : NaN, p95: percentile(ms, 95) };
 }
 
+/** How a step's confidence is computed and compared with θ: the paper's c_t with α·τ, or the calibrated q_t with the step scales. */
+export interface StepRule {
+  readonly stopRule: StopRule;
+  readonly alpha: number;
+  readonly tau: number;
+  readonly calibration?: StepCalibration;
+}
+
+/** The confidence a rule compares with θ at 0-based step t. */
+export function stepScore(output: Float32Array, t: number, rule: StepRule): number {
+  return rule.stopRule === 'calibrated' && rule.calibration ? calibratedConfidence(output, t, rule.calibration).confidence : confidence(output, rule.alpha, rule.tau).confidence;
+}
+
 /**
  * Table 2: each sample alone through a 1-slot runner, all T steps vs. stopping at the first step
  * with c_t > θ (confidence computed each step). The order of the two runs alternates per sample.
@@ -75,8 +96,7 @@ export async function timeBatchOne(
   ds: FrameDataset,
   indices: ArrayLike<number>,
   T: number,
-  alpha: number,
-  tau: number,
+  rule: StepRule,
   theta: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ without: number[]; with: number[]; stepsWith: Int32Array }> {
@@ -92,9 +112,9 @@ export async function timeBatchOne(
     let t = 0;
     for (; t < T; t++) {
       runner.step([{ slot, frame: frameOf(ds, i, t) }]);
-      const c = confidence(runner.read(slot).output, alpha, tau).confidence;
+      const c = stepScore(runner.read(slot).output, t, rule);
       // Float32 rounding as in the recorded trace, so the decision is the same.
-      if (t < T - 1 && Math.fround(c) > theta) break;
+      if (t < T - 1 && shouldStop(Math.fround(c), theta, rule.stopRule)) break;
     }
     runner.release(slot);
     return Math.min(t, T - 1) + 1;
@@ -143,18 +163,18 @@ function interval(v: unknown): Interval | undefined {
   return o && typeof o.value === 'number' && typeof o.lo === 'number' && typeof o.hi === 'number' ? { value: o.value, lo: o.lo, hi: o.hi } : undefined;
 }
 
-/** Both stored θ rules (validation) with what they give on this trace. */
-export function ruleOutcomes(entry: Readonly<Record<string, unknown>>, trace: ConfidenceTrace, boot: BootstrapOptions): ThetaRuleOutcome[] {
-  const rules = (entry.rules ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const deployedRule = typeof entry.deployedRule === 'string' ? entry.deployedRule : 'paper';
+/** Every stored stop rule's θ (chosen on validation) with what it gives on this split, each on its own confidence trace. */
+export function ruleOutcomes(entry: Readonly<Record<string, unknown>>, traces: Partial<Record<StopRule, ConfidenceTrace>>, boot: BootstrapOptions): ThetaRuleOutcome[] {
+  const rules = (entry.stopRules ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const deployedRule = entry.stopRule === 'calibrated' ? 'calibrated' : 'paper';
   const out: ThetaRuleOutcome[] = [];
-  for (const key of ['paperExact', 'paper', 'nonInferior']) {
+  for (const key of ['calibrated', 'paper'] as const) {
     const r = rules[key];
-    if (!r || typeof r.theta !== 'number') continue;
+    const trace = traces[key];
+    if (!r || typeof r.theta !== 'number' || !trace) continue;
     const t = thetaOutcome(trace, r.theta, boot);
-    const rule = String(r.rule ?? key);
     out.push({
-      rule,
+      rule: `${String(r.rule ?? 'paper')} on ${key === 'calibrated' ? 'q_t ≥ θ' : 'c_t > θ'}`,
       grid: String(r.grid ?? ''),
       tolerance: Number(r.tolerance ?? 0),
       theta: r.theta,
@@ -206,8 +226,11 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
   const alpha = stored.alpha!;
   const tau = stored.tau ?? 1;
   const theta = stored.theta!;
+  const rule: StepRule = { stopRule: stored.stopRule, alpha, tau, ...(stored.confidence ? { calibration: stored.confidence } : {}) };
   const notes = [...p.notes];
-  const trace = traceFromOutputs(rec.outputs, rec.labels, T, C, alpha, tau);
+  const paperTrace = traceFromOutputs(rec.outputs, rec.labels, T, C, alpha, tau);
+  // The deployed rule's trace: the calibrated probability (stop at ≥ θ) or the paper's c_t (> θ).
+  const trace = rule.calibration && rule.stopRule === 'calibrated' ? traceWithStepScales(rec.outputs, rec.labels, T, C, (t) => stepScale(rule.calibration!, t)) : paperTrace;
   const traceNoAlpha = traceFromOutputs(rec.outputs, rec.labels, T, C, 1, tau);
   const a = analyzeTrace(trace, { theta, traceNoAlpha });
   const dc = a.chosen;
@@ -227,7 +250,7 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
   let wallMs: ModeEvaluation['wallMs'];
   if (p.timingSamples > 0) {
     const idx = spreadIndices(n, p.timingSamples);
-    const tm = await timeBatchOne(net, test, idx, T, alpha, tau, theta, progress('timing'));
+    const tm = await timeBatchOne(net, test, idx, T, rule, theta, progress('timing'));
     wallMs = { samples: idx.length, without: stats(tm.without), with: stats(tm.with) };
     let mismatched = 0;
     for (let j = 0; j < idx.length; j++) if (tm.stepsWith[j] !== a.stepsUsed[idx[j]]) mismatched++;
@@ -235,7 +258,7 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     notes.push(
       `Table 2: ${idx.length} test samples, each run alone (batch 1, 1-slot ${SNN_BACKEND}, one Node thread); ` +
         `median shown; mean ${wallMs.without.mean.toFixed(3)} ms without, ${wallMs.with.mean.toFixed(3)} ms with; ` +
-        `p95 ${wallMs.without.p95.toFixed(3)} / ${wallMs.with.p95.toFixed(3)} ms. With Dynamic Confidence, c_t is computed after every step.`,
+        `p95 ${wallMs.without.p95.toFixed(3)} / ${wallMs.with.p95.toFixed(3)} ms. With Dynamic Confidence, the confidence (${rule.stopRule === 'calibrated' ? 'calibrated q_t' : 'c_t'}) is computed after every step.`,
     );
   }
   let decisionLatencyMs: EvaluationResult['decisionLatencyMs'];
@@ -247,8 +270,8 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     notes.push('Decision latency in sensor time omitted: the frames are binned by event count (no fixed bin width).');
   }
   notes.push(
-    `θ = ${theta} was chosen on the validation split (${p.calibrationSource}), never on this test split; α = ${alpha}, τ = ${tau} ` +
-      `(τ fitted on the ANN's validation logits on the same ${T}-frame window). The "no α" confidence curve uses α = 1.`,
+    `θ = ${theta} (${rule.stopRule === 'calibrated' ? 'on the calibrated probability q_t, stop at q_t ≥ θ' : "on the paper's c_t, stop at c_t > θ"}; the paper's no-loss rule) was chosen on the validation split (${p.calibrationSource}), never on this test split; ` +
+      `α = ${alpha}, τ = ${tau} (τ fitted on the ANN's validation logits on the same ${T}-frame window). The "no α" confidence curve uses the paper's c_t with α = 1.`,
   );
 
   return {
@@ -259,6 +282,7 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     backend: SNN_BACKEND,
     T,
     bits: spec.bits,
+    levels: spec.levels,
     alpha,
     tau,
     n,
@@ -289,7 +313,9 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
       dcVsFullT: dcOutcome.comparison,
       noLoss: noLossStatement(dcOutcome.comparison),
     },
-    thetaRules: ruleOutcomes(stored.entry, trace, p.bootstrap),
+    thetaRules: ruleOutcomes(stored.entry, { calibrated: trace, paper: paperTrace }, p.bootstrap),
+    stopRule: rule.stopRule,
+    shownConfidence: shownConfidence({ paper: paperTrace, ...(trace !== paperTrace ? { calibrated: trace } : {}) }, stored, p.bootstrap),
     notes,
     calibrationSource: p.calibrationSource,
     binning: stored.binning,

@@ -32,6 +32,7 @@ import { evaluatePoint, type ModeEvaluation } from './evaluate-point';
 import { CONVERSION_MODES, storedAtSteps, storedOperatingPoint, storedSteps } from '../snn/model/operating-points';
 import type { AlphaChoice } from './options';
 import { recordSnn, truncateRecording } from './run-snn';
+import { reliabilityFigure, shownConfidenceMarkdown } from './shown-confidence-md';
 
 export { SNN_BACKEND, spreadIndices, timeBatchOne, type ModeEvaluation, type TimingStats } from './evaluate-point';
 
@@ -219,13 +220,13 @@ function summaryTable(results: readonly ModeEvaluation[]): string[] {
   const rows = results.map((r) => {
     const u = r.uncertainty;
     return [
-      r.mode, String(r.T), r.deployed ? 'yes' : '', r.alpha.toPrecision(4), thetaStr(r.dc.theta), pctCi(r.accAnn, u?.accAnn), pctCi(r.accSnnT, u?.accSnnT),
+      r.mode, String(r.T), r.deployed ? 'yes' : '', r.alpha.toPrecision(4), `${thetaStr(r.dc.theta)} (${r.stopRule === 'calibrated' ? 'q_t ≥ θ' : 'c_t > θ'})`, pctCi(r.accAnn, u?.accAnn), pctCi(r.accSnnT, u?.accSnnT),
       pctCi(r.dc.accuracy, u?.dc), u ? pointsCi(u.dcVsFullT.accuracyDiff) : '—', u ? numCi(u.dcVsFullT.meanSteps) : num(r.dc.meanSteps),
       num(r.latencySavingPct, 1),
     ];
   });
   return [
-    'Every operating point has its own T, baseline and θ (chosen on validation); savings are against its own T. Accuracies with Wilson 95 % intervals; DC − T and mean steps with paired bootstrap 95 % intervals.',
+    "Every operating point has its own T, baseline and θ (chosen on validation by the paper's no-loss rule, on the deployed stop rule's confidence: the calibrated q_t ≥ θ or the paper's c_t > θ); savings are against its own T. Accuracies with Wilson 95 % intervals; DC − T and mean steps with paired bootstrap 95 % intervals.",
     '',
     table(['Mode', 'T', 'stored', 'α', 'θ', 'Acc(ANN, same T frames)(%)', 'Acc(SNN, T)(%)', 'Acc(DC)(%)', 'DC − T (points)', 'Mean steps', 'Saving(%)'], rows),
     '',
@@ -281,6 +282,12 @@ export function writeReport(outDir: string, results: readonly ModeEvaluation[]):
     // One H1 per file: each operating point's report becomes an H2 section.
     const md = renderMarkdown(r, { figures: names }).replace(/^# (.*)$/m, `# ${r.mode}, T = ${r.T}: $1`);
     sections.push(md.replace(/^(#+) /gm, '#$1 '));
+    if (r.shownConfidence) {
+      const file = `${r.conversion}-T${r.T}-fig5-reliability.svg`;
+      atomicWrite(path.join(outDir, file), reliabilityFigure(r.shownConfidence, `Fig. 5 — reliability of the decisions' confidence (${r.mode}, T = ${r.T}, ${r.split})`));
+      figures.push(path.join(outDir, file));
+      sections.push(...shownConfidenceMarkdown(r.shownConfidence, r.split ?? 'test', file));
+    }
   }
   const markdown = path.join(outDir, 'report.md');
   const json = path.join(outDir, 'report.json');

@@ -2,8 +2,12 @@
  * Stores a θ chosen on live validation streams (`evaluate --live … --thetas … --store-theta`) in
  * a model's spikestream.json, beside the windowed calibration it replaces as the deployed θ:
  *
- *   calibration.theta, calibration.modes[mode].theta   the live θ (what runners use)
- *   calibration.modes[mode].deployedRule               'live'
+ *   calibration.modes[mode].liveTheta                  the live θ, under the calibrated stop rule
+ *                                                      (live streams' own θ; windowed θ unchanged;
+ *                                                      stopRules.calibratedLive, chosen by another rule, dropped)
+ *   calibration.theta, calibration.modes[mode].theta   the live θ, under the paper's c_t rule
+ *                                                      (thetaRule and deployedRule 'live'; the windowed
+ *                                                      θ's figures dropped: they are not this θ's)
  *   calibration.live = { theta, mode, windowedTheta, rule, targets, metTargets, validation, sweep }
  *
  * α and τ stay the windowed calibration's; the windowed θ rules stay stored with their figures.
@@ -35,9 +39,15 @@ export function storeLiveTheta(dir: string, choice: LiveThetaChoice): string {
   if (!entry || typeof entry.alpha !== 'number') throw new Error(`${file}: mode ${choice.mode} is not calibrated (run \`spikestream calibrate\` first: α and τ come from it)`);
   const prevLive = cal.live as { windowedTheta?: number; mode?: string } | undefined;
   const windowedTheta = prevLive?.mode === choice.mode && typeof prevLive.windowedTheta === 'number' && entry.deployedRule === 'live' ? prevLive.windowedTheta : entry.theta;
-  modes[choice.mode] = { ...entry, theta: choice.theta, deployedRule: 'live' };
+  // (with the calibrated rule the windowed θ is not replaced, only live streams' θ)
+  // Under the calibrated rule live streams have their own θ (liveTheta); the windowed θ stays. The
+  // θ this replaces was chosen by another rule: its validation figures go with it.
+  const calibrated = entry.stopRule === 'calibrated' && entry.liveConfidence !== undefined;
+  const stopRules = { ...((entry.stopRules ?? {}) as Record<string, unknown>) };
+  if (calibrated) delete stopRules.calibratedLive;
+  modes[choice.mode] = calibrated ? { ...entry, liveTheta: choice.theta, liveThetaRule: 'live', stopRules } : { ...entry, theta: choice.theta, thetaRule: 'live', deployedRule: 'live', accAtTheta: undefined, meanSteps: undefined, latencySavingPct: undefined, earlyFraction: undefined, thetaInterval: undefined };
   cal.modes = modes;
-  if ((cal.mode ?? meta.conversion.mode) === choice.mode) cal.theta = choice.theta;
+  if (!calibrated && (cal.mode ?? meta.conversion.mode) === choice.mode) Object.assign(cal, { theta: choice.theta, thetaRule: 'live', accAtTheta: undefined, meanSteps: undefined, latencySavingPct: undefined });
   cal.live = {
     theta: choice.theta,
     mode: choice.mode,

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { num, pct, table, thetaStr } from '../confidence/markdown-format';
 import { wilson } from '../confidence/stats';
+import { plotReliability } from '../confidence/plot-reliability';
 import { plotLiveTimeline } from './live-figure';
 import { DEFAULT_LIVE_TARGETS, targetShortfall, type LiveTargets, type LiveThetaPoint } from './live';
 import { LATE_ANSWER_US, type LiveScore, type LiveStreamResult } from './live-score';
@@ -46,6 +47,7 @@ export function liveRows(s: LiveScore, classes: number): string[][] {
     ['decisions / answers', `${s.decisions} / ${s.confident}`],
     ['mean steps per decision', num(s.meanSteps ?? NaN)],
     ['steps saved by early decisions', `${s.stepsSavedPct.toFixed(1)} %`],
+    ['ECE of the shown confidence, every decision', `${num(s.calibration.ece.value, 3)} [${num(s.calibration.ece.lo, 3)}, ${num(s.calibration.ece.hi, 3)}]`],
     ['lowest confidence of an answer (chance = 1/classes)', `${num(s.minConfidentConfidence ?? NaN, 3)} (chance ${num(1 / classes, 3)})`],
   ];
 }
@@ -61,6 +63,25 @@ function targetRows(s: LiveScore, t: LiveTargets, classes: number): string[][] {
     ['decision accuracy', `≥ ${pct(t.decisionAccuracy, 0)} %`, `${pct(s.decisionAccuracy ?? NaN)} %`, met((s.decisionAccuracy ?? 0) >= t.decisionAccuracy)],
     ['first answer right', `≥ ${pct(t.gestureRecall, 0)} %`, `${pct(s.gestureRecall ?? NaN)} %`, met((s.gestureRecall ?? 0) >= t.gestureRecall)],
     ['answers outside every window', `≤ ${pct(t.maxOutsideShare, 0)} %`, `${pct(s.outsideShare ?? NaN)} %`, met((s.outsideShare ?? 1) <= t.maxOutsideShare)],
+    ['steps saved', `≥ ${t.minStepsSavedPct} %`, `${s.stepsSavedPct.toFixed(1)} %`, met(s.stepsSavedPct >= t.minStepsSavedPct)],
+    ['ECE of the shown confidence, every decision', `≤ ${LIVE_ECE_TARGET}`, num(s.calibration.ece.value, 3), met(s.calibration.ece.value <= LIVE_ECE_TARGET)],
+  ];
+}
+
+/** The calibration a live user should be able to trust: ECE (10 bins) of the shown confidence over every decision. */
+export const LIVE_ECE_TARGET = 0.05;
+
+/** The shown confidence's calibration over every decision (confident or not). */
+function calibrationLines(s: LiveScore): string[] {
+  const c = s.calibration;
+  const e = c.ece;
+  return [
+    '## Shown confidence',
+    '',
+    `Every decision shows a confidence; a calibrated one is the probability that the decision is right under the rule above. Over all ${c.n} decisions, confident or not (one given outside every gesture window counts as wrong): ECE ${num(e.value, 3)} [${num(e.lo, 3)}, ${num(e.hi, 3)}] (10 equal-width bins, 95 % bootstrap interval over decisions); mean confidence ${num(c.reliability.meanConfidence, 3)}, share right ${num(c.reliability.accuracyAll, 3)}.`,
+    '',
+    '![reliability of the live decisions\' confidence](live-reliability.svg)',
+    '',
   ];
 }
 
@@ -72,12 +93,13 @@ export function renderLiveMarkdown(r: LiveReportInput): string {
     '',
     `Model \`${r.model}\` (${r.mode}, T = ${r.T}${r.binUs ? `, ${r.binUs / 1000} ms bins` : ''}), θ = ${thetaStr(r.theta)} (${r.thetaSource}). Data: ${r.data} — ${s.streams} recordings, ${s.gestures} labelled gestures, streamed whole through the live path (${r.segmentation}; a new sample right after each decision) as fast as possible in ${r.seconds.toFixed(1)} s.`,
     '',
-    'A decision belongs to the label window during which it was given (window start < decision time ≤ window end, in sensor time). Only confident decisions (c_t > θ reached) are answers; uncertain ones are counted apart and are never right or wrong. A gesture with no answer counts as missed in the recall. 95 % Wilson intervals in brackets.',
+    'The live scoring rule (src/eval/live-score.ts, used by `start`, the viewer and this report): a decision belongs to the label window during which it was given (window start < decision time ≤ window end, in sensor time) and is right when it names that window\'s gesture; one given inside no window is given during no gesture and is never right. Only confident decisions (θ reached) are answers; uncertain ones are counted apart and are never scored as answers. A gesture with no answer counts as missed in the recall. 95 % Wilson intervals in brackets.',
     '',
     table(['figure', 'value'], liveRows(s, r.classes.length)),
     '',
     table(['target', 'goal', 'here', ''], targetRows(s, t, r.classes.length)),
     '',
+    ...calibrationLines(s),
   ];
   if (r.sweep && r.sweep.length > 0) {
     out.push(
@@ -121,9 +143,9 @@ export function renderLiveMarkdown(r: LiveReportInput): string {
 }
 
 /** Writes live.md, live.json and live-timeline.svg into `dir`; returns their paths. */
-export function writeLiveReport(dir: string, r: LiveReportInput): { markdown: string; json: string; figure: string } {
+export function writeLiveReport(dir: string, r: LiveReportInput): { markdown: string; json: string; figure: string; reliability: string } {
   fs.mkdirSync(dir, { recursive: true });
-  const files = { markdown: path.join(dir, 'live.md'), json: path.join(dir, 'live.json'), figure: path.join(dir, 'live-timeline.svg') };
+  const files = { markdown: path.join(dir, 'live.md'), json: path.join(dir, 'live.json'), figure: path.join(dir, 'live-timeline.svg'), reliability: path.join(dir, 'live-reliability.svg') };
   fs.writeFileSync(files.markdown, renderLiveMarkdown(r));
   const json = {
     format: 'spikestream-live-evaluation',
@@ -150,5 +172,7 @@ export function writeLiveReport(dir: string, r: LiveReportInput): { markdown: st
   };
   fs.writeFileSync(files.json, JSON.stringify(json) + '\n');
   fs.writeFileSync(files.figure, plotLiveTimeline(r.streams, r.classes));
+  const e = r.score.calibration.ece;
+  fs.writeFileSync(files.reliability, plotReliability([{ label: 'every live decision', diagram: r.score.calibration.reliability, ece: e }], 'Reliability of the live decisions\' confidence'));
   return files;
 }

@@ -1,11 +1,16 @@
 /**
- * Scoring live decisions against label windows: what a user of a live stream sees.
+ * Scoring live decisions against label windows: what a user of a live stream sees. This module is
+ * the one live scoring rule: `start` (its ✓/✗ and summary), the viewer's ✓/✗ (through the
+ * decisions' `trueLabel`), `evaluate --live` and the docs all use it.
  *
- * A live stream gives several decisions per gesture (each sample starts at an activity onset or
- * right after the previous decision), some between gestures, some uncertain. A decision belongs
- * to the window during which it was given: `w.tStart < d.eventTimeUs ≤ w.tEnd` (the deciding
- * frame ended while the gesture was going on). Only confident decisions (c_t > θ reached) are
- * answers; uncertain ones are counted apart and never scored as right or wrong.
+ * THE RULE. A decision belongs to the label window during which it was given:
+ * `w.tStart < d.eventTimeUs ≤ w.tEnd` (the deciding frame ended while the gesture was going on).
+ * It is right when that window's class is the decision's; a decision given inside no window is
+ * given during no gesture (`trueLabel` −1, NO_GESTURE) and is never right. A live stream gives
+ * several decisions per gesture (each sample starts at an activity onset or right after the
+ * previous decision), some between gestures, some uncertain. Only confident decisions (θ reached)
+ * are answers; uncertain ones are counted apart and never scored as answers — but the calibration
+ * of the shown confidence is measured over every decision, confident or not.
  *
  *  - decision accuracy: confident decisions inside a window whose class matches it / confident
  *    decisions inside a window;
@@ -21,6 +26,8 @@
  */
 import type { LabelWindow } from '../datasets/dvs-gesture';
 import { percentile } from '../confidence/report';
+import { eceInterval, reliabilityDiagram, type ReliabilityDiagram } from '../confidence/reliability';
+import type { BootstrapOptions, Interval } from '../confidence/stats';
 import type { Decision } from '../../streams/types';
 
 /** One live stream: its label windows and the decisions it gave. */
@@ -63,6 +70,8 @@ export interface LiveScore {
   readonly minConfidentConfidence: number | null;
   /** Per class (by the window's label): windows, first decision right, confident decisions inside and right. */
   readonly perClass: readonly LiveClassScore[];
+  /** How well the shown confidence means what it says, over every decision. */
+  readonly calibration: LiveCalibration;
 }
 
 export interface LiveClassScore {
@@ -76,6 +85,41 @@ export interface LiveClassScore {
 /** The windows a decision at sensor time `t` was given in. */
 export function windowsAt(windows: readonly LabelWindow[], t: number): LabelWindow[] {
   return windows.filter((w) => w.tStart < t && t <= w.tEnd);
+}
+
+/** `trueLabel` of a decision given during no gesture. */
+export const NO_GESTURE = -1;
+
+/** The true class of a live decision under the rule: the class of the window holding its time, NO_GESTURE (−1) inside none. */
+export function liveTrueLabel(windows: readonly LabelWindow[], d: Pick<Decision, 'eventTimeUs' | 'label'>): number {
+  const ws = windowsAt(windows, d.eventTimeUs);
+  const w = ws.find((x) => x.label === d.label) ?? ws[0];
+  return w?.label ?? NO_GESTURE;
+}
+
+/** Whether a live decision is right under the rule. */
+export function isRightLive(windows: readonly LabelWindow[], d: Pick<Decision, 'eventTimeUs' | 'label'>): boolean {
+  return liveTrueLabel(windows, d) === d.label;
+}
+
+/** The shown confidence of every decision (confident or not) against the rule: ECE with its bootstrap interval and the reliability diagram. */
+export interface LiveCalibration {
+  readonly n: number;
+  readonly ece: Interval;
+  readonly reliability: ReliabilityDiagram;
+}
+
+/** Calibration of the shown confidence over all decisions of the streams (a decision outside every window counts as wrong). */
+export function liveCalibration(streams: readonly LiveStreamResult[], boot: BootstrapOptions = {}): LiveCalibration {
+  const conf: number[] = [];
+  const right: number[] = [];
+  for (const s of streams) {
+    for (const d of s.decisions) {
+      conf.push(d.confidence);
+      right.push(isRightLive(s.windows, d) ? 1 : 0);
+    }
+  }
+  return { n: conf.length, ece: eceInterval(conf, right, undefined, boot), reliability: reliabilityDiagram(conf, right) };
 }
 
 /** How long after a window's end an answer naming its gesture counts as late (rather than a guess between gestures). */
@@ -92,7 +136,7 @@ const ratio = (k: number, n: number): number | null => (n > 0 ? k / n : null);
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** Scores live streams (see the file comment). */
-export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
+export function scoreLive(streams: readonly LiveStreamResult[], boot: BootstrapOptions = {}): LiveScore {
   let gestures = 0;
   let decisions = 0;
   let confident = 0;
@@ -175,5 +219,6 @@ export function scoreLive(streams: readonly LiveStreamResult[]): LiveScore {
     meanSteps: ratio(stepsRun, decisions),
     minConfidentConfidence: finite(minConf),
     perClass: [...perClass].sort((a, b) => a[0] - b[0]).map(([label, c]) => ({ label, ...c })),
+    calibration: liveCalibration(streams, boot),
   };
 }

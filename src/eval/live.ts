@@ -23,6 +23,7 @@ import { classifyLive } from '../../streams/operators/classify-live';
 import { eventFileSource } from '../../streams/sources/from-event-file';
 import type { Decision, Sample } from '../../streams/types';
 import { scoreLive, type LiveScore, type LiveStreamResult } from './live-score';
+import { DEFAULT_SLOTS } from '../defaults';
 
 export { isLateAnswer, LATE_ANSWER_US, scoreLive, windowsAt, type LiveClassScore, type LiveScore, type LiveStreamResult } from './live-score';
 
@@ -168,7 +169,7 @@ export function chooseLiveTheta(points: readonly LiveThetaPoint[], t: LiveTarget
 }
 
 /** Classifies every sample (a label window each) at `theta`: accuracy over all samples and mean steps. */
-export async function windowedRun(samples: Observable<Sample>, model: ClassifierModel, theta: number, slots = 32): Promise<{ n: number; accuracy: number; meanSteps: number }> {
+export async function windowedRun(samples: Observable<Sample>, model: ClassifierModel, theta: number, slots = DEFAULT_SLOTS): Promise<{ n: number; accuracy: number; meanSteps: number }> {
   const scheduler = new SnnScheduler(new SnnRunner(model.net, slots));
   const ds = await lastValueFrom(samples.pipe(classify({ model, scheduler, theta, concurrency: slots }), toArray()));
   const n = ds.length;

@@ -2,8 +2,9 @@
  * The robustness report (`evaluate --robustness`): the held-out synthetic users rendered again
  * with one perturbation at a time (src/datasets/synth-gestures/perturb.ts), every label window
  * classified by the model's SNN, and per perturbation: accuracy at full T, accuracy with Dynamic
- * Confidence at the model's θ, mean steps, the share of decisions that reached θ, and the
- * calibration of the confidence shown with the decisions (ECE, 15 bins).
+ * Confidence at the model's θ under its stop rule (the windowed calibration: every sample is a label
+ * window), mean steps, the share of decisions that reached θ, and the calibration of the confidence
+ * shown with the decisions (ECE).
  *
  * The perturbed recordings are written once into `cacheDir/<perturbation>/` (a DVS128-Gesture
  * folder: any other command can read them) and reused by later runs with the same options.
@@ -11,14 +12,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { generateSynthGestures, SYNTH_PERTURBATIONS } from '../datasets/synth-gestures';
-import { decide } from '../confidence/decide';
+import { shouldStop, type StopRule } from '../confidence/decide';
+import { expectedCalibrationErrorOf } from '../confidence/reliability';
 import { fullTAccuracy, traceFromOutputs, type ConfidenceTrace } from '../confidence/trace';
 import { wilson, type Interval } from '../confidence/stats';
 import type { FrameDataset } from '../snn/dataset';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
 import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
-import { recordSnn } from './run-snn';
+import { calibratedTrace } from './calibrate';
+import { recordSnn, type SnnRecording } from './run-snn';
 
 export interface RobustnessOptions {
   /** Where the perturbed recordings are written (and found again). */
@@ -64,25 +67,11 @@ export interface RobustnessResult {
   readonly rows: RobustnessRow[];
 }
 
-/** ECE with equal-width bins over (confidence, correct) pairs. */
-export function decisionEce(confidence: ArrayLike<number>, correct: ArrayLike<number>, bins = 15): number {
-  const count = new Float64Array(bins);
-  const sumConf = new Float64Array(bins);
-  const sumOk = new Float64Array(bins);
-  for (let i = 0; i < confidence.length; i++) {
-    const c = Math.min(1, Math.max(0, confidence[i]));
-    const b = Math.min(bins - 1, Math.floor(c * bins));
-    count[b]++;
-    sumConf[b] += c;
-    sumOk[b] += correct[i];
-  }
-  let e = 0;
-  for (let b = 0; b < bins; b++) if (count[b] > 0) e += Math.abs(sumOk[b] - sumConf[b]);
-  return confidence.length > 0 ? e / confidence.length : NaN;
-}
-
-/** Scores one trace at θ (every sample a decision, uncertain ones included). */
-export function scoreTrace(trace: ConfidenceTrace, theta: number, T: number): Omit<RobustnessRow, 'perturbation' | 'description'> {
+/**
+ * Scores one trace at θ under the stop rule (every sample a decision, uncertain ones included): the
+ * decision is at the first step whose confidence passes θ, else at T.
+ */
+export function scoreTrace(trace: ConfidenceTrace, theta: number, T: number, rule: StopRule = 'paper'): Omit<RobustnessRow, 'perturbation' | 'description'> {
   const n = trace.n;
   const conf = new Float64Array(n);
   const ok = new Uint8Array(n);
@@ -90,11 +79,13 @@ export function scoreTrace(trace: ConfidenceTrace, theta: number, T: number): Om
   let confident = 0;
   let okConfident = 0;
   for (let i = 0; i < n; i++) {
-    const d = decide(trace.confidence, trace.predicted, theta, T, i * trace.steps);
-    conf[i] = d.confidence;
-    ok[i] = d.predicted === trace.labels[i] ? 1 : 0;
-    steps += d.steps;
-    if (d.confidence > theta) {
+    const o = i * trace.steps;
+    let t = 0;
+    while (t < T - 1 && !shouldStop(trace.confidence[o + t], theta, rule)) t++;
+    conf[i] = trace.confidence[o + t];
+    ok[i] = trace.predicted[o + t] === trace.labels[i] ? 1 : 0;
+    steps += t + 1;
+    if (shouldStop(conf[i], theta, rule)) {
       confident++;
       okConfident += ok[i];
     }
@@ -111,9 +102,15 @@ export function scoreTrace(trace: ConfidenceTrace, theta: number, T: number): Om
     savingPct: 100 * (1 - steps / n / T),
     confidentShare: confident / n,
     accConfident: confident > 0 ? okConfident / confident : NaN,
-    ece: decisionEce(conf, ok),
+    ece: expectedCalibrationErrorOf(conf, ok),
     meanConfidence: conf.reduce((a, v) => a + v, 0) / Math.max(1, n),
   };
+}
+
+/** The confidence a decision of this model shows, per sample and step: the calibrated q_t, or the paper's c_t. */
+function modelTrace(model: ClassifierModel, rec: SnnRecording): ConfidenceTrace {
+  if (model.stopRule === 'calibrated' && model.calibration) return calibratedTrace(rec, model.calibration);
+  return traceFromOutputs(rec.outputs, rec.labels, rec.T, rec.classes, model.alpha, model.tau);
 }
 
 /** Renders (or finds) the perturbed held-out set and bins its label windows for the model. */
@@ -144,8 +141,7 @@ export async function evaluateRobustness(modelDir: string, o: RobustnessOptions)
     const frames = await perturbedFrames(name, model, o);
     o.onProgress?.(`snn ${name}`, k, names.length);
     const rec = await recordSnn(model.net, frames, { T: model.maxSteps });
-    const trace = traceFromOutputs(rec.outputs, rec.labels, model.maxSteps, rec.classes, model.alpha, model.tau);
-    rows.push({ perturbation: name, description: p.description, ...scoreTrace(trace, model.theta, model.maxSteps) });
+    rows.push({ perturbation: name, description: p.description, ...scoreTrace(modelTrace(model, rec), model.theta, model.maxSteps, model.stopRule) });
   }
   o.onProgress?.('done', names.length, names.length);
   const first = o.firstUser ?? 24;
@@ -154,7 +150,10 @@ export async function evaluateRobustness(modelDir: string, o: RobustnessOptions)
     mode: model.mode,
     T: model.maxSteps,
     theta: model.theta,
-    confidence: `c_t = max softmax(O_t/(α·τ)), α = ${model.alpha}, τ = ${model.tau}; stop at c_t > θ`,
+    confidence:
+      model.stopRule === 'calibrated' && model.calibration
+        ? `the calibrated probability q_t = max softmax(O_t/s_t) (${model.calibration.form} step scales); stop at q_t ≥ θ`
+        : `c_t = max softmax(O_t/(α·τ)), α = ${model.alpha}, τ = ${model.tau}; stop at c_t > θ`,
     users: `synthetic users ${first}–${first + (o.subjects ?? 6) - 1}, seed ${o.seed ?? 1}, ${o.lightings ?? 3} lightings, label windows`,
     rows,
   };

@@ -91,26 +91,34 @@ export class CsvDecoder implements EventDecoder {
     this.inBody = true;
   }
 
-  /** Parses one row `t,x,y,p` of [start, end) into slot n; returns the next slot. */
+  /** Parses one row `t,x,y,p` of [start, end) into slot n; returns the next slot. No allocation per row. */
   private row(b: Uint8Array, start: number, end: number, out: EventBatch, n: number): number {
-    const fields = [0, 0, 0, 0];
-    let f = 0;
+    const bad = 'expected 4 comma-separated non-negative integers t,x,y,p';
+    let t = 0;
+    let x = 0;
+    let y = 0;
+    let value = 0;
+    let field = 0;
     let digits = 0;
     for (let i = start; i < end; i++) {
       const c = b[i];
       if (c === COMMA) {
-        if (digits === 0 || f === 3) throw this.error(this.line, 'expected 4 comma-separated non-negative integers t,x,y,p');
-        f++;
+        if (digits === 0 || field === 3) throw this.error(this.line, bad);
+        if (field === 0) t = value;
+        else if (field === 1) x = value;
+        else y = value;
+        field++;
+        value = 0;
         digits = 0;
         continue;
       }
       const d = c - ZERO;
-      if (d < 0 || d > 9 || digits >= 16) throw this.error(this.line, 'expected 4 comma-separated non-negative integers t,x,y,p');
-      fields[f] = fields[f] * 10 + d;
+      if (d < 0 || d > 9 || digits >= 16) throw this.error(this.line, bad);
+      value = value * 10 + d;
       digits++;
     }
-    if (f !== 3 || digits === 0) throw this.error(this.line, 'expected 4 comma-separated non-negative integers t,x,y,p');
-    const [t, x, y, p] = fields;
+    if (field !== 3 || digits === 0) throw this.error(this.line, bad);
+    const p = value;
     if (t > Number.MAX_SAFE_INTEGER) throw this.error(this.line, `time ${t} µs is beyond 2^53 (not exact as a double)`);
     if (x > 0xffff || y > 0xffff) throw this.error(this.line, `coordinates (${x}, ${y}) out of range 0…65535`);
     if (p > 1) throw this.error(this.line, `polarity ${p}: expected 0 (OFF) or 1 (ON)`);

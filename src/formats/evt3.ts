@@ -52,6 +52,11 @@ export class Evt3Decoder extends PropheseeRawDecoder {
     super('evt3', '3.0', 2, options);
   }
 
+  /**
+   * decoder inner loop: one pass over the 16-bit words, the running time base, row and column
+   * kept in locals; splitting the word types into methods would move that state into fields
+   * read and written for every word of the hottest loop in the file decoders.
+   */
   protected override decodeWords(b: Uint8Array, pos: number, stop: number): EventBatch {
     // Upper bound of the events these words can produce.
     let bound = 0;

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../formats/wire';
 import type { ServiceMetrics } from './metrics';
 import type { IngestMessage } from './types';
 import type { ViewerOptions } from './viewer';
+import { DEFAULT_MAX_EVENTS_PER_SECOND, DEFAULT_MAX_INGEST_STREAMS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_RATE_LIMIT_ACTION } from '../defaults';
 
 /**
  * Decides whether a sensor of this size can be classified: a refusal message (one line, shown
@@ -71,15 +72,15 @@ export interface ServerLimits {
 
 export function resolveLimits(o: ServerOptions): ServerLimits {
   const maxEventsPerMessage = o.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
-  const maxEventsPerSecond = o.maxEventsPerSecond ?? 5_000_000;
+  const maxEventsPerSecond = o.maxEventsPerSecond ?? DEFAULT_MAX_EVENTS_PER_SECOND;
   return {
-    maxIngestStreams: o.maxIngestStreams ?? 16,
-    maxSubscribers: o.maxSubscribers ?? 256,
-    maxMessageBytes: o.maxMessageBytes ?? 8 * 1024 * 1024,
+    maxIngestStreams: o.maxIngestStreams ?? DEFAULT_MAX_INGEST_STREAMS,
+    maxSubscribers: o.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxEventsPerMessage,
     maxEventsPerSecond,
     burstEvents: o.burstEvents ?? Math.max(maxEventsPerSecond, maxEventsPerMessage),
-    rateLimitAction: o.rateLimitAction ?? 'drop',
+    rateLimitAction: o.rateLimitAction ?? DEFAULT_RATE_LIMIT_ACTION,
   };
 }
 

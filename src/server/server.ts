@@ -36,6 +36,7 @@ import { attachRoutes, countedSocketRefusal } from './http/routes';
 import { shutdown } from './http/shutdown';
 import { ViewerRoutes } from './http/viewer-routes';
 import { PreviewHub } from './preview';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../defaults';
 
 export { isLoopbackHost, type ServerOptions, type GeometryCheck, type ServerLimits } from './options';
 export type { IngestStream, StreamStatus, ListenInfo, SpikeServer, CloseOptions } from './types';
@@ -74,7 +75,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   }
 
   const hub = new SubscriberHub({
-    maxBufferedBytes: opts.subscriberMaxBufferedBytes ?? 1 << 20,
+    maxBufferedBytes: opts.subscriberMaxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     stallTimeoutMs: opts.subscriberStallTimeoutMs,
     onDrop: () => metrics.subscriberDrops.inc(),
     onCount: (n) => metrics.subscribers.set(n),

@@ -1,18 +1,17 @@
 import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
-import type { ClassifierModel } from '../snn/model/classifier-model';
-import { classifyStats, geometryMismatch, type ClassifyStats } from '../../streams/core/engine';
+import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
+import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
-import { classifyLive } from '../../streams/operators/classify-live';
-import { FitError, fitFromParams, fitSource, makeFit, modelSensorGeometry, type Fit, type FitMode } from '../../streams/operators/fit';
-import type { Roi } from '../../streams/operators/roi';
-import type { Decision, Frame, StepResult } from '../../streams/types';
+import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import { FitError, fitFromParams, type FitSettings } from '../../streams/operators/fit';
+import type { Decision, Frame } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
 import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
-import { stepTrace } from './step-trace';
 import { viewerModelInfo } from './viewer';
+import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export interface ServiceOptions extends ServerOptions {
   readonly model: ClassifierModel;
@@ -37,7 +36,7 @@ export interface ServiceOptions extends ServerOptions {
    * How a sensor of another size reaches the model's input, planned per stream from its own sensor
    * size (`--fit`, `--roi`). Without it a stream whose size differs is refused when it connects.
    */
-  readonly fit?: { readonly fit?: FitMode; readonly roi?: Roi };
+  readonly fit?: FitSettings;
   /** Where pipeline errors of one stream are reported (the stream closes with 1011; others go on). */
   readonly onStreamError?: (streamId: string, err: unknown) => void;
   /**
@@ -77,45 +76,56 @@ export function defaultWallLimitMs(model: ClassifierModel): number {
   return Math.max(2000, (2 * model.binUs * model.maxSteps) / 1000);
 }
 
-/**
- * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
- * `classifyLive` (segment → per-sample engine, all streams sharing one batched runner) →
- * published to subscribers and metrics. A stream whose sensor size the model cannot take is
- * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
- * (1011) and is counted.
- */
-export async function startService(o: ServiceOptions): Promise<Service> {
-  const modelInput = modelSensorGeometry(o.model);
-  // One plan per stream, from its own sensor size and its URL's `fit`/`roi` (over the service's);
-  // a size no fit can serve is refused at connect.
-  const planFor = (sensor: Geometry, params: URLSearchParams): Fit => makeFit({ sensor, target: modelInput, ...fitFromParams(params, o.fit) });
-  const refusal = (g: Geometry, _streamId: string, params: URLSearchParams): string | undefined => {
+/** Refuses at connect a sensor whose size no fit (its URL's `fit`/`roi` over the service's) brings to the model. */
+function fitRefusal(o: ServiceOptions): (g: Geometry, streamId: string, params: URLSearchParams) => string | undefined {
+  return (g, _streamId, params) => {
     try {
-      return geometryMismatch(o.model, planFor(g, params).geometry);
+      const plan = planStreamFit(o.model, g, fitFromParams(params, o.fit));
+      return 'refusal' in plan ? plan.refusal : undefined;
     } catch (err) {
       if (err instanceof FitError) return err.message;
       throw err;
     }
   };
-  // The viewer's page needs the traces (chart, bars) and the frames (preview).
-  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(o.model) };
-  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? refusal });
-  const preview = server.preview;
-  const metrics = server.metrics;
-  const threads = o.threads ?? 1;
-  // With worker threads this thread steps nothing: its scheduler only carries the workers' summed stats.
-  const scheduler = new SnnScheduler(createRunner(o.model.net, threads > 1 ? 1 : o.slots ?? 32, o.runner ?? 'auto'), (_size, ms) => {
+}
+
+/** What every stream of the service shares; with worker threads this thread's scheduler steps nothing and only carries their summed stats. */
+function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean): StreamPipeline & { readonly stats: ClassifyStats; readonly segmentStats: SegmentStats } {
+  const { metrics, preview } = server;
+  const slots = (o.threads ?? 1) > 1 ? 1 : o.slots ?? DEFAULT_SLOTS;
+  const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? DEFAULT_RUNNER), (_size, ms) => {
     metrics.stepLatency.observe(ms / 1000);
     metrics.activeSlots.set(scheduler.runner.activeCount);
   });
-  const stats = classifyStats();
-  const segments = segmentStats();
   const wallLimitMs = o.sampleWallLimitMs ?? defaultWallLimitMs(o.model);
-  const onStep = o.traces || viewer ? (r: StepResult) => server.publishTrace(stepTrace(r, o.model.alpha, o.model.tau)) : undefined;
-  const onFrame = preview && ((f: Frame) => preview.publish(f));
-  const live = { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents };
+  return {
+    model: o.model,
+    scheduler,
+    stats: classifyStats(),
+    segmentStats: segmentStats(),
+    settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
+    onTrace: traces ? (t) => server.publishTrace(t) : undefined,
+    onFrame: preview && ((f: Frame) => preview.publish(f)),
+  };
+}
+
+/**
+ * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
+ * `classifyStream` (fit → segment → per-sample engine, all streams sharing one batched runner) →
+ * published to subscribers and metrics. A stream whose sensor size the model cannot take is
+ * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
+ * (1011) and is counted.
+ */
+export async function startService(o: ServiceOptions): Promise<Service> {
+  // The viewer's page needs the traces (chart, bars) and the frames (preview).
+  const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
+  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? fitRefusal(o) });
+  const { preview, metrics } = server;
+  const threads = o.threads ?? 1;
+  const pipeline = servicePipeline(o, server, Boolean(o.traces || viewer));
+  const { scheduler, stats, segmentStats: segments } = pipeline;
   const shards = threads > 1
-    ? await startServiceShards({ model: o.model, threads, slots: o.slots ?? 32, runner: o.runner ?? 'auto', live, onStep, onFrame }, { stats, segments, scheduler: scheduler.stats, metrics })
+    ? await startServiceShards({ ...pipeline, threads, slots: o.slots ?? DEFAULT_SLOTS, runner: o.runner ?? DEFAULT_RUNNER }, { stats, segments, scheduler: scheduler.stats, metrics })
     : undefined;
   const published = new Subject<Decision>();
   const running = new Map<string, Promise<void>>();
@@ -127,13 +137,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     metrics.activeSlots.set(shards ? shards.activeSlots : scheduler.runner.activeCount);
   };
 
-  const classifyStream = (stream: IngestStream): Observable<Decision> => {
+  const classifyIngest = (stream: IngestStream): Observable<Decision> => {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
-    const fit = planFor(stream.geometry, stream.params);
-    const classified = shards
-      ? shards.classify(stream, fitFromParams(stream.params, o.fit))
-      : classifyLive(stream.streamId, fit.geometry, fitSource(stream.source, fit), { ...live, model: o.model, scheduler, stats, segmentStats: segments, onStep, onFrame });
+    const input = { streamId: stream.streamId, sensor: stream.geometry, source: stream.source, fit: fitFromParams(stream.params, o.fit) };
+    const classified = shards ? shards.classify(input) : classifyStream(input, pipeline);
     return classified.pipe(
       catchError((err: unknown) => {
         metrics.pipelineErrors.inc();
@@ -151,7 +159,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   };
 
   const decisions = server.ingest$.pipe(
-    mergeMap(classifyStream),
+    mergeMap(classifyIngest),
     map((d) => labelled(d, o.trueLabel)),
     tap((d) => {
       syncCounters();
@@ -159,13 +167,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     }),
     share(),
   );
-  const pipeline: Subscription = decisions.subscribe({ next: (d) => published.next(d) });
+  const classifying: Subscription = decisions.subscribe({ next: (d) => published.next(d) });
   let address: ListenInfo;
   try {
     address = await server.listen();
   } catch (err) {
     // e.g. the port is in use: the worker threads must not keep the process alive.
-    pipeline.unsubscribe();
+    classifying.unsubscribe();
     await shards?.close();
     throw err;
   }
@@ -180,7 +188,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       const pipelinesDone = Promise.all([...running.values()]);
       await server.close({ drainMs, waitFor: pipelinesDone });
       await shards?.close();
-      pipeline.unsubscribe();
+      classifying.unsubscribe();
       published.complete();
     },
   };

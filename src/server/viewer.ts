@@ -4,6 +4,7 @@
  * read from the same prom-client registry that `/metrics` exposes.
  */
 import type { ClassifierModel } from '../snn/model/classifier-model';
+import type { StopRule } from '../confidence/decide';
 import type { ServiceMetrics } from './metrics';
 import type { StreamStatus } from './types';
 
@@ -13,6 +14,10 @@ export interface ViewerModelInfo {
   readonly mode: string;
   readonly classes: readonly string[];
   readonly theta: number;
+  /** What the bars, the chart and θ show: 'calibrated' (the probability the class is right, stop at ≥ θ) or 'paper' (c_t, stop at > θ). */
+  readonly stopRule: StopRule;
+  /** θ labelled by its rule, for the page's header. */
+  readonly thetaLabel: string;
   readonly maxSteps: number;
   readonly binUs?: number;
   readonly eventsPerBin?: number;
@@ -57,13 +62,17 @@ export interface ViewerFigures {
   readonly previewDrops: number;
 }
 
+/** The model's info for the page; pass the model as its streams run it (`forLiveStreams`: the service's streams are live). */
 export function viewerModelInfo(model: ClassifierModel): ViewerModelInfo {
   const name = model.dir.split(/[\\/]/).filter((p) => p.length > 0).pop() ?? model.dir;
+  const rule = model.stopRule === 'calibrated' ? 'calibrated probability that the class is right, answer at ≥ θ' : "the paper's c_t, answer at > θ";
   return {
     name,
     mode: model.mode,
     classes: model.classes,
     theta: model.theta,
+    stopRule: model.stopRule,
+    thetaLabel: `θ = ${model.theta} (${rule}; ${model.thetaSource === 'override' ? 'given' : `chosen by the paper's no-loss rule on validation`})`,
     maxSteps: model.maxSteps,
     ...(model.binUs !== undefined ? { binUs: model.binUs } : { eventsPerBin: model.eventsPerBin }),
     inputWidth: model.net.inputWidth,

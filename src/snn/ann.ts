@@ -7,11 +7,16 @@
  *   spec layer i (conv or dense); `out/kernel` [in, classes], `out/bias` [classes] for the output layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerGeometry, levels, LayerGeometry, ResolvedSpec } from './spec';
+import { type ConvPadding, layerGeometry, levels, LayerGeometry, ResolvedSpec } from './spec';
 import { qcfs, qcfsForward } from './qcfs';
 import { mulberry32, normal } from '../prng';
 
 let variableCounter = 0;
+
+/** A spec conv padding as TF.js takes it (explicit padding as [[0, 0], [top, bottom], [left, right], [0, 0]]). */
+function tfPadding(p: ConvPadding | 'same' | 'valid'): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  return typeof p === 'string' ? p : [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+}
 
 export type { NamedWeight } from './weights';
 import type { NamedWeight } from './weights';
@@ -106,8 +111,9 @@ export class QuantizedAnn {
 
   /**
    * Logits [B, classes] for input [B, H, W, 2] (event counts; multiplied by spec.input.scale).
-   * `train` uses the QCFS custom gradient; otherwise the plain forward. `onPreActivation` sees each
-   * hidden layer's input to QCFS (used for λ calibration).
+   * `train` uses the QCFS custom gradient; otherwise the plain forward. `quantize: false` replaces each
+   * QCFS by clip(x + (φ − ½)·λ/L, 0, λ), its limit without rounding: what the converted SNN's rates
+   * converge to as T grows (convert.ts). `onPreActivation` sees each hidden layer's input to QCFS (used for λ calibration).
    */
   forward(x: tf.Tensor4D, opts: { train?: boolean; quantize?: boolean; onPreActivation?: (index: number, z: tf.Tensor) => void } = {}): tf.Tensor2D {
     const act = opts.train ? qcfs : qcfsForward;
@@ -121,15 +127,18 @@ export class QuantizedAnn {
         }
         const p = this.params.get(g.index)!;
         if (l.type === 'conv') {
-          h = tf.add(tf.conv2d(h as tf.Tensor4D, p.kernel as tf.Tensor4D, l.stride, l.padding), p.bias);
+          h = tf.add(tf.conv2d(h as tf.Tensor4D, p.kernel as tf.Tensor4D, l.stride, tfPadding(l.padding)), p.bias);
         } else {
           if (h.rank !== 2) h = tf.reshape(h, [h.shape[0], -1]);
           h = tf.add(tf.matMul(h as tf.Tensor2D, p.kernel as tf.Tensor2D), p.bias);
         }
         if (p.lambda) {
           if (opts.onPreActivation) opts.onPreActivation(g.index, h);
-          if (opts.quantize === false) h = tf.relu(h);
-          else h = act(h, p.lambda, this.L);
+          if (opts.quantize === false) {
+            const shift = this.spec.shift === 0.5 ? h : tf.add(h, tf.mul(p.lambda, (this.spec.shift - 0.5) / this.L));
+            h = tf.minimum(tf.relu(shift), p.lambda);
+          }
+          else h = act(h, p.lambda, this.L, this.spec.shift);
         }
       }
       return h as tf.Tensor2D;

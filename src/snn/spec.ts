@@ -8,14 +8,19 @@
  *   "bits": 2,
  *   "classes": ["left", "right"] }
  * ```
- * Every `conv` and `dense` layer listed is a hidden layer followed by a QCFS activation (2^bits − 1
- * levels, trainable λ). A full-precision output dense layer with `classes.length` units is appended
- * implicitly. `conv` defaults: stride 1, padding "same". `avgpool` is non-overlapping (stride = size,
+ * Every `conv` and `dense` layer listed is a hidden layer followed by a QCFS activation
+ * a = (λ/L)·clip(floor(x·L/λ + φ), 0, L) with trainable λ per layer, L = `levels` quantization levels
+ * (default 2^bits − 1) and shift φ = `shift` (default ½; 0 for a plain floor). A full-precision output
+ * dense layer with `classes.length` units is appended implicitly. `conv` defaults: stride 1, padding
+ * "same" (TF's convention: the smaller half first); explicit `{top, left, bottom, right}` padding is
+ * what an imported PyTorch model carries. `avgpool` is non-overlapping (stride = size,
  * "valid": trailing rows/columns that do not fill a window are dropped). The first `dense` flattens
  * its input in NHWC order. `input.scale` multiplies input frames (event counts) before layer 1.
  */
 
-export interface ConvLayerSpec { type: 'conv'; kernel: number; channels: number; stride?: number; padding?: 'same' | 'valid' }
+/** Zero padding in pixels on each side (PyTorch's `padding=p` is p on every side). */
+export interface ConvPadding { top: number; left: number; bottom: number; right: number }
+export interface ConvLayerSpec { type: 'conv'; kernel: number; channels: number; stride?: number; padding?: 'same' | 'valid' | ConvPadding }
 export interface AvgPoolLayerSpec { type: 'avgpool'; size: number }
 export interface DenseLayerSpec { type: 'dense'; units: number }
 export type LayerSpec = ConvLayerSpec | AvgPoolLayerSpec | DenseLayerSpec;
@@ -25,6 +30,10 @@ export interface ModelSpec {
   layers: LayerSpec[];
   /** Activation bits (default 2 → L = 3 quantization levels). */
   bits?: number;
+  /** Quantization levels L of every QCFS activation (any integer ≥ 1); overrides `bits`. */
+  levels?: number;
+  /** The QCFS shift φ in [0, 1): ½ (default) rounds to the nearest level, 0 floors. */
+  shift?: number;
   /** Class names; the output layer has one unit per class. */
   classes: string[];
 }
@@ -33,7 +42,10 @@ export interface ModelSpec {
 export interface ResolvedSpec {
   input: { height: number; width: number; channels: 2; scale: number };
   layers: Array<Required<ConvLayerSpec> | AvgPoolLayerSpec | DenseLayerSpec>;
+  /** Bits that hold L levels (⌈log2(L + 1)⌉; exactly `bits` when L = 2^bits − 1). */
   bits: number;
+  levels: number;
+  shift: number;
   classes: string[];
 }
 
@@ -69,8 +81,7 @@ export function validateSpec(raw: unknown): ResolvedSpec {
   if (inp.channels !== 2) throw new SpecError(`input.channels must be 2 (OFF, ON polarity) (got ${JSON.stringify(inp.channels)})`);
   const scale = inp.scale ?? 1;
   if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) throw new SpecError('input.scale must be a positive number');
-  const bits = s.bits ?? 2;
-  if (!isPosInt(bits, 8)) throw new SpecError(`bits must be an integer in [1, 8] (got ${JSON.stringify(bits)})`);
+  const quant = resolveQuantization(s);
   if (!Array.isArray(s.classes) || s.classes.length < 2) throw new SpecError('"classes" must be an array of at least 2 class names');
   s.classes.forEach((c, i) => { if (typeof c !== 'string' || !c) throw new SpecError(`classes[${i}] must be a non-empty string`); });
   if (new Set(s.classes).size !== s.classes.length) throw new SpecError('class names must be unique');
@@ -83,17 +94,9 @@ export function validateSpec(raw: unknown): ResolvedSpec {
     const L = l as Record<string, unknown>;
     if (L.type === 'conv') {
       if (flat) throw new SpecError(`${at}: conv after dense is not supported`);
-      if (!isPosInt(L.kernel, 15) || L.kernel % 2 === 0) throw new SpecError(`${at}.kernel must be an odd integer in [1, 15] (got ${JSON.stringify(L.kernel)})`);
-      if (!isPosInt(L.channels, 4096)) throw new SpecError(`${at}.channels must be a positive integer (got ${JSON.stringify(L.channels)})`);
-      const stride = L.stride ?? 1;
-      if (!isPosInt(stride, 8)) throw new SpecError(`${at}.stride must be an integer in [1, 8] (got ${JSON.stringify(L.stride)})`);
-      const padding = L.padding ?? 'same';
-      if (padding !== 'same' && padding !== 'valid') throw new SpecError(`${at}.padding must be "same" or "valid"`);
-      const oh = padding === 'same' ? Math.ceil(h / stride) : Math.ceil((h - L.kernel + 1) / stride);
-      const ow = padding === 'same' ? Math.ceil(w / stride) : Math.ceil((w - L.kernel + 1) / stride);
-      if (oh < 1 || ow < 1) throw new SpecError(`${at}: kernel ${L.kernel} does not fit the ${h}×${w} input`);
-      h = oh; w = ow; c = L.channels;
-      layers.push({ type: 'conv', kernel: L.kernel, channels: L.channels, stride, padding });
+      const conv = resolveConv(L, at, h, w);
+      h = conv.outH; w = conv.outW; c = conv.layer.channels;
+      layers.push(conv.layer);
     } else if (L.type === 'avgpool') {
       if (flat) throw new SpecError(`${at}: avgpool after dense is not supported`);
       if (!isPosInt(L.size, 64)) throw new SpecError(`${at}.size must be a positive integer (got ${JSON.stringify(L.size)})`);
@@ -110,7 +113,50 @@ export function validateSpec(raw: unknown): ResolvedSpec {
   });
   void c;
   if (!layers.some((l) => l.type !== 'avgpool')) throw new SpecError('at least one conv or dense layer is needed');
-  return { input: { height: inp.height as number, width: inp.width as number, channels: 2, scale }, layers, bits, classes: [...(s.classes as string[])] };
+  return { input: { height: inp.height as number, width: inp.width as number, channels: 2, scale }, layers, ...quant, classes: [...(s.classes as string[])] };
+}
+
+function resolveQuantization(s: Record<string, unknown>): { bits: number; levels: number; shift: number } {
+  const shift = s.shift ?? 0.5;
+  if (typeof shift !== 'number' || !(shift >= 0 && shift < 1)) throw new SpecError(`shift must be a number in [0, 1) (got ${JSON.stringify(s.shift)})`);
+  if (s.levels !== undefined) {
+    if (!isPosInt(s.levels, 1023)) throw new SpecError(`levels must be an integer in [1, 1023] (got ${JSON.stringify(s.levels)})`);
+    return { bits: Math.ceil(Math.log2(s.levels + 1)), levels: s.levels, shift };
+  }
+  const bits = s.bits ?? 2;
+  if (!isPosInt(bits, 8)) throw new SpecError(`bits must be an integer in [1, 8] (got ${JSON.stringify(bits)})`);
+  return { bits, levels: 2 ** bits - 1, shift };
+}
+
+function isPadding(p: unknown): p is ConvPadding {
+  if (typeof p !== 'object' || p === null) return false;
+  const o = p as Record<string, unknown>;
+  return (['top', 'left', 'bottom', 'right'] as const).every((k) => Number.isInteger(o[k]) && (o[k] as number) >= 0 && (o[k] as number) <= 64);
+}
+
+/** Output size of a conv along one axis (padding: before + after). */
+function convOut(size: number, k: number, stride: number, padding: 'same' | 'valid' | ConvPadding, axis: 'h' | 'w'): number {
+  if (padding === 'same') return Math.ceil(size / stride);
+  if (padding === 'valid') return Math.ceil((size - k + 1) / stride);
+  const pad = axis === 'h' ? padding.top + padding.bottom : padding.left + padding.right;
+  return Math.floor((size + pad - k) / stride) + 1;
+}
+
+function resolveConv(L: Record<string, unknown>, at: string, h: number, w: number): { layer: Required<ConvLayerSpec>; outH: number; outW: number } {
+  const padding = L.padding ?? 'same';
+  if (padding !== 'same' && padding !== 'valid' && !isPadding(padding))
+    throw new SpecError(`${at}.padding must be "same", "valid" or {top, left, bottom, right} (integers in [0, 64]) (got ${JSON.stringify(L.padding)})`);
+  const explicit = typeof padding === 'object';
+  // 'same' centres the kernel, which needs an odd size; explicit padding takes any size.
+  if (!isPosInt(L.kernel, 15) || (!explicit && L.kernel % 2 === 0))
+    throw new SpecError(`${at}.kernel must be ${explicit ? 'an' : 'an odd'} integer in [1, 15] (got ${JSON.stringify(L.kernel)})`);
+  if (!isPosInt(L.channels, 4096)) throw new SpecError(`${at}.channels must be a positive integer (got ${JSON.stringify(L.channels)})`);
+  const stride = L.stride ?? 1;
+  if (!isPosInt(stride, 8)) throw new SpecError(`${at}.stride must be an integer in [1, 8] (got ${JSON.stringify(L.stride)})`);
+  const outH = convOut(h, L.kernel, stride, padding, 'h'), outW = convOut(w, L.kernel, stride, padding, 'w');
+  if (outH < 1 || outW < 1) throw new SpecError(`${at}: kernel ${L.kernel} does not fit the ${h}×${w} input`);
+  const pad = explicit ? { top: padding.top, left: padding.left, bottom: padding.bottom, right: padding.right } : padding;
+  return { layer: { type: 'conv', kernel: L.kernel, channels: L.channels, stride, padding: pad }, outH, outW };
 }
 
 /** Per-layer shapes, including the implicit output layer (last entry). */
@@ -122,12 +168,12 @@ export function layerGeometry(spec: ResolvedSpec): LayerGeometry[] {
     if (layer.type === 'conv') {
       const k = layer.kernel, s = layer.stride;
       let oh: number, ow: number, padTop = 0, padLeft = 0;
+      oh = convOut(h, k, s, layer.padding, 'h'); ow = convOut(w, k, s, layer.padding, 'w');
       if (layer.padding === 'same') {
-        oh = Math.ceil(h / s); ow = Math.ceil(w / s);
         padTop = Math.floor(Math.max(0, (oh - 1) * s + k - h) / 2);
         padLeft = Math.floor(Math.max(0, (ow - 1) * s + k - w) / 2);
-      } else {
-        oh = Math.ceil((h - k + 1) / s); ow = Math.ceil((w - k + 1) / s);
+      } else if (layer.padding !== 'valid') {
+        padTop = layer.padding.top; padLeft = layer.padding.left;
       }
       out.push({ index, layer, inShape: shape, outShape: [oh, ow, layer.channels], padTop, padLeft });
       shape = [oh, ow, layer.channels];
@@ -145,9 +191,9 @@ export function layerGeometry(spec: ResolvedSpec): LayerGeometry[] {
   return out;
 }
 
-/** Number of quantization levels L = 2^bits − 1. */
-export function levels(spec: { bits?: number }): number {
-  return 2 ** (spec.bits ?? 2) - 1;
+/** Number of quantization levels L: `levels` when given, else 2^bits − 1. */
+export function levels(spec: { bits?: number; levels?: number }): number {
+  return spec.levels ?? 2 ** (spec.bits ?? 2) - 1;
 }
 
 /**

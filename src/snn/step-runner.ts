@@ -11,6 +11,7 @@ import type { SnnNetwork } from './convert';
 import { frameOf, type FrameDataset } from './dataset';
 import { SnnRunner } from './runner';
 import type { SlotReadout, StepInputs } from './slots';
+import { DEFAULT_RUNNER } from '../defaults';
 
 /** TF.js when something has already loaded it, else undefined (loading it here would defeat the point). */
 function loadedTf(): typeof Tf | undefined {
@@ -63,7 +64,7 @@ export async function resolveRunnerKind(choice: RunnerChoice, log?: (line: strin
 }
 
 /** A runner of the given kind (`auto`: `tensor` when TF.js already runs on its native backend). */
-export function createRunner(net: SnnNetwork, slots: number, kind: RunnerKind | 'auto' = 'typed'): StepRunner {
+export function createRunner(net: SnnNetwork, slots: number, kind: RunnerKind | 'auto' = DEFAULT_RUNNER): StepRunner {
   const k = kind === 'auto' ? (nativeBackendRunning() ? 'tensor' : 'typed') : kind;
   if (k === 'typed') return new SnnRunner(net, slots);
   const { TensorRunner } = require('./tensor-runner') as typeof import('./tensor-runner');

@@ -19,6 +19,7 @@
  */
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { type EventBatch, sliceByIndex } from '../../src/events/event-batch';
+import { DEFAULT_BATCHES_PER_TURN, DEFAULT_QUEUE_OVERFLOW } from '../../src/defaults';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'error';
 export type QueueDropKind = 'overflow' | 'closed' | 'discarded';
@@ -79,7 +80,7 @@ export class BoundedEventQueue implements AsyncIterable<EventBatch> {
     if (!Number.isInteger(opts.capacityEvents) || opts.capacityEvents < 1) {
       throw new RangeError(`BoundedEventQueue: capacityEvents must be a positive integer, got ${opts.capacityEvents}`);
     }
-    const overflow = opts.overflow ?? 'drop-oldest';
+    const overflow = opts.overflow ?? DEFAULT_QUEUE_OVERFLOW;
     if (overflow !== 'drop-oldest' && overflow !== 'drop-newest' && overflow !== 'error') {
       throw new RangeError(`BoundedEventQueue: unknown overflow policy '${String(overflow)}'`);
     }
@@ -284,7 +285,7 @@ export interface FromQueueOptions {
  * Completes or errors when the queue does, once drained. One subscriber at a time consumes.
  */
 export function fromBoundedQueue(queue: BoundedEventQueue, opts: FromQueueOptions = {}): Observable<EventBatch> {
-  const perTurn = Math.max(1, opts.batchesPerTurn ?? 4);
+  const perTurn = Math.max(1, opts.batchesPerTurn ?? DEFAULT_BATCHES_PER_TURN);
   const discard = opts.discardOnUnsubscribe ?? true;
   return new Observable<EventBatch>((subscriber) => {
     let scheduled: NodeJS.Immediate | undefined;

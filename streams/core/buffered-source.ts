@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
 import { BoundedEventQueue, type OverflowPolicy } from './bounded-queue';
 import { pullFromIterator, type EventSource } from './event-source';
+import { DEFAULT_QUEUE_CAPACITY_EVENTS, DEFAULT_QUEUE_OVERFLOW } from '../../src/defaults';
 
 export interface BufferOptions {
   /** Most events held between the push source and the pull (default 2^20). */
@@ -21,8 +22,8 @@ export function bufferedSource(events: Observable<EventBatch>, o: BufferOptions 
   return {
     open(signal) {
       const queue = new BoundedEventQueue({
-        capacityEvents: o.capacityEvents ?? 1 << 20,
-        overflow: o.overflow ?? 'drop-oldest',
+        capacityEvents: o.capacityEvents ?? DEFAULT_QUEUE_CAPACITY_EVENTS,
+        overflow: o.overflow ?? DEFAULT_QUEUE_OVERFLOW,
         onDrop: (n, why) => {
           if (why !== 'closed') o.onDrop?.(n);
         },

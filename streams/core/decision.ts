@@ -1,26 +1,36 @@
 import { confidence as confidenceOf } from '../../src/confidence/confidence';
-import { shouldStop } from '../../src/confidence/decide';
+import { shouldStop, type StopRule } from '../../src/confidence/decide';
+import { calibratedConfidence, type StepCalibration } from '../../src/confidence/step-calibration';
 import type { SlotReadout } from '../../src/snn/runner';
 import type { Decision, Frame, StepResult, StopReason } from '../types';
 
-/** θ, α, τ and T in force for a run (the model's, or overrides). */
+/** θ, the stop rule, α, τ, the step scales and T in force for a run (the model's, or overrides). */
 export interface DecisionParams {
   readonly theta: number;
+  readonly stopRule: StopRule;
   readonly alpha: number;
   readonly tau: number;
+  /** Step scales of the calibrated confidence (required by the 'calibrated' rule). */
+  readonly calibration?: StepCalibration;
   readonly maxSteps: number;
   readonly classes: readonly string[];
 }
 
-/** One step's result: the readout of `frame`'s step and its confidence max softmax(O_t/(α·τ)). */
-export function stepResult(frame: Frame, readout: SlotReadout, alpha: number, tau: number): StepResult {
-  const c = confidenceOf(readout.output, alpha, tau);
+/**
+ * One step's result: the readout of `frame`'s step, the paper's c_t = max softmax(O_t/(α·τ)) and
+ * the confidence shown — the calibrated q_t = max softmax(O_t/s_t) under the 'calibrated' rule,
+ * c_t under the 'paper' rule.
+ */
+export function stepResult(frame: Frame, readout: SlotReadout, p: Pick<DecisionParams, 'alpha' | 'tau' | 'stopRule' | 'calibration'>): StepResult {
+  const c = confidenceOf(readout.output, p.alpha, p.tau);
+  const shown = p.stopRule === 'calibrated' ? calibratedConfidence(readout.output, frame.step, requireCalibration(p.calibration)).confidence : c.confidence;
   return {
     sampleId: frame.sampleId,
     streamId: frame.streamId,
     step: frame.step,
     output: readout.output,
-    confidence: c.confidence,
+    confidence: shown,
+    paperConfidence: c.confidence,
     predicted: c.predicted,
     spikes: readout.spikes,
     spikesPerNeuron: readout.spikesPerNeuron,
@@ -28,15 +38,20 @@ export function stepResult(frame: Frame, readout: SlotReadout, alpha: number, ta
   };
 }
 
+function requireCalibration(cal: StepCalibration | undefined): StepCalibration {
+  if (!cal) throw new Error("the 'calibrated' stop rule needs the model's step calibration (calibration.modes[mode].confidence)");
+  return cal;
+}
+
 /**
  * Dynamic Confidence's rule for one step, the only place it is applied to a stream: stop early
- * when c_t > θ before the sample's last step; otherwise stop at the wall-time limit, at T, or at
+ * when the confidence passes θ (q_t ≥ θ, or the paper's c_t > θ) before the sample's last step; otherwise stop at the wall-time limit, at T, or at
  * the frame that ended the sample's window or stream. Undefined: run the next step.
  */
-export function stopReason(r: StepResult, p: Pick<DecisionParams, 'theta' | 'maxSteps'>, wallLimited: boolean): StopReason | undefined {
+export function stopReason(r: StepResult, p: Pick<DecisionParams, 'theta' | 'maxSteps' | 'stopRule'>, wallLimited: boolean): StopReason | undefined {
   const closedBy = r.frame.closedBy;
   const lastStep = r.step + 1 >= p.maxSteps || closedBy === 'window-end' || closedBy === 'stream-end';
-  if (!lastStep && shouldStop(r.confidence, p.theta)) return 'confidence';
+  if (!lastStep && shouldStop(r.confidence, p.theta, p.stopRule)) return 'confidence';
   if (wallLimited) return 'wall-limit';
   if (!lastStep) return undefined;
   if (r.step + 1 >= p.maxSteps) return 'max-steps';
@@ -65,7 +80,9 @@ export function buildDecision(
     label: r.predicted,
     className: p.classes[r.predicted] ?? `class ${r.predicted}`,
     confidence: r.confidence,
-    confident: shouldStop(r.confidence, p.theta),
+    paperConfidence: r.paperConfidence,
+    stopRule: p.stopRule,
+    confident: shouldStop(r.confidence, p.theta, p.stopRule),
     steps: r.step + 1,
     maxSteps: p.maxSteps,
     early: stoppedBy === 'confidence',

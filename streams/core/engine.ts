@@ -14,7 +14,7 @@ import { SlotWaitAborted, type SnnScheduler } from '../../src/snn/scheduler';
 import type { SlotReadout } from '../../src/snn/runner';
 import type { Decision, Sample, StepResult, Frame } from '../types';
 import { binStats, frameGeometry, type BinStats } from './binner';
-import type { ClassifierModel } from '../../src/snn/model/classifier-model';
+import { forLiveStreams, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { buildDecision, stepResult, stopReason, type DecisionParams } from './decision';
 import { ABORTED, raceAbort } from './event-source';
 import { FrameCursor } from './frame-cursor';
@@ -48,6 +48,8 @@ export interface EngineOptions {
   readonly alpha?: number;
   readonly tau?: number;
   readonly maxSteps?: number;
+  /** The samples are cut from a live stream: the model's live calibration and θ apply (`forLiveStreams`). */
+  readonly liveSamples?: boolean;
   /**
    * Most wall-clock ms a sample may hold its SNN slot (from admission). When it expires the
    * sample stops pulling, is decided with the frames it has (`stoppedBy: 'wall-limit'`) and frees
@@ -82,9 +84,17 @@ export function geometryMismatch(model: ClassifierModel, geometry: Geometry): st
 }
 
 /** θ, α, τ, T and the classes for a run: the options' overrides, else the model's. */
-export function decisionParams(o: Pick<EngineOptions, 'model' | 'theta' | 'alpha' | 'tau' | 'maxSteps'>): DecisionParams {
-  const m = o.model;
-  return { theta: o.theta ?? m.theta, alpha: o.alpha ?? m.alpha, tau: o.tau ?? m.tau, maxSteps: o.maxSteps ?? m.maxSteps, classes: m.classes };
+export function decisionParams(o: Pick<EngineOptions, 'model' | 'theta' | 'alpha' | 'tau' | 'maxSteps' | 'liveSamples'>): DecisionParams {
+  const m = o.liveSamples ? forLiveStreams(o.model) : o.model;
+  return {
+    theta: o.theta ?? m.theta,
+    stopRule: m.stopRule,
+    alpha: o.alpha ?? m.alpha,
+    tau: o.tau ?? m.tau,
+    ...(m.calibration ? { calibration: m.calibration } : {}),
+    maxSteps: o.maxSteps ?? m.maxSteps,
+    classes: m.classes,
+  };
 }
 
 /** The lazy frame cursor a model needs for one sample (throws ModelInputError when the sensor does not fit). */
@@ -177,7 +187,7 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
       o.onFrame?.(frame);
       const readout = await stepUnlessAborted(o.scheduler, slot, frame.data, signal);
       if (readout === undefined || signal.aborted) return undefined;
-      const r = stepResult(frame, readout, params.alpha, params.tau);
+      const r = stepResult(frame, readout, params);
       if (stats) stats.stepsRun++;
       o.onStep?.(r);
       last = { r, arrivalMs };

@@ -10,7 +10,8 @@ export interface LiveClassifyOptions extends Omit<ClassifyOptions, 'concurrency'
 }
 
 /**
- * One live stream → its decisions: `segmentLive(source).pipe(classify(…))`. Samples run one
+ * One live stream → its decisions: `segmentLive(source).pipe(classify(…))`, with the model's live
+ * calibration and θ (`liveSamples`: see `forLiveStreams`). Samples run one
  * after another (the next starts at the first event the previous decision did not bin) and cap
  * at T·bin of sensor time. Deterministic: the same events give the same decisions whatever their
  * batching, pacing, or the other streams sharing the runner.
@@ -29,5 +30,5 @@ export function classifyLive(streamId: string, geometry: Geometry, source: Event
     resume: o.resume,
     onSampleStart: o.onSampleStart,
   });
-  return samples.pipe(classify({ ...o, concurrency: 1 }));
+  return samples.pipe(classify({ ...o, liveSamples: true, concurrency: 1 }));
 }

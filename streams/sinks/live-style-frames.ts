@@ -115,7 +115,7 @@ function checkOptions(o: LiveStyleOptions): { restart: readonly [number, number]
   const passes = o.passes ?? 1;
   if (!(Number.isInteger(passes) && passes >= 1)) throw new RangeError(`passes must be a positive integer (got ${passes})`);
   const minOverlap = o.minOverlap ?? 0.5;
-  if (!(minOverlap > 0 && minOverlap <= 1)) throw new RangeError(`minOverlap must be in (0, 1] (got ${minOverlap})`);
+  if (!(minOverlap >= 0 && minOverlap <= 1)) throw new RangeError(`minOverlap must be in [0, 1] (got ${minOverlap})`);
   return { restart, passes, minOverlap };
 }
 

@@ -17,6 +17,7 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { tap } from 'rxjs';
 import type { Decision, StepTrace } from '../types';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../../src/defaults';
 
 /** The parts of a `ws` WebSocket the hub uses. */
 export interface SubscriberSocket {
@@ -82,7 +83,7 @@ export class SubscriberHub {
   published = 0;
 
   constructor(opts: SubscriberHubOptions = {}) {
-    this.maxBufferedBytes = opts.maxBufferedBytes ?? 1 << 20;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.stallTimeoutMs = opts.stallTimeoutMs;
     this.onDrop = opts.onDrop;
     this.onCount = opts.onCount;

@@ -24,6 +24,7 @@ import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { BoundedEventQueue, type OverflowPolicy, QueueOverflowError, fromBoundedQueue } from '../core/bounded-queue';
 import { pullFromIterator, type EventSource } from '../core/event-source';
+import { DEFAULT_QUEUE_CAPACITY_EVENTS, DEFAULT_QUEUE_OVERFLOW } from '../../src/defaults';
 
 /** Per-connection message decoder (e.g. `new WireDecoder()` from src/formats/wire). */
 export interface MessageDecoder {
@@ -115,8 +116,8 @@ export class WebSocketIngest {
     this.geometryReady = new Promise((r) => (this.resolveGeometry = r));
     if (this.geom) this.resolveGeometry(this.geom);
     this.queue = new BoundedEventQueue({
-      capacityEvents: opts.capacityEvents ?? 1 << 20,
-      overflow: opts.overflow ?? 'drop-oldest',
+      capacityEvents: opts.capacityEvents ?? DEFAULT_QUEUE_CAPACITY_EVENTS,
+      overflow: opts.overflow ?? DEFAULT_QUEUE_OVERFLOW,
       onDrop: (n, why) => opts.onDrop?.(why === 'overflow' ? 'queue_overflow' : 'discarded', n),
     });
     const q = fromBoundedQueue(this.queue, { batchesPerTurn: opts.batchesPerTurn, discardOnUnsubscribe: true });

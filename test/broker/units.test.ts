@@ -5,6 +5,7 @@
  * the one-line errors for a NATS URL that cannot be used.
  */
 import { expect } from 'chai';
+import { createHook } from 'async_hooks';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
@@ -27,7 +28,7 @@ import { makeDecision } from '../helpers/decision-fixture';
 import { describeWorkerEvent } from '../../src/cli/worker';
 import { startGateway } from '../../src/broker/gateway';
 import { startWorker } from '../../src/broker/worker';
-import { fitForModel } from '../../src/broker/model-fit';
+import { planStreamFit } from '../../streams/operators/classify-stream';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
 
@@ -67,14 +68,14 @@ describe('broker names and values', () => {
   });
 });
 
-describe('fitForModel and the worker\u2019s event lines', () => {
+describe('planStreamFit and the worker\u2019s event lines', () => {
   it('fits a sensor to the model, or says which option would', () => {
     const model = loadClassifierModel(MODEL_DIR);
-    const same = fitForModel(model, undefined, { width: 128, height: 128 });
+    const same = planStreamFit(model, { width: 128, height: 128 });
     expect('fit' in same && same.fit.plan.identity).to.equal(true);
-    const refused = fitForModel(model, undefined, { width: 240, height: 180 });
+    const refused = planStreamFit(model, { width: 240, height: 180 });
     expect('refusal' in refused ? refused.refusal : '').to.match(/--fit/);
-    const scaled = fitForModel(model, { fit: 'scale' }, { width: 240, height: 180 });
+    const scaled = planStreamFit(model, { width: 240, height: 180 }, { fit: 'scale' });
     expect('fit' in scaled && scaled.fit.geometry).to.deep.equal({ width: 128, height: 128 });
   });
 
@@ -368,6 +369,27 @@ describe('a NATS URL that cannot be used', function () {
       await w.first('ready');
       w.signal('SIGTERM');
       expect(await w.exited).to.equal(0);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('an idle gateway stops at once and leaves no timer behind (its process can exit)', async function () {
+    const server = await NatsServer.start(requireNatsServer(this));
+    try {
+      const gateway = await startGateway({ url: server.url, port: 0 });
+      const pending = new Set<number>();
+      const hook = createHook({
+        init: (id, type) => void (type === 'Timeout' && pending.add(id)),
+        destroy: (id) => void pending.delete(id),
+      }).enable();
+      try {
+        await gateway.stop(3000);
+        await new Promise((r) => setImmediate(r)); // destroy hooks of cleared timers run a turn later
+      } finally {
+        hook.disable();
+      }
+      expect(pending.size, 'timers left running by stop()').to.equal(0);
     } finally {
       await server.dispose();
     }

@@ -114,6 +114,15 @@ describe('cli helpers: decisions and their summary', () => {
     expect(formatSummary(summarizeDecisions([decision({ confident: false, early: false, trueLabel: 1 })]))).to.match(/accuracy\s+n\/a \(no labelled answers\)/);
   });
 
+  it('an answer given during no gesture (true label −1, the live scoring rule) is apart from accuracy and wrong in the ECE', () => {
+    const s = summarizeDecisions([decision({ trueLabel: 1, confidence: 0.95 }), decision({ trueLabel: -1, confidence: 0.95 })]);
+    expect(s).to.include({ labelled: 1, accuracy: 1, outsideAnswers: 1 });
+    // Both in bin (0.9, 1]: accuracy 0.5 against confidence 0.95.
+    expect(s.ece).to.be.closeTo(0.45, 1e-12);
+    expect(formatSummary(s)).to.match(/1 answers during no gesture/);
+    expect(formatDecision(decision({ trueLabel: -1 }), ['a', 'b'])).to.match(/✗ .*\(was no gesture\)$/);
+  });
+
   it('a summary of no decisions prints no figures of nothing', () => {
     const text = formatSummary(summarizeDecisions([]), { streams: 1 });
     expect(text).to.not.match(/mean steps|of 0/);

@@ -136,6 +136,19 @@ describe('spikestream frames --live-style and evaluate --live (tiny generated da
     expect(text.stdout).to.match(/first answer right \(gesture recall\)\s+\S+/);
   });
 
+  it('evaluate --live without --model streams with the bundled gesture model; --store-theta then asks for --model', () => {
+    const out = path.join(dir, 'bundled');
+    const r = runSpikestream(['evaluate', '--live', data, '--out', out, '--users', '24', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.model).to.equal(path.join(repoRoot, 'models', 'gesture'));
+    expect(j.score.streams).to.equal(1);
+    const store = runSpikestream(['evaluate', '--live', data, '--out', out, '--thetas', '0.3,0.5', '--store-theta']);
+    expect([store.code, store.stderr.trim()]).to.deep.equal([2, 'spikestream: --store-theta writes the picked θ into a model: give --model DIR']);
+    const windowed = runSpikestream(['evaluate', '--data', path.join(dir, 'none.ssf'), '--out', out]);
+    expect([windowed.code, windowed.stderr.trim()]).to.deep.equal([2, 'spikestream: give --model DIR: the model to evaluate on --data']);
+  });
+
   it('evaluate --live --thetas sweeps θ; --store-theta writes the picked θ beside the windowed calibration', () => {
     const out = path.join(dir, 'sweep');
     const uncalibrated = runSpikestream(['evaluate', '--live', data, '--model', model, '--out', out, '--thetas', '0.1,0.5', '--store-theta']);

@@ -3,7 +3,7 @@
  * (npx would first install the folder into its cache and rebuild it).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { repoRoot } from '../helpers/paths';
@@ -27,5 +27,25 @@ describe('./spikestream in the repository', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^Usage: spikestream /);
     for (const command of ['start', 'serve', 'replay', 'train']) expect(r.stdout).to.contain(`\n  ${command} `);
+  });
+
+  it('npm start: after npm\'s own header, the first line is the viewer\'s URL', async () => {
+    const child = spawn('npm', ['start', '--', '--once', '--asap', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let text = '';
+    child.stderr.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          text += d.toString('utf8');
+          const own = text.split('\n').filter((l, i, all) => i < all.length - 1 && l.trim() !== '' && !l.startsWith('> '));
+          if (own.length > 0) resolve(own[0]);
+        });
+        child.once('exit', () => reject(new Error(`npm start ended before printing: ${text}`)));
+      });
+      expect(first).to.match(/^viewer: http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(text).to.contain('> ./spikestream start --once --asap');
+    } finally {
+      process.kill(-child.pid!, 'SIGINT');
+    }
   });
 });

@@ -26,7 +26,7 @@ describe('cli progress when stderr is not a terminal', function () {
     const f = runSpikestream(['frames', mnist, '--split', 'test', '--out', frames, '--bin-us', '25000', '--steps', '4']);
     expect(f.code, f.stderr).to.equal(0);
     expect(f.stderr, 'frames').to.match(/^frames \| 100% \| 10\/10 \| [\d.]+ samples\/s \| ETA 0s$/m);
-    const r = runSpikestream(['train', '--data', frames, '--epochs', '1', '--batch', '4', '--out', path.join(dir, 'model'), '--backend', 'cpu']);
+    const r = runSpikestream(['train', '--data', frames, '--epochs', '1', '--batch', '4', '--out', path.join(dir, 'model')]);
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('epoch '));
     expect(lines.length, r.stderr).to.be.at.least(2);

@@ -49,6 +49,8 @@ describe('confidence: max softmax(O/(α·τ))', () => {
     expect(alphaFor('QFFS', 4, 2)).to.equal(3);
     expect(alphaFor('QFFS', 6, 3)).to.equal(7);
     expect(() => alphaFor('QFFS', 4, 0)).to.throw(RangeError);
+    expect(alphaFor('QFFS', 8, 3, 4)).to.equal(4); // L = 4 levels (not 2^bits − 1): α = L
+    expect(() => alphaFor('QFFS', 4, 2, 0)).to.throw(RangeError);
   });
 
   it('fitAlpha recovers the scale between SNN outputs and ANN logits', () => {

@@ -1,3 +1,4 @@
+import { sleep } from '../helpers/time';
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,7 +19,6 @@ import { makeTempDir } from '../helpers/paths';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 const GEOM = { width: 128, height: 128 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A source whose pulls never deliver anything (a sensor that went silent); counts opens and closes. */
 function silentSource(): EventSource & { opened: number; aborted: number } {

@@ -14,6 +14,7 @@
  * alone, and live decisions equal the offline ones exactly, whatever the batching; the tests
  * that compare decisions use that mode, and check the default mode for what does hold.
  */
+import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -50,17 +51,6 @@ function key(d: ClassifiedDecision): string {
   return `#${n} label ${d.label} steps ${d.steps}${d.early ? ' early' : ''} t ${d.sampleStartUs}→${d.eventTimeUs} conf ${d.confidence}`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Sub {
   ws: WebSocket;
@@ -302,7 +292,9 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(m.get('spikestream_ingest_rejected_total{reason="malformed"}')).to.be.at.least(1);
     // The good stream lost nothing: all its events were accepted (the flood got the rest).
     expect(m.get('spikestream_events_in_total')).to.equal(TOTAL_EVENTS + (60 * n - dropped));
-    expect(m.get('spikestream_events_dropped_total{reason="queue_overflow"}')).to.equal(0);
+    // Only the flood may overflow its queue (on a loaded machine its pipeline falls behind); the good
+    // stream's decisions equal the offline run above, so none of its events were dropped.
+    expect(m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0).to.be.at.most(60 * n - dropped);
   });
 
   it('a stalled subscriber does not delay the others; /metrics shows the work', async () => {

@@ -18,6 +18,8 @@ import { SnnRunner } from '../../src/snn/runner';
 import type { ModelSpec } from '../../src/snn/spec';
 import { makeToyBars } from '../../src/snn/toy';
 import { trainAnn } from '../../src/snn/train';
+import { calibratedConfidence } from '../../src/confidence/step-calibration';
+import { shouldStop, type StopRule } from '../../src/confidence/decide';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { makeTempDir } from '../helpers/paths';
 
@@ -55,8 +57,8 @@ const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync
  * The deployed rule, sample by sample through a 1-slot runner: accuracy with θ and at T. α, τ, θ as
  * the streaming engine loads them; T from the mode's stored operating point.
  */
-function runDeployed(dir: string, mode: 'qcfs' | 'qffs', ds: FrameDataset): { accTheta: number; accT: number; meanSteps: number } {
-  const m0 = loadClassifierModel(dir, { mode });
+function runDeployed(dir: string, mode: 'qcfs' | 'qffs', ds: FrameDataset, stopRule?: StopRule): { accTheta: number; accT: number; meanSteps: number } {
+  const m0 = loadClassifierModel(dir, { mode, stopRule });
   const m = { ...m0, maxSteps: storedOperatingPoint(loadModel(dir).meta, mode).T };
   const r = new SnnRunner(m.net, 1);
   let okTheta = 0;
@@ -67,8 +69,9 @@ function runDeployed(dir: string, mode: 'qcfs' | 'qffs', ds: FrameDataset): { ac
     let decided = -1;
     for (let t = 0; t < m.maxSteps; t++) {
       r.step([{ slot, frame: frameOf(ds, i, t) }]);
-      const c = confidence(r.read(slot).output, m.alpha, m.tau);
-      if (decided < 0 && (Math.fround(c.confidence) > m.theta || t === m.maxSteps - 1)) {
+      const out = r.read(slot).output;
+      const c = m.stopRule === 'calibrated' ? calibratedConfidence(out, t, m.calibration!) : confidence(out, m.alpha, m.tau);
+      if (decided < 0 && (shouldStop(Math.fround(c.confidence), m.theta, m.stopRule) || t === m.maxSteps - 1)) {
         decided = c.predicted;
         steps += t + 1;
       }
@@ -165,12 +168,24 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(c.meanSteps).to.be.at.most(c.T);
       expect(c.latencySavingPct).to.be.closeTo((1 - c.meanSteps / c.T) * 100, 1e-9); // against its own T
       expect(c.thetaRule).to.equal('paper');
-      expect(c.deployedRule).to.equal('paperExact'); // --search exact
-      expect(c.rules.paperExact.theta).to.equal(c.theta);
-      expect(c.rules.paper.grid).to.equal('paper');
-      // The non-inferior rule needs its interval above −δ: never more steps saved than the evidence allows.
-      expect(c.rules.nonInferior.accuracyDiff.lo).to.be.at.least(-0.01 - 1e-12);
+      // The calibrated stop rule is deployed; its θ and the paper rule's are stored, each labelled by the rule that chose it.
+      expect(c.stopRule).to.equal('calibrated');
+      expect(c.stopRules.calibrated).to.include({ theta: c.theta, rule: 'paper', grid: 'exact', stopRule: 'calibrated' });
+      expect(c.stopRules.paper).to.include({ rule: 'paper', grid: 'exact', stopRule: 'paper' });
+      expect(c.confidence.method).to.equal('step-temperature');
+      expect(c.confidence.scales).to.have.length(c.T);
+      expect(c.confidence.heldOut.paper.ece).to.be.a('number');
+      // Only deployable θs' figures are stored: not the paper rule's alternatives.
+      expect(c.rules).to.equal(undefined);
+      expect(r.modes[mode].rules.paperExact.theta).to.equal(c.stopRules.paper.theta);
+      expect(r.modes[mode].rules.nonInferior.accuracyDiff.lo).to.be.at.least(-0.01 - 1e-12);
+      // The paper's c_t rule, selected with stopRule 'paper', reproduces its validation figures.
+      const paper = runDeployed(modelDir, mode, val, 'paper');
+      expect(paper.accTheta).to.be.closeTo(c.stopRules.paper.accuracy, 1e-12);
+      expect(paper.meanSteps).to.be.closeTo(c.stopRules.paper.meanSteps, 1e-12);
+      expect(loadClassifierModel(modelDir, { mode, stopRule: 'paper' }).theta).to.equal(c.stopRules.paper.theta);
       const m = loadClassifierModel(modelDir, { mode });
+      expect(m.stopRule).to.equal('calibrated');
       expect(m.mode).to.equal(mode);
       expect(m.alpha).to.equal(c.alpha);
       expect(m.tau).to.equal(c.tau);
@@ -240,7 +255,8 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     const md = fs.readFileSync(path.join(outDir, 'report.md'), 'utf8');
     for (const h of ['Table 1', 'Table 2', 'Table 3', 'Decision latency', 'Upper bounds', 'Calibration', 'Termination steps', 'Figures',
       'Does Dynamic Confidence lose accuracy?', 'Matched baselines', 'Conversion check', 'θ rules', 'extension', '| promise | kept | confirmed |',
-      'θ rules, chosen on validation and checked on test', 'Transfer over the operating points: paper, every θ kept', '| stored |']) {
+      'θ rules, chosen on validation and checked on test', 'Transfer over the operating points: paper on q_t ≥ θ, every θ kept', '| stored |',
+      'Shown confidence and stop rules', '| oracle gap |', 'Paired difference of steps per sample, calibrated − paper']) {
       expect(md).to.include(h);
     }
     expect(md).to.include('js typed-array runner');
@@ -250,7 +266,7 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
     for (const r of rep.results) {
       const T = r.T;
       const base = `${r.conversion}-T${T}`;
-      for (const f of ['fig1-accuracy-steps', 'fig2-accuracy-confidence', 'fig3-theta-grid', 'fig4-termination']) {
+      for (const f of ['fig1-accuracy-steps', 'fig2-accuracy-confidence', 'fig3-theta-grid', 'fig4-termination', 'fig5-reliability']) {
         expect(md).to.include(`(${base}-${f}.svg)`);
         const svg = fs.readFileSync(path.join(outDir, `${base}-${f}.svg`), 'utf8');
         expect(svg.startsWith('<svg')).to.equal(true);
@@ -288,8 +304,20 @@ describe('eval: calibrate and evaluate (tiny toy model)', function () {
       expect(u.dcVsFullT.accuracyDiff.value).to.be.closeTo(r.dc.accuracy - r.accSnnT, 1e-12);
       expect(u.dcVsFullT.meanSteps.value).to.be.closeTo(r.dc.meanSteps, 1e-12);
       expect(u.noLoss).to.match(/points \[/);
-      expect(r.thetaRules.map((o: { rule: string; grid: string }) => `${o.rule}/${o.grid}`)).to.deep.equal(['paper/exact', 'paper/paper', 'non-inferior/paper']);
-      expect(r.thetaRules.map((o: { deployed: boolean }) => o.deployed)).to.deep.equal([true, false, false]);
+      expect(r.thetaRules.map((o: { rule: string; grid: string }) => `${o.rule}/${o.grid}`)).to.deep.equal(['paper on q_t ≥ θ/exact', 'paper on c_t > θ/exact']);
+      expect(r.thetaRules.map((o: { deployed: boolean }) => o.deployed)).to.deep.equal([true, false]);
+      // The shown confidence: ECE with percentile intervals (resampled ECE is biased upwards, so on 64
+      // samples an interval may lie above its estimate); each stop rule against the oracle.
+      const sc = r.shownConfidence;
+      expect(sc.shown).to.equal('calibrated');
+      for (const q of [sc.quality.calibrated.decisions.ece, sc.quality.calibrated.steps.ece, sc.quality.paper.decisions.ece]) {
+        expect(q.value).to.be.within(0, 1);
+        expect(q.lo).to.be.at.most(q.hi);
+      }
+      expect(sc.rules.map((x: { stopRule: string }) => x.stopRule)).to.deep.equal(['calibrated', 'paper']);
+      expect(sc.rules[0].meanSteps.value).to.be.closeTo(r.dc.meanSteps, 1e-12);
+      expect(sc.rules[0].oracleGap).to.be.closeTo(r.dc.meanSteps - sc.oracle.meanSteps, 1e-12);
+      expect(sc.stepsCalibratedMinusPaper.value).to.be.closeTo(sc.rules[0].meanSteps.value - sc.rules[1].meanSteps.value, 1e-12);
       expect(r.thetaRules[0].test.accuracy).to.be.closeTo(r.dc.accuracy, 1e-12);
       expect(r.notes.join(' ')).to.not.include('WARNING');
     }

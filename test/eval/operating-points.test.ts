@@ -27,15 +27,16 @@ function meta(calibration: Record<string, unknown>): ModelMeta {
 
 describe('operating points: T and binning per conversion mode', () => {
   it('QCFS runs at the model T; QFFS at T ∈ {L, 4, 6} within the frames available, T = 4 stored', () => {
-    expect(candidateSteps('qcfs', 16, 2)).to.deep.equal([16]);
-    expect(candidateSteps('qffs', 16, 2)).to.deep.equal([3, 4, 6]);
-    expect(candidateSteps('qffs', 16, 3)).to.deep.equal([4, 6, 7]);
-    expect(candidateSteps('qffs', 5, 2)).to.deep.equal([3, 4]);
-    expect(candidateSteps('qffs', 2, 2)).to.deep.equal([2]);
-    expect(candidateSteps('qcfs', 16, 2, 12)).to.deep.equal([12]);
-    expect(defaultStoredSteps('qcfs', 16, 2)).to.equal(16);
-    expect(defaultStoredSteps('qffs', 16, 2)).to.equal(4);
-    expect(defaultStoredSteps('qffs', 3, 2)).to.equal(3);
+    expect(candidateSteps('qcfs', 16, 3)).to.deep.equal([16]);
+    expect(candidateSteps('qffs', 16, 3)).to.deep.equal([3, 4, 6]);
+    expect(candidateSteps('qffs', 16, 7)).to.deep.equal([4, 6, 7]);
+    expect(candidateSteps('qffs', 16, 8)).to.deep.equal([4, 6, 8]); // L = 8 (an imported model's levels)
+    expect(candidateSteps('qffs', 5, 3)).to.deep.equal([3, 4]);
+    expect(candidateSteps('qffs', 2, 3)).to.deep.equal([2]);
+    expect(candidateSteps('qcfs', 16, 3, 12)).to.deep.equal([12]);
+    expect(defaultStoredSteps('qcfs', 16, 3)).to.equal(16);
+    expect(defaultStoredSteps('qffs', 16, 3)).to.equal(4);
+    expect(defaultStoredSteps('qffs', 3, 3)).to.equal(3);
     const m = meta({});
     expect(modelSteps(m)).to.equal(16);
     expect(binningFor(m, 4)).to.deep.equal({ binUs: 100_000, T: 4, downsample: 4 });

@@ -3,17 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { traceFromArrays } from '../../src/confidence/trace';
-import { decisionEce, evaluateRobustness, scoreTrace } from '../../src/eval/robustness';
+import { evaluateRobustness, scoreTrace } from '../../src/eval/robustness';
 import { robustnessSvg, robustnessTable, writeRobustnessReport } from '../../src/eval/robustness-report';
 
 describe('eval/robustness', function () {
   this.timeout(180_000);
-
-  it('decisionEce is 0 for a calibrated set and the gap for an over-confident one', () => {
-    expect(decisionEce([0.75, 0.75, 0.75, 0.75], [1, 1, 1, 0])).to.be.closeTo(0, 1e-12);
-    expect(decisionEce([0.9, 0.9], [0, 1])).to.be.closeTo(0.4, 1e-12);
-    expect(decisionEce([], [])).to.be.NaN;
-  });
 
   it('scoreTrace: accuracy at T, the DC decision at the first step past θ, steps, confident share and ECE', () => {
     // Two samples, T = 3: the first passes θ = 0.5 at step 2 (right), the second never does (wrong at T).
@@ -26,6 +20,9 @@ describe('eval/robustness', function () {
     expect(s.accConfident).to.equal(1);
     expect(s.ece).to.be.closeTo((Math.abs(1 - 0.6) + Math.abs(0 - 0.4)) / 2, 1e-6);
     expect(s.savingPct).to.be.closeTo(100 * (1 - 2.5 / 3), 1e-9);
+    // The calibrated rule stops at q ≥ θ: at θ = 0.6 the first sample stops at step 2, not 3.
+    expect(scoreTrace(trace, 0.6, 3, 'calibrated').meanSteps).to.equal(2.5);
+    expect(scoreTrace(trace, 0.6, 3, 'paper').meanSteps).to.equal(3);
   });
 
   it('renders perturbed held-out recordings, scores the bundled model on them and writes the report', async () => {

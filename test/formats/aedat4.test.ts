@@ -20,6 +20,7 @@ import { FormatError } from '../../src/formats/format-error';
 import { checkRealRecording, decodeInChunks, expectChunkingInvariant, expectSameEvents } from '../helpers/decode';
 import { readSharedRecording } from '../helpers/paths';
 import { concatBytes } from '../helpers/fixtures';
+import { randomEvents as seededEvents } from '../helpers/events';
 import { mulberry32 } from '../../src/prng';
 
 const make = (): Aedat4Decoder => new Aedat4Decoder();
@@ -49,22 +50,9 @@ function formatError(f: () => unknown): FormatError {
   throw new Error('expected a FormatError, nothing was thrown');
 }
 
-/** Seeded pseudo-random events with increasing Unix-µs timestamps. */
+/** Seeded pseudo-random events with increasing Unix-µs timestamps (steps of 0…39 µs). */
 function randomEvents(n: number, w: number, h: number, seed = 1): EventBatch {
-  const rnd = mulberry32(seed);
-  const x: number[] = [];
-  const y: number[] = [];
-  const p: number[] = [];
-  const t: number[] = [];
-  let ts = 1_718_925_184_590_631;
-  for (let i = 0; i < n; i++) {
-    ts += Math.floor(rnd() * 40);
-    x.push(Math.floor(rnd() * w));
-    y.push(Math.floor(rnd() * h));
-    p.push(rnd() < 0.5 ? 1 : 0);
-    t.push(ts);
-  }
-  return batchFromArrays({ x, y, p, t });
+  return seededEvents(n, w, h, seed, 20, 1_718_925_184_590_631);
 }
 
 /** A zstd frame holding `data` in Raw_Blocks (≤ 128 KiB each), with a 4-byte content size. */
@@ -429,6 +417,15 @@ describe('AEDAT 4.0 decoder: bad input', () => {
     e = formatError(() => decodeAll(badX));
     expect(e.offset).to.equal(hl + 8 + 32 + 16 * 5 + 8);
     expect(e.reason).to.match(/event 5 at \(64, .*\) outside the 64×48 sensor/);
+    // A negative int64 time (found by the fuzz test: it decoded to t ≈ −2.2·10^18) and one past 2^53 µs.
+    const negativeT = plain.slice();
+    new DataView(negativeT.buffer).setInt32(hl + 8 + 32 + 16 * 7 + 4, -1, true);
+    e = formatError(() => decodeAll(negativeT));
+    expect(e.offset).to.equal(hl + 8 + 32 + 16 * 7);
+    expect(e.reason).to.match(/event 7's timestamp is negative/);
+    const hugeT = plain.slice();
+    new DataView(hugeT.buffer).setInt32(hl + 8 + 32 + 16 * 7 + 4, 1 << 21, true);
+    expect(formatError(() => decodeAll(hugeT)).reason).to.match(/event 7's timestamp is 2\^53 µs or more/);
 
     // random garbage after a valid header: FormatError or events, nothing else
     let s = 99;

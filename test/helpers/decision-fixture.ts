@@ -8,6 +8,8 @@ export function makeDecision(o: Partial<Decision> = {}): Decision {
     label: 1,
     className: 'b',
     confidence: 0.9,
+    paperConfidence: 0.9,
+    stopRule: 'paper',
     confident: true,
     steps: 4,
     maxSteps: 16,

@@ -37,18 +37,9 @@ export function sameBatch(a: EventBatch, b: EventBatch): boolean {
   return true;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../helpers/time';
 
-/** Resolves when `cond()` holds, rejects after `timeoutMs` (polling every 5 ms). */
-export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { waitFor } from '../helpers/time';
 
 /** Opens a client socket; resolves once open, or rejects with the error (e.g. 'Unexpected server response: 401'). */
 export function openWs(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {

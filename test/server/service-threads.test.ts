@@ -89,7 +89,7 @@ describe('service on worker threads', function () {
     const script = `
       const net = require('net');
       const { startService } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'src', 'server', 'service.js'))});
-      const { loadClassifierModel } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'streams', 'core', 'classifier-model.js'))});
+      const { loadClassifierModel } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'src', 'snn', 'model', 'classifier-model.js'))});
       const busy = net.createServer().listen(0, '127.0.0.1', async () => {
         const model = loadClassifierModel(${JSON.stringify(path.join(repoRoot, 'models', 'gesture'))});
         try { await startService({ model, port: busy.address().port, threads: 2, runner: 'typed' }); console.log('started?'); }

@@ -159,6 +159,14 @@ describe('live-style cutting (frames --live-style)', function () {
     expect((await bad({ binUs: 0 }))?.message).to.contain('binUs');
     expect((await bad({ restartSteps: [5, 2] }))?.message).to.contain('restart steps');
     expect((await bad({ passes: 0 }))?.message).to.contain('passes');
-    expect((await bad({ minOverlap: 0 }))?.message).to.contain('minOverlap');
+    expect((await bad({ minOverlap: -0.1 }))?.message).to.contain('minOverlap');
+    expect((await bad({ minOverlap: 1.5 }))?.message).to.contain('minOverlap');
+  });
+
+  it('minOverlap 0 labels a prefix by the window holding its end (the live scoring rule), however little of it the window covers', () => {
+    const windows = [{ label: 3, tStart: 1000, tEnd: 2000 }];
+    expect(prefixLabel(windows, 0, 1001, 0)).to.equal(3);
+    expect(prefixLabel(windows, 0, 1001, 0.01)).to.equal(-1);
+    expect(prefixLabel(windows, 0, 2001, 0)).to.equal(-1);
   });
 });

@@ -1,31 +1,12 @@
 import { expect } from 'chai';
-import { EventEmitter } from 'events';
 import { PassThrough, Writable } from 'stream';
 import { Subject, from, lastValueFrom, toArray } from 'rxjs';
+import { FakeSocket as BaseFakeSocket } from '../helpers/sockets';
 import { SubscriberHub, toSubscribers, type SubscriberSocket } from '../../streams/sinks/to-subscribers';
 import { toNdjson, writeNdjson } from '../../streams/sinks/to-ndjson';
 import type { Decision } from '../../streams/types';
 
-class FakeSocket extends EventEmitter implements SubscriberSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: string[] = [];
-  terminated = false;
-  closedWith: number | undefined;
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(code?: number): void {
-    this.closedWith = code;
-    this.readyState = 3;
-    this.emit('close');
-  }
-  terminate(): void {
-    this.terminated = true;
-    this.readyState = 3;
-    this.emit('close');
-  }
-}
+class FakeSocket extends BaseFakeSocket<string> implements SubscriberSocket {}
 
 const d = (streamId: string, i: number): Decision => ({
   streamId,
@@ -33,6 +14,8 @@ const d = (streamId: string, i: number): Decision => ({
   label: 1,
   className: 'c',
   confidence: 0.8,
+  paperConfidence: 0.8,
+  stopRule: 'paper',
   steps: 2,
   maxSteps: 8,
   early: true,

@@ -25,6 +25,17 @@ describe('snn spec, frames files, checkpoints', function () {
     bad({ layers: [{ type: 'dense', units: 4 }, { type: 'conv', kernel: 3, channels: 2 }] }, /conv after dense/);
     bad({ classes: ['a'] }, /classes/);
     bad({ bits: 0 }, /bits/);
+    expect(s).to.include({ levels: 3, shift: 0.5 });
+    // levels and shift (an imported PyTorch model's L and φ), explicit padding (PyTorch's)
+    expect(validateSpec({ ...ok, bits: 2, levels: 4, shift: 0 })).to.include({ levels: 4, shift: 0, bits: 3 });
+    bad({ levels: 0 }, /levels must be an integer in \[1, 1023\]/);
+    bad({ shift: 1 }, /shift must be a number in \[0, 1\)/);
+    bad({ layers: [{ type: 'conv', kernel: 3, channels: 4, padding: { top: 1, left: 1 } }] }, /padding must be "same", "valid" or \{top, left, bottom, right\}/);
+    const torchLike = validateSpec({ ...ok, layers: [{ type: 'conv', kernel: 3, channels: 4, stride: 2, padding: { top: 1, left: 1, bottom: 1, right: 1 } }, { type: 'conv', kernel: 4, channels: 4, padding: { top: 1, left: 2, bottom: 2, right: 1 } }] });
+    const g = layerGeometry(torchLike);
+    // PyTorch: floor((32 + 2 − 3) / 2) + 1 = 16 with the first row/column padded (TF's 'same' would pad only after)
+    expect(g[0]).to.deep.include({ outShape: [16, 16, 4], padTop: 1, padLeft: 1 });
+    expect(g[1]).to.deep.include({ outShape: [16, 16, 4], padTop: 1, padLeft: 2 });
     for (const hw of [32, 64]) {
       const d = defaultSpec(hw, hw, ['a', 'b', 'c']);
       expect(layerGeometry(d).slice(-1)[0].outShape).to.deep.equal([1, 1, 3]);

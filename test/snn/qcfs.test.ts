@@ -82,4 +82,32 @@ describe('snn/qcfs and one-layer conversion', () => {
       ann.dispose();
     }
   });
+
+  it('any L, shift ½ or 0 (folded into the bias), explicit PyTorch padding, even kernels: SNN mean after T = L equals the ANN', () => {
+    const rng = mulberry32(9);
+    const input = new Float32Array(9 * 10 * 2);
+    for (let i = 0; i < input.length; i++) input[i] = rng() < 0.4 ? Math.floor(rng() * 3) : 0;
+    const pads = [{ top: 1, left: 1, bottom: 1, right: 1 }, { top: 0, left: 1, bottom: 2, right: 0 }];
+    for (const levels of [1, 4, 8]) for (const shift of [0.5, 0]) for (const [kernel, stride, padding] of [[3, 2, pads[0]], [2, 1, pads[1]]] as const) {
+      const spec = validateSpec({ input: { height: 9, width: 10, channels: 2 }, layers: [{ type: 'conv', kernel, channels: 5, stride, padding }], levels, shift, classes: ['a', 'b', 'c'] });
+      const what = `L ${levels} φ ${shift} k${kernel} s${stride} ${JSON.stringify(padding)}`;
+      const ann = QuantizedAnn.create(spec, 8, 1.2);
+      const annOut = Array.from(tf.tidy(() => ann.forward(tf.tensor4d(input, [1, 9, 10, 2])).dataSync()));
+      const net = convertWeights(spec, ann.getWeights(), 'qcfs');
+      // the shift is folded into the hidden bias: b + (φ − ½)·λ/L, membranes at θ/2
+      const conv = net.layers[0] as { bias: Float32Array; threshold: number };
+      const annBias = ann.getWeights().find((v) => v.name === 'l0/bias')!.data;
+      expect(conv.bias[0] - annBias[0], what).to.be.closeTo(((shift - 0.5) * conv.threshold) / levels, 1e-6);
+      const out = simulate(net, Array(levels).fill(input)).final.output;
+      annOut.forEach((v, i) => expect(out[i] / levels, what).to.be.closeTo(v, 1e-4 * (1 + Math.abs(v))));
+      ann.dispose();
+    }
+  });
+
+  it('qcfsValue: shift 0 floors, ½ rounds', () => {
+    expect(qcfsValue(0.99, 4, 4, 0)).to.equal(0);
+    expect(qcfsValue(0.99, 4, 4)).to.equal(1);
+    expect(qcfsValue(3.6, 4, 4, 0)).to.equal(3);
+    expect(qcfsValue(9, 4, 4, 0)).to.equal(4);
+  });
 });

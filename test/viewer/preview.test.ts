@@ -1,5 +1,6 @@
+import { FakeSocket as BaseFakeSocket } from '../helpers/sockets';
+import { sleep } from '../helpers/time';
 import { expect } from 'chai';
-import { EventEmitter } from 'events';
 import {
   checkPreviewFps,
   decodePreviewFrame,
@@ -10,7 +11,7 @@ import {
   previewFits,
   type PreviewSocket,
 } from '../../src/server/preview';
-import { stepTrace } from '../../src/server/step-trace';
+import { stepTrace } from '../../streams/core/step-trace';
 import type { Frame, StepResult } from '../../streams/types';
 
 function frame(streamId: string, step: number, fill: (i: number) => number = (i) => i % 300, w = 4, h = 3): Frame {
@@ -19,30 +20,11 @@ function frame(streamId: string, step: number, fill: (i: number) => number = (i)
   return { sampleId: `${streamId}#0`, streamId, step, tStart: step * 1000, tEnd: (step + 1) * 1000, eventCount: 1234, closedBy: 'time', height: h, width: w, data };
 }
 
-/** A socket that records what it is sent; its backlog is whatever the test says. */
-class FakeSocket extends EventEmitter implements PreviewSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: Uint8Array[] = [];
-  closedWith: number | undefined;
-  send(data: Uint8Array): void {
-    this.sent.push(data);
-  }
-  close(code?: number): void {
-    this.closedWith = code;
-    this.readyState = 3;
-    this.emit('close');
-  }
-  terminate(): void {
-    this.close(1006);
-  }
+/** A socket that records the frames it is sent. */
+class FakeSocket extends BaseFakeSocket<Uint8Array> implements PreviewSocket {
   steps(): number[] {
     return this.sent.map((m) => decodePreviewFrame(m).step);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 describe('viewer preview frames: the binary message', () => {
@@ -182,16 +164,27 @@ describe('viewer traces: stepTrace', () => {
       step: 4,
       output,
       confidence: 0,
+      paperConfidence: 0.6424,
       predicted: 1,
       spikes: [],
       spikesPerNeuron: 0,
       frame: { tStart: 0, tEnd: 5000, eventCount: 42, closedBy: 'time' },
     };
-    const t = stepTrace({ ...r, confidence: 0.6424 }, 2, 1.5);
+    const t = stepTrace({ ...r, confidence: 0.6424 }, { alpha: 2, tau: 1.5, stopRule: 'paper' });
     const e = [1, 6, 3].map((o) => Math.exp(o / 3));
     const sum = e.reduce((a, b) => a + b, 0);
     expect(t.probabilities).to.deep.equal(e.map((x) => Math.round((1e4 * x) / sum) / 1e4));
     expect(Math.max(...t.probabilities)).to.be.closeTo(0.6424, 1e-4);
-    expect({ ...t, probabilities: undefined }).to.deep.equal({ streamId: 'cam', sampleId: 'cam#2', step: 4, confidence: 0.6424, predicted: 1, eventTimeUs: 5000, eventCount: 42, probabilities: undefined });
+    expect({ ...t, probabilities: undefined }).to.deep.equal({ streamId: 'cam', sampleId: 'cam#2', step: 4, confidence: 0.6424, paperConfidence: 0.6424, predicted: 1, eventTimeUs: 5000, eventCount: 42, probabilities: undefined });
+  });
+
+  it('under the calibrated rule, the probabilities are softmax(O/s_t) with the step’s calibrated scale', () => {
+    const output = new Float32Array([1, 6, 3]);
+    const r: StepResult = { sampleId: 'cam#2', streamId: 'cam', step: 1, output, confidence: 0, paperConfidence: 0, predicted: 1, spikes: [], spikesPerNeuron: 0, frame: { tStart: 0, tEnd: 5000, eventCount: 42, closedBy: 'time' } };
+    const calibration = { method: 'step-temperature' as const, form: 'per-step' as const, scales: [1, 4, 9] };
+    const t = stepTrace(r, { alpha: 2, tau: 1.5, stopRule: 'calibrated', calibration });
+    const e = [1, 6, 3].map((o) => Math.exp(o / 4));
+    const sum = e.reduce((a, b) => a + b, 0);
+    expect(t.probabilities).to.deep.equal(e.map((x) => Math.round((1e4 * x) / sum) / 1e4));
   });
 });

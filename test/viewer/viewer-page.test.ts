@@ -9,7 +9,7 @@
  *
  * A screenshot is saved to $VIEWER_SCREENSHOT (default: the OS temp folder); to refresh the
  * README's: `VIEWER_SCREENSHOT=docs/viewer.png npx mocha --no-config --timeout 120000 dist/test/viewer/viewer-page.test.js`.
- * Without Chromium the suite fails in CI (process.env.CI) and is skipped, saying why, elsewhere.
+ * Without Chromium the suite fails, saying how to install it (tests never skip).
  */
 import { expect } from 'chai';
 import * as fs from 'fs';
@@ -22,7 +22,7 @@ import type { EventBatch } from '../../src/events/event-batch';
 import { readEventFile } from '../../src/formats/read-file';
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService, type Service, type ServiceOptions } from '../../src/server/service';
-import { matchWindow } from '../../src/cli/start';
+import { liveTrueLabel } from '../../src/eval/live-score';
 import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { speed } from '../../streams/sources/pacing';
@@ -30,23 +30,16 @@ import type { Decision } from '../../streams/types';
 import { repoRoot } from '../helpers/paths';
 import { closeBrowser, findChromium, launchBrowser, NO_CHROMIUM, type LaunchedBrowser } from './browser';
 import { installProbes, probe, type ChartState, type EventImageState } from './probes';
+import { sleep, waitFor as waitForCondition } from '../helpers/time';
+
+/** Each poll asks the browser: every 50 ms. */
+const waitFor = (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> => waitForCondition(cond, timeoutMs, what, 50);
 
 const RECORDING = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
 const MODEL_DIR = path.join(repoRoot, 'models', 'gesture');
 const GEOMETRY = { width: 128, height: 128 };
 const SCREENSHOT = process.env.VIEWER_SCREENSHOT ?? path.join(os.tmpdir(), 'spikestream-viewer.png');
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Everything a page reports that would be a defect: console errors and warnings, page errors, failed or refused requests. */
 interface Problem {
@@ -124,7 +117,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
   const labels = readLabelsBeside(RECORDING) ?? [];
 
   async function service(o: Partial<ServiceOptions> = {}): Promise<Service> {
-    const s = await startService({ model, port: 0, viewer: {}, trueLabel: (d) => matchWindow(d, labels)?.label, ...o });
+    const s = await startService({ model, port: 0, viewer: {}, trueLabel: (d) => liveTrueLabel(labels, d), ...o });
     services.push(s);
     return s;
   }

@@ -20,12 +20,13 @@ import { windowSamples } from '../../../streams/sources/window-samples';
 import type { Decision } from '../../../streams/types';
 import { replayOnThreads } from './threads';
 import type { ReplayResult, ReplayRunOptions } from './types';
+import { DEFAULT_RUNNER } from '../../defaults';
 
 export type { ReplayResult, ReplayRunOptions, ReplayShard } from './types';
 
 export async function replay(target: string, model: ClassifierModel, o: ReplayRunOptions): Promise<ReplayResult> {
   if ((o.threads ?? 1) > 1 && !o.shard && (fs.statSync(target).isDirectory() || readLabelsBeside(target))) return replayOnThreads(target, model, o);
-  const scheduler = new SnnScheduler(createRunner(model.net, o.slots, await resolveRunnerKind(o.runner ?? 'typed')));
+  const scheduler = new SnnScheduler(createRunner(model.net, o.slots, await resolveRunnerKind(o.runner ?? DEFAULT_RUNNER)));
   // The sample's index in the whole replay: how a worker's decisions are put back in order.
   const order = new Map<string, number>();
   const mine = <S extends { id: string }>(s: S, i: number): boolean => {

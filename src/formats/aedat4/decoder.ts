@@ -171,6 +171,11 @@ export class Aedat4Decoder implements EventDecoder {
     this.ot = t;
   }
 
+  /**
+   * decoder inner loop: the byte-level state machine (magic, header, packet head, payload, skip)
+   * over one chunk, with its cursor in locals; each state is short, and as methods they would
+   * hand the cursor back and forth once per state change for every packet.
+   */
   private run(chunk: Uint8Array, headerOnly: boolean): void {
     const n = chunk.length;
     const base = this.pos;
@@ -391,11 +396,13 @@ export class Aedat4Decoder implements EventDecoder {
         const xy = w[b + 2];
         const x = xy & 0xffff;
         const y = xy >>> 16;
-        if (x >= maxX || y >= maxY) this.badCoordinate(k, x, y, start, errAt);
+        const hi = w[b + 1];
+        // One test for both: a coordinate off the sensor, or a time < 0 or ≥ 2^53 µs (not exact in a double).
+        if (x >= maxX || y >= maxY || hi >>> 21 !== 0) this.badEvent(k, x, y, hi, start, errAt);
         X[o] = x;
         Y[o] = y;
         P[o] = (w[b + 3] & 0xff) !== 0 ? 1 : 0;
-        T[o] = w[b + 1] * 4294967296 + (w[b] >>> 0);
+        T[o] = hi * 4294967296 + (w[b] >>> 0);
         o++;
       }
     } else {
@@ -403,18 +410,23 @@ export class Aedat4Decoder implements EventDecoder {
       for (let k = 0, b = start; k < count; k++, b += 16) {
         const x = dv.getUint16(b + 8, true);
         const y = dv.getUint16(b + 10, true);
-        if (x >= maxX || y >= maxY) this.badCoordinate(k, x, y, start, errAt);
+        const hi = dv.getInt32(b + 4, true);
+        if (x >= maxX || y >= maxY || hi >>> 21 !== 0) this.badEvent(k, x, y, hi, start, errAt);
         X[o] = x;
         Y[o] = y;
         P[o] = dv.getUint8(b + 12) !== 0 ? 1 : 0;
-        T[o] = dv.getInt32(b + 4, true) * 4294967296 + dv.getUint32(b, true);
+        T[o] = hi * 4294967296 + dv.getUint32(b, true);
         o++;
       }
     }
     this.on = o;
   }
 
-  private badCoordinate(k: number, x: number, y: number, start: number, errAt: (inner: number) => number): never {
+  private badEvent(k: number, x: number, y: number, hi: number, start: number, errAt: (inner: number) => number): never {
+    if (hi >>> 21 !== 0) {
+      const why = hi < 0 ? 'is negative' : 'is 2^53 µs or more';
+      throw new FormatError('aedat4', errAt(start + 16 * k), `packet of stream ${this.packetStream}: event ${k}'s timestamp ${why}`);
+    }
     const sx = x >= 32768 ? x - 65536 : x;
     const sy = y >= 32768 ? y - 65536 : y;
     const where = this.geom ? `outside the ${this.geom.width}×${this.geom.height} sensor` : 'negative';

@@ -108,7 +108,11 @@ export class Lz4FrameDecoder {
   private out = new Uint8Array(64 * 1024 + LZ4_SLACK);
   private outView = new DataView(this.out.buffer);
 
-  /** The decompressed bytes: a view valid until the next call. Throws PayloadError. */
+  /**
+   * The decompressed bytes: a view valid until the next call. Throws PayloadError.
+   * decoder inner loop: the block and sequence loops share their cursors in locals; split into
+   * methods they would pass or store them for every literal run and match.
+   */
   decode(src: Uint8Array): Uint8Array {
     const n = src.length;
     if (n < 7) throw new PayloadError(0, `LZ4 frame too short (${n} bytes)`);

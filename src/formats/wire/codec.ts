@@ -37,6 +37,7 @@
  */
 import { type EventBatch, allocBatch, emptyBatch } from '../../events/event-batch';
 import type { Geometry } from '../../events/geometry';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../defaults';
 import { WireError } from './wire-error';
 
 export const WIRE_VERSION = 1;
@@ -45,8 +46,7 @@ export const KIND_EVENTS = 0x01;
 export const KIND_AEDAT31_PACKETS = 0x02;
 /** Flag (kind byte, high nibble): t deltas are uint32 instead of varints. */
 export const FLAG_U32_DELTAS = 0x10;
-/** Default bound on events in one message (a 1 MiB… 8 MiB message). */
-export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 1 << 20;
+export { DEFAULT_MAX_EVENTS_PER_MESSAGE };
 const MAX_T = Number.MAX_SAFE_INTEGER; // 2^53 − 1
 
 export interface EncodeOptions {

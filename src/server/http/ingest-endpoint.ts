@@ -30,6 +30,7 @@ import { CLOSE_GEOMETRY_REFUSED, CLOSE_GOING_AWAY, protocolCloseReason, sensorCl
 import { gateRefusal, type UpgradeGate } from './handshake';
 import { decodePathSegment } from './request-target';
 import type { Refusal } from './respond';
+import { DEFAULT_QUEUE_CAPACITY_EVENTS, DEFAULT_QUEUE_OVERFLOW } from '../../defaults';
 
 export const INGEST_PATH_RE = /^\/ingest\/([^/]+)$/;
 
@@ -109,8 +110,8 @@ export class IngestEndpoint {
     const ingest = new WebSocketIngest(ws, {
       decoder: tap?.decoder ?? checked,
       geometry: urlGeometry,
-      capacityEvents: options.queueCapacityEvents ?? 1 << 20,
-      overflow: options.queueOverflow ?? 'drop-oldest',
+      capacityEvents: options.queueCapacityEvents ?? DEFAULT_QUEUE_CAPACITY_EVENTS,
+      overflow: options.queueOverflow ?? DEFAULT_QUEUE_OVERFLOW,
       batchesPerTurn: options.batchesPerTurn,
       closeCodeFor: (err) => (err instanceof GeometryRefusedError ? CLOSE_GEOMETRY_REFUSED : closeCodeFor(err)),
       admit: bucket ? (n) => (bucket.tryTake(n) ? 'accept' : limits.rateLimitAction === 'close' ? 'close' : 'drop') : undefined,

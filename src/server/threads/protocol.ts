@@ -9,29 +9,23 @@ import type { Geometry } from '../../events/geometry';
 import type { ClassifierModel } from '../../snn/model/classifier-model';
 import type { ClassifyStats } from '../../../streams/core/engine';
 import type { SegmentStats } from '../../../streams/core/live-segmenter';
-import type { LiveClassifyOptions } from '../../../streams/operators/classify-live';
-import type { FitMode } from '../../../streams/operators/fit';
-import type { Roi } from '../../../streams/operators/roi';
-import type { Decision, Frame, StepResult } from '../../../streams/types';
+import type { ServiceStepTrace } from '../../../streams/core/step-trace';
+import type { StreamSettings } from '../../../streams/operators/classify-stream';
+import type { FitSettings } from '../../../streams/operators/fit';
+import type { Decision, Frame } from '../../../streams/types';
 import type { RunnerKind } from '../../snn/step-runner';
 
 /** Batches of one stream sent but not yet pulled by its worker's engine. */
 export const CREDITS = 4;
-
-/** How a stream's sensor reaches the model's input (see streams/operators/fit.ts). */
-export interface FitSettings { readonly fit?: FitMode; readonly roi?: Roi }
-
-/** The engine's per-stream settings that are data (callbacks stay on the main thread). */
-export type LiveSettings = Pick<LiveClassifyOptions, 'segmentation' | 'onDecided' | 'idleFlushMs' | 'wallLimitMs' | 'minEvents'>;
 
 export interface ShardSettings {
   readonly model: ClassifierModel;
   /** SNN slots of this worker's runner. */
   readonly slots: number;
   readonly runner: RunnerKind | 'auto';
-  readonly live: LiveSettings;
-  /** Send every step result / every frame back (for traces and the viewer's preview; off: none is sent). */
-  readonly steps: boolean;
+  readonly settings: StreamSettings;
+  /** Send every step's trace / every frame back (for `?trace=1` and the viewer's preview; off: none is sent). */
+  readonly traces: boolean;
   readonly frames: boolean;
 }
 
@@ -65,7 +59,7 @@ export type FromShard =
   /** One credit back per id listed (a stream's batch pulled by the engine). */
   | { readonly type: 'ack'; readonly ids: readonly number[] }
   | { readonly type: 'decision'; readonly id: number; readonly decision: Decision; readonly stats: ShardStats }
-  | { readonly type: 'step'; readonly step: StepResult }
+  | { readonly type: 'trace'; readonly trace: ServiceStepTrace }
   | { readonly type: 'frame'; readonly frame: Frame }
   | { readonly type: 'done'; readonly id: number; readonly stats: ShardStats }
   | { readonly type: 'error'; readonly id: number; readonly message: string; readonly stats: ShardStats }

@@ -7,12 +7,11 @@ import type { Observable } from 'rxjs';
 import type { ClassifierModel } from '../../snn/model/classifier-model';
 import type { ClassifyStats } from '../../../streams/core/engine';
 import type { SegmentStats } from '../../../streams/core/live-segmenter';
-import type { Decision, Frame, StepResult } from '../../../streams/types';
+import type { StreamInput, StreamPipeline } from '../../../streams/operators/classify-stream';
+import type { Decision } from '../../../streams/types';
 import type { SchedulerStats } from '../../snn/scheduler';
 import type { RunnerKind } from '../../snn/step-runner';
 import type { ServiceMetrics } from '../metrics';
-import type { IngestStream } from '../types';
-import type { FitSettings, LiveSettings } from './protocol';
 import { ShardPool } from './shard-pool';
 
 export interface ServiceShards {
@@ -21,19 +20,16 @@ export interface ServiceShards {
   readonly runner: RunnerKind;
   /** Slots in use over all workers. */
   readonly activeSlots: number;
-  classify(stream: IngestStream, fit: FitSettings): Observable<Decision>;
+  classify(stream: StreamInput): Observable<Decision>;
   close(): Promise<void>;
 }
 
-export interface ShardOptions {
-  readonly model: ClassifierModel;
+/** The service's pipeline (its model, settings and where traces and frames go), run on `threads` workers. */
+export interface ShardOptions extends Pick<StreamPipeline, 'model' | 'settings' | 'onTrace' | 'onFrame'> {
   readonly threads: number;
   /** Slots over all workers (each gets its share, at least one). */
   readonly slots: number;
   readonly runner: RunnerKind | 'auto';
-  readonly live: LiveSettings;
-  readonly onStep?: (r: StepResult) => void;
-  readonly onFrame?: (f: Frame) => void;
 }
 
 /** Where the summed counters go. */
@@ -47,10 +43,10 @@ export interface ShardSinks {
 export async function startServiceShards(o: ShardOptions, into: ShardSinks): Promise<ServiceShards> {
   let activeSlots = 0;
   const pool = new ShardPool(
-    { model: o.model, slots: Math.max(1, Math.ceil(o.slots / o.threads)), runner: o.runner, live: o.live, steps: o.onStep !== undefined, frames: o.onFrame !== undefined },
+    { model: o.model, slots: Math.max(1, Math.ceil(o.slots / o.threads)), runner: o.runner, settings: o.settings ?? {}, traces: o.onTrace !== undefined, frames: o.onFrame !== undefined },
     o.threads,
     {
-      onStep: o.onStep,
+      onTrace: o.onTrace,
       onFrame: o.onFrame,
       onStats: (totals, steps) => {
         Object.assign(into.stats, { ...totals.classify, bin: into.stats.bin });
@@ -82,7 +78,7 @@ export async function startServiceShards(o: ShardOptions, into: ShardSinks): Pro
     get activeSlots() {
       return activeSlots;
     },
-    classify: (stream, fit) => pool.classify(stream.streamId, stream.geometry, stream.source, fit),
+    classify: (stream) => pool.classify(stream),
     close: () => pool.close(),
   };
 }

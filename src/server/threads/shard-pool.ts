@@ -10,12 +10,12 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { Observable } from 'rxjs';
-import type { EventSource } from '../../../streams/core/event-source';
-import type { Decision, Frame, StepResult } from '../../../streams/types';
+import type { ServiceStepTrace } from '../../../streams/core/step-trace';
+import type { StreamInput } from '../../../streams/operators/classify-stream';
+import type { Decision, Frame } from '../../../streams/types';
 import type { EventBatch } from '../../events/event-batch';
-import type { Geometry } from '../../events/geometry';
 import type { RunnerKind } from '../../snn/step-runner';
-import { CREDITS, packBatches, type FitSettings, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
+import { CREDITS, packBatches, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
 
 interface OpenStream {
   readonly worker: number;
@@ -31,8 +31,8 @@ export type ShardTotals = Omit<ShardStats, 'steps'>;
 export interface ShardPoolEvents {
   /** After any worker reports: the totals over all workers, and that worker's new [size, ms] step pairs. */
   onStats?(totals: ShardTotals, steps: readonly number[]): void;
-  /** Each step result / frame, when the settings ask the workers for them. */
-  onStep?(r: StepResult): void;
+  /** Each step's trace / frame, when the settings ask the workers for them. */
+  onTrace?(trace: ServiceStepTrace): void;
   onFrame?(f: Frame): void;
 }
 
@@ -76,8 +76,8 @@ export class ShardPool {
     return [...this.load];
   }
 
-  /** One live stream → its decisions, classified by one worker. Unsubscribing stops it there. */
-  classify(streamId: string, sensor: Geometry, source: EventSource, fit: FitSettings = {}): Observable<Decision> {
+  /** One live stream → its decisions, classified by one worker (`classifyStream` there). Unsubscribing stops it there. */
+  classify({ streamId, sensor, source, fit = {} }: StreamInput): Observable<Decision> {
     return new Observable<Decision>((subscriber) => {
       const id = this.nextId++;
       const wi = this.load.indexOf(Math.min(...this.load));
@@ -174,8 +174,8 @@ export class ShardPool {
       }
       return;
     }
-    if (m.type === 'step') {
-      this.events.onStep?.(m.step);
+    if (m.type === 'trace') {
+      this.events.onTrace?.(m.trace);
       return;
     }
     if (m.type === 'frame') {

@@ -1,7 +1,7 @@
 /**
  * A service shard (worker thread): classifies the live streams the main thread hands it with the
- * one engine (`classifyLive`), all of them sharing this worker's runner through its scheduler —
- * exactly what the single-thread service does with all streams. Events arrive as messages into a
+ * one per-stream pipeline (`classifyStream`), all of them sharing this worker's runner through its
+ * scheduler — exactly what the single-thread service does with all streams. Events arrive as messages into a
  * per-stream queue; each batch pulled by the engine is acknowledged (a credit back to the main
  * thread); decisions, traces and counters go back as messages.
  */
@@ -10,8 +10,7 @@ import type { Subscription } from 'rxjs';
 import { classifyStats } from '../../../streams/core/engine';
 import { sourceFromIterator } from '../../../streams/core/event-source';
 import { segmentStats } from '../../../streams/core/live-segmenter';
-import { classifyLive } from '../../../streams/operators/classify-live';
-import { fitSource, makeFit, modelSensorGeometry } from '../../../streams/operators/fit';
+import { classifyStream, type StreamPipeline } from '../../../streams/operators/classify-stream';
 import { BoundedEventQueue } from '../../../streams/core/bounded-queue';
 import { SnnScheduler } from '../../snn/scheduler';
 import { createRunner, resolveRunnerKind } from '../../snn/step-runner';
@@ -44,7 +43,15 @@ async function main(settings: ShardSettings): Promise<void> {
     if (acks.length === 0) setImmediate(() => post({ type: 'ack', ids: acks.splice(0) }));
     acks.push(id);
   };
-  const modelInput = modelSensorGeometry(settings.model);
+  const pipeline: StreamPipeline = {
+    model: settings.model,
+    scheduler,
+    stats,
+    segmentStats: segments,
+    settings: settings.settings,
+    onTrace: settings.traces ? (trace) => post({ type: 'trace', trace }) : undefined,
+    onFrame: settings.frames ? (frame) => post({ type: 'frame', frame }) : undefined,
+  };
   // Step latencies and slot counts reach /metrics at least every 250 ms.
   const timer = setInterval(() => { if (steps.length) post({ type: 'stats', stats: snapshot() }); }, 250);
   timer.unref();
@@ -63,16 +70,7 @@ async function main(settings: ShardSettings): Promise<void> {
           },
         };
       });
-      const fit = makeFit({ sensor: m.sensor, target: modelInput, ...m.fit });
-      const sub = classifyLive(m.streamId, fit.geometry, fitSource(source, fit), {
-        ...settings.live,
-        model: settings.model,
-        scheduler,
-        stats,
-        segmentStats: segments,
-        onStep: settings.steps ? (r) => post({ type: 'step', step: { ...r, frame: { tStart: r.frame.tStart, tEnd: r.frame.tEnd, eventCount: r.frame.eventCount, closedBy: r.frame.closedBy } } }) : undefined,
-        onFrame: settings.frames ? (f) => post({ type: 'frame', frame: f }) : undefined,
-      }).subscribe({
+      const sub = classifyStream({ streamId: m.streamId, sensor: m.sensor, source, fit: m.fit }, pipeline).subscribe({
         next: (decision) => post({ type: 'decision', id: m.id, decision, stats: snapshot() }),
         error: (err: unknown) => {
           streams.delete(m.id);

@@ -1,4 +1,6 @@
 import { alphaFor } from '../../confidence/confidence';
+import type { StopRule } from '../../confidence/decide';
+import type { StepCalibration } from '../../confidence/step-calibration';
 import { convertWeights, type ConversionMode, type SnnNetwork } from '../convert';
 import { loadModel } from './model-file';
 import { storedAtSteps, storedOperatingPoint } from './operating-points';
@@ -21,6 +23,29 @@ export interface ClassifierModel {
   readonly theta: number;
   /** Where θ came from: the model's calibration, an override, or none (never early). */
   readonly thetaSource: 'calibration' | 'override' | 'none';
+  /**
+   * What a decision shows as `confidence` and the stop rule compares with θ: 'calibrated', the
+   * probability q_t = max softmax(O_t/s_t) that the shown class is right (stop at q_t ≥ θ); or
+   * 'paper', c_t = max softmax(O_t/(α·τ)) (stop at c_t > θ). c_t is on every decision either way.
+   */
+  readonly stopRule: StopRule;
+  /** The step scales s_t of the calibrated confidence (absent when the model has none). */
+  readonly calibration?: StepCalibration;
+  /** Live streams' own calibrated confidence and θ (see `forLiveStreams`). */
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
+  /** Which samples the calibration and θ in force are for. */
+  readonly samples?: 'windowed' | 'live';
+}
+
+/**
+ * The model as live streams run it: a live sample (cut by activity and by the previous decision,
+ * often between gestures) is right less often than a label window with the same O_t, so under the
+ * calibrated rule it shows the probability calibrated with live-style samples and stops at its own
+ * θ (an explicit --theta still wins). Unchanged for the paper rule or a model without them.
+ */
+export function forLiveStreams(m: ClassifierModel): ClassifierModel {
+  if (m.samples === 'live' || m.stopRule !== 'calibrated' || !m.live) return m;
+  return { ...m, calibration: m.live.calibration, theta: m.thetaSource === 'override' ? m.theta : m.live.theta, samples: 'live' };
 }
 
 export interface ClassifierOverrides {
@@ -29,6 +54,12 @@ export interface ClassifierOverrides {
   alpha?: number;
   tau?: number;
   maxSteps?: number;
+  /** 'paper': show and stop on the paper's c_t (reproduces the paper); default: the model's stored rule. */
+  stopRule?: StopRule;
+}
+
+function maxStepsOf(o: ClassifierOverrides, stored: number): number {
+  return o.maxSteps ?? stored;
 }
 
 /**
@@ -49,7 +80,10 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
   const atSteps = o.maxSteps !== undefined && o.maxSteps !== stored.T ? storedAtSteps(meta, mode, o.maxSteps) : stored;
   const maxSteps = o.maxSteps ?? stored.T;
   const binning = atSteps?.binning ?? stored.binning;
-  const theta = o.theta ?? atSteps?.theta;
+  const calibration = atSteps?.confidence;
+  const stopRule: StopRule = o.stopRule ?? (calibration ? (atSteps?.stopRule ?? 'paper') : 'paper');
+  if (stopRule === 'calibrated' && !calibration) throw new Error(`${dir}: no calibrated confidence stored for ${mode} at T = ${maxStepsOf(o, stored.T)} (run \`spikestream calibrate\`, or use --confidence paper)`);
+  const theta = o.theta ?? atSteps?.thetas[stopRule];
   return {
     dir,
     net: convertWeights(spec, weights, mode),
@@ -60,9 +94,13 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
     downsample: binning.downsample ?? 1,
     maxSteps,
     // α and τ calibrated for another T do not carry over: α defaults to the QCFS/QFFS value for this T.
-    alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits),
+    alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits, spec.levels),
     tau: o.tau ?? atSteps?.tau ?? 1,
     theta: theta ?? 1,
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',
+    stopRule,
+    ...(calibration ? { calibration } : {}),
+    ...(stopRule === 'calibrated' && atSteps?.live ? { live: atSteps.live } : {}),
+    samples: 'windowed',
   };
 }

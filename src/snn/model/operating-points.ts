@@ -18,6 +18,8 @@
  * what a runner should use for a mode: modes[mode] first, else the top level when it was
  * calibrated for that mode; T and binning default to the model's.
  */
+import type { StepCalibration } from '../../confidence/step-calibration';
+import type { StopRule } from '../../confidence/decide';
 import type { ConversionMode } from '../convert';
 import type { InputBinning, ModelMeta } from './model-file';
 
@@ -31,16 +33,15 @@ export function modelSteps(meta: ModelMeta): number {
 }
 
 /** The T values a mode is calibrated and evaluated at (ascending, each ≤ maxT). */
-export function candidateSteps(mode: ConversionMode, modelT: number, bits: number, maxT = modelT): number[] {
+export function candidateSteps(mode: ConversionMode, modelT: number, L: number, maxT = modelT): number[] {
   if (mode === 'qcfs') return [Math.min(modelT, maxT)];
-  const L = 2 ** bits - 1;
   const ts = [...new Set([L, 4, 6])].filter((t) => t >= 1 && t <= maxT).sort((a, b) => a - b);
   return ts.length > 0 ? ts : [Math.min(modelT, maxT)];
 }
 
 /** The T stored as a mode's operating point: the model's T for QCFS; 4 (else the nearest candidate) for QFFS. */
-export function defaultStoredSteps(mode: ConversionMode, modelT: number, bits: number, maxT = modelT): number {
-  const cands = candidateSteps(mode, modelT, bits, maxT);
+export function defaultStoredSteps(mode: ConversionMode, modelT: number, L: number, maxT = modelT): number {
+  const cands = candidateSteps(mode, modelT, L, maxT);
   if (mode === 'qcfs') return cands[0];
   return cands.reduce((best, t) => (Math.abs(t - 4) < Math.abs(best - 4) ? t : best), cands[0]);
 }
@@ -57,9 +58,45 @@ export interface StoredOperatingPoint {
   readonly binning: InputBinning;
   readonly alpha?: number;
   readonly tau?: number;
+  /** θ of the stored stop rule (`stopRule`). */
   readonly theta?: number;
+  /** The deployed stop rule: 'calibrated' when a step calibration is stored and deployed, else 'paper'. */
+  readonly stopRule: StopRule;
+  /** The calibrated confidence's step scales (absent for a model calibrated before it existed). */
+  readonly confidence?: StepCalibration;
+  /** θ of each stop rule, as stored (stopRules.*.theta; the deployed θ for the deployed rule). */
+  readonly thetas: Partial<Record<StopRule, number>>;
+  /** The calibrated confidence and θ of live streams (absent when not fitted). */
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
   /** The stored entry as written (rules, validation figures…). */
   readonly entry: Readonly<Record<string, unknown>>;
+}
+
+/** The step calibration stored in an entry, checked (scales all finite and positive). */
+export function storedConfidence(e: Readonly<Record<string, unknown>>, key: 'confidence' | 'liveConfidence' = 'confidence'): StepCalibration | undefined {
+  const c = e[key] as Partial<StepCalibration> | undefined;
+  if (!c || c.method !== 'step-temperature' || !Array.isArray(c.scales) || c.scales.length === 0) return undefined;
+  if (!c.scales.every((v) => typeof v === 'number' && v > 0 && Number.isFinite(v))) return undefined;
+  const power = c.power && typeof c.power.a === 'number' && typeof c.power.b === 'number' ? { a: c.power.a, b: c.power.b } : undefined;
+  return { method: 'step-temperature', form: c.form === 'power' ? 'power' : 'per-step', scales: c.scales, ...(power ? { power } : {}) };
+}
+
+/** The stop-rule fields of a stored entry. */
+function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperatingPoint, 'stopRule' | 'confidence' | 'thetas' | 'live'> {
+  const confidence = storedConfidence(e);
+  const stopRule: StopRule = e.stopRule === 'calibrated' && confidence ? 'calibrated' : 'paper';
+  const rules = (e.stopRules && typeof e.stopRules === 'object' ? e.stopRules : {}) as Record<string, { theta?: unknown } | undefined>;
+  const thetas: Partial<Record<StopRule, number>> = {};
+  for (const r of ['calibrated', 'paper'] as const) {
+    const t = num(rules[r]?.theta);
+    if (t !== undefined) thetas[r] = t;
+  }
+  const deployed = num(e.theta);
+  if (deployed !== undefined) thetas[stopRule] = deployed;
+  const liveCalibration = storedConfidence(e, 'liveConfidence');
+  const liveTheta = num(e.liveTheta);
+  const live = liveCalibration && liveTheta !== undefined ? { calibration: liveCalibration, theta: liveTheta } : undefined;
+  return { stopRule, ...(confidence ? { confidence } : {}), thetas, ...(live ? { live } : {}) };
 }
 
 function num(v: unknown): number | undefined {
@@ -79,7 +116,7 @@ export function storedOperatingPoint(meta: ModelMeta, mode: ConversionMode): Sto
   const e = entryFor(meta, mode);
   const T = num(e.T) ?? modelSteps(meta);
   const b = e.binning && typeof e.binning === 'object' ? (e.binning as InputBinning) : binningFor(meta, T);
-  return { mode, T, binning: { ...b, T }, alpha: num(e.alpha), tau: num(e.tau), theta: num(e.theta), entry: e };
+  return { mode, T, binning: { ...b, T }, alpha: num(e.alpha), tau: num(e.tau), theta: num(e.theta), ...stopRuleFields(e), entry: e };
 }
 
 /** Stored calibration of a mode at a given T: the operating point when T matches, else its candidate entry. */
@@ -90,7 +127,7 @@ export function storedAtSteps(meta: ModelMeta, mode: ConversionMode, T: number):
   if (!Array.isArray(list)) return undefined;
   for (const c of list as Record<string, unknown>[]) {
     if (num(c.T) === T && num(c.theta) !== undefined) {
-      return { mode, T, binning: binningFor(meta, T), alpha: num(c.alpha), tau: num(c.tau), theta: num(c.theta), entry: c };
+      return { mode, T, binning: binningFor(meta, T), alpha: num(c.alpha), tau: num(c.tau), theta: num(c.theta), ...stopRuleFields(c), entry: c };
     }
   }
   return undefined;
