@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--store-theta', "with --live --thetas: store the picked θ in the model's spikestream.json (validation users only)")
     .option('--min-events <n>', 'with --live: a sample with fewer binned events gets no decision (default 1)')
     .option('--robustness', 'instead: re-render the held-out synthetic users with one perturbation at a time and report accuracy (T and DC), mean steps and ECE per perturbation (robustness.md, .json, .svg)')
-    .option('--baseline <dir>', 'with --robustness: also evaluate this model (the one before) and draw it beside')
+    .option('--baseline <dir>', 'with --robustness: also evaluate this model (e.g. the one before) and draw it beside')
     .option('--cache <dir>', 'with --robustness: where the perturbed recordings are written and reused (default OUT/recordings)')
     .option('--perturbations <list>', 'with --robustness: only these (default all; see dataset synth-gestures --perturb)')
     .option('--val <file>', 'validation frames file: calibrate on it first when a mode is uncalibrated')

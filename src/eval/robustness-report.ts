@@ -1,7 +1,7 @@
 /**
  * The robustness report's files: robustness.md (a table per model), robustness.json and
  * robustness.svg — per perturbation, accuracy at full T and with Dynamic Confidence (with Wilson 95 %
- * intervals) on the left, ECE on the right; a baseline model, when given, drawn beside in grey.
+ * intervals) on the left, ECE on the right; a second model (`--baseline`), when given, drawn beside in grey.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -44,7 +44,7 @@ export function robustnessSvg(r: RobustnessResult, baseline?: RobustnessResult):
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<title>Robustness: accuracy and calibration under one perturbation at a time</title>`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">Each perturbation alone, held-out users (${escapeXml(r.mode.toUpperCase())}, T = ${r.T}, θ = ${r.theta})</text>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">Each perturbation alone, held-out users (${escapeXml(r.mode.toUpperCase())}, T = ${r.T}, θ = ${+r.theta.toFixed(4)})</text>`,
   ];
   const yEnd = top + rows.length * rowH;
   for (const [sc, ticks, label] of [
@@ -75,7 +75,7 @@ export function robustnessSvg(r: RobustnessResult, baseline?: RobustnessResult):
   draw(r, COLORS[0], 0);
   const legendY = H - 8;
   out.push(`<text x="20" y="${legendY}" fill="${COLORS[0]}">● ■ ◆ ${escapeXml(r.model)}</text>`);
-  if (baseline) out.push(`<text x="420" y="${legendY}" fill="#777777">● ■ ◆ ${escapeXml(baseline.model)} (before)</text>`);
+  if (baseline) out.push(`<text x="450" y="${legendY}" fill="#777777">● ■ ◆ ${escapeXml(baseline.model)} (compared)</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -91,7 +91,7 @@ export function writeRobustnessReport(outDir: string, r: RobustnessResult, basel
       'Δ: points against `none`. ECE: 15 equal-width bins of the confidence shown with each decision against whether it was right. Intervals: Wilson 95 %.',
     '',
     robustnessTable(r),
-    ...(baseline ? ['', '## Before (baseline model)', '', robustnessTable(baseline)] : []),
+    ...(baseline ? ['', '## Compared with (`--baseline`)', '', robustnessTable(baseline)] : []),
     '',
     '![Robustness: accuracy and ECE per perturbation](robustness.svg)',
     '',
