@@ -11,8 +11,7 @@
 # DATA (default $TMPDIR/spikestream-data) holds the generated datasets and frames files; existing ones are reused.
 # Heavy jobs run under `nice -n 10` (the development machine is shared). Needs `npm run build` first.
 # At the end the docs' generated figure blocks are rewritten from the reports (node dist/scripts/docs-figures.js;
-# test/docs/report-figures.test.ts fails when one no longer matches). Afterwards, scripts/readme-figures.sh
-# turns the reports' SVG figures into the docs' PNG previews.
+# test/docs/report-figures.test.ts fails when one no longer matches); the docs show the reports' SVGs themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-${TMPDIR:-/tmp}/spikestream-data}

@@ -1,18 +1,16 @@
 /**
- * `spikestream calibrate` — fits Dynamic Confidence's τ, α and θ on a validation frames file and
- * stores them in the model's spikestream.json (weights untouched; the file is replaced atomically).
+ * `spikestream calibrate` — fits Dynamic Confidence's τ, α, the calibrated confidence and θ on a
+ * validation frames file and stores them in the model's spikestream.json (weights untouched; the file
+ * is replaced atomically).
  *
- *   spikestream calibrate --model DIR --val VAL.ssf [--mode qcfs|qffs|both] [--epsilon 0] [--search exact|paper|extended]
+ *   spikestream calibrate --model DIR --val VAL.ssf [--live-val LIVE_STYLE.ssf] [--confidence calibrated|paper]
+ *                         [--mode qcfs|qffs|both] [--epsilon 0] [--search exact|paper|extended]
  *                         [--theta-rule paper|non-inferior] [--max-loss 0.01] [--qffs-steps 4]
  *                         [--alpha auto|fit|<number>] [--batch 32] [--slots 64] [--backend wasm] [--json]
  *
- * Per mode and operating point (QCFS at the model's T; QFFS at T = 2^bits−1, 4 and 6): τ by temperature
- * scaling of the ANN's logits on the mean of the same T frames; the SNN runs T steps over every
- * validation sample; α = alphaFor(mode, T, bits) (auto), the least-squares fit of O_T to the ANN
- * logits (fit) or the given number; θ by the paper rule (lowest mean steps with validation accuracy
- * ≥ full-T − ε) and the non-inferior rule, --theta-rule choosing the deployed one. Written to
- * calibration.modes[mode] = { alpha, tau, theta, T, binning, …, operatingPoints: [per T] }, and to
- * the top level of `calibration` for the model's default mode. See src/eval/calibrate.ts.
+ * Per mode and operating point (QCFS at the model's T; QFFS at T = 2^bits−1, 4 and 6): τ, α, the step
+ * scales of the calibrated confidence (windowed; with --live-val also live), and θ of each stop rule by
+ * the chosen θ rule. See src/eval/calibrate.ts.
  */
 import type { Command } from 'commander';
 import type { ThetaSearch } from '../eval/calibrate';

@@ -5,15 +5,13 @@
  */
 import type { Command } from 'commander';
 import type { Geometry } from '../events/geometry';
-import { describeFitPlan, FIT_MODES, FitError, formatGeometry, parseRoiSpec, planFit, type FitMode, type FitPlan } from '../../streams/operators/fit';
+import { describeFitPlan, FIT_MODES, FitError, formatGeometry, parseRoiSpec, planFit, type FitMode, type FitPlan, type FitSettings } from '../../streams/operators/fit';
 import type { Roi } from '../../streams/operators/roi';
 import { UsageError } from './errors';
 import { parseChoice } from './options';
 
-export interface FitCliOptions {
-  fit?: FitMode;
-  roi?: Roi;
-}
+/** What `--fit` and `--roi` give: the one fit-settings type every transport takes. */
+export type FitCliOptions = FitSettings;
 
 /** `x,y,w,h` in sensor pixels. */
 export function parseRoi(value: string): Roi {

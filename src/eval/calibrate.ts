@@ -6,14 +6,18 @@
  *  2. For each conversion mode and each of its operating points' T (operating-points.ts: QCFS at the
  *     model's T; QFFS at T ∈ {L, 4, 6}): τ by temperature scaling of the ANN's logits on the same
  *     T-frame window; the converted SNN's O_t over T steps (one recording per mode, cut at each T:
- *     the SNN is causal); α = alphaFor(mode, T, bits, L) ('auto'), the least-squares fit of O_T against
- *     the ANN logits ('fit'), or a given number; the confidence trace softmax(O_t/(α·τ)); θ by two
- *     rules (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε),
- *     searched over every distinct θ and over the paper's 0.1 grid (or that grid extended by 0.95
- *     and 0.99), and the non-inferiority rule on the same grid (the paired 95 % interval of the
- *     accuracy difference above −δ). `thetaRule` and `search` say which θ is deployed; all three
- *     are stored with their validation intervals, so that evaluation shows which transfers.
- *  3. The result is merged into the model's spikestream.json (calibration-store.ts).
+ *     the SNN is causal); α = alphaFor(mode, T, bits) ('auto'), the least-squares fit of O_T against
+ *     the ANN logits ('fit'), or a given number; the paper's confidence trace softmax(O_t/(α·τ)).
+ *  3. The calibrated confidence (step-calibration.ts): step scales s_t fitted on the SNN's own O_t at
+ *     every step of the windowed validation samples, and — with live-style samples — a second set for
+ *     live streams; q_t = max softmax(O_t/s_t) is the probability that argmax O_t is right.
+ *  4. θ of each stop rule — calibrated (q_t ≥ θ; the deployed one when fitted) and the paper's
+ *     (c_t > θ), and live streams' (q_t with the live scales) — by the deployed θ rule
+ *     (theta-rules.ts): the paper's (lowest mean steps with validation accuracy ≥ full-T − ε) over
+ *     every distinct θ or over the paper's 0.1 grid (or that grid extended by 0.95 and 0.99), or the
+ *     non-inferiority rule on the grid. The paper rule's alternatives for c_t are reported
+ *     (`rules`), not stored.
+ *  5. The result is merged into the model's spikestream.json (calibration-store.ts).
  */
 import {
   alphaFor,
@@ -29,15 +33,8 @@ import {
   perStepAccuracy,
   thresholdCurve,
   traceFromOutputs,
-  chooseStepCalibration,
-  concatRows,
-  rowsFromOutputs,
-  stepScale,
-  traceWithStepScales,
   type BootstrapOptions,
   type ConfidenceTrace,
-  type StepCalibration,
-  type StepCalibrationChoice,
   type StopRule,
   type Interval,
   type RuleChoice,
@@ -46,15 +43,17 @@ import {
 } from '../confidence';
 import type { NamedWeight } from '../snn/ann';
 import { convertWeights, type ConversionMode } from '../snn/convert';
-import { labelAt, type FrameDataset } from '../snn/dataset';
+import type { FrameDataset } from '../snn/dataset';
 import type { InputBinning, ModelMeta } from '../snn/model/model-file';
 import type { ResolvedSpec } from '../snn/spec';
 import { annPrefixLogits, logitsAtStep } from './baselines';
 import { binningFor, candidateSteps, CONVERSION_MODES, defaultStoredSteps, modelSteps } from '../snn/model/operating-points';
 import { snnMode, type AlphaChoice, type ThetaSearch } from './options';
 import { accuracyOf, finalOutputs, recordSnn, truncateRecording, type SnnRecording } from './run-snn';
+import { calibratedTrace, fitConfidence, recordLiveStyle, type ConfidenceCalibration, type LiveStyleRecording } from './confidence-fit';
 
 export { CONVERSION_MODES, modelSteps } from '../snn/model/operating-points';
+export { calibratedTrace, fitConfidence, recordLiveStyle, type ConfidenceCalibration, type LiveStyleRecording } from './confidence-fit';
 
 export { parseAlpha, parseModes, parseThetaRule, parseThetaSearch, snnMode, type AlphaChoice, type ThetaSearch } from './options';
 
@@ -83,12 +82,6 @@ export interface RuleSummary {
   readonly accuracyDiff: Interval;
   readonly meanStepsInterval: Interval;
   readonly mcnemarP: number;
-}
-
-/** The calibrated confidence of one operating point: the fitted step scales and how they were chosen. */
-export interface ConfidenceCalibration extends StepCalibrationChoice {
-  /** What the rows came from (windowed validation samples, live-style validation samples). */
-  readonly fittedOn: string;
 }
 
 /** One stop rule's θ, chosen on validation, with its validation figures (the rule that chose θ named in `rule`/`grid`). */
@@ -125,7 +118,7 @@ export interface ModeCalibration {
   readonly epsilon: number;
   /** How the paper rule searched θ. */
   readonly search: ThetaSearch;
-  /** The paper's c_t: the rules' choices with their validation intervals (the paper rule on every θ and on the grid, the non-inferior rule). Reported, not stored. */
+  /** The paper's c_t: each θ rule's choice with its validation intervals (the paper rule on every θ and on the grid, the non-inferior rule). Reported, not stored. */
   readonly rules: { readonly paperExact: RuleSummary; readonly paper: RuleSummary; readonly nonInferior: RuleSummary };
   /** Which of `rules` gives the paper stop rule's θ. */
   readonly deployedRule: 'paperExact' | 'paper' | 'nonInferior';
@@ -264,13 +257,6 @@ function summarizeRule(c: RuleChoice, grid: RuleSummary['grid']): RuleSummary {
   };
 }
 
-/** Live-style validation samples recorded for the confidence fit: each step labelled (−1: no gesture). */
-export interface LiveStyleRecording {
-  readonly rec: SnnRecording;
-  /** The class of sample i at 0-based step t. */
-  readonly labelAt: (i: number, t: number) => number;
-}
-
 /** Everything `calibrateMode` needs besides the recording. */
 export interface ModeCalibrationInputs {
   readonly alpha: ReturnType<typeof chooseAlpha>;
@@ -295,7 +281,8 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
   const grid = search === 'extended' ? 'extended' : 'paper';
   const nonInferior = chooseThetaByRule(trace, 'non-inferior', { grid, maxLoss: inp.maxLoss, bootstrap: inp.bootstrap });
   // The paper rule on every distinct θ (each point carries its θ interval) and on the grid.
-  const exact = chooseTheta(thresholdCurve(trace), fullTAccuracy(trace), epsilon) ?? curvePoint(thresholdCurve(trace), 0);
+  const curve = thresholdCurve(trace);
+  const exact = chooseTheta(curve, fullTAccuracy(trace), epsilon) ?? curvePoint(curve, 0);
   const paperExact: RuleChoice = { rule: 'paper', grid, tolerance: epsilon, theta: exact.theta, validation: thetaOutcome(trace, exact.theta, inp.bootstrap) };
   const paper = chooseThetaByRule(trace, 'paper', { grid, epsilon, bootstrap: inp.bootstrap });
   const deployedRule: ModeCalibration['deployedRule'] = (inp.thetaRule ?? 'paper') === 'non-inferior' ? 'nonInferior' : search === 'exact' ? 'paperExact' : 'paper';
@@ -310,29 +297,6 @@ function thetaOnTrace(trace: ConfidenceTrace, stopRule: StopRule, inp: ModeCalib
     thetaInterval: [finiteOrNull(interval[0]), finiteOrNull(interval[1])],
   };
   return { summary, check, deployedRule, rules: { paperExact: summarizeRule(paperExact, 'exact'), paper: summarizeRule(paper, grid), nonInferior: summarizeRule(nonInferior, grid) } };
-}
-
-/**
- * Fits the calibrated confidence of one operating point. Windowed samples (one label window each, the
- * paper's setting) and live samples (cut from a stream by activity and by the previous decision, often
- * between gestures) are right at different rates for the same O_t, so each kind of sample gets its own
- * step scales: `windowed` on the windowed validation samples; `live` on those plus the live-style
- * validation samples (no-gesture steps labelled −1, never right), when given.
- */
-export function fitConfidence(rec: SnnRecording, paperScale: number, liveStyle?: LiveStyleRecording): { windowed: ConfidenceCalibration; live?: ConfidenceCalibration } {
-  const { T, classes } = rec;
-  const windowedRows = rowsFromOutputs(rec.outputs, rec.n, T, classes, (i) => rec.labels[i]);
-  const windowed = { ...chooseStepCalibration(windowedRows, T, paperScale), fittedOn: `${rec.n} windowed validation samples, every step` };
-  if (!liveStyle) return { windowed };
-  const ls = truncateRecording(liveStyle.rec, T);
-  const rows = concatRows([windowedRows, rowsFromOutputs(ls.outputs, ls.n, T, classes, liveStyle.labelAt, rec.n)]);
-  const fittedOn = `${rec.n} windowed and ${ls.n} live-style validation samples (no-gesture steps labelled −1), every step`;
-  return { windowed, live: { ...chooseStepCalibration(rows, T, paperScale), fittedOn } };
-}
-
-/** The calibrated-confidence trace of a recording. */
-export function calibratedTrace(rec: SnnRecording, cal: StepCalibration): ConfidenceTrace {
-  return traceWithStepScales(rec.outputs, rec.labels, rec.T, rec.classes, (t) => stepScale(cal, t));
 }
 
 /** Calibrates one mode at one T from its validation recording. */
@@ -388,13 +352,6 @@ function temperatureAt(logits: Float32Array, labels: Int32Array, C: number): Tem
   return { tau: fit.tau, nllBefore: fit.nllBefore, nllAfter: fit.nllAfter, eceBefore: fit.eceBefore, eceAfter: fit.eceAfter, atBound: fit.atBound };
 }
 
-/** Records the SNN over live-style validation frames for the confidence fit. */
-async function recordLiveStyle(net: ReturnType<typeof convertWeights>, ds: FrameDataset, T: number, mode: ConversionMode, opts: CalibrateOptions): Promise<LiveStyleRecording> {
-  if (ds.T < T) throw new Error(`${opts.liveStyleName ?? 'live-style data'}: ${ds.T} frames per sample, ${mode} needs ${T}`);
-  const rec = await recordSnn(net, ds, { T, slots: opts.slots, onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode} live-style`, d, t) : undefined });
-  return { rec, labelAt: (i, t) => labelAt(ds, i, t + 1) };
-}
-
 /** Runs the whole calibration (see the file comment). The tfjs backend must be initialised. */
 export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts: CalibrateOptions = {}): Promise<CalibrationReport> {
   const modes = opts.modes ?? CONVERSION_MODES;
@@ -438,7 +395,7 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
       slots: opts.slots,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
     });
-    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, opts) : undefined;
+    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, { name: opts.liveStyleName, slots: opts.slots, onProgress: opts.onProgress }) : undefined;
     const list: ModeCalibration[] = [];
     for (const t of steps) {
       const rec = truncateRecording(full, t);

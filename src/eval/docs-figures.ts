@@ -77,7 +77,10 @@ function liveTable(reportDir: string): string[] {
     '',
     table(
       ['decision accuracy', 'first answer right', 'answers outside every window', 'uncertain decisions', 'steps saved', 'ECE of the shown confidence, every decision'],
-      [[ratio(s.correctInside, s.confidentInside), ratio(s.firstCorrect, s.gestures), ratio(s.confidentOutside, s.confident), ratio(s.uncertain, s.decisions), `${s.stepsSavedPct.toFixed(1)} %`, ci(s.calibration.ece, 3)]],
+      [[
+        ratio(s.correctInside, s.confidentInside), ratio(s.firstCorrect, s.gestures), ratio(s.confidentOutside, s.confident),
+        ratio(s.uncertain, s.decisions), `${s.stepsSavedPct.toFixed(1)} %`, ci(s.calibration.ece, 3),
+      ]],
     ),
     '',
   ];

@@ -45,9 +45,12 @@ export function storeLiveTheta(dir: string, choice: LiveThetaChoice): string {
   const calibrated = entry.stopRule === 'calibrated' && entry.liveConfidence !== undefined;
   const stopRules = { ...((entry.stopRules ?? {}) as Record<string, unknown>) };
   if (calibrated) delete stopRules.calibratedLive;
-  modes[choice.mode] = calibrated ? { ...entry, liveTheta: choice.theta, liveThetaRule: 'live', stopRules } : { ...entry, theta: choice.theta, thetaRule: 'live', deployedRule: 'live', accAtTheta: undefined, meanSteps: undefined, latencySavingPct: undefined, earlyFraction: undefined, thetaInterval: undefined };
+  const staleFigures = { accAtTheta: undefined, meanSteps: undefined, latencySavingPct: undefined, earlyFraction: undefined, thetaInterval: undefined };
+  modes[choice.mode] = calibrated
+    ? { ...entry, liveTheta: choice.theta, liveThetaRule: 'live', stopRules }
+    : { ...entry, theta: choice.theta, thetaRule: 'live', deployedRule: 'live', ...staleFigures };
   cal.modes = modes;
-  if (!calibrated && (cal.mode ?? meta.conversion.mode) === choice.mode) Object.assign(cal, { theta: choice.theta, thetaRule: 'live', accAtTheta: undefined, meanSteps: undefined, latencySavingPct: undefined });
+  if (!calibrated && (cal.mode ?? meta.conversion.mode) === choice.mode) Object.assign(cal, { theta: choice.theta, thetaRule: 'live', ...staleFigures });
   cal.live = {
     theta: choice.theta,
     mode: choice.mode,

@@ -28,7 +28,7 @@ import type { Decision, StepTrace } from '../../streams/types';
 import { ServiceMetrics } from './metrics';
 import { resolveLimits, requiredToken, type ServerOptions } from './options';
 import type { ViewerOptions } from './viewer';
-import type { CloseOptions, ListenInfo, SpikeServer } from './types';
+import type { CloseOptions, ListenInfo, SpikeServer, StreamStatus } from './types';
 import { tokenCheck } from './http/auth';
 import { IngestEndpoint } from './http/ingest-endpoint';
 import { SubscriberEndpoint } from './http/subscriber-endpoint';
@@ -41,6 +41,51 @@ import { DEFAULT_MAX_BUFFERED_BYTES } from '../defaults';
 export { isLoopbackHost, type ServerOptions, type GeometryCheck, type ServerLimits } from './options';
 export type { IngestStream, StreamStatus, ListenInfo, SpikeServer, CloseOptions } from './types';
 export * from './close-codes';
+
+/** What the viewer's parts need of the server. */
+interface ViewerDeps {
+  readonly metrics: ServiceMetrics;
+  readonly authorized: ConstructorParameters<typeof ViewerRoutes>[0]['authorized'];
+  readonly streams: () => StreamStatus[];
+  readonly maxSubscribers: number;
+  readonly closing: () => boolean;
+  readonly refuse: ReturnType<typeof countedSocketRefusal>;
+}
+
+/** The viewer's page routes and its preview feed, a subscriber endpoint of its own (its own drop counter). */
+function viewerParts(v: ViewerOptions, d: ViewerDeps): { routes: ViewerRoutes; hub: PreviewHub; endpoint: SubscriberEndpoint } {
+  const { metrics } = d;
+  const previewHub = new PreviewHub({
+    fps: v.previewFps,
+    maxBufferedBytes: v.previewMaxBufferedBytes,
+    onSent: () => metrics.previewFrames.inc(),
+    onDrop: () => metrics.previewDrops.inc(),
+    onCount: (n) => metrics.previewSubscribers.set(n),
+  });
+  const routes = new ViewerRoutes({
+    metrics,
+    authorized: d.authorized,
+    streams: d.streams,
+    config: () => ({ model: v.model ?? null, previewFps: 1000 / previewHub.intervalMs }),
+  });
+  const endpoint = new SubscriberEndpoint({ hub: previewHub, maxSubscribers: d.maxSubscribers, authorized: d.authorized, closing: d.closing, refuse: d.refuse });
+  return { routes, hub: previewHub, endpoint };
+}
+
+/** Starts listening; resolves with the address (port 0: the one the OS chose), rejects e.g. when the port is in use. */
+function listen(server: http.Server, host: string, port: number): Promise<ListenInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const a = server.address();
+      const p = typeof a === 'object' && a ? a.port : port;
+      const hostText = host.includes(':') ? `[${host}]` : host;
+      resolve({ host, port: p, url: `http://${hostText}:${p}` });
+    });
+  });
+}
 
 export function createServer(opts: ServerOptions = {}): SpikeServer {
   const host = opts.host ?? '127.0.0.1';
@@ -55,25 +100,6 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   const authorized = tokenCheck(token);
   const refuse = countedSocketRefusal(metrics);
 
-  /** The viewer's page routes and its preview feed, a subscriber endpoint of its own (its own drop counter). */
-  function viewerParts(v: ViewerOptions): { routes: ViewerRoutes; hub: PreviewHub; endpoint: SubscriberEndpoint } {
-    const previewHub = new PreviewHub({
-      fps: v.previewFps,
-      maxBufferedBytes: v.previewMaxBufferedBytes,
-      onSent: () => metrics.previewFrames.inc(),
-      onDrop: () => metrics.previewDrops.inc(),
-      onCount: (n) => metrics.previewSubscribers.set(n),
-    });
-    const routes = new ViewerRoutes({
-      metrics,
-      authorized,
-      streams: () => ingest.streams(),
-      config: () => ({ model: v.model ?? null, previewFps: 1000 / previewHub.intervalMs }),
-    });
-    const endpoint = new SubscriberEndpoint({ hub: previewHub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
-    return { routes, hub: previewHub, endpoint };
-  }
-
   const hub = new SubscriberHub({
     maxBufferedBytes: opts.subscriberMaxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     stallTimeoutMs: opts.subscriberStallTimeoutMs,
@@ -82,7 +108,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   });
   const ingest = new IngestEndpoint({ options: opts, limits, metrics, authorized, closing: isClosing, refuse });
   const subscribers = new SubscriberEndpoint({ hub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
-  const viewer = opts.viewer && viewerParts(opts.viewer);
+  const viewer = opts.viewer && viewerParts(opts.viewer, { metrics, authorized, streams: () => ingest.streams(), maxSubscribers: limits.maxSubscribers, closing: isClosing, refuse });
   const server = http.createServer({ requireHostHeader: false }); // routes.ts checks Host itself, counted
   attachRoutes(server, {
     metrics,
@@ -106,19 +132,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     hub,
     preview: viewer?.hub,
     ingest$: ingest.ingest$,
-    listen(): Promise<ListenInfo> {
-      return new Promise((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          const a = server.address();
-          const p = typeof a === 'object' && a ? a.port : port;
-          const hostText = host.includes(':') ? `[${host}]` : host;
-          resolve({ host, port: p, url: `http://${hostText}:${p}` });
-        });
-      });
-    },
+    listen: () => listen(server, host, port),
     publish(decision: Decision): void {
       metrics.recordDecision(decision);
       hub.publish(decision);

@@ -123,6 +123,26 @@ async function stepUnlessAborted(scheduler: SnnScheduler, slot: number, data: Fl
   return r === ABORTED ? undefined : r;
 }
 
+/** A slot for the sample, or undefined when `signal` aborted while it waited. */
+async function admitUnlessAborted(scheduler: SnnScheduler, signal: AbortSignal): Promise<number | undefined> {
+  try {
+    return await scheduler.admit(signal);
+  } catch (err) {
+    if (err instanceof SlotWaitAborted) return undefined;
+    throw err;
+  }
+}
+
+function countDecision(stats: ClassifyStats, decision: Decision, maxSteps: number, eventsConsumed: number): void {
+  stats.decisions++;
+  stats.eventsConsumed += eventsConsumed;
+  if (decision.early) {
+    stats.early++;
+    stats.stepsSaved += maxSteps - decision.steps;
+  }
+  if (!decision.confident) stats.uncertain++;
+}
+
 /**
  * Classifies one sample. Resolves its decision; undefined when `signal` aborted first or when
  * the sample produced no frame. Rejects on a model/sensor mismatch (before taking a slot) or a
@@ -134,13 +154,8 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
   const stats = o.stats;
   const cursor = sampleCursor(o.model, sample, params.maxSteps, stats?.bin);
   if (stats) stats.samples++;
-  let slot: number;
-  try {
-    slot = await o.scheduler.admit(signal);
-  } catch (err) {
-    if (err instanceof SlotWaitAborted) return undefined;
-    throw err;
-  }
+  const slot = await admitUnlessAborted(o.scheduler, signal);
+  if (slot === undefined) return undefined;
 
   // One teardown: the pull stops, the slot is freed, the timer cleared — on abort in the same turn.
   const pullControl = new AbortController();
@@ -203,15 +218,7 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
     // The cursor ran dry without a stop rule firing (count bins at the stream's end): the last step decides.
     const why = stoppedBy ?? (wallLimited ? 'wall-limit' : 'stream-end');
     const decision = buildDecision(sample, last.r, params, why, { eventsConsumed, latencyMs: performance.now() - last.arrivalMs });
-    if (stats) {
-      stats.decisions++;
-      stats.eventsConsumed += eventsConsumed;
-      if (decision.early) {
-        stats.early++;
-        stats.stepsSaved += params.maxSteps - decision.steps;
-      }
-      if (!decision.confident) stats.uncertain++;
-    }
+    if (stats) countDecision(stats, decision, params.maxSteps, eventsConsumed);
     return decision;
   } finally {
     if (timer !== undefined) clearTimeout(timer);

@@ -47,7 +47,7 @@ describe('NATS mode in one process: traces, a sensor reconnecting elsewhere, met
     expect(health.broker.connected).to.equal(true);
 
     const got: (Decision & { type: string })[] = [];
-    const traces: { type: string; sampleId: string; step: number }[] = [];
+    const traces: { type: string; sampleId: string; step: number; confidence: number; eventCount: number; probabilities: number[] }[] = [];
     const sub = new WebSocket(`${b.address.url.replace(/^http/, 'ws')}/decisions?trace=1`);
     sub.on('message', (d) => {
       const m = JSON.parse(d.toString()) as { type: string };
@@ -78,6 +78,12 @@ describe('NATS mode in one process: traces, a sensor reconnecting elsewhere, met
     for (const d of got.slice(0, 5)) {
       const steps = traces.filter((t) => t.sampleId === d.sampleId).map((t) => t.step);
       expect(steps, d.sampleId).to.deep.equal(Array.from({ length: d.steps }, (_, k) => k));
+    }
+    // The service's trace shape (one trace builder): class probabilities whose largest is the step's confidence.
+    for (const t of traces.slice(0, 20)) {
+      expect(t.probabilities, `${t.sampleId} step ${t.step}`).to.have.length(model.classes.length);
+      expect(Math.max(...t.probabilities)).to.be.closeTo(t.confidence, 1e-4);
+      expect(t.eventCount).to.be.a('number');
     }
 
     const m = await scrape(worker.metricsUrl as string);

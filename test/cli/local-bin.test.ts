@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { repoRoot } from '../helpers/paths';
+import { makeTempDir, repoRoot } from '../helpers/paths';
 
 describe('./spikestream in the repository', function () {
   this.timeout(60_000);
@@ -17,6 +17,17 @@ describe('./spikestream in the repository', function () {
     const r = spawnSync(bin, ['--version'], { cwd: repoRoot, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout.trim()).to.equal((JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('without a build: one line saying how to build, exit 1', () => {
+    const dir = makeTempDir();
+    try {
+      fs.copyFileSync(path.join(repoRoot, 'spikestream'), path.join(dir, 'spikestream'));
+      const r = spawnSync(process.execPath, [path.join(dir, 'spikestream'), '--help'], { encoding: 'utf8' });
+      expect([r.status, r.stderr]).to.deep.equal([1, 'spikestream: dist/ is missing: run npm run build (npm ci builds it once)\n']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("is the README's first command-line call, and that call prints the commands", () => {

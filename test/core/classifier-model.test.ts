@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as path from 'path';
-import { loadClassifierModel } from '../../src/snn/model/classifier-model';
-import { repoRoot } from '../helpers/paths';
+import * as fs from 'fs';
+import { forLiveStreams, loadClassifierModel } from '../../src/snn/model/classifier-model';
+import { makeTempDir, repoRoot } from '../helpers/paths';
 
 describe('loadClassifierModel: the operating point stored per conversion mode', () => {
   const dir = path.join(repoRoot, 'models', 'gesture');
@@ -20,5 +21,57 @@ describe('loadClassifierModel: the operating point stored per conversion mode', 
     const at8 = loadClassifierModel(dir, { maxSteps: 8 });
     expect(at8).to.deep.include({ maxSteps: 8, alpha: 8, tau: 1, theta: 1, thetaSource: 'none' });
     expect(loadClassifierModel(dir, { maxSteps: 8, theta: 0.4 })).to.deep.include({ theta: 0.4, thetaSource: 'override' });
+  });
+});
+
+describe('loadClassifierModel: the stop rule, the calibrated confidence and live streams', () => {
+  const tmp = makeTempDir('spikestream-stop-rule-');
+  const dir = path.join(tmp, 'model');
+  const scales = Array.from({ length: 16 }, (_, t) => t + 1);
+  const liveScales = Array.from({ length: 16 }, (_, t) => 2 * (t + 1));
+  before(() => {
+    fs.mkdirSync(dir);
+    const src = path.join(repoRoot, 'models', 'gesture');
+    for (const f of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    const meta = JSON.parse(fs.readFileSync(path.join(src, 'spikestream.json'), 'utf8'));
+    const qcfs = {
+      T: 16, alpha: 16, tau: 0.7, stopRule: 'calibrated', theta: 0.97, thetaRule: 'paper', liveTheta: 0.88,
+      confidence: { method: 'step-temperature', form: 'per-step', scales },
+      liveConfidence: { method: 'step-temperature', form: 'per-step', scales: liveScales },
+      stopRules: { calibrated: { theta: 0.97, rule: 'paper' }, calibratedLive: { theta: 0.88, rule: 'paper' }, paper: { theta: 0.31, rule: 'paper' } },
+    };
+    meta.calibration = { mode: 'qcfs', alpha: 16, tau: 0.7, theta: 0.97, modes: { qcfs } };
+    fs.writeFileSync(path.join(dir, 'spikestream.json'), JSON.stringify(meta));
+  });
+
+  it('deploys the calibrated rule with its θ and scales; --confidence paper gives the paper rule with its own θ', () => {
+    const m = loadClassifierModel(dir);
+    expect(m).to.deep.include({ stopRule: 'calibrated', theta: 0.97, samples: 'windowed' });
+    expect(m.calibration?.scales).to.deep.equal(scales);
+    const paper = loadClassifierModel(dir, { stopRule: 'paper' });
+    expect(paper).to.deep.include({ stopRule: 'paper', theta: 0.31, alpha: 16, tau: 0.7 });
+    expect(paper.live).to.equal(undefined);
+  });
+
+  it('live streams take the live scales and θ, once; an explicit θ stays; the paper rule is unchanged', () => {
+    const live = forLiveStreams(loadClassifierModel(dir));
+    expect(live).to.deep.include({ theta: 0.88, samples: 'live' });
+    expect(live.calibration?.scales).to.deep.equal(liveScales);
+    expect(forLiveStreams(live)).to.equal(live);
+    expect(forLiveStreams(loadClassifierModel(dir, { theta: 0.5 })).theta).to.equal(0.5);
+    const paper = loadClassifierModel(dir, { stopRule: 'paper' });
+    expect(forLiveStreams(paper)).to.equal(paper);
+  });
+
+  it('refuses the calibrated rule where no scales are stored, naming the way out', () => {
+    const old = path.join(repoRoot, 'models', 'saccade-mnist');
+    const meta = JSON.parse(fs.readFileSync(path.join(old, 'spikestream.json'), 'utf8'));
+    if (meta.calibration.modes.qcfs.confidence) delete meta.calibration.modes.qcfs.confidence;
+    const bare = path.join(tmp, 'bare');
+    fs.mkdirSync(bare);
+    for (const f of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(old, f), path.join(bare, f));
+    fs.writeFileSync(path.join(bare, 'spikestream.json'), JSON.stringify(meta));
+    expect(loadClassifierModel(bare).stopRule).to.equal('paper');
+    expect(() => loadClassifierModel(bare, { stopRule: 'calibrated' })).to.throw(/no calibrated confidence stored .*--confidence paper/);
   });
 });

@@ -16,6 +16,7 @@
  */
 import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
+import { isRightLive, liveTrueLabel, NO_GESTURE } from '../../src/eval/live-score';
 import * as fs from 'fs';
 import * as path from 'path';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -128,30 +129,19 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(sub.decisions('paced').map(key)).to.deep.equal(expected);
     expect(filtered.decisions().map((d) => d.streamId)).to.deep.equal(expected.map(() => 'paced'));
 
-    // Against the labels: assign each decision to the labelled gesture its sample overlaps most.
+    // Against the labels, by the one live scoring rule (src/eval/live-score.ts): the window holding the decision time.
     const windows = parseGestureLabels(fs.readFileSync(LABELS, 'utf8'));
     const ds = sub.decisions('asap');
-    let assigned = 0;
-    let correct = 0;
-    const covered = new Set<number>();
     const answers = ds.filter((d) => d.confident);
-    for (const d of answers) {
-      let best = -1;
-      let bestOverlap = 0;
-      windows.forEach((w, i) => {
-        const overlap = Math.min(w.tEnd, d.eventTimeUs) - Math.max(w.tStart, d.sampleStartUs);
-        if (overlap > bestOverlap) [best, bestOverlap] = [i, overlap];
-      });
-      if (best < 0) continue;
-      assigned++;
-      covered.add(best);
-      if (windows[best].label === d.label) correct++;
-    }
-    console.log(`      ${ds.length} decisions, ${answers.length} answers; ${assigned} overlap a labelled gesture, ${correct} of them right; ${covered.size}/11 gestures got an answer`);
-    expect(covered.size).to.be.at.least(10);
-    // Only answers count (uncertain decisions are not answers). The model is trained on live-style
-    // samples (frames --live-style): 14 of 15 answers right here; the label-window model got 11/19.
-    expect(correct / assigned).to.be.at.least(0.85);
+    const inside = answers.filter((d) => liveTrueLabel(windows, d) !== NO_GESTURE);
+    const correct = inside.filter((d) => isRightLive(windows, d)).length;
+    const covered = new Set(inside.map((d) => windows.findIndex((w) => w.tStart < d.eventTimeUs && d.eventTimeUs <= w.tEnd)));
+    console.log(`      ${ds.length} decisions, ${answers.length} answers; ${inside.length} given during a labelled gesture, ${correct} of them right; ${covered.size}/11 gestures got an answer`);
+    // Only answers count (uncertain decisions are not answers). Live streams stop on their calibrated
+    // probability at the paper's no-loss θ: answers are right, and about half the gestures of this
+    // recording (1.5 s each, shorter than any in training) get one (docs/dynamic-confidence.md).
+    expect(covered.size).to.be.at.least(5);
+    expect(correct / inside.length).to.be.at.least(0.9);
   });
 
   it('default live mode (next-sample): live decisions equal the offline pipeline exactly', async () => {

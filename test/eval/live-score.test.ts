@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { chooseLiveTheta, isLateAnswer, keepsConstraints, scoreLive, targetShortfall, windowsAt, type LiveScore } from '../../src/eval/live';
 import { decisionKind, plotLiveTimeline } from '../../src/eval/live-figure';
+import { isRightLive, liveCalibration, liveTrueLabel, NO_GESTURE } from '../../src/eval/live-score';
 import { renderLiveMarkdown } from '../../src/eval/live-report';
 import { makeDecision } from '../helpers/decision-fixture';
 
@@ -144,5 +145,32 @@ describe('live scoring (decisions against label windows)', () => {
     expect(md).to.contain('| decision accuracy (answers inside a gesture window that name it) | 50.00');
     expect(md).to.match(/\| first answer right \| ≥ 90 % \| 50\.00 % \| \*\*missed\*\* \|/);
     expect(md).to.contain('![live timeline](live-timeline.svg)');
+    expect(md).to.contain('## Shown confidence');
+    expect(md).to.contain('![reliability of the live decisions\' confidence](live-reliability.svg)');
+    expect(md).to.match(/\| ECE of the shown confidence, every decision \| ≤ 0\.05 \|/);
+  });
+
+  it('the one rule: the window holding the decision time gives the true class; none gives −1 (no gesture), never right', () => {
+    expect(liveTrueLabel(windows, d(1500, 7))).to.equal(3);
+    expect(liveTrueLabel(windows, d(3500, 3))).to.equal(NO_GESTURE);
+    expect(liveTrueLabel(windows, d(1000, 3))).to.equal(NO_GESTURE); // a window's start is not inside it
+    expect(liveTrueLabel(windows, d(3000, 3))).to.equal(3); // its end is
+    // Overlapping windows: the one that names the decision's class wins.
+    const overlapping = [...windows, { tStart: ms(2500), tEnd: ms(3200), label: 8 }];
+    expect(liveTrueLabel(overlapping, d(2800, 8))).to.equal(8);
+    expect(isRightLive(overlapping, d(2800, 8))).to.equal(true);
+    expect(isRightLive(windows, d(3500, 3))).to.equal(false);
+  });
+
+  it('the shown confidence is calibrated over every decision, uncertain ones included, one outside every window wrong', () => {
+    const at = (t: number, label: number, confidence: number, confident: boolean) => ({ ...d(t, label, { confident }), confidence });
+    const decisions = [at(1500, 3, 0.95, true), at(3500, 3, 0.95, true), at(4500, 5, 0.35, false), at(5000, 2, 0.35, false)];
+    const c = liveCalibration([{ streamId: 'a', windows, decisions }], { resamples: 200 });
+    expect(c.n).to.equal(4);
+    // Bin (0.9, 1]: one right of two at 0.95; bin (0.3, 0.4]: one right of two at 0.35.
+    expect(c.ece.value).to.be.closeTo((2 * 0.45 + 2 * 0.15) / 4, 1e-12);
+    expect(c.reliability.count[9]).to.equal(2);
+    expect(c.ece.lo).to.be.at.most(c.ece.hi);
+    expect(scoreLive([{ streamId: 'a', windows, decisions }]).calibration.ece.value).to.be.closeTo(c.ece.value, 1e-12);
   });
 });

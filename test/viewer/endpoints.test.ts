@@ -13,7 +13,7 @@ import { decodePreviewFrame, type PreviewFrame } from '../../src/server/preview'
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService, type Service, type ServiceOptions } from '../../src/server/service';
 import { viewerFigures, viewerModelInfo, type ViewerConfig, type ViewerFigures } from '../../src/server/viewer';
-import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
+import { forLiveStreams, loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { speed } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';
@@ -132,8 +132,11 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     const svc = await service({ viewer: { previewFps: 12.5 } });
     const { url } = svc.address;
     const config = (await (await fetch(`${url}/viewer/config.json`)).json()) as ViewerConfig;
-    expect(config).to.deep.equal({ model: viewerModelInfo(model), previewFps: 12.5 });
-    expect(config.model).to.include({ name: 'gesture', theta: model.theta, maxSteps: 16, binUs: 100_000, inputWidth: 32, inputHeight: 32 });
+    // The service's streams are live: the page shows the live calibration's θ, labelled by its stop rule.
+    const live = forLiveStreams(model);
+    expect(config).to.deep.equal({ model: viewerModelInfo(live), previewFps: 12.5 });
+    expect(config.model).to.include({ name: 'gesture', theta: live.theta, stopRule: live.stopRule, maxSteps: 16, binUs: 100_000, inputWidth: 32, inputHeight: 32 });
+    expect(config.model!.thetaLabel).to.match(live.stopRule === 'calibrated' ? /^θ = [\d.]+ \(calibrated probability that the class is right, answer at ≥ θ; / : /^θ = [\d.]+ \(the paper's c_t, answer at > θ; /);
     expect(config.model!.classes).to.have.length(11);
 
     const decisions: Decision[] = [];
