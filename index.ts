@@ -15,7 +15,7 @@ export { runSample, classifyStats, decisionParams, geometryMismatch, ModelInputE
 export { stopReason, buildDecision } from './streams/core/decision';
 export { FrameCursor } from './streams/core/frame-cursor';
 export { binEvents, binStats, frameGeometry, type BinOptions, type BinStats } from './streams/core/binner';
-export { loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './src/snn/model/classifier-model';
+export { forLiveStreams, loadClassifierModel, type ClassifierModel, type ClassifierOverrides } from './src/snn/model/classifier-model';
 export { BUNDLED_MODELS, bundledModelDir, bundledRecording, ModelNotFoundError, RecordingNotFoundError, type BundledModelName } from './src/snn/model/bundled';
 export { SnnRunner } from './src/snn/runner';
 /** The TF.js runner's type; make one with `createRunner(net, slots, 'tensor')`, which loads TF.js only then. */
@@ -34,7 +34,9 @@ export { readEventFile, summarizeEventFile, detectFileFormat, eventFileGeometry 
 export { FormatError } from './src/formats/format-error';
 export { parseGestureLabels, readLabelsBeside, labelsFileFor, type GestureWindow } from './src/datasets/dvs-gesture';
 export { confidence, softmax } from './src/confidence/confidence';
-export { decide, shouldStop } from './src/confidence/decide';
+export { decide, shouldStop, STOP_RULES, type StopRule } from './src/confidence/decide';
+export { calibratedConfidence, stepScale, type StepCalibration } from './src/confidence/step-calibration';
+export { liveTrueLabel, isRightLive, NO_GESTURE } from './src/eval/live-score';
 export { startService, defaultWallLimitMs, type Service, type ServiceOptions } from './src/server/service';
 export { createServer, type ServerOptions, type SpikeServer } from './src/server/server';
 export { streamToServer, type SensorClientOptions, type SensorClientResult } from './src/client/sensor-client';
