@@ -43,6 +43,8 @@ gesture() {
   # Live test streams: three held-out users generated with another seed, whole recordings.
   [ -d "$DATA/gestures-live" ] || ss dataset synth-gestures --out "$DATA/gestures-live" --seed 7 --subjects 3 --first-user 24 --json > /dev/null
   ss evaluate --live "$DATA/gestures-live" --model models/gesture --out models/gesture/report
+  # Each perturbation alone on the test users (renders 13 sets into $DATA/robustness once: ≈ 35 min here; reused after).
+  ss evaluate --robustness --model models/gesture --cache "$DATA/robustness" --out models/gesture/report --json > /dev/null
 }
 
 saccades() { # saccades MODEL SOURCE TRAIN VAL_SKIP VAL_N

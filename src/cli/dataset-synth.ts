@@ -9,9 +9,12 @@ import {
   type SynthGesturesProgress,
   type SynthGesturesResult,
   SYNTH_LIGHTINGS,
+  SYNTH_PERTURBATIONS,
+  SYNTH_WORLDS,
+  type SynthWorld,
 } from '../datasets/synth-gestures';
 import { UsageError } from './errors';
-import { parseIntOption, parseNumberOption } from './options';
+import { parseChoice, parseIntOption, parseNumberOption } from './options';
 import { printJson } from './output';
 import { progressBar } from './progress';
 
@@ -47,6 +50,8 @@ export function register(dataset: Command): void {
     .option('--min-seconds <s>', 'shortest gesture (≥ 1.5 s)', parseNumberOption('--min-seconds', 1.5), 1.6)
     .option('--max-seconds <s>', 'longest gesture', parseNumberOption('--max-seconds', 1.5), 2.6)
     .option('--repeats <n>', 'gestures per file beyond one per class', parseIntOption('--repeats', 0, 11), 2)
+    .option('--world <w>', 'classic: the scene of the first bundled models; randomized: limbs darker or brighter than the room, body, style, background, light and sensor drawn per subject and recording (src/datasets/synth-gestures/world.ts)', parseChoice('--world', SYNTH_WORLDS), 'classic' as SynthWorld)
+    .option('--perturb <name>', `one perturbation of the robustness report: ${SYNTH_PERTURBATIONS.map((p) => p.name).join(', ')}`, parseChoice('--perturb', SYNTH_PERTURBATIONS.map((p) => p.name)))
     .option('--json', 'print one JSON object')
     .action(
       (o: {
@@ -59,6 +64,8 @@ export function register(dataset: Command): void {
         minSeconds: number;
         maxSeconds: number;
         repeats: number;
+        world: SynthWorld;
+        perturb?: string;
         json?: boolean;
       }) => {
         if (o.maxSeconds < o.minSeconds) throw new UsageError('--max-seconds must be ≥ --min-seconds');
@@ -72,6 +79,8 @@ export function register(dataset: Command): void {
           minSeconds: o.minSeconds,
           maxSeconds: o.maxSeconds,
           repeats: o.repeats,
+          world: o.world,
+          perturb: o.perturb,
         };
         // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
         const bar = progressBar('synth-gestures', {

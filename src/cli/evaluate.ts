@@ -19,9 +19,11 @@ import { initBackend } from '../snn/backend';
 import { loadModelDir, readFramesFor, parseConfidenceOptions, parseRunnerOptions, pct, runnerOptions, withPhaseProgress } from './calibrate';
 import { formatTable, printJson, UsageError } from './output';
 import { evaluateLive, type EvaluateLiveCliOptions } from './evaluate-live';
+import { evaluateRobustnessCli } from './evaluate-robustness';
 
 interface EvaluateCliOptions extends Omit<EvaluateLiveCliOptions, 'live'> {
-  live?: string; data?: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
+  live?: string; robustness?: boolean; baseline?: string; cache?: string; perturbations?: string;
+  data?: string; val?: string; out: string; mode: string; timingSamples: string; batch: string; slots: string;
   epsilon: string; alpha: string; backend?: string; json?: boolean;
 }
 
@@ -56,6 +58,10 @@ export function register(program: Command): void {
     .option('--thetas <list>', 'with --live: stream once per θ (e.g. 0.3,0.4,0.5) and report each; the live rule picks one')
     .option('--store-theta', "with --live --thetas: store the picked θ in the model's spikestream.json (validation users only)")
     .option('--min-events <n>', 'with --live: a sample with fewer binned events gets no decision (default 1)')
+    .option('--robustness', 'instead: re-render the held-out synthetic users with one perturbation at a time and report accuracy (T and DC), mean steps and ECE per perturbation (robustness.md, .json, .svg)')
+    .option('--baseline <dir>', 'with --robustness: also evaluate this model (e.g. the one before) and draw it beside')
+    .option('--cache <dir>', 'with --robustness: where the perturbed recordings are written and reused (default OUT/recordings)')
+    .option('--perturbations <list>', 'with --robustness: only these (default all; see dataset synth-gestures --perturb)')
     .option('--val <file>', 'validation frames file: calibrate on it first when a mode is uncalibrated')
     .option('--mode <mode>', 'qcfs | qffs | both', 'both')
     .option('--timing-samples <n>', 'test samples timed one by one at batch 1 (Table 2); 0 skips', '100')
@@ -64,6 +70,7 @@ export function register(program: Command): void {
   runnerOptions(command)
     .action(async (o: EvaluateCliOptions) => {
       if (o.live !== undefined) return evaluateLive({ ...o, live: o.live });
+      if (o.robustness) return evaluateRobustnessCli(o);
       if (o.data === undefined) throw new UsageError('give --data TEST.ssf (or --live DATASET)');
       if (o.model === undefined) throw new UsageError('give --model DIR: the model to evaluate on --data');
       const data = o.data;

@@ -18,6 +18,10 @@ export interface FramesOptions {
   passes: number;
   minOverlap: number;
   withWindows?: boolean;
+  /** --augment SPEC, --augment-copies N, --with-originals (live-style only). */
+  augment?: string;
+  augmentCopies: number;
+  withOriginals?: boolean;
   seed: number;
   json?: boolean;
 }

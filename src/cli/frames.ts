@@ -41,12 +41,16 @@ export function register(program: Command): void {
     .option('--passes <n>', 'live-style: passes over each recording, each with its own draws', parseIntOption('--passes', 1), 1)
     .option('--min-overlap <x>', 'live-style: least share of a sample a label window must cover to give it its class (else −1, no gesture); 0: the window holding the step\'s end, the live scoring rule (eval/live-score.ts)', parseNumberOption('--min-overlap', { min: 0, max: 1 }), 0.5)
     .option('--with-windows', 'live-style: also one sample per label window')
+    .option('--augment <spec>', 'live-style: cut augmented copies of each recording: default, or name=max,… of flip-polarity, flip-lr (labels mirrored), spatial-jitter, spatial-shift, spatial-scale, spatial-rotation, time-skew, drop-event, drop-event-by-time, drop-event-by-area, uniform-noise (src/events/augment)')
+    .option('--augment-copies <n>', 'live-style: augmented copies per recording', parseIntOption('--augment-copies', 1), 1)
+    .option('--with-originals', 'live-style: with --augment, also cut each recording as it is')
     .option('--seed <n>', 'live-style: seed of the draws', parseIntOption('--seed', 0), 1)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: FramesOptions) => {
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
       await requireDatasetFolder(dir);
       requireOutputFile(o.out);
+      if (o.augment !== undefined && !o.liveStyle) throw new UsageError('--augment augments whole recordings: use it with --live-style');
       if (o.liveStyle) {
         await liveStyleFrames(dir, o);
         return;

@@ -1,7 +1,7 @@
 /**
  * `spikestream train` — trains the quantized ANN on a frames file and writes a model directory.
  *
- *   spikestream train --data train.ssf [--val val.ssf] [--spec spec.json] --epochs 30 --out models/x
+ *   spikestream train --data train.ssf [more.ssf …] [--val val.ssf] [--spec spec.json] --epochs 30 --out models/x
  *                     [--batch 32] [--lr 5e-3] [--weight-decay 1e-4] [--seed 0] [--backend wasm]
  *                     [--mode qcfs|qffs] [--resume] [--json]
  *
@@ -13,8 +13,9 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';
-import { saveModel } from '../snn/model/model-file';
+import { hasModel, loadModel, saveModel, type SavedModel } from '../snn/model/model-file';
 import { trainAnn, TrainProgress } from '../snn/train';
+import { concatFrameDatasets } from '../snn/dataset';
 import type { ModelSpec } from '../snn/spec';
 import { UsageError } from './errors';
 import { readFramesArgument, requireFile } from './files';
@@ -22,8 +23,8 @@ import { parseChoice, parseIntOption, parseNumberOption } from './options';
 import { progressBar } from './progress';
 
 interface TrainCliOptions {
-  data: string; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
-  seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; json?: boolean;
+  data: string[]; val?: string; spec?: string; epochs: number; out: string; batch: number; lr?: number; weightDecay?: number;
+  seed: number; backend?: string; mode: 'qcfs' | 'qffs'; resume?: boolean; init?: string; json?: boolean;
 }
 
 /** `--spec`: a JSON model spec file. */
@@ -36,11 +37,17 @@ function readSpec(file: string): ModelSpec {
   }
 }
 
+/** `--init MODEL`: a trained model directory to start from. */
+function loadInitModel(dir: string): SavedModel {
+  if (!hasModel(dir)) throw new UsageError(`--init ${dir} holds no spikestream model (model.json and spikestream.json)`);
+  return loadModel(dir);
+}
+
 export function register(program: Command): void {
   program
     .command('train')
     .description('train a quantized (QCFS) ANN on a frames file and save it as a spikestream model')
-    .requiredOption('--data <file>', 'training frames file (.ssf, see src/snn/frames-file.ts)')
+    .requiredOption('--data <files...>', 'training frames file(s) (.ssf, see src/snn/frames-file.ts); several are joined in order')
     .option('--val <file>', 'validation frames file')
     .option('--spec <file>', 'model spec JSON (default: the built-in spec for the data size)')
     .option('--epochs <n>', 'epochs', parseIntOption('--epochs', 1), 30)
@@ -52,11 +59,24 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: best available; env SPIKESTREAM_BACKEND)')
     .option('--mode <mode>', 'conversion mode stored in the model: qcfs | qffs', parseChoice('--mode', ['qcfs', 'qffs'] as const), 'qcfs' as const)
     .option('--resume', 'continue from OUT/checkpoint')
+    .option('--init <model>', "start from this model's weights (fine-tuning; its spec must match), not a seeded initialisation")
     .option('--json', 'print progress as JSON lines instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
-      const data = readFramesArgument(o.data, '--data');
+      const parts = o.data.map((f) => readFramesArgument(f, '--data'));
+      for (const [i, p] of parts.entries()) {
+        if (JSON.stringify(p.header.binning) !== JSON.stringify(parts[0].header.binning)) throw new UsageError(`--data ${o.data[i]} was binned otherwise than ${o.data[0]}`);
+      }
+      let joined;
+      try {
+        joined = concatFrameDatasets(parts, '--data');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const data = { ...joined, header: { ...parts[0].header, dataset: parts.map((p, i) => p.header.dataset ?? path.basename(o.data[i])).join(' + ') } };
+      parts.length = 0;
       const val = o.val ? readFramesArgument(o.val, '--val') : undefined;
       const spec = o.spec ? readSpec(o.spec) : undefined;
+      const init = o.init !== undefined ? loadInitModel(o.init) : undefined;
       const backend = await initBackend(o.backend);
       const bar = progressBar('epoch', {
         enabled: !o.json,
@@ -78,8 +98,8 @@ export function register(program: Command): void {
       try {
         const res = await trainAnn(data, {
           spec, classes: data.classes, epochs: o.epochs, batchSize: o.batch, lr: o.lr, weightDecay: o.weightDecay,
-          seed: o.seed, validation: val, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
-          dataset: data.header.dataset ?? path.basename(o.data), binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
+          seed: o.seed, validation: val, init, checkpointDir: path.join(out, 'checkpoint'), resume: !!o.resume,
+          dataset: data.header.dataset, binning: data.header.binning ?? { T: data.T }, conversionMode: o.mode, backend,
         }, onProgress);
         bar.stop();
         saveModel(out, res.model);

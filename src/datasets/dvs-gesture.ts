@@ -34,6 +34,13 @@ export const GESTURE_CLASSES: readonly string[] = [
   'other gestures',
 ];
 
+/**
+ * The class of each gesture's mirror image (left ↔ right, which also turns clockwise into
+ * counter-clockwise): right hand wave ↔ left hand wave, right arm clockwise ↔ left arm
+ * counter-clockwise, right arm counter-clockwise ↔ left arm clockwise; the rest are their own.
+ */
+export const GESTURE_MIRROR: readonly number[] = [0, 2, 1, 6, 5, 4, 3, 7, 8, 9, 10];
+
 export const GESTURE_GEOMETRY: Geometry = { width: 128, height: 128 };
 
 export const GESTURE_LABELS_HEADER = 'class,startTime_usec,endTime_usec';

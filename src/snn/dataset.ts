@@ -64,3 +64,38 @@ export function meanOfFirstK(ds: FrameDataset, i: number, k: number, out: Float3
     }
   }
 }
+
+/**
+ * Several frame datasets as one (samples in order), e.g. a training set from several frames files.
+ * They must agree on T, height, width and class names; step labels are kept when any has them
+ * (a sample without them gets its own label at every step).
+ */
+export function concatFrameDatasets(parts: readonly FrameDataset[], what = 'datasets'): FrameDataset {
+  if (parts.length === 0) throw new Error(`${what}: nothing to join`);
+  if (parts.length === 1) return parts[0];
+  const [first] = parts;
+  for (const [i, p] of parts.entries()) {
+    if (p.T !== first.T || p.height !== first.height || p.width !== first.width) {
+      throw new Error(`${what}: part ${i + 1} has T = ${p.T}, ${p.height}×${p.width}; part 1 has T = ${first.T}, ${first.height}×${first.width}`);
+    }
+    if (p.classes && first.classes && p.classes.join('\n') !== first.classes.join('\n')) throw new Error(`${what}: part ${i + 1} has other class names than part 1`);
+  }
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const frames = new Float32Array(parts.reduce((a, p) => a + p.frames.length, 0));
+  const labels = new Int32Array(n);
+  const withSteps = parts.some((p) => p.stepLabels);
+  const stepLabels = withSteps ? new Int32Array(n * first.T) : undefined;
+  let offFrames = 0;
+  let offSamples = 0;
+  for (const p of parts) {
+    frames.set(p.frames, offFrames);
+    labels.set(p.labels, offSamples);
+    if (stepLabels) {
+      if (p.stepLabels) stepLabels.set(p.stepLabels, offSamples * first.T);
+      else for (let i = 0; i < p.n; i++) stepLabels.fill(p.labels[i], (offSamples + i) * first.T, (offSamples + i + 1) * first.T);
+    }
+    offFrames += p.frames.length;
+    offSamples += p.n;
+  }
+  return { frames, labels, ...(stepLabels ? { stepLabels } : {}), n, T: first.T, height: first.height, width: first.width, ...(first.classes ? { classes: first.classes } : {}) };
+}

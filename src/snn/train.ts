@@ -47,6 +47,8 @@ export interface TrainOptions {
   randomK?: boolean;
   /** λ init: 'stats' (default: quantile of the first batch's pre-activations) or a number. */
   lambdaInit?: 'stats' | number;
+  /** Start from this trained model's weights (fine-tuning; same spec), instead of a seeded initialisation. */
+  init?: SavedModel;
   /** Per-epoch checkpoint directory; with resume, training continues from it. */
   checkpointDir?: string;
   resume?: boolean;
@@ -231,6 +233,9 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
     opt.restore(names, saved.weights, saved.meta.checkpoint.step);
     startEpoch = saved.meta.checkpoint.epoch + 1;
     log = (saved.meta.training?.log ?? []).slice(0, startEpoch);
+  } else if (opts.init) {
+    if (JSON.stringify(opts.init.meta.spec) !== JSON.stringify(spec)) throw new Error('the model to start from (init) has a different spec');
+    ann.setWeights(opts.init.weights.filter((w) => !w.name.startsWith('opt/')));
   } else if (opts.lambdaInit === undefined || opts.lambdaInit === 'stats') {
     const m = Math.min(data.n, 64), buf = new Float32Array(m * size);
     const ids = Array.from({ length: m }, (_, i) => i);

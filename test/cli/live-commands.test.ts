@@ -58,6 +58,48 @@ describe('spikestream frames --live-style and evaluate --live (tiny generated da
     expect(Array.from(f.labels).some((l) => l === -1)).to.equal(true);
   });
 
+  it('frames --live-style --augment cuts augmented copies (labels mirrored with flip-lr) and train joins several frames files', () => {
+    const plain = path.join(dir, 'plain.ssf');
+    const aug = path.join(dir, 'aug.ssf');
+    const common = ['frames', data, '--split', 'train', '--live-style', '--with-windows', '--steps', '12'];
+    expect(runSpikestream([...common, '--out', plain, '--json']).code).to.equal(0);
+    const r = runSpikestream([...common, '--augment', 'flip-lr=1,flip-polarity=1,spatial-shift=3', '--augment-copies', '2', '--with-originals', '--out', aug, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.augment).to.include({ copies: 2, withOriginals: true });
+    expect(j.augment.spec).to.contain('flip-lr=1');
+    const p = readFramesFile(plain);
+    const a = readFramesFile(aug);
+    // The original cut first (its label windows lead), then the copies, mirrored: right arm clockwise ↔ left arm counter-clockwise, …
+    expect(Array.from(a.labels.subarray(0, 2))).to.deep.equal(Array.from(p.labels.subarray(0, 2)));
+    const mirrored = a.labels[p.n];
+    expect(mirrored).to.equal([0, 2, 1, 6, 5, 4, 3, 7, 8, 9, 10][p.labels[0]]);
+    expect(a.n).to.be.greaterThan(2 * p.n);
+    const bad = runSpikestream([...common, '--augment', 'flip-colour=1', '--out', path.join(dir, 'x.ssf')]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('flip-colour');
+    expect(runSpikestream(['frames', data, '--augment', 'default', '--out', path.join(dir, 'y.ssf')]).stderr).to.contain('--live-style');
+    const model2 = path.join(dir, 'joined-model');
+    const t = runSpikestream(['train', '--data', plain, aug, '--epochs', '1', '--batch', '64', '--out', model2, '--json']);
+    expect(t.code, t.stderr).to.equal(0);
+    const meta = JSON.parse(fs.readFileSync(path.join(model2, 'spikestream.json'), 'utf8'));
+    expect(meta.dataset).to.contain(' + ');
+    // --init starts from a trained model's weights: at a vanishing learning rate they stay where they were.
+    const tuned = path.join(dir, 'tuned-model');
+    const ft = runSpikestream(['train', '--init', model2, '--data', plain, '--epochs', '1', '--lr', '1e-12', '--weight-decay', '0', '--out', tuned, '--json']);
+    expect(ft.code, ft.stderr).to.equal(0);
+    const w0 = new Float32Array(fs.readFileSync(path.join(model2, 'weights.bin')).buffer.slice(0));
+    const w1 = new Float32Array(fs.readFileSync(path.join(tuned, 'weights.bin')).buffer.slice(0));
+    expect(w1.length).to.equal(w0.length);
+    let maxDiff = 0;
+    for (let i = 0; i < w0.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w1[i] - w0[i]));
+    expect(maxDiff).to.be.below(1e-6);
+    const other = runSpikestream(['train', '--init', model, '--data', plain, '--epochs', '1', '--out', path.join(dir, 'x-model')]);
+    expect(other.code).to.not.equal(0);
+    expect(other.stderr).to.contain('different spec');
+    expect(runSpikestream(['train', '--init', path.join(dir, 'nothing'), '--data', plain, '--epochs', '1', '--out', path.join(dir, 'y-model')]).stderr).to.contain('holds no spikestream model');
+  });
+
   it('frames --live-style refuses what it cannot cut', () => {
     const out = path.join(dir, 'bad.ssf');
     const counts = runSpikestream(['frames', data, '--live-style', '--events-per-bin', '1000', '--out', out]);

@@ -10,8 +10,9 @@ import * as path from 'path';
 import { EventBatchBuilder, type EventBatch } from '../../events/event-batch';
 import { Aedat31Writer } from '../../formats/aedat3';
 import { emulateRecording } from './emulate';
-import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan } from './params';
+import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan, type SynthWorld } from './params';
 import { planRecording } from './plan';
+import { perturbationNamed } from './perturb';
 
 export interface SynthGesturesOptions {
   /** Output folder (created if missing). */
@@ -30,6 +31,10 @@ export interface SynthGesturesOptions {
   minSeconds?: number;
   maxSeconds?: number;
   repeats?: number;
+  /** 'classic' (default) or 'randomized' (world.ts: documented ranges, seeded). */
+  world?: SynthWorld;
+  /** One perturbation of perturb.ts (the robustness report's sets). */
+  perturb?: string;
 }
 
 export interface SynthGesturesProgress {
@@ -94,6 +99,7 @@ export function writeSynthRecording(
   plan: RecordingPlan,
   dir: string,
   onSample?: (samplesDone: number, events: number) => void,
+  transform?: (b: EventBatch) => EventBatch,
 ): Omit<SynthFileSummary, 'split'> {
   const base = trialBaseName(plan.user, plan.lighting.name);
   const file = path.join(dir, `${base}.aedat`);
@@ -113,7 +119,8 @@ export function writeSynthRecording(
     write(writer.header());
     const builder = new EventBatchBuilder(FLUSH_EVENTS * 2);
     const ends = plan.segments.map((s) => s.tEnd).sort((a, b) => a - b);
-    const sink = (b: EventBatch) => {
+    const sink = (emitted: EventBatch) => {
+      const b = transform ? transform(emitted) : emitted;
       builder.append(b);
       events += b.length;
       if (builder.length >= FLUSH_EVENTS) write(writer.encode(builder.take()));
@@ -156,10 +163,12 @@ export function planSynthGestures(opts: Omit<SynthGesturesOptions, 'out'>): Reco
   if (!(Number.isInteger(first) && first >= 1 && first + subjects - 1 <= 99)) throw new RangeError('user numbers must lie in 1…99');
   const seed = opts.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in 0…2^32−1, got ${seed}`);
+  const perturb = opts.perturb !== undefined ? perturbationNamed(opts.perturb).plan : undefined;
   const plans: RecordingPlan[] = [];
   for (let u = first; u < first + subjects; u++) {
     for (const lighting of resolveLightings(opts.lightings)) {
-      plans.push(planRecording({ seed, user: u, lighting, minSeconds: opts.minSeconds, maxSeconds: opts.maxSeconds, repeats: opts.repeats }));
+      const plan = planRecording({ seed, user: u, lighting, minSeconds: opts.minSeconds, maxSeconds: opts.maxSeconds, repeats: opts.repeats, world: opts.world });
+      plans.push(perturb ? perturb(plan) : plan);
     }
   }
   return plans;
@@ -172,6 +181,7 @@ export function planSynthGestures(opts: Omit<SynthGesturesOptions, 'out'>): Reco
 export function generateSynthGestures(opts: SynthGesturesOptions, onProgress?: (p: SynthGesturesProgress) => void): SynthGesturesResult {
   const t0 = process.hrtime.bigint();
   const plans = planSynthGestures(opts);
+  const transform = opts.perturb !== undefined ? perturbationNamed(opts.perturb).events : undefined;
   const lastTrain = opts.lastTrainUser ?? 23;
   fs.mkdirSync(opts.out, { recursive: true });
   const total = plans.reduce((a, p) => a + p.segments.length, 0);
@@ -183,6 +193,7 @@ export function generateSynthGestures(opts: SynthGesturesOptions, onProgress?: (
     const name = `${trialBaseName(plan.user, plan.lighting.name)}.aedat`;
     const s = writeSynthRecording(plan, opts.out, (done, ev) =>
       onProgress?.({ samplesDone: samplesBefore + done, samples: total, filesDone: k, files: plans.length, events: eventsBefore + ev, file: name }),
+      transform,
     );
     samplesBefore += s.samples;
     eventsBefore += s.events;

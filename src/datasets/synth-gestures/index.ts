@@ -32,7 +32,13 @@ export {
   SYNTH_HEIGHT,
   SYNTH_LIGHTINGS,
   SYNTH_WIDTH,
+  SYNTH_WORLDS,
+  type BodyProportions,
+  type Distractor,
   type GestureSegment,
+  type GestureStyle,
+  type SynthWorld,
+  type WorldParams,
   type LightingParams,
   type PlanOptions,
   type RecordingPlan,
@@ -41,6 +47,8 @@ export {
 export { CLASS_RATE_GAIN, makeSubject, planRecording } from './plan';
 export { gestureWrists, Skeleton, wristsAt } from './motion';
 export { GestureScene } from './scene';
+export { drawWorld, makeRandomizedSubject } from './world';
+export { perturbationNamed, SYNTH_PERTURBATIONS, type Perturbation } from './perturb';
 export { emulateRecording, type EmulateRecordingOptions, type EmulateRecordingStats } from './emulate';
 export {
   generateSynthGestures,

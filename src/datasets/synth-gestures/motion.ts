@@ -3,7 +3,7 @@
  * the label windows, and the two-link inverse kinematics that turns wrist targets into joint
  * positions in pixels.
  */
-import { clampNum, FORE, HAND_R, SHOULDER_DROP, SHOULDER_HALF, UPPER, type GestureSegment, type SubjectParams } from './params';
+import { bodyOf, clampNum, type GestureSegment, type GestureStyle, type SubjectParams } from './params';
 
 /** Nominal per-class frequency (Hz) before normalisation. */
 const CLASS_FREQ = [2.0, 2.2, 2.2, 0.9, 0.9, 0.9, 0.9, 1.8, 2.4, 2.6, 1.0];
@@ -12,11 +12,13 @@ const TAU = 2 * Math.PI;
 
 /**
  * Wrist targets in body units (arm lengths, relative to the neck base; x to the image's right,
- * y down) for class `classId` at gesture time `g` seconds. Writes [rx, ry, lx, ly].
+ * y down) for class `classId` at gesture time `g` seconds. Writes [rx, ry, lx, ly] and, when
+ * `out` has room, the hands' turn about the wrists [rHand, lHand] (radians, 0 = along the forearm).
  * The subject's right arm is on the image's left.
  */
 export function gestureWrists(classId: number, g: number, seg: GestureSegment, subj: SubjectParams, out: Float64Array): void {
   const ci = classId - 1;
+  const { shoulderHalf: SHOULDER_HALF, shoulderDrop: SHOULDER_DROP } = bodyOf(subj);
   const amp = seg.amplitude * subj.amplitude * subj.classAmplitude[ci];
   const ampR = amp * (subj.dominantSide < 0 ? subj.dominance : 1 / subj.dominance);
   const ampL = amp * (subj.dominantSide > 0 ? subj.dominance : 1 / subj.dominance);
@@ -32,6 +34,11 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
   out[1] = restRy;
   out[2] = restLx - sway;
   out[3] = restLy;
+  if (out.length > 4) out[4] = out[5] = 0;
+  if (seg.style !== undefined && seg.style !== 'classic' && styledWrists(classId, ph, seg.style, subj, ampR, ampL, dy, out)) {
+    addJitter(seg, g, out);
+    return;
+  }
   switch (classId) {
     case 1: {
       // hand clapping: hands meet in front of the chest
@@ -120,6 +127,49 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
     default:
       throw new RangeError(`unknown gesture class ${classId}`);
   }
+  addJitter(seg, g, out);
+}
+
+/**
+ * The randomized world's other ways of doing waves (classes 2, 3) and arm circles (4–7); false
+ * for a class the style does not apply to (it then moves the classic way).
+ */
+function styledWrists(classId: number, ph: number, style: GestureStyle, subj: SubjectParams, ampR: number, ampL: number, dy: number, out: Float64Array): boolean {
+  const body = bodyOf(subj);
+  const wave = classId === 2 || classId === 3;
+  const circle = classId >= 4 && classId <= 7;
+  const s = classId === 2 || classId === 4 || classId === 5 ? -1 : 1;
+  const a = s < 0 ? ampR : ampL;
+  const shX = s * body.shoulderHalf;
+  const shY = body.shoulderDrop;
+  if (wave && (style === 'elbow' || style === 'wrist')) {
+    // Elbow out and down from the shoulder, forearm up; the forearm (elbow) or the hand (wrist) swings.
+    const ex = shX + s * body.upper * 0.72;
+    const ey = shY + body.upper * 0.55 + dy;
+    const lean = style === 'elbow' ? 0.45 * a * Math.sin(ph) : 0.04 * Math.sin(ph);
+    setWrist(out, s, ex + s * body.fore * Math.sin(0.15 + lean), ey - body.fore * Math.cos(0.15 + lean));
+    if (style === 'wrist' && out.length > 4) out[s < 0 ? 4 : 5] = 0.75 * a * Math.sin(ph);
+    return true;
+  }
+  if (circle && (style === 'whole-arm' || style === 'forearm')) {
+    const dir = classId === 4 || classId === 6 ? 1 : -1;
+    const th = dir * ph;
+    // Whole arm: a windmill about the shoulder; forearm: small circles about a point near the elbow.
+    const whole = style === 'whole-arm';
+    const rad = (whole ? 0.78 : 0.2) * a;
+    const cx = whole ? shX + s * 0.06 : shX + s * body.upper * 0.85;
+    const cy = whole ? shY + 0.04 + dy : shY + body.upper * 0.25 + dy;
+    setWrist(out, s, cx + rad * Math.cos(th), cy + rad * Math.sin(th));
+    return true;
+  }
+  return false;
+}
+
+/** Adds the instance's hand-path jitter: per wrist coordinate a slow sinusoid (f Hz, a arm lengths, phase). */
+function addJitter(seg: GestureSegment, g: number, out: Float64Array): void {
+  const j = seg.jitter;
+  if (!j) return;
+  for (let k = 0; k < 4; k++) out[k] += j[k * 3 + 1] * Math.sin(TAU * (j[k * 3] * g + j[k * 3 + 2]));
 }
 
 /** Sets one arm's wrist in [rx, ry, lx, ly]: side < 0 is the subject's right arm. */
@@ -130,7 +180,9 @@ function setWrist(out: Float64Array, side: number, x: number, y: number): void {
 }
 
 function rest(subj: SubjectParams, t: number, out: Float64Array): void {
+  const { shoulderHalf: SHOULDER_HALF, shoulderDrop: SHOULDER_DROP } = bodyOf(subj);
   const sway = subj.idleSway * Math.sin(TAU * 0.35 * (t / 1e6));
+  if (out.length > 4) out[4] = out[5] = 0;
   out[0] = -SHOULDER_HALF - 0.14 + sway;
   out[1] = SHOULDER_DROP + 0.92;
   out[2] = SHOULDER_HALF + 0.14 - sway;
@@ -153,7 +205,8 @@ export function wristsAt(plan: { subject: SubjectParams; segments: GestureSegmen
     let w = 1;
     if (t < seg.tStart) w = smooth(1 - (seg.tStart - t) / seg.fadeIn);
     else if (t > seg.tEnd) w = smooth(1 - (t - seg.tEnd) / seg.fadeOut);
-    for (let k = 0; k < 4; k++) out[k] = out[k] + (tmp[k] - out[k]) * w;
+    const n = Math.min(out.length, tmp.length, 6);
+    for (let k = 0; k < n; k++) out[k] = out[k] + (tmp[k] - out[k]) * w;
     break;
   }
 }
@@ -170,9 +223,10 @@ export class Skeleton {
     this.bend = [1, -1];
   }
 
-  /** Solves both arms for wrist targets `w` (body units). */
+  /** Solves both arms for wrist targets `w` (body units; [4], [5]: the hands' turn, radians). */
   solve(w: Float64Array): void {
     const L = this.subj.armLength;
+    const { shoulderHalf: SHOULDER_HALF, shoulderDrop: SHOULDER_DROP, upper: UPPER, fore: FORE, handR: HAND_R } = bodyOf(this.subj);
     const a = UPPER * L;
     const b = FORE * L;
     for (let arm = 0; arm < 2; arm++) {
@@ -211,8 +265,14 @@ export class Skeleton {
       const wx = sx + ux * dd;
       const wy = sy + uy * dd;
       // Hand centre a little beyond the wrist along the forearm.
-      const fx = (wx - ex) / b;
-      const fy = (wy - ey) / b;
+      let fx = (wx - ex) / b;
+      let fy = (wy - ey) / b;
+      const turn = w.length > 4 ? w[4 + arm] : 0;
+      if (turn !== 0) {
+        const c = Math.cos(turn);
+        const sn = Math.sin(turn);
+        [fx, fy] = [fx * c - fy * sn, fx * sn + fy * c];
+      }
       const j = arm * 8;
       this.joints[j] = sx;
       this.joints[j + 1] = sy;

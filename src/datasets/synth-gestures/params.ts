@@ -60,6 +60,66 @@ export interface SubjectParams {
   sleeve: number;
   skin: number;
   hair: number;
+  /** Randomized world only (world.ts): body proportions (absent: CLASSIC_BODY). */
+  body?: BodyProportions;
+  /** Randomized world only: stripes along the sleeves (period px, depth ×). */
+  sleeveStripes?: { period: number; depth: number };
+}
+
+/** Body proportions in arm lengths L (classic: the constants below). */
+export interface BodyProportions {
+  shoulderHalf: number;
+  shoulderDrop: number;
+  upper: number;
+  fore: number;
+  armR: number;
+  handR: number;
+}
+
+/**
+ * How a gesture instance is performed (randomized world; absent: the classic motion).
+ * Circles: 'whole-arm' (wrist around the shoulder, a windmill) or 'forearm' (wrist around a point
+ * near the elbow); waves: 'elbow' (forearm swinging about a still elbow) or 'wrist' (forearm
+ * still, the hand turning about the wrist).
+ */
+export type GestureStyle = 'classic' | 'whole-arm' | 'forearm' | 'elbow' | 'wrist';
+
+/**
+ * The randomized world around a recording (world.ts draws it; absent fields keep the classic
+ * scene). Intensities are linear, before the lighting's tone curve.
+ */
+export interface WorldParams {
+  /** Background: mean level, value-noise amplitude, stripes and cluttered rectangles (static edges). */
+  background?: {
+    level: number;
+    noise: number;
+    stripes?: { period: number; depth: number; angle: number };
+    /** Rectangles [x0, y0, x1, y1, factor] multiplying the background. */
+    rects: number[][];
+  };
+  /** Multiplicative lighting gradient across the image: 1 + gx·(x−64)/64 + gy·(y−64)/64. */
+  gradient?: { gx: number; gy: number };
+  /** Mains flicker of the light: frequency (Hz, 100 or 120) and depth of the intensity modulation. */
+  flicker?: { hz: number; depth: number };
+  /** Slow drift of the illumination: relative depth, period (s) and phase (cycles). */
+  drift?: { depth: number; periodS: number; phase: number };
+  /** Camera roll (radians) about the subject's neck base. */
+  rollRad?: number;
+  /** Objects moving across the background between gestures. */
+  distractors?: Distractor[];
+}
+
+/** A soft disc moving in a straight line from (x0, y0) at t0 to (x1, y1) at t1 (µs). */
+export interface Distractor {
+  t0: number;
+  t1: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  radius: number;
+  /** Linear intensity before the tone curve. */
+  value: number;
 }
 
 export interface GestureSegment {
@@ -77,6 +137,9 @@ export interface GestureSegment {
   amplitude: number;
   /** Class 11: random sinusoid parameters per arm [active, then 3× (fx, ax, px, fy, ay, py)] and a centre. */
   other?: Float64Array;
+  /** Randomized world: how it is performed, and hand-path jitter (per coordinate of [rx, ry, lx, ly]: f, a, phase). */
+  style?: GestureStyle;
+  jitter?: Float64Array;
 }
 
 export interface RecordingPlan {
@@ -88,6 +151,8 @@ export interface RecordingPlan {
   /** Recording end (µs); the recording starts at 0. */
   tEnd: number;
   emulator: DvsEmulatorOptions;
+  /** The randomized world (absent: the classic scene). */
+  world?: WorldParams;
 }
 
 export interface PlanOptions {
@@ -99,7 +164,12 @@ export interface PlanOptions {
   maxSeconds?: number;
   /** Extra gestures beyond one per class (default 2: two random classes appear twice). */
   repeats?: number;
+  /** 'classic' (default: the scene the first bundled models were trained on) or 'randomized' (world.ts). */
+  world?: SynthWorld;
 }
+
+export type SynthWorld = 'classic' | 'randomized';
+export const SYNTH_WORLDS: readonly SynthWorld[] = ['classic', 'randomized'];
 
 // Body proportions (in arm lengths L)
 
@@ -110,6 +180,19 @@ export const FORE = 0.47;
 export const ARM_R = 0.07;
 export const HAND_R = 0.1;
 export const SOFT = 1.1; // px of edge softness
+
+export const CLASSIC_BODY: Readonly<BodyProportions> = Object.freeze({
+  shoulderHalf: SHOULDER_HALF,
+  shoulderDrop: SHOULDER_DROP,
+  upper: UPPER,
+  fore: FORE,
+  armR: ARM_R,
+  handR: HAND_R,
+});
+
+export function bodyOf(subj: SubjectParams): Readonly<BodyProportions> {
+  return subj.body ?? CLASSIC_BODY;
+}
 
 export function clampNum(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;

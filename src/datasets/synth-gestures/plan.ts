@@ -5,15 +5,14 @@
  */
 import { keyedSeed, Rng } from '../../prng';
 import { gestureWrists, Skeleton } from './motion';
+import { drawWorld, makeRandomizedSubject, pauseDistractors, randomizedEmulator, styleInstance } from './world';
 import {
+  bodyOf,
   clampNum,
-  FORE,
-  HAND_R,
   lightingParams,
   SYNTH_CLASS_IDS,
   SYNTH_HEIGHT,
   SYNTH_WIDTH,
-  UPPER,
   type GestureSegment,
   type PlanOptions,
   type RecordingPlan,
@@ -65,9 +64,14 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
   if (!(minS >= 1.5 && maxS >= minS)) throw new RangeError(`gesture durations must satisfy 1.5 ≤ min ≤ max (got ${minS}, ${maxS})`);
   const repeats = opts.repeats ?? 2;
   if (!(Number.isInteger(repeats) && repeats >= 0 && repeats <= 11)) throw new RangeError('repeats must be an integer in 0…11');
-  const lighting = lightingParams(opts.lighting);
-  const subject = makeSubject(opts.seed, opts.user);
+  const named = lightingParams(opts.lighting);
+  const randomized = opts.world === 'randomized';
+  const world = randomized ? drawWorld(opts.seed, opts.user, named.name) : undefined;
+  const lighting = world ? { ...named, illumination: named.illumination * world.illumination } : named;
+  const subject = world ? makeRandomizedSubject(opts.seed, opts.user, world.background!.level, named.name) : makeSubject(opts.seed, opts.user);
   const r = new Rng(keyedSeed(opts.seed, 'plan', opts.user, lighting.name));
+  // The randomized world's own draws come from their own stream, so the classic ones stay as they were.
+  const rs = new Rng(keyedSeed(opts.seed, 'world-instances', opts.user, lighting.name));
   const classes: number[] = [...SYNTH_CLASS_IDS];
   const extra = r.shuffle([...SYNTH_CLASS_IDS]).slice(0, repeats);
   classes.push(...extra);
@@ -91,14 +95,35 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
       amplitude: r.uniform(0.93, 1.07),
     };
     if (classId === 11) seg.other = randomOther(r);
-    // Motion-energy normalisation: time-scale so that the swept area per second hits the target.
+    // Motion-energy normalisation: time-scale so that the swept area per second hits the target
+    // (in the randomized world, of the classic way of doing the gesture, then × the instance's speed).
     const e1 = sweepRate(skel, seg, subject);
     const target = TARGET_SWEEP * subject.speed * CLASS_RATE_GAIN[classId - 1] * r.uniform(0.92, 1.08);
     seg.timeScale = clampNum(target / Math.max(1e-6, e1), 0.35, 3);
+    if (randomized) {
+      const inst = styleInstance(rs, classId);
+      seg.style = inst.style;
+      seg.jitter = inst.jitter;
+      seg.amplitude *= inst.amplitude;
+      seg.timeScale *= inst.speed;
+    }
     segments.push(seg);
     t = seg.tEnd + fadeOut + Math.round(r.uniform(0.15, 0.45) * 1e6);
   }
   const tEnd = t + Math.round(0.3e6);
+  if (world) {
+    const { illumination: _, ...rest } = world;
+    return {
+      seed: opts.seed,
+      user: opts.user,
+      lighting,
+      subject,
+      segments,
+      tEnd,
+      emulator: randomizedEmulator(opts.seed, opts.user, named),
+      world: { ...rest, distractors: pauseDistractors(rs, segments, world.background!.level) },
+    };
+  }
   return {
     seed: opts.seed,
     user: opts.user,
@@ -147,7 +172,8 @@ function randomOther(r: Rng): Float64Array {
 /** Estimated swept area per second (in L²/s) of one gesture instance at time scale 1. */
 function sweepRate(skel: Skeleton, seg: GestureSegment, subj: SubjectParams): number {
   skel.reset();
-  const w = new Float64Array(4);
+  const { upper: UPPER, fore: FORE, handR: HAND_R } = bodyOf(subj);
+  const w = new Float64Array(6);
   const prev = new Float64Array(16);
   const L = subj.armLength;
   const dt = 0.005;

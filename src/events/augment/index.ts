@@ -1,0 +1,2 @@
+export * from './transforms';
+export * from './recording';
