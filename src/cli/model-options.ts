@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
+import { formatTheta, loadClassifierModel, thetaOrigin, type ClassifierModel } from '../snn/model/classifier-model';
 import { bundledModelDir, modelDirFor, packageRoot } from '../snn/model/bundled';
 import type { Geometry } from '../events/geometry';
 import { UsageError } from './errors';
@@ -92,8 +92,11 @@ export function describeModel(m: ClassifierModel): string {
   return `model ${m.dir}: ${m.mode.toUpperCase()}, ${m.classes.length} classes, T = ${m.maxSteps}, ${bin}, downsample ${m.downsample}, ${thetaLabel(m)}, α = ${m.alpha}, τ = ${m.tau.toFixed(3)}`;
 }
 
-/** θ with its stop rule and where it came from, e.g. "θ = 0.9 on the calibrated probability (stop at q ≥ θ; calibration)". */
-export function thetaLabel(m: Pick<ClassifierModel, 'theta' | 'stopRule' | 'thetaSource'>): string {
+/**
+ * θ with its stop rule and the rule that chose it, e.g. "θ = 0.879 (on the calibrated probability,
+ * stop at q_t ≥ θ; chosen by the paper's no-loss rule on validation, ε = 0)".
+ */
+export function thetaLabel(m: Pick<ClassifierModel, 'theta' | 'stopRule' | 'thetaSource' | 'thetaChosenBy'>): string {
   const rule = m.stopRule === 'calibrated' ? 'on the calibrated probability, stop at q_t ≥ θ' : "on the paper's c_t, stop at c_t > θ";
-  return `θ = ${m.theta} (${rule}; ${m.thetaSource})`;
+  return `θ = ${formatTheta(m.theta)} (${rule}; ${thetaOrigin(m)})`;
 }

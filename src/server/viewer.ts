@@ -3,7 +3,7 @@
  * model it is watching (`/viewer/config.json`) and the service's figures (`/viewer/figures.json`),
  * read from the same prom-client registry that `/metrics` exposes.
  */
-import type { ClassifierModel } from '../snn/model/classifier-model';
+import { formatTheta, thetaOrigin, type ClassifierModel } from '../snn/model/classifier-model';
 import type { StopRule } from '../confidence/decide';
 import type { ServiceMetrics } from './metrics';
 import type { StreamStatus } from './types';
@@ -72,7 +72,7 @@ export function viewerModelInfo(model: ClassifierModel): ViewerModelInfo {
     classes: model.classes,
     theta: model.theta,
     stopRule: model.stopRule,
-    thetaLabel: `θ = ${model.theta} (${rule}; ${model.thetaSource === 'override' ? 'given' : `chosen by the paper's no-loss rule on validation`})`,
+    thetaLabel: `θ = ${formatTheta(model.theta)} (${rule}; ${thetaOrigin(model)})`,
     maxSteps: model.maxSteps,
     ...(model.binUs !== undefined ? { binUs: model.binUs } : { eventsPerBin: model.eventsPerBin }),
     inputWidth: model.net.inputWidth,

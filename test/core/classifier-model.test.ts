@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as path from 'path';
 import * as fs from 'fs';
-import { forLiveStreams, loadClassifierModel } from '../../src/snn/model/classifier-model';
+import { forLiveStreams, formatTheta, loadClassifierModel, thetaOrigin } from '../../src/snn/model/classifier-model';
+import { thetaLabel } from '../../src/cli/model-options';
 import { makeTempDir, repoRoot } from '../helpers/paths';
 
 describe('loadClassifierModel: the operating point stored per conversion mode', () => {
@@ -73,5 +74,28 @@ describe('loadClassifierModel: the stop rule, the calibrated confidence and live
     fs.writeFileSync(path.join(bare, 'spikestream.json'), JSON.stringify(meta));
     expect(loadClassifierModel(bare).stopRule).to.equal('paper');
     expect(() => loadClassifierModel(bare, { stopRule: 'calibrated' })).to.throw(/no calibrated confidence stored .*--confidence paper/);
+  });
+});
+
+describe('θ names the rule that chose it (printed by the CLI and the viewer)', () => {
+  const dir = path.join(repoRoot, 'models', 'gesture');
+
+  it('a calibrated θ says its rule and ε, windowed and live; an override or none says so', () => {
+    const m = loadClassifierModel(dir);
+    expect(m.thetaChosenBy).to.match(/^the paper's no-loss rule on validation, ε = 0$/);
+    expect(forLiveStreams(m).thetaChosenBy).to.equal("the paper's no-loss rule on validation, scored with the live calibration, ε = 0");
+    expect(thetaOrigin(m)).to.equal(`chosen by ${m.thetaChosenBy}`);
+    expect(thetaOrigin(loadClassifierModel(dir, { theta: 0.4 }))).to.equal('given with --theta');
+    expect(thetaOrigin(forLiveStreams(loadClassifierModel(dir, { theta: 0.4 })))).to.equal('given with --theta');
+    expect(thetaOrigin(loadClassifierModel(dir, { maxSteps: 8 }))).to.match(/^not calibrated at this T/);
+  });
+
+  it('θ is printed with three decimals at most, and the label carries the stop rule', () => {
+    expect(formatTheta(0.8790527880191803)).to.equal('0.879');
+    expect(formatTheta(0.4)).to.equal('0.4');
+    expect(formatTheta(1)).to.equal('1');
+    const label = thetaLabel(forLiveStreams(loadClassifierModel(dir)));
+    expect(label).to.match(/^θ = \d(\.\d{1,3})? \(on the calibrated probability, stop at q_t ≥ θ; chosen by the paper's no-loss rule/);
+    expect(thetaLabel(loadClassifierModel(dir, { stopRule: 'paper' }))).to.match(/^θ = \d(\.\d{1,3})? \(on the paper's c_t, stop at c_t > θ; chosen by the paper's no-loss rule on validation, ε = 0\)$/);
   });
 });

@@ -23,6 +23,8 @@ export interface ClassifierModel {
   readonly theta: number;
   /** Where θ came from: the model's calibration, an override, or none (never early). */
   readonly thetaSource: 'calibration' | 'override' | 'none';
+  /** How a calibrated θ was chosen, in words (e.g. "the paper's no-loss rule on validation, ε = 0"). */
+  readonly thetaChosenBy?: string;
   /**
    * What a decision shows as `confidence` and the stop rule compares with θ: 'calibrated', the
    * probability q_t = max softmax(O_t/s_t) that the shown class is right (stop at q_t ≥ θ); or
@@ -32,7 +34,7 @@ export interface ClassifierModel {
   /** The step scales s_t of the calibrated confidence (absent when the model has none). */
   readonly calibration?: StepCalibration;
   /** Live streams' own calibrated confidence and θ (see `forLiveStreams`). */
-  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number; readonly thetaChosenBy: string };
   /** Which samples the calibration and θ in force are for. */
   readonly samples?: 'windowed' | 'live';
 }
@@ -45,7 +47,26 @@ export interface ClassifierModel {
  */
 export function forLiveStreams(m: ClassifierModel): ClassifierModel {
   if (m.samples === 'live' || m.stopRule !== 'calibrated' || !m.live) return m;
-  return { ...m, calibration: m.live.calibration, theta: m.thetaSource === 'override' ? m.theta : m.live.theta, samples: 'live' };
+  const override = m.thetaSource === 'override';
+  return {
+    ...m,
+    calibration: m.live.calibration,
+    theta: override ? m.theta : m.live.theta,
+    ...(override ? {} : { thetaChosenBy: m.live.thetaChosenBy }),
+    samples: 'live',
+  };
+}
+
+/** θ for people: three decimals at most (the stored value is exact; this is only what is printed). */
+export function formatTheta(theta: number): string {
+  return String(Number(theta.toFixed(3)));
+}
+
+/** Where θ came from, in words: given, not calibrated, or the rule that chose it. */
+export function thetaOrigin(m: Pick<ClassifierModel, 'thetaSource' | 'thetaChosenBy'>): string {
+  if (m.thetaSource === 'override') return 'given with --theta';
+  if (m.thetaSource === 'none') return 'not calibrated at this T: never early';
+  return `chosen by ${m.thetaChosenBy ?? 'the stored calibration'}`;
 }
 
 export interface ClassifierOverrides {
@@ -98,6 +119,7 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
     tau: o.tau ?? atSteps?.tau ?? 1,
     theta: theta ?? 1,
     thetaSource: o.theta !== undefined ? 'override' : theta !== undefined ? 'calibration' : 'none',
+    ...(o.theta === undefined && atSteps?.thetaChosenBy[stopRule] ? { thetaChosenBy: atSteps.thetaChosenBy[stopRule] } : {}),
     stopRule,
     ...(calibration ? { calibration } : {}),
     ...(stopRule === 'calibrated' && atSteps?.live ? { live: atSteps.live } : {}),

@@ -66,8 +66,10 @@ export interface StoredOperatingPoint {
   readonly confidence?: StepCalibration;
   /** θ of each stop rule, as stored (stopRules.*.theta; the deployed θ for the deployed rule). */
   readonly thetas: Partial<Record<StopRule, number>>;
-  /** The calibrated confidence and θ of live streams (absent when not fitted). */
-  readonly live?: { readonly calibration: StepCalibration; readonly theta: number };
+  /** How each stored θ was chosen, in words (see `thetaChoiceText`). */
+  readonly thetaChosenBy: Partial<Record<StopRule, string>>;
+  /** The calibrated confidence and θ of live streams (absent when not fitted), and how that θ was chosen. */
+  readonly live?: { readonly calibration: StepCalibration; readonly theta: number; readonly thetaChosenBy: string };
   /** The stored entry as written (rules, validation figures…). */
   readonly entry: Readonly<Record<string, unknown>>;
 }
@@ -81,22 +83,41 @@ export function storedConfidence(e: Readonly<Record<string, unknown>>, key: 'con
   return { method: 'step-temperature', form: c.form === 'power' ? 'power' : 'per-step', scales: c.scales, ...(power ? { power } : {}) };
 }
 
+/**
+ * How a stored θ was chosen, in words, from the rule stored beside it (stopRules[key]: rule and
+ * tolerance ε), e.g. "the paper's no-loss rule on validation, ε = 0". Every printed θ names its rule.
+ */
+export function thetaChoiceText(e: Readonly<Record<string, unknown>>, key: StopRule | 'calibratedLive'): string {
+  if (key === 'calibratedLive' && e.liveThetaRule === 'live') return 'the live rule on validation recordings streamed whole';
+  const rules = (e.stopRules && typeof e.stopRules === 'object' ? e.stopRules : {}) as Record<string, { rule?: unknown; tolerance?: unknown } | undefined>;
+  const stored = rules[key] ?? (key === 'calibratedLive' ? undefined : { rule: e.thetaRule, tolerance: e.epsilon });
+  const eps = num(stored?.tolerance) ?? 0;
+  const on = key === 'calibratedLive' ? 'on validation, scored with the live calibration' : 'on validation';
+  if (stored?.rule === 'paper') return `the paper's no-loss rule ${on}, ε = ${eps}`;
+  if (stored?.rule === 'non-inferior') return `the non-inferior rule ${on}, ε = ${eps}`;
+  return 'the stored calibration (rule not recorded)';
+}
+
 /** The stop-rule fields of a stored entry. */
-function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperatingPoint, 'stopRule' | 'confidence' | 'thetas' | 'live'> {
+function stopRuleFields(e: Readonly<Record<string, unknown>>): Pick<StoredOperatingPoint, 'stopRule' | 'confidence' | 'thetas' | 'thetaChosenBy' | 'live'> {
   const confidence = storedConfidence(e);
   const stopRule: StopRule = e.stopRule === 'calibrated' && confidence ? 'calibrated' : 'paper';
   const rules = (e.stopRules && typeof e.stopRules === 'object' ? e.stopRules : {}) as Record<string, { theta?: unknown } | undefined>;
   const thetas: Partial<Record<StopRule, number>> = {};
+  const thetaChosenBy: Partial<Record<StopRule, string>> = {};
   for (const r of ['calibrated', 'paper'] as const) {
     const t = num(rules[r]?.theta);
     if (t !== undefined) thetas[r] = t;
+    if (t !== undefined || r === stopRule) thetaChosenBy[r] = thetaChoiceText(e, r);
   }
   const deployed = num(e.theta);
   if (deployed !== undefined) thetas[stopRule] = deployed;
   const liveCalibration = storedConfidence(e, 'liveConfidence');
   const liveTheta = num(e.liveTheta);
-  const live = liveCalibration && liveTheta !== undefined ? { calibration: liveCalibration, theta: liveTheta } : undefined;
-  return { stopRule, ...(confidence ? { confidence } : {}), thetas, ...(live ? { live } : {}) };
+  const live = liveCalibration && liveTheta !== undefined
+    ? { calibration: liveCalibration, theta: liveTheta, thetaChosenBy: thetaChoiceText(e, 'calibratedLive') }
+    : undefined;
+  return { stopRule, ...(confidence ? { confidence } : {}), thetas, thetaChosenBy, ...(live ? { live } : {}) };
 }
 
 function num(v: unknown): number | undefined {
