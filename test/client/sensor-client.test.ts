@@ -61,7 +61,7 @@ describe('sensor client: every way a stream can fail is one clear line and a non
   async function* paced() {
     for (let i = 0; i < batch.length; i += 200) {
       yield sliceByIndex(batch, i, Math.min(batch.length, i + 200));
-      await sleep(20);
+      await sleep(20); // paces the sensor: still sending when the server objects
     }
   }
   before(() => {
@@ -113,7 +113,7 @@ describe('sensor client: every way a stream can fail is one clear line and a non
         for (let i = 0; ; i++) {
           if (i === 3) consumer?.events.subscribe().unsubscribe(); // the pipeline gives up on the stream
           yield makeBatch(100, G, i + 1, i * 10000);
-          await sleep(10);
+          await sleep(10); // paces the endless sensor, so the server's close arrives while it sends
         }
       }
       const err = await streamToServer(url, endless(), G).catch((e: unknown) => e);

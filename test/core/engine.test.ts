@@ -1,4 +1,4 @@
-import { sleep } from '../helpers/time';
+import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -71,9 +71,10 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     const events = new Subject<EventBatch>();
     const s = scheduler(1);
     const got = firstValueFrom(classifySample(sample('lat', bufferedSource(events), Infinity), { model, scheduler: s, theta: 0 }));
-    await sleep(10); // the engine opens its pull after taking a slot; the Subject is hot
+    // The engine opens its pull after taking a slot, and the Subject is hot: send only once it listens.
+    await waitFor(() => events.observed, 2000, 'the engine to subscribe to the stream');
     events.next(randomRecording(0, 49_000, 20, 4)); // bin 0, arrives now
-    await sleep(150);
+    await sleep(150); // a fixed wait is the point: the latency must include this much time before bin 0 closes
     events.next(batchFromArrays({ x: [1], y: [1], p: [1], t: [60_000] })); // first event of bin 1 closes bin 0
     const d = await got;
     expect(d.steps).to.equal(1);
@@ -85,7 +86,7 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     const s = scheduler(1);
     const src = silentSource();
     const sub = classifySample(sample('quiet', src), { model, scheduler: s }).subscribe();
-    await sleep(20);
+    await waitFor(() => src.opened > 0, 2000, 'the engine to open its pull');
     expect(s.runner.activeCount).to.equal(1);
     expect(src.opened).to.equal(1);
     sub.unsubscribe();
@@ -98,7 +99,7 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     const events = new Subject<EventBatch>();
     const sub = classifyLive('cam', GEOM, bufferedSource(events), { model, scheduler: s }).subscribe();
     events.next(randomRecording(0, 30_000, 20, 5)); // a burst: a sample starts, then silence
-    await sleep(50);
+    await waitFor(() => s.runner.activeCount > 0, 2000, 'the burst to start a sample');
     expect(s.runner.activeCount).to.equal(1);
     sub.unsubscribe();
     await new Promise((r) => setImmediate(r));
@@ -110,7 +111,7 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     const s = scheduler(1);
     const holder = classifySample(sample('hold', silentSource()), { model, scheduler: s }).subscribe();
     const waiter = classifySample(sample('wait', silentSource()), { model, scheduler: s }).subscribe();
-    await sleep(10);
+    await waitFor(() => s.waiting > 0, 2000, 'the second sample to queue for the only slot');
     expect(s.waiting).to.equal(1);
     waiter.unsubscribe();
     expect(s.waiting).to.equal(0);
@@ -124,15 +125,15 @@ describe('engine: one per-sample engine, cancellation that frees everything', fu
     const stats = classifyStats();
     const got: Decision[] = [];
     const sub = classifyLive('trickle', GEOM, bufferedSource(events), { model, scheduler: s, theta: 1, wallLimitMs: 300, stats }).subscribe((d) => got.push(d));
-    await sleep(10);
+    await waitFor(() => events.observed, 2000, 'the live stream to be subscribed');
     events.next(randomRecording(0, 30_000, 20, 6));
     // One event every 40 ms whose sensor time advances 1 µs: the sample never reaches its bin's end.
     let t = 30_000;
     const trickle = setInterval(() => events.next(batchFromArrays({ x: [2], y: [2], p: [1], t: [++t] })), 40);
     try {
-      await sleep(20);
+      await waitFor(() => s.runner.activeCount > 0, 2000, 'the trickling sample to take the only slot');
       const good = firstValueFrom(classifySample(sample('good', sourceFromBatches([randomRecording(0, 500_000, 30, 9)])), { model, scheduler: s, theta: 1 }));
-      await sleep(20);
+      await waitFor(() => s.waiting > 0 || got.length > 0, 2000, 'the good sample to queue for the slot');
       expect(s.waiting, 'the good sample waits for the only slot').to.equal(1);
       const t0 = performance.now();
       const d = await good;

@@ -113,9 +113,15 @@ describe('streams/sources/from-websocket', function () {
     }
     const done = streamToServer(srv.url, gen(), G, { maxBufferedBytes: 256 * 1024 });
     await waitFor(() => serverSide !== undefined, 2000, 'connection');
-    await sleep(400);
+    let lastPulled = -1;
+    let unchangedSince = Date.now();
+    const pullsStopped = () => {
+      if (pulled !== lastPulled) [lastPulled, unchangedSince] = [pulled, Date.now()];
+      return Date.now() - unchangedSince >= 100;
+    };
+    await waitFor(pullsStopped, 10_000, 'the client to stop pulling (no pull for 100 ms)');
     const stalledAt = pulled;
-    await sleep(200);
+    await sleep(200); // a fixed wait is the point: no pull may happen while the server is not reading
     expect(pulled).to.equal(stalledAt); // not pulling while blocked
     expect(stalledAt).to.be.lessThan(600);
     console.log(`      sensor client paused after ${stalledAt} of 600 batches (~${((stalledAt * 26) / 1024).toFixed(1)} MiB incl. kernel buffers)`);

@@ -178,6 +178,8 @@ describe('server: sensors the model cannot take, and every close counted', funct
     socket.on('error', () => undefined);
     await new Promise((r) => socket.once('connect', r));
     socket.write('GET /ingest/late HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // A fixed wait: the first line must reach the server's parser before close() (else the connection is
+    // idle and simply closed), and nothing announces a partly received request.
     await sleep(50);
     const closing = srv.close({ drainMs: 300 });
     socket.write('Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');

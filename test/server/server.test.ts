@@ -296,7 +296,7 @@ describe('server: HTTP + WebSocket service (loopback)', function () {
         srv.publishTrace({ streamId: 'b', sampleId: `b#${i}`, step: i, confidence: 0.5, predicted: 2 });
       }
       await waitFor(() => all.length === 6 && onlyA.length === 3 && traceB.length === 6 && traceAll.length === 12, 3000, 'messages');
-      await sleep(50);
+      await sleep(50); // a fixed wait is the point: a message a filter should have dropped would arrive now
       expect(all.every((m) => m.type === 'decision')).to.equal(true);
       expect(onlyA.map((m) => m.sampleId)).to.deep.equal(['a#0', 'a#1', 'a#2']);
       expect(traceB.every((m) => m.streamId === 'b')).to.equal(true);
@@ -339,7 +339,7 @@ describe('server: HTTP + WebSocket service (loopback)', function () {
       for (let i = 0; i < N; i++) {
         sentAt.push(performance.now());
         srv.publish(decision('s', i));
-        await sleep(2);
+        await sleep(2); // paces the publisher: one decision every 2 ms, as a live stream would send them
       }
       await waitFor(() => healthy.filter((m) => m.type === 'decision').length === N, 5000, 'healthy decisions');
       const got = healthy.filter((m) => m.type === 'decision');

@@ -73,7 +73,7 @@ describe('sinks/to-subscribers (hub with fake sockets)', () => {
     s.bufferedAmount = 100;
     hub.add(s);
     hub.publish(d('x', 0));
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 30)); // a fixed wait is the point: the stall must outlast stallTimeoutMs (20 ms)
     hub.publish(d('x', 1));
     expect(s.terminated).to.equal(true);
     expect(hub.size).to.equal(0);

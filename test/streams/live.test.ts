@@ -11,6 +11,7 @@ import { classifyLive } from '../../streams/operators/classify-live';
 import { eventFileSource } from '../../streams/sources/from-event-file';
 import type { Decision as ClassifiedDecision } from '../../streams/types';
 import { repoRoot } from '../helpers/paths';
+import { sleep, waitFor } from '../helpers/time';
 
 describe('live streams: activity segmentation + Dynamic Confidence', function () {
   this.timeout(120_000);
@@ -83,9 +84,11 @@ describe('live streams: a sensor that goes silent', function () {
       const scheduler = new SnnScheduler(new SnnRunner(model.net, 1));
       const sub = classifyLive('cam', { width: 128, height: 128 }, bufferedSource(events), { model, scheduler, idleFlushMs }).subscribe((d) => got.push(d));
       events.next(burst);
-      await new Promise((r) => setTimeout(r, 400));
-      if (idleFlushMs === undefined) expect(got, 'without idle flush: still waiting for events').to.have.length(0);
-      else {
+      if (idleFlushMs === undefined) {
+        await sleep(400); // a fixed wait is the point: without idle flush nothing may be decided in it
+        expect(got, 'without idle flush: still waiting for events').to.have.length(0);
+      } else {
+        await waitFor(() => got.length > 0, 2000, 'the idle flush to decide the sample');
         expect(got).to.have.length(1);
         expect(got[0].early).to.equal(false);
         expect(got[0].steps).to.equal(5);

@@ -1,5 +1,5 @@
 import { FakeSocket as BaseFakeSocket } from '../helpers/sockets';
-import { sleep } from '../helpers/time';
+import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
 import {
   checkPreviewFps,
@@ -89,10 +89,13 @@ describe('viewer preview frames: PreviewHub', () => {
     hub.add(all);
     hub.add(onlyB, { stream: 'b' });
     // 200 frames of stream a in 10 ms, then 5 of stream b.
+    const burstAt = performance.now();
     for (let i = 0; i < 200; i++) hub.publish(frame('a', i));
     for (let i = 0; i < 5; i++) hub.publish(frame('b', i));
     expect(all.steps()).to.deep.equal([0, 0]); // the first frame of each stream at once
-    await sleep(80); // one interval (50 ms) later: the newest pending frame of each
+    await waitFor(() => all.sent.length >= 4, 1000, 'the pending frames to go out');
+    // One interval (50 ms) later, not sooner (a timer may fire up to 1 ms early): the newest pending frame of each.
+    expect(performance.now() - burstAt).to.be.at.least(49);
     expect(all.steps()).to.deep.equal([0, 0, 199, 4]);
     expect(onlyB.steps()).to.deep.equal([0, 4]);
     // Over a longer run at a steady 500 frames/s: about fps frames a second go out.
@@ -100,10 +103,11 @@ describe('viewer preview frames: PreviewHub', () => {
     let step = 200;
     while (performance.now() - t0 < 500) {
       hub.publish(frame('a', step++));
-      await sleep(2);
+      await sleep(2); // paces the publisher: a steady 500 frames/s
     }
-    await sleep(80);
-    const aSteps = all.sent.map((m) => decodePreviewFrame(m)).filter((f) => f.streamId === 'a');
+    const sentOfA = () => all.sent.map((m) => decodePreviewFrame(m)).filter((f) => f.streamId === 'a');
+    await waitFor(() => sentOfA().at(-1)?.step === step - 1, 1000, 'the last pending frame to go out');
+    const aSteps = sentOfA();
     expect(aSteps.length).to.be.within(2 + 8, 2 + 12); // 500 ms at 20/s, plus the burst's two
     expect(aSteps[aSteps.length - 1].step).to.equal(step - 1);
     expect(sentCount).to.equal(all.sent.length + onlyB.sent.length);
