@@ -115,24 +115,8 @@ function representativeTheta(lo: number, hi: number): number {
 /** The exact accuracy/mean-steps curve for every distinct θ (see the file comment). */
 export function thresholdCurve(trace: ConfidenceTrace): ThresholdCurve {
   const { n, steps: T, confidence: conf, predicted: pred, labels } = trace;
-  const total = n * T;
-  // 1. Records of the prefix maxima → events (key = float order of c, val = i·T + t).
-  const keys = new Uint32Array(total);
-  const vals = new Uint32Array(total);
-  let e = 0;
-  for (let i = 0, base = 0; i < n; i++, base += T) {
-    let m = -Infinity;
-    for (let t = 0; t < T; t++) {
-      const c = conf[base + t];
-      if (c > m) {
-        m = c;
-        f32[0] = c;
-        keys[e] = floatKey(u32[0]);
-        vals[e] = base + t;
-        e++;
-      }
-    }
-  }
+  // 1. Records of the prefix maxima → events.
+  const { keys, vals, count: e } = prefixMaxRecords(trace);
   // 2. One sort.
   const [sk, sv] = radixSortPairs(keys, vals, e);
   // 3. Start at θ = +∞: every sample runs to T.
@@ -205,6 +189,32 @@ export function thresholdCurve(trace: ConfidenceTrace): ThresholdCurve {
     totalSteps: stepsA.slice(0, len),
     early: earlyA.slice(0, len),
   };
+}
+
+/**
+ * The records of each sample's running maximum of confidence: only a new maximum can be the step where
+ * some θ first stops that sample, so these (at most n·T, usually far fewer) are the curve's only events.
+ * key = the float's sort order (for the radix sort), val = i·T + t.
+ */
+function prefixMaxRecords(trace: ConfidenceTrace): { keys: Uint32Array; vals: Uint32Array; count: number } {
+  const { n, steps: T, confidence: conf } = trace;
+  const keys = new Uint32Array(n * T);
+  const vals = new Uint32Array(n * T);
+  let e = 0;
+  for (let i = 0, base = 0; i < n; i++, base += T) {
+    let m = -Infinity;
+    for (let t = 0; t < T; t++) {
+      const c = conf[base + t];
+      if (c > m) {
+        m = c;
+        f32[0] = c;
+        keys[e] = floatKey(u32[0]);
+        vals[e] = base + t;
+        e++;
+      }
+    }
+  }
+  return { keys, vals, count: e };
 }
 
 /** Point k of a curve as an object. */

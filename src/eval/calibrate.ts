@@ -352,6 +352,63 @@ function temperatureAt(logits: Float32Array, labels: Int32Array, C: number): Tem
   return { tau: fit.tau, nllBefore: fit.nllBefore, nllAfter: fit.nllAfter, eceBefore: fit.eceBefore, eceAfter: fit.eceAfter, atBound: fit.atBound };
 }
 
+/** What calibrateModel shares with each mode's calibration: the data, the options, and the per-T ANN figures. */
+interface ModeCalibrationContext {
+  readonly model: LoadedModel;
+  readonly val: FrameDataset;
+  readonly opts: CalibrateOptions;
+  readonly T: number;
+  readonly epsilon: number;
+  readonly alphaChoice: NonNullable<CalibrateOptions['alpha']>;
+  readonly notes: string[];
+  readonly logitsAt: (t: number) => Float32Array;
+  readonly temperatureFor: (t: number) => TemperatureReport;
+}
+
+/**
+ * One conversion mode at each of its candidate T: the SNN is recorded once at the largest T and cut
+ * for the smaller ones (a prefix of the same run), so every T sees the same spikes. Returns the list
+ * and the T stored as the mode's operating point.
+ */
+async function calibrateAtEachT(ctx: ModeCalibrationContext, mode: ConversionMode): Promise<{ list: ModeCalibration[]; storedT: number }> {
+  const { model, val, opts, T, notes } = ctx;
+  const { spec, weights, meta } = model;
+  const C = spec.classes.length;
+  const steps = candidateSteps(mode, T, spec.levels);
+  const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.levels);
+  if (!steps.includes(stored)) throw new RangeError(`calibrate: ${mode} is calibrated at T ∈ {${steps.join(', ')}}, not ${stored}`);
+  const net = convertWeights(spec, weights, mode);
+  const full = await recordSnn(net, val, {
+    T: steps[steps.length - 1],
+    slots: opts.slots,
+    onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
+  });
+  const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, { name: opts.liveStyleName, slots: opts.slots, onProgress: opts.onProgress }) : undefined;
+  const list: ModeCalibration[] = [];
+  for (const t of steps) {
+    const rec = truncateRecording(full, t);
+    const logits = ctx.logitsAt(t);
+    const alpha = chooseAlpha(ctx.alphaChoice, mode, t, spec.levels, rec, logits);
+    if (alpha.note) notes.push(alpha.note);
+    list.push(
+      calibrateMode(mode, rec, {
+        alpha,
+        temperature: ctx.temperatureFor(t),
+        annAccuracy: accuracyOf(logits, val.labels, C),
+        binning: binningFor(meta, t),
+        epsilon: ctx.epsilon,
+        search: opts.search,
+        thetaRule: opts.thetaRule,
+        maxLoss: opts.maxLoss,
+        bootstrap: opts.bootstrap,
+        calibrateConfidence: opts.calibrateConfidence,
+        liveStyle,
+      }),
+    );
+  }
+  return { list, storedT: stored };
+}
+
 /** Runs the whole calibration (see the file comment). The tfjs backend must be initialised. */
 export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts: CalibrateOptions = {}): Promise<CalibrationReport> {
   const modes = opts.modes ?? CONVERSION_MODES;
@@ -385,41 +442,11 @@ export async function calibrateModel(model: LoadedModel, val: FrameDataset, opts
 
   const out: Partial<Record<ConversionMode, ModeCalibration>> = {};
   const all: Partial<Record<ConversionMode, ModeCalibration[]>> = {};
+  const ctx: ModeCalibrationContext = { model, val, opts, T, epsilon, alphaChoice, notes, logitsAt, temperatureFor };
   for (const mode of modes) {
-    const steps = stepsOf(mode);
-    const stored = mode === 'qffs' && opts.qffsSteps !== undefined ? opts.qffsSteps : defaultStoredSteps(mode, T, spec.levels);
-    if (!steps.includes(stored)) throw new RangeError(`calibrate: ${mode} is calibrated at T ∈ {${steps.join(', ')}}, not ${stored}`);
-    const net = convertWeights(spec, weights, mode);
-    const full = await recordSnn(net, val, {
-      T: steps[steps.length - 1],
-      slots: opts.slots,
-      onProgress: opts.onProgress ? (d, t) => opts.onProgress!(`snn ${mode}`, d, t) : undefined,
-    });
-    const liveStyle = opts.liveStyle && opts.calibrateConfidence !== false ? await recordLiveStyle(net, opts.liveStyle, steps[steps.length - 1], mode, { name: opts.liveStyleName, slots: opts.slots, onProgress: opts.onProgress }) : undefined;
-    const list: ModeCalibration[] = [];
-    for (const t of steps) {
-      const rec = truncateRecording(full, t);
-      const logits = logitsAt(t);
-      const alpha = chooseAlpha(alphaChoice, mode, t, spec.levels, rec, logits);
-      if (alpha.note) notes.push(alpha.note);
-      list.push(
-        calibrateMode(mode, rec, {
-          alpha,
-          temperature: temperatureFor(t),
-          annAccuracy: accuracyOf(logits, val.labels, C),
-          binning: binningFor(meta, t),
-          epsilon,
-          search: opts.search,
-          thetaRule: opts.thetaRule,
-          maxLoss: opts.maxLoss,
-          bootstrap: opts.bootstrap,
-          calibrateConfidence: opts.calibrateConfidence,
-          liveStyle,
-        }),
-      );
-    }
+    const { list, storedT } = await calibrateAtEachT(ctx, mode);
     all[mode] = list;
-    out[mode] = list.find((c) => c.T === stored)!;
+    out[mode] = list.find((c) => c.T === storedT)!;
   }
 
   const report: CalibrationReport = {

@@ -215,6 +215,51 @@ export interface PointInputs {
   readonly onProgress?: PhaseProgressFn;
 }
 
+/**
+ * Table 2: wall-clock time with and without Dynamic Confidence, each sample run alone (batch 1), and a
+ * warning note when a timed run stopped at another step than the batched trace (they must agree).
+ */
+async function timeWallClock(
+  p: PointInputs,
+  rule: StepRule,
+  theta: number,
+  stepsUsed: Int32Array,
+  notes: string[],
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<ModeEvaluation['wallMs']> {
+  const n = p.test.n;
+  const idx = spreadIndices(n, p.timingSamples);
+  const tm = await timeBatchOne(p.net, p.test, idx, p.rec.T, rule, theta, onProgress);
+  const wallMs = { samples: idx.length, without: stats(tm.without), with: stats(tm.with) };
+  let mismatched = 0;
+  for (let j = 0; j < idx.length; j++) if (tm.stepsWith[j] !== stepsUsed[idx[j]]) mismatched++;
+  if (mismatched > 0) notes.push(`WARNING: ${mismatched} of ${idx.length} timed samples stopped at a different step than the batched trace`);
+  notes.push(
+    `Table 2: ${idx.length} test samples, each run alone (batch 1, 1-slot ${SNN_BACKEND}, one Node thread); ` +
+      `median shown; mean ${wallMs.without.mean.toFixed(3)} ms without, ${wallMs.with.mean.toFixed(3)} ms with; ` +
+      `p95 ${wallMs.without.p95.toFixed(3)} / ${wallMs.with.p95.toFixed(3)} ms. With Dynamic Confidence, the confidence (${rule.stopRule === 'calibrated' ? 'calibrated q_t' : 'c_t'}) is computed after every step.`,
+  );
+  return wallMs;
+}
+
+/** Decision latency in sensor time, only where frames have a fixed width in ms (time binning); says which in `notes`. */
+function sensorTimeLatency(stepMs: number | undefined, stepsUsed: Int32Array, n: number, T: number, notes: string[]): EvaluationResult['decisionLatencyMs'] {
+  if (stepMs === undefined) {
+    notes.push('Decision latency in sensor time omitted: the frames are binned by event count (no fixed bin width).');
+    return undefined;
+  }
+  const full = new Int32Array(n).fill(T);
+  notes.push(`Decision latency: steps used × ${stepMs} ms bins, from the sample's start to the end of its deciding frame.`);
+  return { without: latencyStats(decisionLatencies(full, T, stepMs)), with: latencyStats(decisionLatencies(stepsUsed, T, stepMs)) };
+}
+
+/** Wilson 95 % intervals of the accuracies, from their counts out of `n`. */
+function accuracyIntervals<K extends string>(n: number, accuracies: Record<K, number>): Record<K, ReturnType<typeof wilson>> {
+  const out = {} as Record<K, ReturnType<typeof wilson>>;
+  for (const k of Object.keys(accuracies) as K[]) out[k] = wilson(Math.round(accuracies[k] * n), n);
+  return out;
+}
+
 /** Evaluates one operating point (see the file comment). */
 export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
   const { rec, test, stored, matched, spec, net } = p;
@@ -235,7 +280,6 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
   const a = analyzeTrace(trace, { theta, traceNoAlpha });
   const dc = a.chosen;
   const n = test.n;
-
   const annPrefix = Array.from(perStepAccuracy(matched.prefixMean)).slice(0, T);
   const annEnsemble = Array.from(perStepAccuracy(matched.ensemble)).slice(0, T);
   const accAnn = annPrefix[T - 1];
@@ -245,30 +289,9 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     onProgress: progress('constant input'),
   });
   const dcOutcome = thetaOutcome(trace, theta, p.bootstrap);
-  const count = (acc: number) => Math.round(acc * n);
 
-  let wallMs: ModeEvaluation['wallMs'];
-  if (p.timingSamples > 0) {
-    const idx = spreadIndices(n, p.timingSamples);
-    const tm = await timeBatchOne(net, test, idx, T, rule, theta, progress('timing'));
-    wallMs = { samples: idx.length, without: stats(tm.without), with: stats(tm.with) };
-    let mismatched = 0;
-    for (let j = 0; j < idx.length; j++) if (tm.stepsWith[j] !== a.stepsUsed[idx[j]]) mismatched++;
-    if (mismatched > 0) notes.push(`WARNING: ${mismatched} of ${idx.length} timed samples stopped at a different step than the batched trace`);
-    notes.push(
-      `Table 2: ${idx.length} test samples, each run alone (batch 1, 1-slot ${SNN_BACKEND}, one Node thread); ` +
-        `median shown; mean ${wallMs.without.mean.toFixed(3)} ms without, ${wallMs.with.mean.toFixed(3)} ms with; ` +
-        `p95 ${wallMs.without.p95.toFixed(3)} / ${wallMs.with.p95.toFixed(3)} ms. With Dynamic Confidence, the confidence (${rule.stopRule === 'calibrated' ? 'calibrated q_t' : 'c_t'}) is computed after every step.`,
-    );
-  }
-  let decisionLatencyMs: EvaluationResult['decisionLatencyMs'];
-  if (p.stepMs !== undefined) {
-    const full = new Int32Array(n).fill(T);
-    decisionLatencyMs = { without: latencyStats(decisionLatencies(full, T, p.stepMs)), with: latencyStats(decisionLatencies(a.stepsUsed, T, p.stepMs)) };
-    notes.push(`Decision latency: steps used × ${p.stepMs} ms bins, from the sample's start to the end of its deciding frame.`);
-  } else {
-    notes.push('Decision latency in sensor time omitted: the frames are binned by event count (no fixed bin width).');
-  }
+  const wallMs = p.timingSamples > 0 ? await timeWallClock(p, rule, theta, a.stepsUsed, notes, progress('timing')) : undefined;
+  const decisionLatencyMs = sensorTimeLatency(p.stepMs, a.stepsUsed, n, T, notes);
   notes.push(
     `θ = ${theta} (${rule.stopRule === 'calibrated' ? 'on the calibrated probability q_t, stop at q_t ≥ θ' : "on the paper's c_t, stop at c_t > θ"}; the paper's no-loss rule) was chosen on the validation split (${p.calibrationSource}), never on this test split; ` +
       `α = ${alpha}, τ = ${tau} (τ fitted on the ANN's validation logits on the same ${T}-frame window). The "no α" confidence curve uses the paper's c_t with α = 1.`,
@@ -306,10 +329,7 @@ export async function evaluatePoint(p: PointInputs): Promise<ModeEvaluation> {
     matched: { annPrefixMean: annPrefix, annEnsemble, agreementPerStep: agreementPerStep(trace, matched.prefixMean, T) },
     conversionCheck: check,
     uncertainty: {
-      accAnn: wilson(count(accAnn), n),
-      accSnnT: wilson(count(a.accSnnT), n),
-      dc: wilson(count(dc.accuracy), n),
-      oracleFirstCorrect: wilson(count(a.oracles.firstCorrect.accuracy), n),
+      ...accuracyIntervals(n, { accAnn, accSnnT: a.accSnnT, dc: dc.accuracy, oracleFirstCorrect: a.oracles.firstCorrect.accuracy }),
       dcVsFullT: dcOutcome.comparison,
       noLoss: noLossStatement(dcOutcome.comparison),
     },

@@ -75,6 +75,42 @@ function binMs(meta: ModelMeta, binning?: InputBinning): number | undefined {
   return us !== undefined && us > 0 ? us / 1000 : undefined;
 }
 
+/** Calibrates the modes without a stored θ (needs the validation set) and rereads the model file it rewrote. */
+async function calibrateMissing(
+  model: LoadedModel,
+  modes: readonly ConversionMode[],
+  opts: EvaluateOptions,
+): Promise<{ calibration?: CalibrationReport; meta: ModelMeta }> {
+  const missing = modes.filter((m) => storedOperatingPoint(model.meta, m).theta === undefined);
+  if (missing.length === 0) return { meta: model.meta };
+  if (!opts.validation) {
+    throw new Error(`model ${model.dir} has no calibrated θ for ${missing.join(', ')}: run \`spikestream calibrate\` or pass --val`);
+  }
+  const calibration = await calibrateAndWrite(model, opts.validation, {
+    ...opts.calibrate,
+    modes: missing,
+    epsilon: opts.epsilon,
+    alpha: opts.alpha,
+    batchSize: opts.batchSize,
+    slots: opts.slots,
+    bootstrap: opts.bootstrap,
+    validationName: opts.validationName,
+    onProgress: opts.onProgress,
+  });
+  const meta = JSON.parse(fs.readFileSync(path.join(model.dir, 'spikestream.json'), 'utf8')) as ModelMeta;
+  return { calibration, meta };
+}
+
+type TemperatureSummary = NonNullable<ModeEvaluation['calibration']>;
+
+/** NLL/ECE before and after temperature scaling as stored in the model file, or `fallback` when any is missing. */
+function temperatureSummary(stored: unknown, fallback: TemperatureSummary | undefined): TemperatureSummary | undefined {
+  const temp = stored as { nllBefore?: number; nllAfter?: number; eceBefore?: number; eceAfter?: number } | undefined;
+  return temp && [temp.nllBefore, temp.nllAfter, temp.eceBefore, temp.eceAfter].every((v) => typeof v === 'number')
+    ? { nllBefore: temp.nllBefore!, nllAfter: temp.nllAfter!, eceBefore: temp.eceBefore!, eceAfter: temp.eceAfter! }
+    : fallback;
+}
+
 /** Runs the evaluation (see the file comment). The tfjs backend must be initialised (for the ANN). */
 export async function evaluateModel(model: LoadedModel, test: FrameDataset, opts: EvaluateOptions = {}): Promise<EvaluateOutput> {
   const modes = opts.modes ?? CONVERSION_MODES;
@@ -82,27 +118,7 @@ export async function evaluateModel(model: LoadedModel, test: FrameDataset, opts
   const T = checkData(model, test, dataName);
   if (test.n < 1) throw new Error('evaluate: the test set is empty');
 
-  // Calibrate first when a mode has no stored θ.
-  let calibration: CalibrationReport | undefined;
-  let meta = model.meta;
-  const missing = modes.filter((m) => storedOperatingPoint(meta, m).theta === undefined);
-  if (missing.length > 0) {
-    if (!opts.validation) {
-      throw new Error(`model ${model.dir} has no calibrated θ for ${missing.join(', ')}: run \`spikestream calibrate\` or pass --val`);
-    }
-    calibration = await calibrateAndWrite(model, opts.validation, {
-      ...opts.calibrate,
-      modes: missing,
-      epsilon: opts.epsilon,
-      alpha: opts.alpha,
-      batchSize: opts.batchSize,
-      slots: opts.slots,
-      bootstrap: opts.bootstrap,
-      validationName: opts.validationName,
-      onProgress: opts.onProgress,
-    });
-    meta = JSON.parse(fs.readFileSync(path.join(model.dir, 'spikestream.json'), 'utf8')) as ModelMeta;
-  }
+  const { calibration, meta } = await calibrateMissing(model, modes, opts);
 
   const { spec, weights } = model;
   const stepsByMode = new Map<ConversionMode, number[]>();
@@ -114,12 +130,7 @@ export async function evaluateModel(model: LoadedModel, test: FrameDataset, opts
   const Tmax = Math.max(T, ...[...stepsByMode.values()].flat());
   const matched = await matchedAnnTraces(spec, weights, test, Tmax, { batchSize: opts.batchSize, onProgress: opts.onProgress });
 
-  const cal = meta.calibration as Record<string, unknown>;
-  const temp = cal.temperature as { nllBefore?: number; nllAfter?: number; eceBefore?: number; eceAfter?: number } | undefined;
-  const calibSummary =
-    temp && [temp.nllBefore, temp.nllAfter, temp.eceBefore, temp.eceAfter].every((v) => typeof v === 'number')
-      ? { nllBefore: temp.nllBefore!, nllAfter: temp.nllAfter!, eceBefore: temp.eceBefore!, eceAfter: temp.eceAfter! }
-      : undefined;
+  const calibSummary = temperatureSummary((meta.calibration as Record<string, unknown>).temperature, undefined);
   const binNote =
     opts.binning && meta.binning && (opts.binning.binUs !== meta.binning.binUs || opts.binning.eventsPerBin !== meta.binning.eventsPerBin)
       ? `WARNING: the test frames' binning (${JSON.stringify(opts.binning)}) differs from the model's (${JSON.stringify(meta.binning)})`
@@ -138,11 +149,7 @@ export async function evaluateModel(model: LoadedModel, test: FrameDataset, opts
     const deployedT = storedOperatingPoint(meta, mode).T;
     for (const t of steps) {
       const stored = storedAtSteps(meta, mode, t)!;
-      const tempAt = stored.entry.temperature as typeof temp;
-      const calAt =
-        tempAt && [tempAt.nllBefore, tempAt.nllAfter, tempAt.eceBefore, tempAt.eceAfter].every((v) => typeof v === 'number')
-          ? { nllBefore: tempAt.nllBefore!, nllAfter: tempAt.nllAfter!, eceBefore: tempAt.eceBefore!, eceAfter: tempAt.eceAfter! }
-          : calibSummary;
+      const calAt = temperatureSummary(stored.entry.temperature, calibSummary);
       results.push(
         await evaluatePoint({
           modelName: path.basename(path.resolve(model.dir)),

@@ -135,66 +135,105 @@ export function isLateAnswer(windows: readonly LabelWindow[], d: Pick<Decision, 
 const ratio = (k: number, n: number): number | null => (n > 0 ? k / n : null);
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+interface ClassTally {
+  gestures: number;
+  firstCorrect: number;
+  confidentInside: number;
+  correctInside: number;
+}
+
+/** The counts scoreLive adds up over all streams, before they become shares. */
+interface LiveTally {
+  gestures: number;
+  decisions: number;
+  confident: number;
+  confidentInside: number;
+  correctInside: number;
+  gesturesAnswered: number;
+  firstCorrect: number;
+  stepsRun: number;
+  stepsSaved: number;
+  minConf: number;
+  lateAnswers: number;
+  toFirstCorrect: number[];
+  perClass: Map<number, ClassTally>;
+}
+
+function classTally(tally: LiveTally, label: number): ClassTally {
+  let c = tally.perClass.get(label);
+  if (!c) tally.perClass.set(label, (c = { gestures: 0, firstCorrect: 0, confidentInside: 0, correctInside: 0 }));
+  return c;
+}
+
+/** Decision side: each confident answer is inside a labelled window (right or wrong), late, or outside. */
+function tallyAnswers(s: LiveStreamResult, answers: readonly LiveStreamResult['decisions'][number][], tally: LiveTally): void {
+  for (const d of s.decisions) {
+    tally.stepsRun += d.steps;
+    if (d.early) tally.stepsSaved += d.maxSteps - d.steps;
+  }
+  for (const d of answers) {
+    tally.minConf = Math.min(tally.minConf, d.confidence);
+    const ws = windowsAt(s.windows, d.eventTimeUs);
+    if (ws.length === 0) {
+      if (isLateAnswer(s.windows, d)) tally.lateAnswers++;
+      continue;
+    }
+    tally.confidentInside++;
+    const right = ws.some((w) => w.label === d.label);
+    if (right) tally.correctInside++;
+    const w = ws.find((x) => x.label === d.label) ?? ws[0];
+    if (w.label !== undefined) {
+      const c = classTally(tally, w.label);
+      c.confidentInside++;
+      if (right) c.correctInside++;
+    }
+  }
+}
+
+/** Gesture side: was each window answered, was its first answer right, and how long to the first right one. */
+function tallyGestures(s: LiveStreamResult, answers: readonly LiveStreamResult['decisions'][number][], tally: LiveTally): void {
+  for (const w of s.windows) {
+    tally.gestures++;
+    const c = w.label !== undefined ? classTally(tally, w.label) : undefined;
+    if (c) c.gestures++;
+    const inside = answers.filter((d) => w.tStart < d.eventTimeUs && d.eventTimeUs <= w.tEnd);
+    if (inside.length === 0) continue;
+    tally.gesturesAnswered++;
+    if (inside[0].label === w.label) {
+      tally.firstCorrect++;
+      if (c) c.firstCorrect++;
+    }
+    const hit = inside.find((d) => d.label === w.label);
+    if (hit) tally.toFirstCorrect.push((hit.eventTimeUs - w.tStart) / 1000);
+  }
+}
+
 /** Scores live streams (see the file comment). */
 export function scoreLive(streams: readonly LiveStreamResult[], boot: BootstrapOptions = {}): LiveScore {
-  let gestures = 0;
-  let decisions = 0;
-  let confident = 0;
-  let confidentInside = 0;
-  let correctInside = 0;
-  let gesturesAnswered = 0;
-  let firstCorrect = 0;
-  let stepsRun = 0;
-  let stepsSaved = 0;
-  let minConf = Infinity;
-  let lateAnswers = 0;
-  const toFirstCorrect: number[] = [];
-  const perClass = new Map<number, { gestures: number; firstCorrect: number; confidentInside: number; correctInside: number }>();
-  const classOf = (label: number) => {
-    let c = perClass.get(label);
-    if (!c) perClass.set(label, (c = { gestures: 0, firstCorrect: 0, confidentInside: 0, correctInside: 0 }));
-    return c;
+  const tally: LiveTally = {
+    gestures: 0,
+    decisions: 0,
+    confident: 0,
+    confidentInside: 0,
+    correctInside: 0,
+    gesturesAnswered: 0,
+    firstCorrect: 0,
+    stepsRun: 0,
+    stepsSaved: 0,
+    minConf: Infinity,
+    lateAnswers: 0,
+    toFirstCorrect: [],
+    perClass: new Map(),
   };
   for (const s of streams) {
     const answers = s.decisions.filter((d) => d.confident).sort((a, b) => a.eventTimeUs - b.eventTimeUs);
-    decisions += s.decisions.length;
-    confident += answers.length;
-    for (const d of s.decisions) {
-      stepsRun += d.steps;
-      if (d.early) stepsSaved += d.maxSteps - d.steps;
-    }
-    for (const d of answers) {
-      minConf = Math.min(minConf, d.confidence);
-      const ws = windowsAt(s.windows, d.eventTimeUs);
-      if (ws.length === 0) {
-        if (isLateAnswer(s.windows, d)) lateAnswers++;
-        continue;
-      }
-      confidentInside++;
-      const right = ws.some((w) => w.label === d.label);
-      if (right) correctInside++;
-      const w = ws.find((x) => x.label === d.label) ?? ws[0];
-      if (w.label !== undefined) {
-        const c = classOf(w.label);
-        c.confidentInside++;
-        if (right) c.correctInside++;
-      }
-    }
-    for (const w of s.windows) {
-      gestures++;
-      const c = w.label !== undefined ? classOf(w.label) : undefined;
-      if (c) c.gestures++;
-      const inside = answers.filter((d) => w.tStart < d.eventTimeUs && d.eventTimeUs <= w.tEnd);
-      if (inside.length === 0) continue;
-      gesturesAnswered++;
-      if (inside[0].label === w.label) {
-        firstCorrect++;
-        if (c) c.firstCorrect++;
-      }
-      const hit = inside.find((d) => d.label === w.label);
-      if (hit) toFirstCorrect.push((hit.eventTimeUs - w.tStart) / 1000);
-    }
+    tally.decisions += s.decisions.length;
+    tally.confident += answers.length;
+    tallyAnswers(s, answers, tally);
+    tallyGestures(s, answers, tally);
   }
+  const { gestures, decisions, confident, confidentInside, correctInside, gesturesAnswered, firstCorrect } = tally;
+  const { stepsRun, stepsSaved, minConf, lateAnswers, toFirstCorrect, perClass } = tally;
   const uncertain = decisions - confident;
   return {
     streams: streams.length,
