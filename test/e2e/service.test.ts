@@ -124,7 +124,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(b.events).to.equal(TOTAL_EVENTS);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions('asap').length >= expected.length && sub.decisions('paced').length >= expected.length, 10_000, 'all decisions');
-    await sleep(50);
+    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
     expect(sub.decisions('asap').map(key)).to.deep.equal(expected);
     expect(sub.decisions('paced').map(key)).to.deep.equal(expected);
     expect(filtered.decisions().map((d) => d.streamId)).to.deep.equal(expected.map(() => 'paced'));
@@ -270,7 +270,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(r.closeCode).to.equal(1000);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions().length >= expected.length, 10_000, 'good decisions');
-    await sleep(50);
+    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
     expect(sub.decisions().map(key)).to.deep.equal(expected);
 
     const m = await metrics(base);
@@ -303,7 +303,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
         const m = await metrics(base);
         maxSlots = Math.max(maxSlots, m.get('spikestream_active_slots') ?? 0);
         maxStreams = Math.max(maxStreams, m.get('spikestream_active_streams') ?? 0);
-        await sleep(20);
+        await sleep(20); // paces the metrics poller
       }
     })();
     const sending = send(base, 'cam', speed(20));
@@ -312,7 +312,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     const stalledStats = () => svc.server.hub.stats().find((s) => s.filter.trace === true)!;
     for (let i = 0; i < 2000 && stalledStats().dropped === 0; i++) {
       svc.server.publishTrace({ streamId: 'pad', sampleId: 'pad#0', step: i, confidence: 0, predicted: 0, pad });
-      if (i % 8 === 7) await sleep(1);
+      if (i % 8 === 7) await sleep(1); // paces the publisher: its sockets write between bursts
     }
     expect(stalledStats().dropped, 'the stalled subscriber should be dropping').to.be.greaterThan(0);
     expect(stalledStats().bufferedAmount).to.be.at.most(128 * 1024);

@@ -148,7 +148,7 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     const during: ViewerFigures[] = [];
     while (!sent) {
       during.push((await (await fetch(`${url}/viewer/figures.json`)).json()) as ViewerFigures);
-      await sleep(100);
+      await sleep(100); // paces the readings: a page polls the figures about this often
     }
     const listed = during.filter((f) => f.streams.length > 0);
     expect(listed.length, 'readings while the sensor sent').to.be.greaterThan(0);
@@ -190,6 +190,8 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     const t0 = performance.now();
     await sensor(svc, 'cam', 10); // 28 s of recording in ~2.8 s: 280 frames binned
     const seconds = (performance.now() - t0) / 1000;
+    // A fixed wait is the point: the page for another stream must receive nothing, and the stream's
+    // last pending frame goes out when its pipeline ends, which the service does not announce.
     await sleep(300);
     expect(otherGot).to.equal(0);
     expect(frames.length).to.be.within(5, Math.ceil(seconds * 10) + 3);
@@ -220,7 +222,11 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     svc.decisions.subscribe((d) => decisions.push(d));
     const stalled = await stalledPreview(svc.address.port, '/preview?stream=watched');
     const [watched, control] = await Promise.all([sensor(svc, 'watched', 10), sensor(svc, 'control', 10)]);
-    await sleep(300);
+    // Done when the segmenters have accounted for every event sent and every sample they cut is decided and published.
+    const [st, seg] = [svc.stats, svc.segments];
+    const allDecided = () =>
+      seg.routed + seg.skipped + seg.unrouted === watched.events + control.events && st.samples === st.decisions + st.emptySamples && decisions.length === st.decisions;
+    await waitFor(allDecided, 10_000, 'every event sent to be segmented and every sample decided and published');
     const text = await svc.server.metrics.expose();
     const dropped = metricValue(text, 'spikestream_preview_dropped_total');
     const sent = metricValue(text, 'spikestream_preview_frames_total');
