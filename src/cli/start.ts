@@ -39,6 +39,40 @@ interface StartOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions,
   json?: boolean;
 }
 
+/**
+ * The service labels each decision from its recording's label windows (the viewer ticks them; the
+ * summary scores them), with the one live scoring rule (eval/live-score.ts): the window holding the
+ * decision time, −1 (no gesture) inside none; undefined for a recording without labels.
+ */
+function trueLabelFromFiles(dir: string, files: readonly string[]): (d: Decision) => number | undefined {
+  const labels = new Map<string, LabelWindow[]>();
+  for (const f of files) {
+    const windows = readLabelsBeside(path.join(dir, f));
+    if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
+  }
+  return (d: Decision): number | undefined => {
+    const windows = labels.get(d.streamId);
+    return windows ? liveTrueLabel(windows, d) : undefined;
+  };
+}
+
+/** A real subscriber over WebSocket: what it receives is what gets printed (and kept in `received` for the summary). */
+async function printingSubscriber(base: string, json: boolean, classes: readonly string[], received: Decision[]): Promise<WebSocket> {
+  const subscriber = new WebSocket(`${base}/decisions`);
+  await new Promise<void>((resolve, reject) => {
+    subscriber.once('open', () => resolve());
+    subscriber.once('error', reject);
+  });
+  subscriber.on('message', (data) => {
+    const { type, ...d } = JSON.parse(String(data)) as { type: string } & Decision;
+    if (type !== 'decision') return;
+    received.push(d);
+    if (json) printJson({ type: 'decision', ...d });
+    else process.stdout.write(`${formatDecision(d, classes)}\n`);
+  });
+  return subscriber;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('start')
@@ -58,17 +92,7 @@ export function register(program: Command): void {
     requireSomeRecordings(selection, dir);
     const files = selection.feed.map((r) => r.name);
     const pacing = o.asap ? ASAP : o.speed !== undefined ? speed(o.speed) : REALTIME;
-    // The service labels each decision from its recording's label windows (the viewer ticks them; the summary scores them).
-    const labels = new Map<string, LabelWindow[]>();
-    for (const f of files) {
-      const windows = readLabelsBeside(path.join(dir, f));
-      if (windows) labels.set(f.replace(/\.[^.]+$/, ''), windows);
-    }
-    // The one live scoring rule (eval/live-score.ts): the window holding the decision time, −1 (no gesture) inside none.
-    const trueLabel = (d: Decision): number | undefined => {
-      const windows = labels.get(d.streamId);
-      return windows ? liveTrueLabel(windows, d) : undefined;
-    };
+    const trueLabel = trueLabelFromFiles(dir, files);
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
     const viewer = viewerFromCli(o);
     const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
@@ -82,20 +106,8 @@ export function register(program: Command): void {
       log(`serving on ${service.address.url}; feeding ${files.length} recording(s) from ${dir} as live sensors (${pacing.mode === 'asap' ? 'as fast as possible' : `${pacing.factor}× real time`})`);
     }
 
-    // A real subscriber over WebSocket: what it receives is what gets printed.
     const received: Decision[] = [];
-    const subscriber = new WebSocket(`${base}/decisions`);
-    await new Promise<void>((resolve, reject) => {
-      subscriber.once('open', () => resolve());
-      subscriber.once('error', reject);
-    });
-    subscriber.on('message', (data) => {
-      const { type, ...d } = JSON.parse(String(data)) as { type: string } & Decision;
-      if (type !== 'decision') return;
-      received.push(d);
-      if (o.json) printJson({ type: 'decision', ...d });
-      else process.stdout.write(`${formatDecision(d, model.classes)}\n`);
-    });
+    const subscriber = await printingSubscriber(base, o.json === true, model.classes, received);
 
     let stopped = false;
     const feedAll = async () =>

@@ -206,6 +206,43 @@ export const DEFAULT_SACCADE_EMULATOR: Omit<DvsEmulatorOptions, 'width' | 'heigh
   noiseRateHz: 0.3,
 };
 
+/** Width of the padded image: 2 px of black on each side, so a shift of up to 2 px samples black, not garbage. */
+const PADDED = IMAGE_SIZE + 4;
+
+/** Displayed intensity of the image (black level, display gamma), padded by 2 px of black on each side for sampling. */
+function paddedIntensity(image: Uint8Array, black: number, gamma: number): Float32Array {
+  const P = PADDED;
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = black + (1 - black) * Math.pow(v / 255, gamma);
+  const padded = new Float32Array(P * P).fill(black);
+  for (let y = 0; y < IMAGE_SIZE; y++) for (let x = 0; x < IMAGE_SIZE; x++) padded[(y + 2) * P + x + 2] = lut[image[y * IMAGE_SIZE + x]];
+  return padded;
+}
+
+/** Bilinear sample of the padded image at (x − ox, y − oy) for every sensor pixel, into `frame`. */
+function sampleShifted(padded: Float32Array, ox: number, oy: number, black: number, frame: Float32Array): void {
+  const S = SACCADE_SIZE;
+  const P = PADDED;
+  for (let y = 0; y < S; y++) {
+    const sy = y - oy + 2;
+    const iy = Math.floor(sy);
+    const fy = sy - iy;
+    for (let x = 0; x < S; x++) {
+      const sx = x - ox + 2;
+      const ix = Math.floor(sx);
+      const fx = sx - ix;
+      let v = black;
+      if (ix >= 0 && iy >= 0 && ix + 1 < P && iy + 1 < P) {
+        const i0 = iy * P + ix;
+        const a0 = padded[i0] + (padded[i0 + 1] - padded[i0]) * fx;
+        const a1 = padded[i0 + P] + (padded[i0 + P + 1] - padded[i0 + P]) * fx;
+        v = a0 + (a1 - a0) * fy;
+      }
+      frame[y * S + x] = v;
+    }
+  }
+}
+
 /**
  * Events of one image moved through three saccades in front of a 34×34 sensor; times in µs
  * from 0 to 3 × saccadeUs, sorted.
@@ -229,11 +266,7 @@ export function saccadeSample(image: Uint8Array, opts: SaccadeOptions = {}): Eve
   const tp = [rng.next(), rng.next(), rng.next(), rng.next()];
   const tf = [rng.uniform(20, 60), rng.uniform(20, 60)];
   // Displayed intensity of the image, padded by 2 px of black on each side for sampling.
-  const P = IMAGE_SIZE + 4;
-  const lut = new Float32Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = black + (1 - black) * Math.pow(v / 255, gamma);
-  const padded = new Float32Array(P * P).fill(black);
-  for (let y = 0; y < IMAGE_SIZE; y++) for (let x = 0; x < IMAGE_SIZE; x++) padded[(y + 2) * P + x + 2] = lut[image[y * IMAGE_SIZE + x]];
+  const padded = paddedIntensity(image, black, gamma);
   const frame = new Float32Array(S * S);
   const nSacc = verts.length; // closed triangle: back to the first vertex
   const total = nSacc * sacc;
@@ -246,25 +279,7 @@ export function saccadeSample(image: Uint8Array, opts: SaccadeOptions = {}): Eve
     const ts = t / 1e6;
     const ox = a[0] + (b[0] - a[0]) * w + tremor * Math.sin(2 * Math.PI * (tf[0] * ts + tp[0]));
     const oy = a[1] + (b[1] - a[1]) * w + tremor * Math.sin(2 * Math.PI * (tf[1] * ts + tp[1]));
-    // Bilinear sample of the padded image at (x − ox, y − oy) for every sensor pixel.
-    for (let y = 0; y < S; y++) {
-      const sy = y - oy + 2;
-      const iy = Math.floor(sy);
-      const fy = sy - iy;
-      for (let x = 0; x < S; x++) {
-        const sx = x - ox + 2;
-        const ix = Math.floor(sx);
-        const fx = sx - ix;
-        let v = black;
-        if (ix >= 0 && iy >= 0 && ix + 1 < P && iy + 1 < P) {
-          const i0 = iy * P + ix;
-          const a0 = padded[i0] + (padded[i0 + 1] - padded[i0]) * fx;
-          const a1 = padded[i0 + P] + (padded[i0 + P + 1] - padded[i0 + P]) * fx;
-          v = a0 + (a1 - a0) * fy;
-        }
-        frame[y * S + x] = v;
-      }
-    }
+    sampleShifted(padded, ox, oy, black, frame);
   };
   const emu = new DvsEmulator({ ...DEFAULT_SACCADE_EMULATOR, ...(opts.emulator ?? {}), width: S, height: S, seed: keyedSeed(seed, 'emulator') });
   render(0);

@@ -41,13 +41,46 @@ function xmlUnescape(s: string, at: number): string {
 
 const XML_MAX_DEPTH = 128;
 
+const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\r' || c === '\t';
+
+/** The start tag at `lt` (`<tag a="v" …>` or `<tag … />`): its node, whether it closes itself, and the index after it. */
+function parseStartTag(s: string, lt: number): { node: XmlNode; selfClosing: boolean; end: number } {
+  const n = s.length;
+  let j = lt + 1;
+  while (j < n && !isSpace(s[j]) && s[j] !== '>' && s[j] !== '/') j++;
+  const tag = s.slice(lt + 1, j);
+  if (tag.length === 0) throw new XmlError(lt, 'empty tag name');
+  const node: XmlNode = { tag, attrs: {}, children: [], text: '' };
+  for (;;) {
+    while (j < n && isSpace(s[j])) j++;
+    if (j >= n) throw new XmlError(lt, `unterminated <${tag}>`);
+    if (s[j] === '>') return { node, selfClosing: false, end: j + 1 };
+    if (s[j] === '/') {
+      if (s[j + 1] !== '>') throw new XmlError(j, `bad '/' in <${tag}>`);
+      return { node, selfClosing: true, end: j + 2 };
+    }
+    const a = j;
+    while (j < n && !isSpace(s[j]) && s[j] !== '=' && s[j] !== '>' && s[j] !== '/') j++;
+    const key = s.slice(a, j);
+    while (j < n && isSpace(s[j])) j++;
+    if (key.length === 0 || s[j] !== '=') throw new XmlError(j, `attribute without value in <${tag}>`);
+    j++;
+    while (j < n && isSpace(s[j])) j++;
+    const q = s[j];
+    if (q !== '"' && q !== "'") throw new XmlError(j, `unquoted attribute ${key} in <${tag}>`);
+    const close = s.indexOf(q, j + 1);
+    if (close < 0) throw new XmlError(j, `unterminated attribute ${key}`);
+    node.attrs[key] = xmlUnescape(s.slice(j + 1, close), j);
+    j = close + 1;
+  }
+}
+
 /** A small XML reader for DV's description: elements, attributes, text, comments, PIs, CDATA. */
 function parseXml(s: string): XmlNode {
   const root: XmlNode = { tag: '#document', attrs: {}, children: [], text: '' };
   const stack: XmlNode[] = [root];
   const n = s.length;
   let i = 0;
-  const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\r' || c === '\t';
   while (i < n) {
     const lt = s.indexOf('<', i);
     const top = stack[stack.length - 1];
@@ -81,45 +114,13 @@ function parseXml(s: string): XmlNode {
       stack.pop();
       i = e + 1;
     } else {
-      let j = lt + 1;
-      while (j < n && !isSpace(s[j]) && s[j] !== '>' && s[j] !== '/') j++;
-      const tag = s.slice(lt + 1, j);
-      if (tag.length === 0) throw new XmlError(lt, 'empty tag name');
-      const node: XmlNode = { tag, attrs: {}, children: [], text: '' };
-      let selfClosing = false;
-      for (;;) {
-        while (j < n && isSpace(s[j])) j++;
-        if (j >= n) throw new XmlError(lt, `unterminated <${tag}>`);
-        if (s[j] === '>') {
-          j++;
-          break;
-        }
-        if (s[j] === '/') {
-          if (s[j + 1] !== '>') throw new XmlError(j, `bad '/' in <${tag}>`);
-          selfClosing = true;
-          j += 2;
-          break;
-        }
-        const a = j;
-        while (j < n && !isSpace(s[j]) && s[j] !== '=' && s[j] !== '>' && s[j] !== '/') j++;
-        const key = s.slice(a, j);
-        while (j < n && isSpace(s[j])) j++;
-        if (key.length === 0 || s[j] !== '=') throw new XmlError(j, `attribute without value in <${tag}>`);
-        j++;
-        while (j < n && isSpace(s[j])) j++;
-        const q = s[j];
-        if (q !== '"' && q !== "'") throw new XmlError(j, `unquoted attribute ${key} in <${tag}>`);
-        const close = s.indexOf(q, j + 1);
-        if (close < 0) throw new XmlError(j, `unterminated attribute ${key}`);
-        node.attrs[key] = xmlUnescape(s.slice(j + 1, close), j);
-        j = close + 1;
-      }
+      const { node, selfClosing, end } = parseStartTag(s, lt);
       top.children.push(node);
       if (!selfClosing) {
         if (stack.length > XML_MAX_DEPTH) throw new XmlError(lt, 'XML nested too deeply');
         stack.push(node);
       }
-      i = j;
+      i = end;
     }
   }
   if (stack.length > 1) throw new XmlError(n, `unclosed <${stack[stack.length - 1].tag}>`);
