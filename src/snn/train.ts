@@ -197,15 +197,65 @@ export function annToSavedModel(ann: QuantizedAnn, meta: Partial<ModelMeta> & { 
   return { meta: full, weights: ann.getWeights() };
 }
 
-export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
-  validateDataset(data, 'training data');
-  if (opts.validation) validateDataset(opts.validation, 'validation data');
+/** The network to train: the given spec or the default one for the data, checked against the data's size and labels. */
+function trainingSpec(data: FrameDataset, opts: TrainOptions): ResolvedSpec {
   const classes = opts.classes ?? data.classes ?? (opts.spec ? (opts.spec as ModelSpec).classes : undefined)
     ?? Array.from({ length: Math.max(...Array.from(data.labels)) + 1 }, (_, i) => String(i));
   const spec = opts.spec ? validateSpec(opts.spec) : defaultSpec(data.height, data.width, classes);
   if (spec.input.height !== data.height || spec.input.width !== data.width)
     throw new Error(`spec input ${spec.input.height}×${spec.input.width} does not match the data's ${data.height}×${data.width}`);
   for (const l of [...data.labels, ...(data.stepLabels ?? [])]) if (l < -1 || l >= spec.classes.length) throw new Error(`label ${l} outside the ${spec.classes.length} classes (or −1, no class)`);
+  return spec;
+}
+
+/**
+ * Where training starts: a checkpoint to resume (weights, optimizer state, epoch and log: returned),
+ * a model to fine-tune, or fresh weights with each λ set from activation statistics of 64 samples.
+ */
+function initialWeights(
+  ann: QuantizedAnn,
+  opt: AdamW,
+  names: string[],
+  spec: ResolvedSpec,
+  data: FrameDataset,
+  opts: TrainOptions,
+): { startEpoch: number; log: EpochLog[] } | undefined {
+  const ckpt = opts.checkpointDir;
+  if (ckpt && opts.resume && hasModel(ckpt)) {
+    const saved = loadModel(ckpt);
+    if (!saved.meta.checkpoint) throw new Error(`${ckpt} is a model, not a training checkpoint`);
+    if (JSON.stringify(saved.spec) !== JSON.stringify(spec)) throw new Error(`checkpoint ${ckpt} was trained with a different spec`);
+    ann.setWeights(saved.weights.filter((w) => !w.name.startsWith('opt/')));
+    opt.restore(names, saved.weights, saved.meta.checkpoint.step);
+    const startEpoch = saved.meta.checkpoint.epoch + 1;
+    return { startEpoch, log: (saved.meta.training?.log ?? []).slice(0, startEpoch) };
+  } else if (opts.init) {
+    if (JSON.stringify(opts.init.meta.spec) !== JSON.stringify(spec)) throw new Error('the model to start from (init) has a different spec');
+    ann.setWeights(opts.init.weights.filter((w) => !w.name.startsWith('opt/')));
+  } else if (opts.lambdaInit === undefined || opts.lambdaInit === 'stats') {
+    const size = data.height * data.width * 2;
+    const m = Math.min(data.n, 64), buf = new Float32Array(m * size);
+    const ids = Array.from({ length: m }, (_, i) => i);
+    makeBatch(data, ids, buf, null, 0, false);
+    const x = tf.tensor4d(buf, [m, data.height, data.width, 2]);
+    ann.calibrateLambdas(x);
+    x.dispose();
+  }
+  return undefined;
+}
+
+/** The epoch's validation accuracy at each k of validationSteps (the mean of the first k frames) and at T. */
+function addValidation(entry: TrainEpochLog, ann: QuantizedAnn, val: FrameDataset): void {
+  entry.valAccSteps = validationSteps(val.T).map((k) => ({ k, acc: k === val.T ? NaN : annAccuracy(ann, val, k) }));
+  entry.valAcc = annAccuracy(ann, val);
+  for (const v of entry.valAccSteps) if (v.k === val.T) v.acc = entry.valAcc;
+  entry.valAccMatched = entry.valAccSteps.reduce((a, v) => a + v.acc, 0) / entry.valAccSteps.length;
+}
+
+export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+  validateDataset(data, 'training data');
+  if (opts.validation) validateDataset(opts.validation, 'validation data');
+  const spec = trainingSpec(data, opts);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error('epochs must be a positive integer');
   const batchSize = opts.batchSize ?? 32, lr = opts.lr ?? 5e-3, minLrFactor = opts.minLrFactor ?? 0.01;
   const wd = opts.weightDecay ?? 1e-4, seed = opts.seed ?? 0, shift = opts.shift ?? 2, randomK = opts.randomK ?? true;
@@ -217,7 +267,6 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
   const lambdaIdx = new Set(names.map((n, i) => (n.endsWith('/lambda') ? i : -1)).filter((i) => i >= 0));
   const opt = new AdamW(vars, ann.decayMask());
   let log: EpochLog[] = [];
-  let startEpoch = 0;
   const baseMeta = (): Partial<ModelMeta> & { T: number } => ({
     T: data.T, seed, dataset: opts.dataset, binning: opts.binning ?? { T: data.T },
     conversion: { mode: opts.conversionMode ?? 'qcfs', T: data.T },
@@ -225,25 +274,9 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
   });
 
   const ckpt = opts.checkpointDir;
-  if (ckpt && opts.resume && hasModel(ckpt)) {
-    const saved = loadModel(ckpt);
-    if (!saved.meta.checkpoint) throw new Error(`${ckpt} is a model, not a training checkpoint`);
-    if (JSON.stringify(saved.spec) !== JSON.stringify(spec)) throw new Error(`checkpoint ${ckpt} was trained with a different spec`);
-    ann.setWeights(saved.weights.filter((w) => !w.name.startsWith('opt/')));
-    opt.restore(names, saved.weights, saved.meta.checkpoint.step);
-    startEpoch = saved.meta.checkpoint.epoch + 1;
-    log = (saved.meta.training?.log ?? []).slice(0, startEpoch);
-  } else if (opts.init) {
-    if (JSON.stringify(opts.init.meta.spec) !== JSON.stringify(spec)) throw new Error('the model to start from (init) has a different spec');
-    ann.setWeights(opts.init.weights.filter((w) => !w.name.startsWith('opt/')));
-  } else if (opts.lambdaInit === undefined || opts.lambdaInit === 'stats') {
-    const m = Math.min(data.n, 64), buf = new Float32Array(m * size);
-    const ids = Array.from({ length: m }, (_, i) => i);
-    makeBatch(data, ids, buf, null, 0, false);
-    const x = tf.tensor4d(buf, [m, data.height, data.width, 2]);
-    ann.calibrateLambdas(x);
-    x.dispose();
-  }
+  const resumed = initialWeights(ann, opt, names, spec, data, opts);
+  const startEpoch = resumed?.startEpoch ?? 0;
+  if (resumed) log = resumed.log;
 
   const buf = new Float32Array(batchSize * size);
   const t0 = Date.now();
@@ -284,13 +317,7 @@ export async function trainAnn(data: FrameDataset, opts: TrainOptions, onProgres
     }
     const seconds = (Date.now() - te) / 1000;
     const entry: TrainEpochLog = { epoch, loss: lossSum / seen, acc: correct / Math.max(1, labelled), lr: lrNow, seconds, samplesPerSec: seen / seconds };
-    if (opts.validation) {
-      const val = opts.validation;
-      entry.valAccSteps = validationSteps(val.T).map((k) => ({ k, acc: k === val.T ? NaN : annAccuracy(ann, val, k) }));
-      entry.valAcc = annAccuracy(ann, val);
-      for (const v of entry.valAccSteps) if (v.k === val.T) v.acc = entry.valAcc;
-      entry.valAccMatched = entry.valAccSteps.reduce((a, v) => a + v.acc, 0) / entry.valAccSteps.length;
-    }
+    if (opts.validation) addValidation(entry, ann, opts.validation);
     log.push(entry);
     const elapsed = (Date.now() - t0) / 1000, sps = samplesDone / Math.max(elapsed, 1e-3);
     onProgress?.({ phase: 'epoch', epoch, epochs: opts.epochs, batch: batches - 1, batches, step: opt.t, totalSteps, loss: entry.loss, acc: entry.acc,
