@@ -50,32 +50,13 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
       break;
     }
     case 2:
-    case 3: {
-      // hand wave: forearm up, hand swinging sideways above the shoulder
-      const s = classId === 2 ? -1 : 1;
-      const a = classId === 2 ? ampR : ampL;
-      const x = s * (SHOULDER_HALF + 0.22) + 0.2 * a * Math.sin(ph);
-      const y = -0.5 + dy + 0.05 * a * Math.cos(2 * ph);
-      setWrist(out, s, x, y);
-      break;
-    }
+    case 3:
     case 4:
     case 5:
     case 6:
-    case 7: {
-      // big arm circles; image y points down so increasing angle is clockwise on screen
-      const s = classId <= 5 ? -1 : 1;
-      const dir = classId === 4 || classId === 6 ? 1 : -1;
-      const a = s < 0 ? ampR : ampL;
-      const rad = 0.4 * a;
-      const cxb = s * (SHOULDER_HALF + 0.42);
-      const cyb = 0.02 + dy;
-      const th = dir * ph;
-      const x = cxb + rad * Math.cos(th);
-      const y = cyb + rad * Math.sin(th);
-      setWrist(out, s, x, y);
+    case 7:
+      oneArmWrists(classId, ph, SHOULDER_HALF, ampR, ampL, dy, out);
       break;
-    }
     case 8: {
       // arm roll: forearms rolling around each other in front of the chest
       const rad = 0.13 * amp;
@@ -106,28 +87,59 @@ export function gestureWrists(classId: number, g: number, seg: GestureSegment, s
       out[3] = 0.2 + dy + 0.05 * ampL * Math.sin(TAU * 0.8 * g);
       break;
     }
-    case 11: {
-      const o = seg.other!;
-      for (let arm = 0; arm < 2; arm++) {
-        const base = arm * 21;
-        if (o[base] === 0) continue;
-        const s = arm === 0 ? -1 : 1;
-        let x = (arm === 0 ? restRx : restLx) - s * o[base + 1];
-        let y = (arm === 0 ? restRy : restLy) + o[base + 2] + dy;
-        for (let k = 0; k < 3; k++) {
-          const b = base + 3 + k * 6;
-          x += amp * o[b + 1] * Math.sin(TAU * (o[b] * g + o[b + 2]));
-          y += amp * o[b + 4] * Math.sin(TAU * (o[b + 3] * g + o[b + 5]));
-        }
-        out[arm * 2] = x;
-        out[arm * 2 + 1] = y;
-      }
+    case 11:
+      otherWrists(seg.other!, g, amp, dy, [restRx, restRy, restLx, restLy], out);
       break;
-    }
     default:
       throw new RangeError(`unknown gesture class ${classId}`);
   }
   addJitter(seg, g, out);
+}
+
+/** Classes 2–7 move one arm: waves (2, 3) above the shoulder and big arm circles (4–7); the other arm stays at rest. */
+function oneArmWrists(classId: number, ph: number, SHOULDER_HALF: number, ampR: number, ampL: number, dy: number, out: Float64Array): void {
+  if (classId <= 3) {
+    // hand wave: forearm up, hand swinging sideways above the shoulder
+    const s = classId === 2 ? -1 : 1;
+    const a = classId === 2 ? ampR : ampL;
+    const x = s * (SHOULDER_HALF + 0.22) + 0.2 * a * Math.sin(ph);
+    const y = -0.5 + dy + 0.05 * a * Math.cos(2 * ph);
+    setWrist(out, s, x, y);
+    return;
+  }
+  // big arm circles; image y points down so increasing angle is clockwise on screen
+  const s = classId <= 5 ? -1 : 1;
+  const dir = classId === 4 || classId === 6 ? 1 : -1;
+  const a = s < 0 ? ampR : ampL;
+  const rad = 0.4 * a;
+  const cxb = s * (SHOULDER_HALF + 0.42);
+  const cyb = 0.02 + dy;
+  const th = dir * ph;
+  const x = cxb + rad * Math.cos(th);
+  const y = cyb + rad * Math.sin(th);
+  setWrist(out, s, x, y);
+}
+
+/**
+ * Class 11 ("other"): each active arm (o[arm·21] ≠ 0) leaves its rest pose by an offset and moves
+ * as a sum of three sines per axis, with the frequencies, amplitudes and phases drawn per segment.
+ */
+function otherWrists(o: ArrayLike<number>, g: number, amp: number, dy: number, rest: readonly [number, number, number, number], out: Float64Array): void {
+  const [restRx, restRy, restLx, restLy] = rest;
+  for (let arm = 0; arm < 2; arm++) {
+    const base = arm * 21;
+    if (o[base] === 0) continue;
+    const s = arm === 0 ? -1 : 1;
+    let x = (arm === 0 ? restRx : restLx) - s * o[base + 1];
+    let y = (arm === 0 ? restRy : restLy) + o[base + 2] + dy;
+    for (let k = 0; k < 3; k++) {
+      const b = base + 3 + k * 6;
+      x += amp * o[b + 1] * Math.sin(TAU * (o[b] * g + o[b + 2]));
+      y += amp * o[b + 4] * Math.sin(TAU * (o[b + 3] * g + o[b + 5]));
+    }
+    out[arm * 2] = x;
+    out[arm * 2 + 1] = y;
+  }
 }
 
 /**
