@@ -14,6 +14,7 @@ import {
   SYNTH_HEIGHT,
   SYNTH_WIDTH,
   type GestureSegment,
+  type LightingParams,
   type PlanOptions,
   type RecordingPlan,
   type SubjectParams,
@@ -131,19 +132,24 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
     subject,
     segments,
     tEnd,
-    emulator: {
-      width: SYNTH_WIDTH,
-      height: SYNTH_HEIGHT,
-      seed: keyedSeed(opts.seed, 'emulator', opts.user, lighting.name),
-      thresholdOn: lighting.threshold,
-      thresholdOff: lighting.threshold * 1.05,
-      thresholdSigma: 0.03,
-      refractoryUs: 250,
-      logEpsilon: 1e-3,
-      noiseRateHz: lighting.noiseRateHz,
-      hotPixelFraction: lighting.hotPixelFraction,
-      hotPixelRateHz: 60,
-    },
+    emulator: classicEmulator(opts.seed, opts.user, lighting),
+  };
+}
+
+/** The classic world's sensor: thresholds and noise from the lighting, its seed keyed by user and lighting. */
+function classicEmulator(seed: number, user: number, lighting: LightingParams): RecordingPlan['emulator'] {
+  return {
+    width: SYNTH_WIDTH,
+    height: SYNTH_HEIGHT,
+    seed: keyedSeed(seed, 'emulator', user, lighting.name),
+    thresholdOn: lighting.threshold,
+    thresholdOff: lighting.threshold * 1.05,
+    thresholdSigma: 0.03,
+    refractoryUs: 250,
+    logEpsilon: 1e-3,
+    noiseRateHz: lighting.noiseRateHz,
+    hotPixelFraction: lighting.hotPixelFraction,
+    hotPixelRateHz: 60,
   };
 }
 
