@@ -53,68 +53,71 @@ export function register(dataset: Command): void {
     .option('--world <w>', 'classic: the scene of the first bundled models; randomized: limbs darker or brighter than the room, body, style, background, light and sensor drawn per subject and recording (src/datasets/synth-gestures/world.ts)', parseChoice('--world', SYNTH_WORLDS), 'classic' as SynthWorld)
     .option('--perturb <name>', `one perturbation of the robustness report: ${SYNTH_PERTURBATIONS.map((p) => p.name).join(', ')}`, parseChoice('--perturb', SYNTH_PERTURBATIONS.map((p) => p.name)))
     .option('--json', 'print one JSON object')
-    .action(
-      (o: {
-        out: string;
-        subjects: number;
-        firstUser: number;
-        lightings: number | string[];
-        seed: number;
-        lastTrainUser: number;
-        minSeconds: number;
-        maxSeconds: number;
-        repeats: number;
-        world: SynthWorld;
-        perturb?: string;
-        json?: boolean;
-      }) => {
-        if (o.maxSeconds < o.minSeconds) throw new UsageError('--max-seconds must be ≥ --min-seconds');
-        const opts: SynthGesturesOptions = {
-          out: o.out,
-          subjects: o.subjects,
-          firstUser: o.firstUser,
-          lightings: o.lightings,
-          seed: o.seed,
-          lastTrainUser: o.lastTrainUser,
-          minSeconds: o.minSeconds,
-          maxSeconds: o.maxSeconds,
-          repeats: o.repeats,
-          world: o.world,
-          perturb: o.perturb,
-        };
-        // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
-        const bar = progressBar('synth-gestures', {
-          enabled: !o.json || !!process.stderr.isTTY,
-          format: 'synth-gestures [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted} | {file}',
-          etaBuffer: 10,
-          since: performance.now(),
-          plain: {
-            everyMs: 5000,
-            line: (done, total, rate) =>
-              `synth-gestures: ${done}/${total} samples, ${rate.toFixed(1)} samples/s, ETA ${(rate > 0 ? (total - done) / rate : 0).toFixed(0)} s`,
-          },
-        });
-        let started = false;
-        let lastDone = -1;
-        const result = generateSynthGestures(opts, (p) => {
-          if (p.samplesDone === lastDone) return;
-          lastDone = p.samplesDone;
-          if (!started) {
-            bar.start(p.samples, 0, { file: p.file });
-            started = true;
-          }
-          bar.update(p.samplesDone, { file: p.file });
-        });
-        bar.stop();
-        if (o.json) {
-          printJson(result);
-          return;
-        }
-        process.stdout.write(
-          `wrote ${result.files.length} recordings (${result.samples} samples, ${result.events} events, ${(result.bytes / 1e6).toFixed(1)} MB, ` +
-            `${result.recordedSeconds.toFixed(0)} s recorded) to ${result.out}\n` +
-            `generation took ${result.elapsedSeconds.toFixed(1)} s (${(result.eventsPerSecond / 1e6).toFixed(2)} M events/s)\n`,
-        );
-      },
-    );
+    .action(runSynthGestures);
+}
+
+interface SynthGesturesCliOptions {
+  out: string;
+  subjects: number;
+  firstUser: number;
+  lightings: number | string[];
+  seed: number;
+  lastTrainUser: number;
+  minSeconds: number;
+  maxSeconds: number;
+  repeats: number;
+  world: SynthWorld;
+  perturb?: string;
+  json?: boolean;
+}
+
+/** Generates the set with a progress bar (rate, ETA), then prints what it wrote. */
+function runSynthGestures(o: SynthGesturesCliOptions): void {
+  if (o.maxSeconds < o.minSeconds) throw new UsageError('--max-seconds must be ≥ --min-seconds');
+  const opts: SynthGesturesOptions = {
+    out: o.out,
+    subjects: o.subjects,
+    firstUser: o.firstUser,
+    lightings: o.lightings,
+    seed: o.seed,
+    lastTrainUser: o.lastTrainUser,
+    minSeconds: o.minSeconds,
+    maxSeconds: o.maxSeconds,
+    repeats: o.repeats,
+    world: o.world,
+    perturb: o.perturb,
+  };
+  // A bar on a terminal (even with --json: it goes to stderr), else a line every 5 s unless --json.
+  const bar = progressBar('synth-gestures', {
+    enabled: !o.json || !!process.stderr.isTTY,
+    format: 'synth-gestures [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted} | {file}',
+    etaBuffer: 10,
+    since: performance.now(),
+    plain: {
+      everyMs: 5000,
+      line: (done, total, rate) =>
+        `synth-gestures: ${done}/${total} samples, ${rate.toFixed(1)} samples/s, ETA ${(rate > 0 ? (total - done) / rate : 0).toFixed(0)} s`,
+    },
+  });
+  let started = false;
+  let lastDone = -1;
+  const result = generateSynthGestures(opts, (p) => {
+    if (p.samplesDone === lastDone) return;
+    lastDone = p.samplesDone;
+    if (!started) {
+      bar.start(p.samples, 0, { file: p.file });
+      started = true;
+    }
+    bar.update(p.samplesDone, { file: p.file });
+  });
+  bar.stop();
+  if (o.json) {
+    printJson(result);
+    return;
+  }
+  process.stdout.write(
+    `wrote ${result.files.length} recordings (${result.samples} samples, ${result.events} events, ${(result.bytes / 1e6).toFixed(1)} MB, ` +
+      `${result.recordedSeconds.toFixed(0)} s recorded) to ${result.out}\n` +
+      `generation took ${result.elapsedSeconds.toFixed(1)} s (${(result.eventsPerSecond / 1e6).toFixed(2)} M events/s)\n`,
+  );
 }
