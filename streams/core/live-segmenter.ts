@@ -155,17 +155,88 @@ class StreamReader {
   }
 }
 
+/** The segmentation, or a RangeError naming the setting that cannot work. */
+function checkedSegmentation(seg: LiveSegmentation): LiveSegmentation {
+  if (seg.kind === 'activity' && !(seg.windowUs > 0 && Number.isInteger(seg.threshold) && seg.threshold > 0 && seg.quietUs >= 0)) {
+    throw new RangeError(`segmentLive: activity segmentation needs windowUs > 0, an integer threshold > 0 and quietUs >= 0`);
+  }
+  if (seg.kind === 'tumbling' && !(Number.isFinite(seg.durationUs) && seg.durationUs > 0)) throw new RangeError(`segmentLive: durationUs must be > 0`);
+  return seg;
+}
+
+/** One sample's pull from the stream: its events, the consumer's settlement, and how far it was fed. */
+interface SamplePull {
+  readonly events: EventSource;
+  readonly settled: Promise<PullSettlement>;
+  /** Reader index just past the last event handed out. */
+  readonly fedTo: number;
+  /** Events handed out so far. */
+  readonly consumed: number;
+}
+
+/**
+ * The sample's events: each pull hands out the rest of the reader's current batch up to the sample's
+ * end (`endIndex(from)`: the batch length while the sample goes on), one slice per batch. The
+ * sample ends where `endIndex` falls inside a batch, or when the stream ends or goes idle.
+ */
+function samplePull(reader: StreamReader, endIndex: (from: number) => number, sampleId: string, idleFlushMs: number | undefined): SamplePull {
+  let ended = false;
+  let firstPull = true;
+  let opened = false;
+  let settle!: (s: PullSettlement) => void;
+  const pull = {
+    fedTo: reader.i,
+    consumed: 0,
+    settled: new Promise<PullSettlement>((resolve) => (settle = resolve)),
+    events: {
+      open(signal: AbortSignal): EventPull {
+        if (opened) throw new Error(`${sampleId}: a live sample's events can be opened once`);
+        opened = true;
+        return {
+          async next() {
+            if (ended || signal.aborted) return DONE;
+            const more = await reader.ensure(signal, idleFlushMs);
+            if (signal.aborted) return DONE;
+            if (more !== true) {
+              ended = true; // the stream ended or went idle: the sample ends here
+              return DONE;
+            }
+            const b = reader.current;
+            const from = reader.i;
+            // The sample's first event never ends it.
+            const e = endIndex(firstPull ? from + 1 : from);
+            firstPull = false;
+            ended = e < b.length;
+            pull.consumed += e - from;
+            reader.i = e;
+            pull.fedTo = e;
+            return { done: false, value: sliceByIndex(b, from, e) };
+          },
+          settle: (s: PullSettlement) => settle(s),
+        };
+      },
+    } as EventSource,
+  };
+  return pull;
+}
+
+/** Drops the rest of a decided sample (to its end) from the stream, counting the events as skipped. */
+async function skipToSampleEnd(reader: StreamReader, stream: AbortSignal, endIndex: (from: number) => number, stats: SegmentStats): Promise<void> {
+  while ((await reader.ensure(stream)) === true) {
+    const e = endIndex(reader.i);
+    stats.skipped += e - reader.i;
+    reader.i = e;
+    if (e < reader.current.length) break;
+  }
+}
+
 /**
  * One live stream's samples. Each sample's `events` can be opened once; its consumer must settle
  * the pull (the engine and `eventsOf` do) before the next sample is cut. Unsubscribing aborts the
  * stream's pull.
  */
 export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observable<Sample> {
-  const seg = o.segmentation ?? DEFAULT_LIVE_SEGMENTATION;
-  if (seg.kind === 'activity' && !(seg.windowUs > 0 && Number.isInteger(seg.threshold) && seg.threshold > 0 && seg.quietUs >= 0)) {
-    throw new RangeError(`segmentLive: activity segmentation needs windowUs > 0, an integer threshold > 0 and quietUs >= 0`);
-  }
-  if (seg.kind === 'tumbling' && !(Number.isFinite(seg.durationUs) && seg.durationUs > 0)) throw new RangeError(`segmentLive: durationUs must be > 0`);
+  const seg = checkedSegmentation(o.segmentation ?? DEFAULT_LIVE_SEGMENTATION);
   const stats = o.stats ?? segmentStats();
   const onDecided = o.onDecided ?? 'next-sample';
   const maxDurationUs = o.maxDurationUs ?? Infinity;
@@ -210,58 +281,19 @@ export function segmentLive(source: EventSource, o: LiveSegmentOptions): Observa
         stats.samples++;
 
         // 2. The sample pulls from the stream up to its end; its consumer settles what it used.
-        let fedTo = reader.i; // reader index just past the last event handed out
-        let ended = false;
-        let firstPull = true;
-        let consumed = 0;
-        let opened = false;
-        let settle!: (s: PullSettlement) => void;
-        const settled = new Promise<PullSettlement>((resolve) => (settle = resolve));
-        const events: EventSource = {
-          open(signal) {
-            if (opened) throw new Error(`${o.streamId}#${seq - 1}: a live sample's events can be opened once`);
-            opened = true;
-            return {
-              async next() {
-                if (ended || signal.aborted) return DONE;
-                const more = await reader.ensure(signal, o.idleFlushMs);
-                if (signal.aborted) return DONE;
-                if (more !== true) {
-                  ended = true; // the stream ended or went idle: the sample ends here
-                  return DONE;
-                }
-                const b = reader.current;
-                const from = reader.i;
-                // The sample's first event never ends it.
-                const e = endIndex(firstPull ? from + 1 : from, maxEnd);
-                firstPull = false;
-                ended = e < b.length;
-                consumed += e - from;
-                reader.i = e;
-                fedTo = e;
-                return { done: false, value: sliceByIndex(b, from, e) };
-              },
-              settle: (s) => settle(s),
-            };
-          },
-        };
+        const pull = samplePull(reader, (from) => endIndex(from, maxEnd), `${o.streamId}#${seq}`, o.idleFlushMs);
+        const { events, settled } = pull;
         subscriber.next({ id: `${o.streamId}#${seq++}`, streamId: o.streamId, ...(o.label !== undefined ? { label: o.label } : {}), tStart, tEnd: Infinity, geometry: o.geometry, events });
         const done = await raceAbort(settled, stream);
         if (done === ABORTED) return;
 
         // 3. Events handed out but never binned go back to the stream.
-        reader.i = fedTo - done.unconsumed;
-        stats.routed += consumed - done.unconsumed;
+        reader.i = pull.fedTo - done.unconsumed;
+        stats.routed += pull.consumed - done.unconsumed;
         if (done.early) {
           stats.decided++;
-          if (onDecided === 'skip-to-window-end') {
-            while ((await reader.ensure(stream)) === true) {
-              const e = endIndex(reader.i, maxEnd);
-              stats.skipped += e - reader.i;
-              reader.i = e;
-              if (e < reader.current.length) break;
-            }
-          }
+          // The decided gesture's remaining events are counted as skipped, not cut into a next sample.
+          if (onDecided === 'skip-to-window-end') await skipToSampleEnd(reader, stream, (from) => endIndex(from, maxEnd), stats);
         }
       }
       if (!stream.aborted) subscriber.complete();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { BUNDLED_RECORDING } from '../../examples/bundled';
 import { runSpikestream } from '../helpers/cli';
+import { waitFor } from '../helpers/time';
 
 /** The compiled examples, beside the compiled tests (dist/examples or <outDir>/examples). */
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
@@ -123,8 +124,7 @@ describe('examples', function () {
     const all = start('subscribe', [url, '--json', '--exit-after', '5']);
     const onlyB = start('subscribe', [url, '--stream', 'camB', '--exit-after', '3']);
     for (const s of [all, onlyB]) {
-      const t0 = Date.now();
-      while (!/subscribed to/.test(s.stderr) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => /subscribed to/.test(s.stderr), 10_000, 'the subscriber to say it subscribed');
       expect(s.stderr).to.match(/subscribed to ws:\/\/127\.0\.0\.1:\d+\/decisions/);
     }
 

@@ -164,7 +164,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
         await pageA.page.screenshot({ path: SCREENSHOT });
         shot = true;
       }
-      await sleep(50);
+      await sleep(50); // paces the snapshots while the sensors send
     }
     if (!shot) await pageA.page.screenshot({ path: SCREENSHOT });
     for (const r of await probe.stopRecording(pageA.page)) {
@@ -180,7 +180,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
         const n = subA.decisions.length + subB.decisions.length;
         const quiet = n === seen && a.server.streams().length === 0 && b.server.streams().length === 0;
         seen = n;
-        if (!quiet) await sleep(1000);
+        if (!quiet) await sleep(1000); // a fixed wait is the point: 'quiet' means nothing new for a whole second
         return quiet;
       },
       20_000,
@@ -305,7 +305,14 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
     services.splice(services.indexOf(a), 1);
     await waitFor(async () => (await probe.status(pageA.page)).state === 'reconnecting', 5000, 'the page to say the connection is lost');
     expect((await probe.status(pageA.page)).text).to.match(/connection lost/);
-    await sleep(1500); // a few refused attempts, with backoff
+    // A few refused attempts, with backoff: the status line numbers them ('attempt 1' is the loss itself).
+    let refusedSoFar = 0;
+    const refusedTwice = async () => {
+      const attempt = /\(attempt (\d+)\)/.exec((await probe.status(pageA.page)).text);
+      refusedSoFar = Math.max(refusedSoFar, attempt ? Number(attempt[1]) - 1 : 0);
+      return refusedSoFar >= 2;
+    };
+    await waitFor(refusedTwice, 10_000, 'the page to be refused twice while the service is down');
     a = await service({ port });
     await waitFor(async () => (await probe.status(pageA.page)).state === 'connected', 15_000, 'the page to reconnect');
     const up = Date.now();
@@ -319,7 +326,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
     let sawLive = false;
     while (!sent) {
       sawLive ||= (await probe.text(pageA.page, '.panel[data-stream="user30"] .presence')) === 'live';
-      await sleep(100);
+      await sleep(100); // paces the readings while the sensor sends
     }
     await sending;
     expect(sawLive, 'the panel live again while the sensor sent').to.equal(true);
