@@ -17,9 +17,13 @@ export type StopRule = 'calibrated' | 'paper';
 
 export const STOP_RULES: readonly StopRule[] = ['calibrated', 'paper'];
 
-/** Per-step test for a streaming operator: stop now iff the score passes θ under `rule`. NaN never stops. */
+/**
+ * Per-step test for a streaming operator: stop now iff the score passes θ under `rule`. NaN never stops.
+ * θ = 1 never stops under either rule: c_t > 1 is impossible, and a calibrated probability that rounds
+ * to exactly 1 in floating point (a saturated softmax) must not turn "never answer early" into answers.
+ */
 export function shouldStop(c: number, theta: number, rule: StopRule = 'paper'): boolean {
-  return rule === 'calibrated' ? c >= theta : c > theta;
+  return rule === 'calibrated' ? c >= theta && theta < 1 : c > theta;
 }
 
 export interface DecisionOutcome {
@@ -59,7 +63,7 @@ export function decide(
 /** 0-based stopping index only (hot path of brute-force evaluation); `inclusive`: stop at c ≥ θ (the calibrated rule). */
 export function stopIndex(confidence: ArrayLike<number>, theta: number, T: number, offset = 0, inclusive = false): number {
   let t = 0;
-  if (inclusive) while (t < T - 1 && !(confidence[offset + t] >= theta)) t++;
+  if (inclusive) while (t < T - 1 && !(confidence[offset + t] >= theta && theta < 1)) t++;
   else while (t < T - 1 && !(confidence[offset + t] > theta)) t++;
   return t;
 }

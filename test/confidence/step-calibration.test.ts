@@ -108,6 +108,9 @@ describe('step calibration: the probability that the shown class is right', () =
   it('a calibrated trace stops at q ≥ θ, the paper trace at c > θ', () => {
     expect([shouldStop(0.5, 0.5, 'calibrated'), shouldStop(0.5, 0.5, 'paper'), shouldStop(0.5, 0.5)]).to.deep.equal([true, false, false]);
     expect(shouldStop(NaN, 0, 'calibrated')).to.equal(false);
+    // θ = 1 means never early under both rules, even when a saturated softmax rounds q to exactly 1.
+    expect([shouldStop(1, 1, 'calibrated'), shouldStop(1, 1, 'paper')]).to.deep.equal([false, false]);
+    expect(stopIndex([1, 1, 1], 1, 3, 0, true)).to.equal(2);
     expect([stopIndex([0.5, 0.9], 0.5, 2, 0, true), stopIndex([0.5, 0.9], 0.5, 2, 0, false)]).to.deep.equal([0, 1]);
     // Two classes, O = (0, ln 3): q = 3/4 at scale 1.
     const outputs = new Float32Array([0, Math.log(3), 0, Math.log(3)]);

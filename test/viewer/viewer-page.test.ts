@@ -143,7 +143,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
     for await (const x of readEventFile(RECORDING)) batches.push(x);
     browser = await launchBrowser(exe!);
     a = await service();
-    b = await service({ model: { ...model, theta: 1 } });
+    b = await service({ model: { ...model, theta: 1, thetaSource: 'override' } });
     [pageA, pageB] = await Promise.all([openPage(browser, `${a.address.url}/?linger=120`), openPage(browser, `${b.address.url}/?linger=120`)]);
     subA = await subscribe(a);
     subB = await subscribe(b);

@@ -41,7 +41,7 @@ function nhwcFrame(inputs: Float32Array, n: number): Float32Array {
 
 describe('ONNX import: QCFS networks trained in PyTorch', () => {
   const inputs = fixtureInputs(m);
-  before(async () => { await initBackend('cpu'); });
+  before(async () => { await initBackend('cpu', { log: () => undefined }); });
 
   it('the fixtures cover L = 3 / 4 / 8, with and without the ½ shift, with and without BatchNorm', () => {
     expect(m.models.map((x) => x.levels).sort()).to.deep.equal([3, 4, 8]);
