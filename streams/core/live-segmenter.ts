@@ -184,12 +184,12 @@ function samplePull(reader: StreamReader, endIndex: (from: number) => number, sa
   let firstPull = true;
   let opened = false;
   let settle!: (s: PullSettlement) => void;
-  const pull = {
+  const pull: { fedTo: number; consumed: number; settled: Promise<PullSettlement>; events: EventSource } = {
     fedTo: reader.i,
     consumed: 0,
     settled: new Promise<PullSettlement>((resolve) => (settle = resolve)),
     events: {
-      open(signal: AbortSignal): EventPull {
+      open(signal) {
         if (opened) throw new Error(`${sampleId}: a live sample's events can be opened once`);
         opened = true;
         return {
@@ -212,10 +212,10 @@ function samplePull(reader: StreamReader, endIndex: (from: number) => number, sa
             pull.fedTo = e;
             return { done: false, value: sliceByIndex(b, from, e) };
           },
-          settle: (s: PullSettlement) => settle(s),
+          settle: (s) => settle(s),
         };
       },
-    } as EventSource,
+    },
   };
   return pull;
 }
