@@ -112,28 +112,14 @@ export function planRecording(opts: PlanOptions): RecordingPlan {
     t = seg.tEnd + fadeOut + Math.round(r.uniform(0.15, 0.45) * 1e6);
   }
   const tEnd = t + Math.round(0.3e6);
+  const plan = { seed: opts.seed, user: opts.user, lighting, subject, segments, tEnd };
   if (world) {
     const { illumination: _, ...rest } = world;
-    return {
-      seed: opts.seed,
-      user: opts.user,
-      lighting,
-      subject,
-      segments,
-      tEnd,
-      emulator: randomizedEmulator(opts.seed, opts.user, named),
-      world: { ...rest, distractors: pauseDistractors(rs, segments, world.background!.level) },
-    };
+    // The emulator is drawn before the distractors: the order of the draws keeps recordings reproducible.
+    const emulator = randomizedEmulator(opts.seed, opts.user, named);
+    return { ...plan, emulator, world: { ...rest, distractors: pauseDistractors(rs, segments, world.background!.level) } };
   }
-  return {
-    seed: opts.seed,
-    user: opts.user,
-    lighting,
-    subject,
-    segments,
-    tEnd,
-    emulator: classicEmulator(opts.seed, opts.user, lighting),
-  };
+  return { ...plan, emulator: classicEmulator(opts.seed, opts.user, lighting) };
 }
 
 /** The classic world's sensor: thresholds and noise from the lighting, its seed keyed by user and lighting. */
