@@ -20,7 +20,7 @@ import type { FrameDataset } from '../snn/dataset';
 import { openDataset } from '../../streams/sources/open-dataset';
 import { collectFrameDataset } from '../../streams/sinks/to-frame-dataset';
 import { loadClassifierModel, type ClassifierModel } from '../snn/model/classifier-model';
-import { calibratedTrace } from './calibrate';
+import { calibratedTrace } from './confidence-fit';
 import { recordSnn, type SnnRecording } from './run-snn';
 
 export interface RobustnessOptions {
