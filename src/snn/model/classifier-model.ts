@@ -20,6 +20,10 @@ export interface ClassifierModel {
   readonly maxSteps: number;
   readonly alpha: number;
   readonly tau: number;
+  /**
+   * θ of the stop rule. To set your own, pass `loadClassifierModel(dir, { theta })` (or mark a copy
+   * `thetaSource: 'override'`): a calibrated θ is replaced by the live one for live streams.
+   */
   readonly theta: number;
   /** Where θ came from: the model's calibration, an override, or none (never early). */
   readonly thetaSource: 'calibration' | 'override' | 'none';
