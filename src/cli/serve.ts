@@ -9,10 +9,10 @@ import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addOnDecidedOption, addThreadOptions, cliRunnerKind, type OnDecidedCliOptions, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, OnDecidedCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
   host: string;
   port: number;
   token?: string;
@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
-  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))).action(async (o: ServeOptions) => {
+  addOnDecidedOption(addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)')))).action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const model = loadModelFromCli(o);
@@ -81,6 +81,7 @@ export function register(program: Command): void {
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
+      onDecided: o.onDecided,
       sampleWallLimitMs: o.sampleWallLimit,
       minEvents: o.minEvents,
       fit: { fit: o.fit, roi: o.roi },
