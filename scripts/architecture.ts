@@ -2,9 +2,9 @@
  * Prints the architecture figures the import-cycle test keeps: import cycles, the rooms each room
  * imports, and the functions over 80 lines. `node dist/scripts/architecture.js [--json]`.
  */
-import { importCycles, importGraph, longFunctions, roomGraph, sourceFiles } from '../test/helpers/source-graph';
+import { importCycles, importGraph, longFunctions, roomGraph, SOURCE_ROOTS, sourceFiles } from '../test/helpers/source-graph';
 
-const files = sourceFiles(['index.ts', 'src', 'streams']);
+const files = sourceFiles(SOURCE_ROOTS);
 const graph = importGraph(files);
 const cycles = importCycles(graph);
 const long = longFunctions(files, 80);
