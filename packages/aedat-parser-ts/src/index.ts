@@ -4,19 +4,7 @@
  * runtime. This entry uses only Uint8Array / DataView / typed arrays; the Node file helpers are
  * in `aedat-parser-ts/node`.
  */
-export {
-  type EventBatch,
-  EventBatchBuilder,
-  allocBatch,
-  batchFromArrays,
-  cloneBatch,
-  concatBatches,
-  countOn,
-  emptyBatch,
-  lowerBoundTime,
-  sliceByIndex,
-  sliceByTime,
-} from './event-batch.js';
+export * from './event-batch.js';
 export type { Geometry } from './geometry.js';
 export { ChunkCarry, type EventDecoder, type FormatName } from './decoder.js';
 export { FormatError, attachFile } from './format-error.js';
