@@ -29,90 +29,12 @@
  * generator's CPU, and the work saved by early termination (steps saved / steps without it,
  * early-decision rate). Ends with one JSON line of figures.
  */
-import { fork, type ChildProcess } from 'child_process';
 import * as os from 'os';
-import * as path from 'path';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
 import { defaultThreads } from '../src/cli/thread-options';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording } from './cameras';
+import { droppedEvents, forkService, GEOMETRY, RECORDING, scrapeMetrics } from './service-child';
 import { encodeRecording, runWireCameras, type EncodedRecording } from './wire-cameras';
-
-const ROOT = (() => {
-  // dist/bench or <outDir>/bench → the folder that holds models/ (walk up).
-  const fs = require('fs') as typeof import('fs');
-  for (let d = __dirname; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, 'models', 'gesture', 'spikestream.json'))) return d;
-    if (path.dirname(d) === d) return process.cwd();
-  }
-})();
-const MODEL = path.join(ROOT, 'models', 'gesture');
-const RECORDING = path.join(ROOT, 'recordings', 'gestures', 'user30_natural.aedat');
-const GEOMETRY = { width: 128, height: 128 };
-
-interface ChildStats {
-  cpuUs: number;
-  rss: number;
-  decisions: number;
-  early: number;
-  stepsRun: number;
-  stepsSaved: number;
-  wallLimited: number;
-  maxBatch: number;
-}
-
-// ---------------------------------------------------------------- the service (child process)
-async function child(): Promise<void> {
-  const { startService } = await import('../src/server/service');
-  const { loadClassifierModel } = await import('../src/snn/model/classifier-model');
-  const slots = Number(process.env.BENCH_SLOTS ?? 64);
-  const threads = Number(process.env.BENCH_THREADS ?? 1);
-  const service = await startService({ model: loadClassifierModel(MODEL, process.env.BENCH_THETA ? { theta: Number(process.env.BENCH_THETA) } : {}), port: 0, slots, threads, runner: 'typed', maxIngestStreams: 1024, maxSubscribers: 16 });
-  const send = (m: unknown) => process.send!(m);
-  process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'stats') {
-      const c = process.cpuUsage();
-      const s = service.stats;
-      const st: ChildStats = {
-        cpuUs: c.user + c.system,
-        rss: process.memoryUsage().rss,
-        decisions: s.decisions,
-        early: s.early,
-        stepsRun: s.stepsRun,
-        stepsSaved: s.stepsSaved,
-        wallLimited: s.wallLimited,
-        maxBatch: service.scheduler.stats.maxBatch,
-      };
-      send({ type: 'stats', stats: st });
-    } else if (m.cmd === 'stop') {
-      void service.stop(1000).then(() => process.exit(0));
-    }
-  });
-  send({ type: 'ready', url: service.address.url });
-}
-
-// ---------------------------------------------------------------- the load generator
-function request<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }) => {
-      if (m.type !== type) return;
-      c.off('message', on);
-      resolve(m as T);
-    };
-    c.on('message', on);
-    if (cmd) c.send({ cmd });
-  });
-}
-
-async function metrics(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
-}
 
 interface Level {
   n: number;
@@ -137,10 +59,9 @@ interface Level {
 }
 
 async function runLevel(n: number, seconds: number, p99Bound: number, rec: EncodedRecording, threads: number, theta: number | undefined, profile?: string): Promise<Level> {
-  const env = { ...process.env, BENCH_SLOTS: String(Math.max(32, n)), BENCH_THREADS: String(threads), BENCH_THETA: theta === undefined ? '' : String(theta) };
-  const execArgv = profile ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `service-${n}streams${theta === undefined ? '' : `-theta${theta}`}.cpuprofile`] : process.execArgv;
-  const c = fork(__filename, ['--child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { url } = await request<{ url: string }>(c, '', 'ready');
+  const profileAt = profile ? { dir: profile, name: `service-${n}streams${theta === undefined ? '' : `-theta${theta}`}.cpuprofile` } : undefined;
+  const c = await forkService({ slots: Math.max(32, n), threads, theta, profile: profileAt });
+  const url = c.url;
   const { ws: sub, arrivals } = await decisionArrivals(url);
 
   let maxQueued = 0;
@@ -157,7 +78,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, rec: Encod
     }
   })();
 
-  const before = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
+  const before = await c.stats();
   const genCpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const sent = await runWireCameras(url, rec, n, { prefix: 'cam', seconds });
@@ -166,17 +87,15 @@ async function runLevel(n: number, seconds: number, p99Bound: number, rec: Encod
   await new Promise((r) => setTimeout(r, 300)); // last decisions
   sampling = false;
   await sampler;
-  const after = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
-  const m = await metrics(url);
+  const after = await c.stats();
+  const m = await scrapeMetrics(url);
   sub.close();
-  c.send({ cmd: 'stop' });
-  await new Promise((r) => c.once('exit', r));
+  await c.stop();
 
   const lat = decisionLatencies(arrivals, sent.logs);
   const eventsSent = sent.events;
   const eventsIn = m.get('spikestream_events_in_total') ?? 0;
-  const dropped =
-    (m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0) + (m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0) + 0;
+  const dropped = droppedEvents(m);
   const decisions = after.decisions - before.decisions;
   const early = after.early - before.early;
   const saved = after.stepsSaved - before.stepsSaved;
@@ -299,9 +218,7 @@ function pipelineFigures(done: readonly (Level & { theta: number | undefined })[
   return figures;
 }
 
-if (process.argv.includes('--child')) void child();
-else
-  main().catch((err: unknown) => {
+main().catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -97,61 +97,93 @@ async function openAll(url: string, ids: readonly string[], token: string | unde
 }
 
 /**
- * n cameras replaying `rec` in real time into `<url>/ingest/<prefix><i>` for `seconds`; resolves
- * once every camera has sent its last slice and closed (1000).
+ * n cameras replaying `rec` in real time into `<url>/ingest/<prefix><i>`: `run()` resolves once every
+ * camera has sent its last slice and closed (1000). Its counters are live while it runs (bench:soak
+ * reads them every minute and `trim`s the logs).
  */
-export async function runWireCameras(url: string, rec: EncodedRecording, n: number, opts: WireCamerasOptions): Promise<WireCamerasResult> {
-  const ids = Array.from({ length: n }, (_, i) => `${opts.prefix}${i}`);
-  const sockets = await openAll(url, ids, opts.token);
-  const S = rec.messages.length;
-  const start = ids.map((_, i) => Math.floor((i * S) / n));
-  const logs = new Map<string, SliceLog>(ids.map((id) => [id, { lastT: [], sentAt: [] }]));
-  const closedEarly = new Map<string, number>();
-  let closing = false;
-  sockets.forEach((ws, i) => ws.once('close', (code) => closing || closedEarly.set(ids[i], code)));
-  const phases = Math.max(1, Math.min(opts.phases ?? 4, n));
-  const subTickMs = rec.sliceUs / 1000 / phases;
-  const slicesTotal = Math.floor((opts.seconds * 1e6) / rec.sliceUs);
-  const lateness: number[] = [];
-  let events = 0;
-  let messages = 0;
-  let maxBufferedBytes = 0;
-  const sendSlice = (i: number, m: number, now: number): void => {
-    const ws = sockets[i];
-    const j = (start[i] + m) % S;
-    const msg = rec.messages[j];
-    if (!msg || ws.readyState !== WebSocket.OPEN) return;
-    const shift = Math.floor((start[i] + m) / S) * rec.periodUs - start[i] * rec.sliceUs;
-    new DataView(msg.buffer, msg.byteOffset, msg.byteLength).setFloat64(10, rec.firstT[j] + shift, true);
-    ws.send(msg); // masks a copy synchronously: the shared bytes may change right after
-    const log = logs.get(ids[i])!;
-    log.lastT.push(rec.lastT[j] + shift);
-    log.sentAt.push(now);
-    events += rec.events[j];
-    messages++;
-    if (ws.bufferedAmount > maxBufferedBytes) maxBufferedBytes = ws.bufferedAmount;
-  };
-  const wall0 = performance.now();
-  // Sub-tick k sends slice m = ⌊k / phases⌋ of the cameras with i % phases = k % phases, due at the slice's end.
-  for (let k = 0; k < slicesTotal * phases; k++) {
-    const due = wall0 + (k + phases) * subTickMs;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const now = performance.now();
-    lateness.push(now - due);
-    const m = Math.floor(k / phases);
-    for (let i = k % phases; i < n; i += phases) sendSlice(i, m, now);
+export class WireCameras implements WireCamerasResult {
+  events = 0;
+  messages = 0;
+  maxBufferedBytes = 0;
+  readonly logs: Map<string, SliceLog>;
+  readonly lateness: number[] = [];
+  readonly closedEarly = new Map<string, number>();
+  private readonly ids: string[];
+  private readonly start: number[];
+  private sockets: WebSocket[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly rec: EncodedRecording,
+    private readonly n: number,
+    private readonly opts: WireCamerasOptions,
+  ) {
+    this.ids = Array.from({ length: n }, (_, i) => `${opts.prefix}${i}`);
+    this.start = this.ids.map((_, i) => Math.floor((i * rec.messages.length) / n));
+    this.logs = new Map(this.ids.map((id) => [id, { lastT: [], sentAt: [] }]));
   }
-  closing = true;
-  await Promise.all(
-    sockets.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          ws.close(1000, 'done');
-        }),
-    ),
-  );
-  return { events, messages, logs, lateness, closedEarly, maxBufferedBytes };
+
+  async run(): Promise<this> {
+    this.sockets = await openAll(this.url, this.ids, this.opts.token);
+    let closing = false;
+    this.sockets.forEach((ws, i) => ws.once('close', (code) => closing || this.closedEarly.set(this.ids[i], code)));
+    const phases = Math.max(1, Math.min(this.opts.phases ?? 4, this.n));
+    const subTickMs = this.rec.sliceUs / 1000 / phases;
+    const slicesTotal = Math.floor((this.opts.seconds * 1e6) / this.rec.sliceUs);
+    const wall0 = performance.now();
+    // Sub-tick k sends slice m = ⌊k / phases⌋ of the cameras with i % phases = k % phases, due at the slice's end.
+    for (let k = 0; k < slicesTotal * phases; k++) {
+      const due = wall0 + (k + phases) * subTickMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const now = performance.now();
+      this.lateness.push(now - due);
+      const m = Math.floor(k / phases);
+      for (let i = k % phases; i < this.n; i += phases) this.sendSlice(i, m, now);
+    }
+    closing = true;
+    await Promise.all(this.sockets.map(closeNormally));
+    return this;
+  }
+
+  /** Forgets slice logs sent before `wallMs` (performance.now()) and the lateness seen so far. */
+  trim(wallMs: number): void {
+    for (const log of this.logs.values()) {
+      let k = 0;
+      while (k < log.sentAt.length && log.sentAt[k] < wallMs) k++;
+      log.sentAt.splice(0, k);
+      log.lastT.splice(0, k);
+    }
+    this.lateness.length = 0;
+  }
+
+  private sendSlice(i: number, m: number, now: number): void {
+    const ws = this.sockets[i];
+    const S = this.rec.messages.length;
+    const j = (this.start[i] + m) % S;
+    const msg = this.rec.messages[j];
+    if (!msg || ws.readyState !== WebSocket.OPEN) return;
+    const shift = Math.floor((this.start[i] + m) / S) * this.rec.periodUs - this.start[i] * this.rec.sliceUs;
+    new DataView(msg.buffer, msg.byteOffset, msg.byteLength).setFloat64(10, this.rec.firstT[j] + shift, true);
+    ws.send(msg); // masks a copy synchronously: the shared bytes may change right after
+    const log = this.logs.get(this.ids[i])!;
+    log.lastT.push(this.rec.lastT[j] + shift);
+    log.sentAt.push(now);
+    this.events += this.rec.events[j];
+    this.messages++;
+    if (ws.bufferedAmount > this.maxBufferedBytes) this.maxBufferedBytes = ws.bufferedAmount;
+  }
+}
+
+function closeNormally(ws: WebSocket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    ws.close(1000, 'done');
+  });
+}
+
+/** n cameras replaying `rec` in real time for `opts.seconds` (see `WireCameras`). */
+export function runWireCameras(url: string, rec: EncodedRecording, n: number, opts: WireCamerasOptions): Promise<WireCamerasResult> {
+  return new WireCameras(url, rec, n, opts).run();
 }
