@@ -1,4 +1,4 @@
-import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import { catchError, EMPTY, finalize, map, merge, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
@@ -11,9 +11,10 @@ import type { Geometry } from '../events/geometry';
 import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 import { viewerModelInfo } from './viewer';
+import { ServiceInputs, type InputOptions } from './inputs';
 import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
-export interface ServiceOptions extends ServerOptions {
+export interface ServiceOptions extends ServerOptions, InputOptions {
   readonly model: ClassifierModel;
   /** SNN slots shared by all live streams (default 32). */
   readonly slots?: number;
@@ -119,7 +120,10 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
 export async function startService(o: ServiceOptions): Promise<Service> {
   // The viewer's page needs the traces (chart, bars) and the frames (preview).
   const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
-  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? fitRefusal(o) });
+  const acceptGeometry = o.acceptGeometry ?? fitRefusal(o);
+  let inputs: ServiceInputs | undefined;
+  const server = createServer({ ...o, viewer, acceptGeometry, moreStreams: () => inputs?.streams() ?? [] });
+  inputs = await ServiceInputs.start(o, server.metrics.registry, acceptGeometry);
   const { preview, metrics } = server;
   const threads = o.threads ?? 1;
   const pipeline = servicePipeline(o, server, Boolean(o.traces || viewer));
@@ -158,7 +162,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     );
   };
 
-  const decisions = server.ingest$.pipe(
+  const decisions = merge(server.ingest$, inputs?.streams$ ?? EMPTY).pipe(
     mergeMap(classifyIngest),
     map((d) => labelled(d, o.trueLabel)),
     tap((d) => {
@@ -174,6 +178,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   } catch (err) {
     // e.g. the port is in use: the worker threads must not keep the process alive.
     classifying.unsubscribe();
+    inputs?.close();
     await shards?.close();
     throw err;
   }
@@ -185,6 +190,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     segments,
     scheduler,
     async stop(drainMs = 2000) {
+      inputs?.close();
       const pipelinesDone = Promise.all([...running.values()]);
       await server.close({ drainMs, waitFor: pipelinesDone });
       await shards?.close();
