@@ -59,10 +59,10 @@ export class UdpInput {
   constructor(o: UdpInputOptions) {
     checkOptions(o);
     const host = o.host ?? '127.0.0.1';
-    const name = `udp://${host.includes(':') ? `[${host}]` : host}:${o.port}`;
+    const name = (port: number): string => `udp://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: o.receiveBufferBytes ?? DEFAULT_UDP_RECEIVE_BUFFER_BYTES });
     this.socket = socket;
-    this.input = new LiveInput(name, o, () => {
+    this.input = new LiveInput(name(o.port), o, () => {
       try {
         socket.close();
       } catch {
@@ -90,16 +90,17 @@ export class UdpInput {
     });
     this.listening = new Promise((resolve, reject) => {
       socket.once('error', (err) => {
-        input.notice(`cannot listen: ${err.message}`);
-        input.end();
+        input.fail(err);
         reject(err);
       });
       socket.bind(o.port, host, () => {
         this.receiveBufferBytes = socket.getRecvBufferSize();
-        resolve(socket.address());
+        const bound = socket.address();
+        input.rename(name(bound.port));
+        resolve(bound);
       });
     });
-    // The bind error is also the input's end; a caller that never awaits `listening` must not crash the process.
+    // The bind error also fails the input's consumer; a caller that never awaits `listening` must not crash the process.
     this.listening.catch(() => undefined);
   }
 

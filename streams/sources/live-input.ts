@@ -77,8 +77,8 @@ export class LiveInput {
   private readonly noticed = new Set<string>();
 
   constructor(
-    /** What the notices call this input, e.g. `udp://127.0.0.1:3333`. */
-    readonly name: string,
+    /** What the notices call this input, e.g. `udp://127.0.0.1:3333` (a transport may make it exact once bound: `rename`). */
+    private inputName: string,
     private readonly opts: LiveInputOptions,
     /** Stops the transport (closes its socket); called once, by `close`. */
     private readonly stopTransport: () => void,
@@ -117,6 +117,10 @@ export class LiveInput {
     };
   }
 
+  get name(): string {
+    return this.inputName;
+  }
+
   get geometry(): Geometry | undefined {
     return this.geom;
   }
@@ -136,6 +140,11 @@ export class LiveInput {
   }
 
   // ---- producer side: the transports call these ----
+
+  /** The input's exact name once known (a UDP port 0 once bound). */
+  rename(name: string): void {
+    this.inputName = name;
+  }
 
   /** Sets the sensor size (once; a later different size is the transport's to refuse). */
   setGeometry(g: Geometry): void {
@@ -189,7 +198,7 @@ export class LiveInput {
       if (this.noticed.has(key)) return;
       this.noticed.add(key);
     }
-    this.opts.onNotice?.(`${this.name}: ${line}`);
+    this.opts.onNotice?.(`${this.inputName}: ${line}`);
   }
 
   /** The transport ended for good: queued events drain, then the end (an error only ends the stream: it was said as a notice). */
@@ -197,6 +206,14 @@ export class LiveInput {
     if (this.ended) return;
     this.ended = true;
     this.queue.complete();
+    this.resolveGeometry(this.geom);
+  }
+
+  /** The transport could not start (a UDP port in use): the consumer gets what is queued, then `err`. */
+  fail(err: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.fail(err);
     this.resolveGeometry(this.geom);
   }
 
