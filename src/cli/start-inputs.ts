@@ -11,6 +11,7 @@ import { formatSummary, summarizeDecisions } from './decisions';
 import type { FitCliOptions } from './fit-options';
 import { describeModel, loadModelFromCli, thetaLabel, type ModelCliOptions } from './model-options';
 import { printJson } from './output';
+import { UsageError } from './errors';
 import { stopOnSignals } from './serve';
 import { printingSubscriber } from './decision-subscriber';
 import { cliRunnerKind, type ThreadCliOptions } from './thread-options';
@@ -20,9 +21,19 @@ import { DEFAULT_SLOTS } from '../defaults';
 export interface StartInputsOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions {
   port: number;
   json?: boolean;
+  /** The bundled recordings' options: refused with --input. */
+  once?: boolean;
+  speed?: number;
+  asap?: boolean;
+  recordings?: string;
 }
 
+export const START_INPUT_HELP = 'instead of the bundled recordings, classify this live input until Ctrl-C (repeatable): udp://…, dv+tcp://…, dv+unix://…, - or a FIFO path; see serve --help';
+
 export async function startOnInputs(o: StartInputsOptions, inputs: readonly InputSpec[]): Promise<void> {
+  if (o.once || o.asap || o.speed !== undefined || o.recordings !== undefined) {
+    throw new UsageError('--input runs until Ctrl-C on live inputs: --once, --speed, --asap and --recordings are for the bundled recordings');
+  }
   const model = loadModelFromCli(o);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const viewer = viewerFromCli(o);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readLabelsBeside, type LabelWindow } from '../datasets/dvs-gesture';
-import { eventFileGeometry, readEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile } from 'aedat-parser-ts/node';
 import { startService } from '../server/service';
 import { streamToServer } from '../client/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';
@@ -25,7 +25,7 @@ import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread
 import { DEFAULT_SLOTS } from '../defaults';
 import { printingSubscriber } from './decision-subscriber';
 import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
-import { startOnInputs } from './start-inputs';
+import { START_INPUT_HELP, startOnInputs } from './start-inputs';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
@@ -68,14 +68,9 @@ export function register(program: Command): void {
     .option('--recordings <dir>', 'folder of event files, each with an optional _labels.csv beside it (default: the bundled recordings/gestures)')
     .option('--port <port>', 'port (0 = any free port)', parsePort, 0)
     .option('--json', 'NDJSON output');
-  const withInputs = addInputOption(cmd, `instead of the bundled recordings, classify this live input until Ctrl-C (repeatable): ${'udp://…, dv+tcp://…, dv+unix://…, - or a FIFO path; see serve --help'}`);
-  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(withInputs), ' (every recording)'))).action(async (o: StartOptions) => {
+  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(addInputOption(cmd, START_INPUT_HELP)), ' (every recording)'))).action(async (o: StartOptions) => {
     if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
-    const inputs = inputSpecsFromCli(o);
-    if (inputs.length > 0) {
-      if (o.once || o.asap || o.speed !== undefined || o.recordings !== undefined) throw new UsageError('--input runs until Ctrl-C on live inputs: --once, --speed, --asap and --recordings are for the bundled recordings');
-      return startOnInputs(o, inputs);
-    }
+    if (o.input.length > 0) return startOnInputs(o, inputSpecsFromCli(o));
     const dir = o.recordings ?? defaultRecordingsDir();
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');

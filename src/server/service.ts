@@ -1,10 +1,11 @@
-import { catchError, EMPTY, finalize, map, merge, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import { catchError, EMPTY, finalize, merge, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
-import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import { planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import { serveStream } from '../../streams/operators/serve-stream';
 import { FitError, fitFromParams, type FitSettings } from '../../streams/operators/fit';
 import type { Decision, Frame } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
@@ -48,12 +49,6 @@ export interface ServiceOptions extends ServerOptions, InputOptions {
   readonly threads?: number;
   /** The SNN runner: `typed` (SnnRunner), `tensor` (TensorRunner), `auto` (tensor on TF.js's native backend; default). */
   readonly runner?: RunnerKind | 'auto';
-}
-
-/** `d` with its true class from `trueLabel`, when `d` has none and `trueLabel` knows it. */
-function labelled(d: Decision, trueLabel: ServiceOptions['trueLabel']): Decision {
-  const t = d.trueLabel === undefined ? trueLabel?.(d) : undefined;
-  return t === undefined ? d : { ...d, trueLabel: t };
 }
 
 export interface Service {
@@ -105,13 +100,23 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
     stats: classifyStats(),
     segmentStats: segmentStats(),
     settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
-    onTrace: traces ? (t) => server.publishTrace(t) : undefined,
+    // Bound, not wrapped: a trace goes from the engine to the hub without running server code.
+    onTrace: traces ? server.hub.publishTrace.bind(server.hub) : undefined,
     onFrame: preview && ((f: Frame) => preview.publish(f)),
   };
 }
 
+/** The HTTP + WebSocket server and the live inputs (`--input`) beside it, both refusing a sensor size the model cannot take. */
+async function serverAndInputs(o: ServiceOptions, viewer: ServerOptions['viewer']): Promise<{ server: SpikeServer; inputs: ServiceInputs | undefined }> {
+  const acceptGeometry = o.acceptGeometry ?? fitRefusal(o);
+  let inputs: ServiceInputs | undefined;
+  const server = createServer({ ...o, viewer, acceptGeometry, moreStreams: () => inputs?.streams() ?? [] });
+  inputs = await ServiceInputs.start(o, server.metrics.registry, acceptGeometry);
+  return { server, inputs };
+}
+
 /**
- * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
+ * The live service, composed with RxJS: sensor connections (`server.ingest$`) and live inputs → per stream,
  * `classifyStream` (fit → segment → per-sample engine, all streams sharing one batched runner) →
  * published to subscribers and metrics. A stream whose sensor size the model cannot take is
  * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
@@ -120,10 +125,7 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
 export async function startService(o: ServiceOptions): Promise<Service> {
   // The viewer's page needs the traces (chart, bars) and the frames (preview).
   const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
-  const acceptGeometry = o.acceptGeometry ?? fitRefusal(o);
-  let inputs: ServiceInputs | undefined;
-  const server = createServer({ ...o, viewer, acceptGeometry, moreStreams: () => inputs?.streams() ?? [] });
-  inputs = await ServiceInputs.start(o, server.metrics.registry, acceptGeometry);
+  const { server, inputs } = await serverAndInputs(o, viewer);
   const { preview, metrics } = server;
   const threads = o.threads ?? 1;
   const pipeline = servicePipeline(o, server, Boolean(o.traces || viewer));
@@ -145,8 +147,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
     const input = { streamId: stream.streamId, sensor: stream.geometry, source: stream.source, fit: fitFromParams(stream.params, o.fit) };
-    const classified = shards ? shards.classify(input) : classifyStream(input, pipeline);
-    return classified.pipe(
+    // The stream's whole walk, queue → pipeline → subscribers, runs on the streams side; this
+    // thread only counts the decision afterwards (below).
+    const served = serveStream(input, pipeline, { fanOut: server.hub, trueLabel: o.trueLabel, classify: shards?.classify });
+    return served.pipe(
       catchError((err: unknown) => {
         metrics.pipelineErrors.inc();
         o.onStreamError?.(stream.streamId, err);
@@ -164,10 +168,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
 
   const decisions = merge(server.ingest$, inputs?.streams$ ?? EMPTY).pipe(
     mergeMap(classifyIngest),
-    map((d) => labelled(d, o.trueLabel)),
     tap((d) => {
       syncCounters();
-      server.publish(d);
+      metrics.recordDecision(d);
     }),
     share(),
   );

@@ -1,9 +1,5 @@
 /**
  * The one place where the live inputs reach the event-file decoders (AEDAT, EVT 2.0 / 3.0, format
- * detection, the incremental push/end interface): when the decoders move, only this file changes.
+ * detection, the incremental push/end interface) of aedat-parser-ts.
  */
-export { createDecoder } from '../../src/formats/registry';
-export { detectFormat, DETECT_HEAD_BYTES } from '../../src/formats/detect';
-export { Aedat4Decoder, AEDAT4_MAGIC } from '../../src/formats/aedat4';
-export { FormatError } from '../../src/formats/format-error';
-export type { EventDecoder, FormatName } from '../../src/formats/decoder';
+export { Aedat4Decoder, AEDAT4_MAGIC, createDecoder, DETECT_HEAD_BYTES, detectFormat, FormatError, type EventDecoder, type FormatName } from 'aedat-parser-ts';

@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import * as dgram from 'dgram';
 import * as path from 'path';
 import { concatBatches, lowerBoundTime, sliceByIndex, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { startService } from '../../src/server/service';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import type { Decision } from '../../streams/types';

@@ -19,7 +19,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { concatBatches, sliceByIndex, lowerBoundTime, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { parseGestureLabels } from '../../src/datasets/dvs-gesture';
 import { isRightLive } from '../../src/eval/live-score';
 import { startService, type Service } from '../../src/server/service';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { firstValueFrom, toArray } from 'rxjs';
 import { concatBatches, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { fromReadable, headerComplete, ReadableInput } from '../../streams/sources/from-readable';
 import { makeTempDir, readSharedRecording, sharedRecording } from '../helpers/paths';
 
