@@ -9,11 +9,11 @@ import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addOnDecidedOption, addThreadOptions, cliRunnerKind, type OnDecidedCliOptions, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, InputCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, OnDecidedCliOptions, InputCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
   host: string;
   port: number;
   token?: string;
@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
-  addInputOption(addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)')))).action(async (o: ServeOptions) => {
+  addInputOption(addOnDecidedOption(addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))))).action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
     const inputs = inputSpecsFromCli(o);
@@ -84,6 +84,7 @@ export function register(program: Command): void {
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
+      onDecided: o.onDecided,
       sampleWallLimitMs: o.sampleWallLimit,
       minEvents: o.minEvents,
       fit: { fit: o.fit, roi: o.roi },

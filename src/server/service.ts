@@ -13,13 +13,14 @@ import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 import { viewerModelInfo } from './viewer';
 import { ServiceInputs, type InputOptions } from './inputs';
-import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
+import { DEFAULT_ON_DECIDED, DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export interface ServiceOptions extends ServerOptions, InputOptions {
   readonly model: ClassifierModel;
   /** SNN slots shared by all live streams (default 32). */
   readonly slots?: number;
   readonly segmentation?: LiveSegmentation;
+  /** After an early decision: skip the rest of the sample (default, `DEFAULT_ON_DECIDED`) or cut the next sample at once. */
   readonly onDecided?: OnDecided;
   /** End a sample when its sensor has sent nothing for this many ms (see `LiveSegmentOptions.idleFlushMs`). */
   readonly idleFlushMs?: number;
@@ -99,7 +100,7 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
     scheduler,
     stats: classifyStats(),
     segmentStats: segmentStats(),
-    settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
+    settings: { onDecided: o.onDecided ?? DEFAULT_ON_DECIDED, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
     // Bound, not wrapped: a trace goes from the engine to the hub without running server code.
     onTrace: traces ? server.hub.publishTrace.bind(server.hub) : undefined,
     onFrame: preview && ((f: Frame) => preview.publish(f)),
