@@ -303,6 +303,7 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     t.block();
     const b = randomRecording(0, 1000, 5, 1);
     t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
+    t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
     // The open marker went through before the block; the first message is then in flight, held.
     await waitFor(() => t.attempts() === 2, 2000, 'the first message to be in flight to the blocked broker');
     t.p.abandon();
@@ -363,9 +364,8 @@ describe('leases and fencing on a real nats-server', function () {
     const silent = { create: async () => 1, update: () => new Promise<number>(() => undefined), delete: async () => undefined } as unknown as KV;
     const lease = (await Lease.acquire(silent, 'cam2', 'A', 300)) as Lease;
     expect(lease.held).to.equal(true);
-    const t0 = Date.now();
-    await new Promise((resolve) => lease.signal.addEventListener('abort', resolve, { once: true }));
-    expect(Date.now() - t0, 'held for its lease time').to.be.at.least(250);
+    // The time is the point: the lease ends by the worker's clock, checked when it is read (no event fires).
+    await sleep(350);
     expect(lease.held).to.equal(false);
     expect(lease.ended).to.equal('expired');
   });
