@@ -4,10 +4,10 @@
  * walk from a WebSocket message to a subscriber's decision (measured on a running service, about
  * a second). `node dist/scripts/architecture.js [--json]`.
  */
-import { importCycles, importGraph, longFunctions, roomGraph, sourceFiles } from '../test/helpers/source-graph';
+import { importCycles, importGraph, longFunctions, roomGraph, SOURCE_ROOTS, sourceFiles } from '../test/helpers/source-graph';
 import { measureWebSocketWalk, type WalkRoom } from '../test/helpers/crossings';
 
-const files = sourceFiles(['index.ts', 'src', 'streams']);
+const files = sourceFiles(SOURCE_ROOTS);
 const graph = importGraph(files);
 const cycles = importCycles(graph);
 const long = longFunctions(files, 80);

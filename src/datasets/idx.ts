@@ -8,7 +8,7 @@
  * Corrupt input throws FormatError('idx', byteOffset, reason).
  */
 import * as fs from 'fs';
-import { FormatError } from '../formats/format-error';
+import { FormatError } from 'aedat-parser-ts';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;

@@ -11,7 +11,7 @@ import { lastValueFrom, take, toArray } from 'rxjs';
 import WebSocket from 'ws';
 import { BoundedEventQueue } from '../../streams/core/bounded-queue';
 import { encodeEventMessage } from '../../src/formats/wire';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { startService } from '../../src/server/service';
 import { concatBatches } from '../../src/events/event-batch';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { loadViewerAssets, viewerDir } from '../../src/server/http/viewer-routes';
 import { decodePreviewFrame, type PreviewFrame } from '../../src/server/preview';
 import { streamToServer } from '../../src/client/sensor-client';
@@ -71,7 +71,7 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     for (const s of services.splice(0)) await s.stop(500);
   });
 
-  it('serves the page at / and its files under /viewer/ (uPlot from the package), same-origin only; nothing else', async () => {
+  it('serves the page at / and its files under /viewer/ (uPlot and aedat-parser-ts from their packages), same-origin only; nothing else', async () => {
     const { url } = (await service()).address;
     const page = await fetch(`${url}/?token=ignored`);
     expect(page.status).to.equal(200);
@@ -85,6 +85,8 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
       ['/viewer/viewer.css', 'text/css; charset=utf-8'],
       ['/viewer/vendor/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
       ['/viewer/vendor/uPlot.min.css', 'text/css; charset=utf-8'],
+      ['/viewer/vendor/aedat-parser-ts.js', 'text/javascript; charset=utf-8'],
+      ['/viewer/file-player.js', 'text/javascript; charset=utf-8'],
     ]) {
       const r = await fetch(`${url}${p}`);
       expect([p, r.status, r.headers.get('content-type')]).to.deep.equal([p, 200, type]);
@@ -105,9 +107,9 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     expect(await refusedStatus(`${url.replace(/^http/, 'ws')}/preview`)).to.equal(404);
   });
 
-  it('a missing viewer folder leaves / unserved (uPlot is still found)', () => {
+  it('a missing viewer folder leaves / unserved (uPlot and aedat-parser-ts are still found)', () => {
     const assets = loadViewerAssets(path.join(repoRoot, 'no-such-viewer'));
-    expect([...assets.keys()].sort()).to.deep.equal(['/viewer/vendor/uPlot.iife.min.js', '/viewer/vendor/uPlot.min.css']);
+    expect([...assets.keys()].sort()).to.deep.equal(['/viewer/vendor/aedat-parser-ts.js', '/viewer/vendor/uPlot.iife.min.js', '/viewer/vendor/uPlot.min.css']);
   });
 
   it('with a token: the page and its files are public, its JSON and feeds need the token', async () => {
