@@ -343,7 +343,7 @@ describe('leases and fencing on a real nats-server', function () {
     const t0 = Date.now();
     while (!b && Date.now() - t0 < 5000) {
       b = await Lease.acquire(kv, 'cam0', 'B', leaseMs);
-      if (!b) await sleep(50);
+      if (!b) await sleep(50); // polls the key until the TTL frees it
     }
     expect(b, 'taken after the TTL').to.be.instanceOf(Lease);
     expect(Date.now() - t0).to.be.within(300, 2500);
@@ -364,8 +364,7 @@ describe('leases and fencing on a real nats-server', function () {
     const silent = { create: async () => 1, update: () => new Promise<number>(() => undefined), delete: async () => undefined } as unknown as KV;
     const lease = (await Lease.acquire(silent, 'cam2', 'A', 300)) as Lease;
     expect(lease.held).to.equal(true);
-    // The time is the point: the lease ends by the worker's clock, checked when it is read (no event fires).
-    await sleep(350);
+    await sleep(350); // a fixed wait is the point: the lease ends by the worker's own clock, read when asked (no event fires)
     expect(lease.held).to.equal(false);
     expect(lease.ended).to.equal('expired');
   });
@@ -393,7 +392,7 @@ describe('leases and fencing on a real nats-server', function () {
       const a = new DecisionPublisher(broker as Broker, 'cam8', 'A');
       await a.fence('A:1');
       for (const n of [0, 1]) await a.publish(makeDecision({ streamId: 'cam8', sampleId: `cam8#${n}` }));
-      await sleep(500); // the broker no longer remembers the ids
+      await sleep(500); // a fixed wait is the point: past the 100 ms duplicate window the broker forgets the ids, unannounced
       const b = new DecisionPublisher(broker as Broker, 'cam8', 'B');
       await b.fence('B:1');
       expect(await b.publish(makeDecision({ streamId: 'cam8', sampleId: 'cam8#1' }))).to.equal('duplicate');
@@ -422,7 +421,7 @@ describe('a NATS URL that cannot be used', function () {
       for (let k = 0; k < 50; k++) {
         e = await connectBroker(`nats://127.0.0.1:${port}`, { name: 't', timeoutMs: 2000 }).catch((x: unknown) => x);
         if (!/connection refused/.test(String(e))) break;
-        await sleep(100);
+        await sleep(100); // polls until the plain nats-server listens
       }
       expect(String(e)).to.match(/has no JetStream: start it with -js/);
     } finally {
