@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 import * as os from 'os';
 import { resolveRunnerKind, RUNNER_CHOICES, type RunnerChoice, type RunnerKind } from '../snn/step-runner';
 import { parseChoice, parseIntOption } from './options';
-import { DEFAULT_RUNNER } from '../defaults';
+import { DEFAULT_ON_DECIDED, DEFAULT_RUNNER } from '../defaults';
+import type { OnDecided } from '../../streams/core/live-segmenter';
+
+const ON_DECIDED_CHOICES: readonly OnDecided[] = ['skip-to-window-end', 'next-sample'];
 
 export interface RunnerCliOptions {
   runner: RunnerChoice;
@@ -34,4 +37,18 @@ export function addRunnerOption(cmd: Command): Command {
 /** The runner `--runner` means on this machine (auto tries the native TF.js backend once, quietly when it is absent). */
 export function cliRunnerKind(o: RunnerCliOptions): Promise<RunnerKind> {
   return resolveRunnerKind(o.runner, (line) => process.stderr.write(line + '\n'));
+}
+
+export interface OnDecidedCliOptions {
+  onDecided: OnDecided;
+}
+
+/** `--on-decided skip-to-window-end|next-sample`: what a served live stream does after an early decision. */
+export function addOnDecidedOption(cmd: Command): Command {
+  return cmd.option(
+    '--on-decided <mode>',
+    'after an early decision: skip-to-window-end (skip the rest of the sample: early exit saves the work) or next-sample (cut the next sample at once, classifying the rest again)',
+    parseChoice('--on-decided', ON_DECIDED_CHOICES),
+    DEFAULT_ON_DECIDED as OnDecided,
+  );
 }

@@ -55,6 +55,7 @@ export function freePort(): Promise<number> {
 }
 
 import { sleep } from '../helpers/time';
+import { DEFAULT_ON_DECIDED } from '../../src/defaults';
 
 export { sleep };
 
@@ -279,7 +280,7 @@ export async function singleProcessDecisions(streamId: string): Promise<string[]
   if (reference?.modelStamp !== modelStamp) {
     const model = loadClassifierModel(MODEL_DIR);
     const scheduler = new SnnScheduler(new SnnRunner(model.net, 2));
-    reference = { modelStamp, decisions: await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler }).pipe(toArray())) };
+    reference = { modelStamp, decisions: await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler, onDecided: DEFAULT_ON_DECIDED }).pipe(toArray())) };
   }
   return reference.decisions.map((d) => essence({ ...d, streamId, sampleId: d.sampleId.replace(/^ref#/, `${streamId}#`) }));
 }

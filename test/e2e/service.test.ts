@@ -2,7 +2,7 @@
  * End to end over real sockets on 127.0.0.1 with the bundled model and recording: sensors
  * stream user30_natural.aedat to ws://…/ingest/<id>, subscribers read ws://…/decisions.
  *
- * About equality with the offline pipeline: with the live default `onDecided: 'next-sample'`,
+ * About equality with the offline pipeline: with `onDecided: 'next-sample'` (the library's default),
  * the next sample starts at the first event the segmenter has NOT yet routed when it learns
  * of the decision. The decision is asynchronous (the batched SNN step runs on setImmediate), so
  * by then the segmenter has already pushed the rest of the current delivery (a file chunk, a
@@ -11,8 +11,8 @@
  * boundaries and event-loop timing — even offline: fromEventFile as fast as possible gave 19, 20
  * or 55 decisions in different runs (64 KiB file reads racing the setImmediate SNN step).
  * With `onDecided: 'skip-to-window-end'` a sample's span is set by the activity detector
- * alone, and live decisions equal the offline ones exactly, whatever the batching; the tests
- * that compare decisions use that mode, and check the default mode for what does hold.
+ * alone, and live decisions equal the offline ones exactly, whatever the batching; it is the
+ * service's default (`DEFAULT_ON_DECIDED`). The tests that compare decisions name that mode.
  */
 import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
@@ -114,8 +114,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     for (const s of services.splice(0)) await s.stop(500);
   });
 
-  it('live decisions equal the offline pipeline exactly (skip-to-window-end), whatever the batching and pacing', async () => {
-    const svc = await service({ onDecided: 'skip-to-window-end' });
+  it('live decisions equal the offline pipeline exactly (skip-to-window-end, the service default), whatever the batching and pacing', async () => {
+    const svc = await service(); // DEFAULT_ON_DECIDED: skip-to-window-end
     const base = svc.address.url;
     const sub = await subscribe(base);
     const filtered = await subscribe(base, '?stream=paced');
@@ -147,8 +147,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(correct / inside.length).to.be.at.least(0.9);
   });
 
-  it('default live mode (next-sample): live decisions equal the offline pipeline exactly', async () => {
-    const svc = await service();
+  it('next-sample mode (the library default): live decisions equal the offline pipeline exactly', async () => {
+    const svc = await service({ onDecided: 'next-sample' });
     const base = svc.address.url;
     const sub = await subscribe(base);
     const r = await send(base, 'cam', speed(20));
