@@ -1,2 +1,3 @@
 export * from './geometry';
 export * from './event-batch';
+export * from './input-encoding';

@@ -1,5 +1,6 @@
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
+import { parseInputEncoding, type InputEncoding } from '../../src/events/input-encoding';
 import type { Frame, FrameCloseReason } from '../types';
 
 /** Counters `binFrames`/`binEvents` increment. */
@@ -37,6 +38,8 @@ export interface BinOptions {
   readonly downsample?: number;
   /** At most this many frames (default Infinity); the operator completes after frame maxSteps-1. */
   readonly maxSteps?: number;
+  /** What the two channels count (default 'polarity': OFF, ON; see input-encoding.ts). */
+  readonly encoding?: InputEncoding;
   readonly stats?: BinStats;
 }
 
@@ -61,6 +64,7 @@ export function checkBinOptions(o: BinOptions): void {
   if (!Number.isInteger(g.width) || !Number.isInteger(g.height) || g.width <= 0 || g.height <= 0) {
     throw new RangeError(`binFrames: geometry must have positive integer width and height, got ${g.width}×${g.height}`);
   }
+  parseInputEncoding(o.encoding, 'binFrames: encoding');
   if (o.tStart !== undefined && !Number.isFinite(o.tStart)) throw new RangeError(`binFrames: tStart must be finite, got ${o.tStart}`);
   if (o.tEnd !== undefined && o.tStart !== undefined && !(o.tEnd > o.tStart)) throw new RangeError(`binFrames: tEnd (${o.tEnd}) must be > tStart (${o.tStart})`);
 }
@@ -92,6 +96,7 @@ export class FrameBinner {
   private readonly maxSteps: number;
   private readonly sampleId: string;
   private readonly streamId: string;
+  private readonly timeSplit: boolean;
   private origin: number | null;
   private step = 0;
   private data: Float32Array | null = null;
@@ -115,6 +120,7 @@ export class FrameBinner {
     this.sampleId = o.sampleId ?? '';
     this.streamId = o.streamId ?? '';
     this.origin = o.tStart ?? null;
+    this.timeSplit = o.encoding === 'time-split';
   }
 
   get finished(): boolean {
@@ -177,12 +183,13 @@ export class FrameBinner {
     return 'stop';
   }
 
-  private add(xi: number, yi: number, pi: number): void {
+  /** Counts one event in channel `channel` (0 or 1) of the open frame. */
+  private add(xi: number, yi: number, channel: number): void {
     if (this.data === null) this.data = this.alloc();
     const f = this.f;
     const cx = f === 1 ? xi : Math.floor(xi / f);
     const cy = f === 1 ? yi : Math.floor(yi / f);
-    this.data[(cy * this.outW + cx) * 2 + (pi !== 0 ? 1 : 0)] += 1;
+    this.data[(cy * this.outW + cx) * 2 + channel] += 1;
     this.count++;
   }
 
@@ -233,11 +240,15 @@ export class FrameBinner {
           // The event is not added yet: resuming at i emits any further empty bins first.
           if (r === 'pause') return { kind: 'paused', at: i };
         }
-        this.add(xi, yi, p[i]);
+        // time-split: the second half of bin k starts at origin + (k + ½)·binUs.
+        const channel = this.timeSplit ? (2 * (ti - this.origin - this.step * binUs) >= binUs ? 1 : 0) : p[i] !== 0 ? 1 : 0;
+        this.add(xi, yi, channel);
       } else {
         if (this.count === 0) this.firstT = ti;
         this.lastT = ti;
-        this.add(xi, yi, p[i]);
+        // time-split: the second half of a count bin is its events from index ⌈perBin/2⌉ on.
+        const channel = this.timeSplit ? (2 * this.count >= perBin ? 1 : 0) : p[i] !== 0 ? 1 : 0;
+        this.add(xi, yi, channel);
         if (this.count === perBin) {
           const r = this.emitCurrent('count', this.firstT, this.lastT, emit);
           if (r === 'stop') return FINISHED;

@@ -110,6 +110,7 @@ export function sampleCursor(model: ClassifierModel, sample: Pick<Sample, 'id' |
     binUs: model.binUs,
     eventsPerBin: model.eventsPerBin,
     downsample: model.downsample,
+    encoding: model.encoding,
     maxSteps,
     stats,
   });

@@ -21,6 +21,7 @@ export async function binSampleInto(sample: Sample, o: FrameDatasetOptions, out:
     binUs: o.binUs,
     eventsPerBin: o.binUs === undefined ? o.eventsPerBin : undefined,
     downsample: o.downsample ?? 1,
+    encoding: o.encoding,
     maxSteps: o.T,
     stats: o.stats,
   });
