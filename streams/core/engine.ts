@@ -111,6 +111,7 @@ export function sampleCursor(model: ClassifierModel, sample: Pick<Sample, 'id' |
     eventsPerBin: model.eventsPerBin,
     downsample: model.downsample,
     encoding: model.encoding,
+    rampSteps: model.encodingSteps,
     maxSteps,
     stats,
   });

@@ -124,7 +124,7 @@ function checkOptions(o: LiveStyleOptions): { restart: readonly [number, number]
 
 /** Bins `slice` from `tStart` into up to T frames written into `out` (zero-padded); returns the frames' ends. */
 function binInto(slice: EventBatch, geometry: Geometry, tStart: number, tEnd: number, o: LiveStyleOptions, stats: BinStats, out: Float32Array): number[] {
-  const cursor = new FrameCursor({ geometry, tStart, tEnd, binUs: o.binUs, downsample: o.downsample ?? 1, encoding: o.encoding, maxSteps: o.T, stats });
+  const cursor = new FrameCursor({ geometry, tStart, tEnd, binUs: o.binUs, downsample: o.downsample ?? 1, encoding: o.encoding, rampSteps: o.T, maxSteps: o.T, stats });
   cursor.feed(slice);
   cursor.end();
   out.fill(0);
