@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws';
 import { lowerBoundTime, sliceByIndex, type EventBatch } from '../src/events/event-batch';
-import { readEventFile } from '../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { paceBatches } from '../streams/sources/from-event-file';
 import { REALTIME } from '../streams/sources/pacing';
 import { percentile } from './common';

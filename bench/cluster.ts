@@ -27,9 +27,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
-import type { EventBatch } from '../src/events/event-batch';
-import { streamToServer } from '../src/client/sensor-client';
+import { decisionArrivals, decisionLatencies, latenessP99, loadRecording } from './cameras';
+import { encodeRecording, runWireCameras, type EncodedRecording } from './wire-cameras';
 import { type Cluster, natsServerPath, RECORDING, scrape, sleep, startCluster } from '../test/broker/cluster';
 
 const GEOMETRY = { width: 128, height: 128 };
@@ -65,9 +64,10 @@ interface Level {
   brokerShare: number;
   generatorCpuPct: number;
   maxLag: number;
+  loadAverage: number;
 }
 
-async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number): Promise<Level> {
+async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number, p99Bound: number, rec: EncodedRecording): Promise<Level> {
   const gatewayUrl = c.gateways[0].url;
   const prefix = `L${n}x`;
   const { ws: sub, arrivals: all } = await decisionArrivals(gatewayUrl);
@@ -85,19 +85,11 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
     }
   })();
 
-  const logs = new Map<string, SliceLog>();
-  const lateness: number[] = [];
   const cpu0 = cpu();
   const gen0 = process.cpuUsage();
   const wall0 = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: n }, (_, i) => {
-      const id = `${prefix}${i}`;
-      const log: SliceLog = { lastT: [], sentAt: [] };
-      logs.set(id, log);
-      return streamToServer(`${gatewayUrl}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lateness), GEOMETRY);
-    }),
-  );
+  const sent = await runWireCameras(gatewayUrl, rec, n, { prefix, seconds });
+  const logs = sent.logs;
   await sleep(1000); // the last decisions on their way back
   const wall = (performance.now() - wall0) / 1000;
   const cpu1 = cpu();
@@ -117,7 +109,7 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
     .filter((x) => Number.isFinite(x));
   const p50 = lat.length ? median(lat) : NaN;
   const p99 = lat.length ? percentile(lat, 0.99) : NaN;
-  const eventsSent = results.reduce((s, r) => s + r.events, 0);
+  const eventsSent = sent.events;
   const eventsIn = delta('spikestream_events_in_total');
   const dropped = delta('spikestream_broker_dropped_messages_total') + delta('spikestream_events_dropped_total{reason="queue_overflow"}') + delta('spikestream_events_dropped_total{reason="rate_limit"}');
   const pct = (s: number): number => (100 * s) / wall;
@@ -129,9 +121,10 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
   if (dropped > 0) why.push(`${dropped} dropped`);
   if (!(p99 <= p99Bound)) why.push(`latency p99 ${p99.toFixed(1)} ms > ${p99Bound} ms`);
   if (maxLag > n * EVENTS_PER_SECOND) why.push(`lag ${maxLag} events`);
-  const late = latenessP99(lateness);
+  const late = latenessP99(sent.lateness);
   if (late > 50) why.push(`generator-bound (slice lateness p99 ${late.toFixed(1)} ms)`);
   if (arrivals.length === 0) why.push('no decisions');
+  if (sent.closedEarly.size > 0) why.push(`${sent.closedEarly.size} camera(s) closed early`);
   return {
     n,
     takenP50: taken.length ? median(taken) : NaN,
@@ -148,7 +141,14 @@ async function runLevel(c: Cluster, n: number, seconds: number, warmupS: number,
     brokerShare: nats + gateway + workers > 0 ? nats / (nats + gateway + workers) : 0,
     generatorCpuPct: (100 * (gen.user + gen.system)) / 1e6 / wall,
     maxLag,
+    loadAverage: os.loadavg()[0],
   };
+}
+
+/** CPU per stream (% of one core) of each process kind and of the whole path. */
+function perStream(L: Level): string {
+  const each = [L.natsCpuPct, L.gatewayCpuPct, L.workersCpuPct, L.natsCpuPct + L.gatewayCpuPct + L.workersCpuPct].map((x) => (x / L.n).toFixed(2));
+  return `${each.join(' / ')} %`.padStart(26);
 }
 
 async function main(): Promise<void> {
@@ -160,7 +160,8 @@ async function main(): Promise<void> {
   const p99Bound = Number(argValue(args, '--p99') ?? 100);
   const workerCounts = (argValue(args, '--workers') ?? '1,2').split(',').map(Number);
   const levels = (argValue(args, '--levels') ?? '8,16,32,48,64').split(',').map(Number);
-  const { batches, t0, period } = await loadRecording(RECORDING);
+  const { batches } = await loadRecording(RECORDING);
+  const rec = encodeRecording(batches, GEOMETRY);
   const mach = machine();
   process.stdout.write(
     `cluster bench: nats-server + 1 gateway + k workers (processes), N cameras in real time here (${RECORDING}, ${seconds} s per level), one subscriber on the gateway\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
@@ -170,14 +171,14 @@ async function main(): Promise<void> {
     void figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
   for (const k of workerCounts) {
     const c = await startCluster(bin, { workers: Array.from({ length: k }, (_, i) => `bench${i + 1}`), gateways: 1, workerArgs: ['--slots', '256'], gatewayArgs: ['--max-streams', '1024'] });
-    process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | gen CPU | max lag | decisions | notes\n`);
+    process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | per stream: nats / gateway / workers / all | gen CPU | max lag | decisions | load1 | notes\n`);
     const done: Level[] = [];
     try {
       for (const n of levels) {
-        const L = await runLevel(c, n, seconds, warmupS, p99Bound, batches, t0, period);
+        const L = await runLevel(c, n, seconds, warmupS, p99Bound, rec);
         done.push(L);
         process.stdout.write(
-          `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.takenP50.toFixed(0).padStart(17)} / ${L.takenMax.toFixed(0).padStart(5)} | ${L.natsCpuPct.toFixed(0).padStart(7)}% | ${L.gatewayCpuPct.toFixed(0).padStart(10)}% | ${L.workersCpuPct.toFixed(0).padStart(10)}% | ${(100 * L.brokerShare).toFixed(0).padStart(11)}% | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${String(L.maxLag).padStart(7)} | ${String(L.decisions).padStart(9)} | ${L.why.join('; ')}\n`,
+          `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.takenP50.toFixed(0).padStart(17)} / ${L.takenMax.toFixed(0).padStart(5)} | ${L.natsCpuPct.toFixed(0).padStart(7)}% | ${L.gatewayCpuPct.toFixed(0).padStart(10)}% | ${L.workersCpuPct.toFixed(0).padStart(10)}% | ${(100 * L.brokerShare).toFixed(0).padStart(11)}% | ${perStream(L)} | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${String(L.maxLag).padStart(7)} | ${String(L.decisions).padStart(9)} | ${L.loadAverage.toFixed(1).padStart(5)} | ${L.why.join('; ')}\n`,
         );
         if (!L.sustained) break;
         await sleep(1000);
@@ -196,6 +197,8 @@ async function main(): Promise<void> {
       put(`cluster_broker_cpu_share_${k}workers_${l.n}streams`, 'fraction', l.brokerShare, at);
       put(`cluster_workers_cpu_${k}workers_${l.n}streams`, '% of one core', l.workersCpuPct, at);
       put(`cluster_gateway_cpu_${k}workers_${l.n}streams`, '% of one core', l.gatewayCpuPct, at);
+      put(`cluster_cpu_per_stream_${k}workers_${l.n}streams`, '% of one core', (l.natsCpuPct + l.gatewayCpuPct + l.workersCpuPct) / l.n, { ...at, nats: l.natsCpuPct / l.n, gateway: l.gatewayCpuPct / l.n, workers: l.workersCpuPct / l.n, loadAverage1: l.loadAverage });
+      put(`cluster_generator_cpu_${k}workers_${l.n}streams`, '% of one core', l.generatorCpuPct, at);
     }
   }
   printFigures('cluster', figures);

@@ -1,8 +1,7 @@
 /** Writers of large synthetic files for the I/O benchmark (AEDAT 2.0 and EVT 2.0 have no writer in src). */
 import { promises as fsp } from 'fs';
 import { allocBatch, type EventBatch } from '../src/events/event-batch';
-import { Aedat31Writer } from '../src/formats/aedat3';
-import { Aedat4Writer } from '../src/formats/aedat4';
+import { Aedat31Writer, Aedat4Writer } from 'aedat-parser-ts';
 
 const GEOM = { width: 128, height: 128 };
 const BLOCK = 1 << 20;

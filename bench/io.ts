@@ -8,9 +8,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_CHUNK_BYTES, readEventFile } from '../src/formats/read-file';
-import { detectFormat } from '../src/formats/detect';
-import { createDecoder } from '../src/formats/registry';
+import { DEFAULT_CHUNK_BYTES, readEventFile } from 'aedat-parser-ts/node';
+import { createDecoder, detectFormat } from 'aedat-parser-ts';
 import { argValue, machine, median, printFigures, type BenchFigure } from './common';
 import { writeAedat2, writeAedat3, writeAedat4Lz4, writeEvt2 } from './gen-files';
 

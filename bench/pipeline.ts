@@ -1,13 +1,16 @@
 /**
  * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]
- * [--threads T] [--p99 ms] [--profile DIR]` (or `npm run bench:pipeline`). `--profile DIR`: the service
- * runs under `node --cpu-prof`, one .cpuprofile per level in DIR (open it in Chrome DevTools).
+ * [--threads T] [--p99 ms] [--thetas calibrated,1] [--all-levels] [--profile DIR]` (or `npm run
+ * bench:pipeline`). `--profile DIR`: the service runs under `node --cpu-prof`, one .cpuprofile per level
+ * in DIR (open it in Chrome DevTools). `--thetas calibrated,1`: each level runs once per θ, back to back,
+ * and the service's CPU ratio is printed (θ = 1 never stops early). `--all-levels`: go on past a level
+ * that is not sustained.
  *
  * Setup (two processes, because the machine has 2 cores and the service should be measured
  * alone): a forked child runs the service (`startService`, bundled model, 127.0.0.1, port 0, T
  * worker threads classifying — default one per core — and its main thread on the sockets);
- * this process is the load generator: N simulated cameras (`streamToServer`, one WebSocket each)
- * replay the bundled 28 s recording in real time — camera i starts at offset i/N of the
+ * this process is the load generator: N simulated cameras (`runWireCameras`, one WebSocket each,
+ * pre-encoded wire messages shared by all) replay the bundled 28 s recording in real time — camera i starts at offset i/N of the
  * recording and wraps around (time kept monotone), i.e. DVS128-Gesture rates, ~13.5 kev/s per
  * camera — plus one WebSocket subscriber on /decisions. Each level runs S seconds (default 10).
  *
@@ -26,91 +29,12 @@
  * generator's CPU, and the work saved by early termination (steps saved / steps without it,
  * early-decision rate). Ends with one JSON line of figures.
  */
-import { fork, type ChildProcess } from 'child_process';
 import * as os from 'os';
-import * as path from 'path';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
-import type { EventBatch } from '../src/events/event-batch';
 import { defaultThreads } from '../src/cli/thread-options';
-import { streamToServer } from '../src/client/sensor-client';
-import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
-
-const ROOT = (() => {
-  // dist/bench or <outDir>/bench → the folder that holds models/ (walk up).
-  const fs = require('fs') as typeof import('fs');
-  for (let d = __dirname; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, 'models', 'gesture', 'spikestream.json'))) return d;
-    if (path.dirname(d) === d) return process.cwd();
-  }
-})();
-const MODEL = path.join(ROOT, 'models', 'gesture');
-const RECORDING = path.join(ROOT, 'recordings', 'gestures', 'user30_natural.aedat');
-const GEOMETRY = { width: 128, height: 128 };
-
-interface ChildStats {
-  cpuUs: number;
-  rss: number;
-  decisions: number;
-  early: number;
-  stepsRun: number;
-  stepsSaved: number;
-  wallLimited: number;
-  maxBatch: number;
-}
-
-// ---------------------------------------------------------------- the service (child process)
-async function child(): Promise<void> {
-  const { startService } = await import('../src/server/service');
-  const { loadClassifierModel } = await import('../src/snn/model/classifier-model');
-  const slots = Number(process.env.BENCH_SLOTS ?? 64);
-  const threads = Number(process.env.BENCH_THREADS ?? 1);
-  const service = await startService({ model: loadClassifierModel(MODEL), port: 0, slots, threads, runner: 'typed', maxIngestStreams: 1024, maxSubscribers: 16 });
-  const send = (m: unknown) => process.send!(m);
-  process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'stats') {
-      const c = process.cpuUsage();
-      const s = service.stats;
-      const st: ChildStats = {
-        cpuUs: c.user + c.system,
-        rss: process.memoryUsage().rss,
-        decisions: s.decisions,
-        early: s.early,
-        stepsRun: s.stepsRun,
-        stepsSaved: s.stepsSaved,
-        wallLimited: s.wallLimited,
-        maxBatch: service.scheduler.stats.maxBatch,
-      };
-      send({ type: 'stats', stats: st });
-    } else if (m.cmd === 'stop') {
-      void service.stop(1000).then(() => process.exit(0));
-    }
-  });
-  send({ type: 'ready', url: service.address.url });
-}
-
-// ---------------------------------------------------------------- the load generator
-function request<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }) => {
-      if (m.type !== type) return;
-      c.off('message', on);
-      resolve(m as T);
-    };
-    c.on('message', on);
-    if (cmd) c.send({ cmd });
-  });
-}
-
-async function metrics(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
-}
+import { decisionArrivals, decisionLatencies, latenessP99, loadRecording } from './cameras';
+import { droppedEvents, forkService, GEOMETRY, RECORDING, scrapeMetrics } from './service-child';
+import { encodeRecording, runWireCameras, type EncodedRecording } from './wire-cameras';
 
 interface Level {
   n: number;
@@ -120,6 +44,7 @@ interface Level {
   p99: number;
   latencyN: number;
   serviceCpuPct: number;
+  serviceCpuPerStreamPct: number;
   generatorCpuPct: number;
   rssMiB: number;
   eventsSent: number;
@@ -130,17 +55,15 @@ interface Level {
   maxQueued: number;
   lagP99: number;
   maxBatch: number;
+  loadAverage: number;
 }
 
-async function runLevel(n: number, seconds: number, p99Bound: number, batches: readonly EventBatch[], t0: number, period: number, threads: number, profile?: string): Promise<Level> {
-  const env = { ...process.env, BENCH_SLOTS: String(Math.max(32, n)), BENCH_THREADS: String(threads) };
-  const execArgv = profile ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `service-${n}streams.cpuprofile`] : process.execArgv;
-  const c = fork(__filename, ['--child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { url } = await request<{ url: string }>(c, '', 'ready');
+async function runLevel(n: number, seconds: number, p99Bound: number, rec: EncodedRecording, threads: number, theta: number | undefined, profile?: string): Promise<Level> {
+  const profileAt = profile ? { dir: profile, name: `service-${n}streams${theta === undefined ? '' : `-theta${theta}`}.cpuprofile` } : undefined;
+  const c = await forkService({ slots: Math.max(32, n), threads, theta, profile: profileAt });
+  const url = c.url;
   const { ws: sub, arrivals } = await decisionArrivals(url);
 
-  const logs = new Map<string, SliceLog>();
-  const lags: number[] = [];
   let maxQueued = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -155,40 +78,31 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
     }
   })();
 
-  const before = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
+  const before = await c.stats();
   const genCpu0 = process.cpuUsage();
   const wall0 = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const id = `cam${i}`;
-      const log: SliceLog = { lastT: [], sentAt: [] };
-      logs.set(id, log);
-      return streamToServer(`${url}/ingest/${id}`, loggedCamera(batches, t0, period, i, n, seconds, log, lags), GEOMETRY);
-    }),
-  );
+  const sent = await runWireCameras(url, rec, n, { prefix: 'cam', seconds });
   const wall = performance.now() - wall0;
   const gen = process.cpuUsage(genCpu0);
   await new Promise((r) => setTimeout(r, 300)); // last decisions
   sampling = false;
   await sampler;
-  const after = (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats;
-  const m = await metrics(url);
+  const after = await c.stats();
+  const m = await scrapeMetrics(url);
   sub.close();
-  c.send({ cmd: 'stop' });
-  await new Promise((r) => c.once('exit', r));
+  await c.stop();
 
-  const lat = decisionLatencies(arrivals, logs);
-  const eventsSent = results.reduce((s, r) => s + r.events, 0);
+  const lat = decisionLatencies(arrivals, sent.logs);
+  const eventsSent = sent.events;
   const eventsIn = m.get('spikestream_events_in_total') ?? 0;
-  const dropped =
-    (m.get('spikestream_events_dropped_total{reason="queue_overflow"}') ?? 0) + (m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0) + 0;
+  const dropped = droppedEvents(m);
   const decisions = after.decisions - before.decisions;
   const early = after.early - before.early;
   const saved = after.stepsSaved - before.stepsSaved;
   const run = after.stepsRun - before.stepsRun;
   const p50 = lat.length ? median(lat) : NaN;
   const p99 = lat.length ? percentile(lat, 0.99) : NaN;
-  const lagP99 = latenessP99(lags);
+  const lagP99 = latenessP99(sent.lateness);
   const why: string[] = [];
   if (eventsIn !== eventsSent) why.push(`events in ${eventsIn} ≠ sent ${eventsSent}`);
   if (dropped > 0) why.push(`${dropped} events dropped`);
@@ -196,6 +110,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
   if (maxQueued > n * 13_500) why.push(`backlog ${maxQueued} events queued`);
   if (lagP99 > 50) why.push(`generator-bound (slice lateness p99 ${lagP99.toFixed(1)} ms)`);
   if (decisions === 0) why.push('no decisions');
+  if (sent.closedEarly.size > 0) why.push(`${sent.closedEarly.size} camera(s) closed early (${[...sent.closedEarly][0].join(': ')})`);
   return {
     n,
     sustained: why.length === 0,
@@ -204,6 +119,7 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
     p99,
     latencyN: lat.length,
     serviceCpuPct: (100 * (after.cpuUs - before.cpuUs)) / 1000 / wall,
+    serviceCpuPerStreamPct: (100 * (after.cpuUs - before.cpuUs)) / 1000 / wall / n,
     generatorCpuPct: (100 * (gen.user + gen.system)) / 1000 / wall,
     rssMiB: after.rss / 2 ** 20,
     eventsSent,
@@ -214,7 +130,30 @@ async function runLevel(n: number, seconds: number, p99Bound: number, batches: r
     maxQueued,
     lagP99,
     maxBatch: after.maxBatch,
+    loadAverage: os.loadavg()[0],
   };
+}
+
+/** One row of the table. */
+function row(L: Level, theta: string): string {
+  const cells = [
+    String(L.n).padStart(8),
+    theta.padStart(5),
+    (L.sustained ? 'yes' : 'NO').padEnd(9),
+    `${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN})`,
+    `${L.serviceCpuPct.toFixed(0).padStart(9)}%`,
+    `${L.serviceCpuPerStreamPct.toFixed(2).padStart(9)}%`,
+    `${L.generatorCpuPct.toFixed(0).padStart(6)}%`,
+    L.rssMiB.toFixed(0).padStart(7),
+    String(L.eventsIn).padStart(9),
+    String(L.decisions).padStart(9),
+    `${(100 * L.earlyRate).toFixed(0).padStart(4)}%`,
+    `${(100 * L.stepsSavedFrac).toFixed(1).padStart(10)}%`,
+    String(L.maxQueued).padStart(10),
+    L.loadAverage.toFixed(1).padStart(5),
+    L.why.join('; '),
+  ];
+  return cells.join(' | ') + '\n';
 }
 
 async function main(): Promise<void> {
@@ -223,44 +162,63 @@ async function main(): Promise<void> {
   const seconds = Number(argValue(args, '--seconds') ?? 10);
   const p99Bound = Number(argValue(args, '--p99') ?? 50);
   const threads = Number(argValue(args, '--threads') ?? defaultThreads());
+  // '--thetas calibrated,1': each level once per θ, back to back (θ = 1 never stops early).
+  const thetas = (argValue(args, '--thetas') ?? 'calibrated').split(',').map((t) => (t === 'calibrated' ? undefined : Number(t)));
+  const keepGoing = args.includes('--all-levels');
   const levels = (argValue(args, '--levels') ?? '1,2,4,8,16,32,48,64,96,128,192,256')
     .split(',')
     .map(Number)
     .filter((x) => x >= 1 && x <= max);
-  const { batches, t0, period } = await loadRecording(RECORDING);
+  const { batches, period } = await loadRecording(RECORDING);
+  const rec = encodeRecording(batches, GEOMETRY);
   const mach = machine();
-  process.stdout.write(`pipeline bench: bundled model, ${RECORDING} (${(period / 1e6).toFixed(1)} s) in real time per camera, ${seconds} s per level; service in a child process (${threads} worker thread${threads === 1 ? '' : 's'}${threads === 1 ? ', i.e. all on its main thread' : ' + its main thread on the sockets'}), cameras + subscriber here\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
-  process.stdout.write(' streams | sustained | latency p50 / p99 ms | service CPU | gen CPU |  RSS MiB | events in | decisions | early | steps saved | max queued | notes\n');
-  const done: Level[] = [];
+  process.stdout.write(`pipeline bench: bundled model, ${RECORDING} (${(period / 1e6).toFixed(1)} s) in real time per camera (pre-encoded wire messages shared by all cameras), ${seconds} s per level; service in a child process (${threads} worker thread${threads === 1 ? '' : 's'}${threads === 1 ? ', i.e. all on its main thread' : ' + its main thread on the sockets'}), cameras + subscriber here\n${mach}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  process.stdout.write(' streams | theta | sustained | latency p50 / p99 ms | service CPU | per stream | gen CPU | RSS MiB | events in | decisions | early | steps saved | max queued | load1 | notes\n');
+  const done: (Level & { theta: number | undefined })[] = [];
   for (const n of levels) {
-    const L = await runLevel(n, seconds, p99Bound, batches, t0, period, threads, argValue(args, '--profile'));
-    done.push(L);
-    process.stdout.write(
-      `${String(n).padStart(8)} | ${(L.sustained ? 'yes' : 'NO').padEnd(9)} | ${L.p50.toFixed(1).padStart(8)} / ${L.p99.toFixed(1).padStart(6)} (${L.latencyN}) | ${L.serviceCpuPct.toFixed(0).padStart(9)}% | ${L.generatorCpuPct.toFixed(0).padStart(6)}% | ${L.rssMiB.toFixed(0).padStart(8)} | ${String(L.eventsIn).padStart(9)} | ${String(L.decisions).padStart(9)} | ${(100 * L.earlyRate).toFixed(0).padStart(4)}% | ${(100 * L.stepsSavedFrac).toFixed(1).padStart(10)}% | ${String(L.maxQueued).padStart(10)} | ${L.why.join('; ')}\n`,
-    );
-    if (!L.sustained) break;
+    let all = true;
+    for (const theta of thetas) {
+      const L = await runLevel(n, seconds, p99Bound, rec, threads, theta, argValue(args, '--profile'));
+      done.push({ ...L, theta });
+      process.stdout.write(row(L, theta === undefined ? 'cal' : String(theta)));
+      all &&= L.sustained;
+    }
+    if (thetas.length === 2) {
+      const [a, b] = done.slice(-2);
+      process.stdout.write(`         service CPU θ ${a.theta ?? 'calibrated'} / θ ${b.theta ?? 'calibrated'} at ${n} streams: ${(a.serviceCpuPct / b.serviceCpuPct).toFixed(2)}×\n`);
+    }
+    if (!all && !keepGoing) break;
   }
-  const ok = done.filter((l) => l.sustained);
-  const best = ok[ok.length - 1];
-  const figures: BenchFigure[] = [];
-  const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
-    figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
-  put('pipeline_max_realtime_streams', 'streams', best ? best.n : 0, { p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), threads, loadAverage: os.loadavg() });
-  for (const l of done) {
-    const at = { streams: l.n, sustained: l.sustained };
-    put(`pipeline_decision_latency_p50_${l.n}streams`, 'ms', l.p50, at);
-    put(`pipeline_decision_latency_p99_${l.n}streams`, 'ms', l.p99, at);
-    put(`pipeline_service_cpu_${l.n}streams`, '% of one core', l.serviceCpuPct, at);
-    put(`pipeline_service_rss_${l.n}streams`, 'MiB', l.rssMiB, at);
-    put(`pipeline_steps_saved_fraction_${l.n}streams`, 'fraction', l.stepsSavedFrac, at);
-    put(`pipeline_early_decision_rate_${l.n}streams`, 'fraction', l.earlyRate, at);
-  }
-  printFigures('pipeline', figures);
+  printFigures('pipeline', pipelineFigures(done, { mach, p99Bound, seconds, threads }));
 }
 
-if (process.argv.includes('--child')) void child();
-else
-  main().catch((err: unknown) => {
+function pipelineFigures(done: readonly (Level & { theta: number | undefined })[], o: { mach: string; p99Bound: number; seconds: number; threads: number }): BenchFigure[] {
+  const figures: BenchFigure[] = [];
+  const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
+    figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: o.mach, ...extra });
+  const calibrated = done.filter((l) => l.theta === undefined);
+  const best = calibrated.filter((l) => l.sustained).pop();
+  put('pipeline_max_realtime_streams', 'streams', best ? best.n : 0, { p99BoundMs: o.p99Bound, secondsPerLevel: o.seconds, tested: calibrated.map((l) => l.n), threads: o.threads, loadAverage: os.loadavg() });
+  for (const l of done) {
+    const tag = l.theta === undefined ? '' : `_theta${l.theta}`;
+    const at = { streams: l.n, sustained: l.sustained, theta: l.theta ?? 'calibrated', loadAverage1: l.loadAverage };
+    put(`pipeline_decision_latency_p50_${l.n}streams${tag}`, 'ms', l.p50, at);
+    put(`pipeline_decision_latency_p99_${l.n}streams${tag}`, 'ms', l.p99, at);
+    put(`pipeline_service_cpu_${l.n}streams${tag}`, '% of one core', l.serviceCpuPct, at);
+    put(`pipeline_service_cpu_per_stream_${l.n}streams${tag}`, '% of one core', l.serviceCpuPerStreamPct, at);
+    put(`pipeline_generator_cpu_${l.n}streams${tag}`, '% of one core', l.generatorCpuPct, at);
+    put(`pipeline_service_rss_${l.n}streams${tag}`, 'MiB', l.rssMiB, at);
+    put(`pipeline_steps_saved_fraction_${l.n}streams${tag}`, 'fraction', l.stepsSavedFrac, at);
+    put(`pipeline_early_decision_rate_${l.n}streams${tag}`, 'fraction', l.earlyRate, at);
+  }
+  for (const l of done.filter((d) => d.theta !== undefined)) {
+    const cal = calibrated.find((c) => c.n === l.n);
+    if (cal) put(`pipeline_service_cpu_ratio_calibrated_vs_theta${l.theta}_${l.n}streams`, 'ratio', cal.serviceCpuPct / l.serviceCpuPct, { streams: l.n });
+  }
+  return figures;
+}
+
+main().catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -1,8 +1,8 @@
 /** `npm run bench <name> [args]` → runs bench/<name>.ts; each also has its own `npm run bench:<name>` script. */
 import * as path from 'path';
 
-/** The benchmarks (the other files in bench/ are their shared helpers: cameras, common, gen-files). */
-export const BENCHMARKS = ['io', 'snn', 'emulator', 'confidence', 'pipeline', 'cluster', 'viewer'] as const;
+/** The benchmarks (the other files in bench/ are their shared helpers: cameras, common, gen-files, service-child, wire-cameras). */
+export const BENCHMARKS = ['io', 'snn', 'emulator', 'confidence', 'pipeline', 'cluster', 'viewer', 'soak'] as const;
 
 function main(): void {
   const [name, ...rest] = process.argv.slice(2);

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import { binEvents } from '../streams/core/binner';
 import type { EventBatch } from '../src/events/event-batch';
-import { eventFileGeometry, readEventFile } from '../src/formats/read-file';
+import { eventFileGeometry, readEventFile } from 'aedat-parser-ts/node';
 import { loadModel } from '../src/snn/model/model-file';
 
 interface DecisionLine { type: string; confident?: boolean; trueLabel?: number; label: number; steps: number; sampleStartUs: number }

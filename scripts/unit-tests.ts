@@ -1,8 +1,8 @@
 /**
  * `npm run test:unit`: the tests that need nothing outside the repository — no nats-server, no
- * Chromium, no ../shared recordings, no npm registry. A test file is left out when it lives in
- * test/broker (nats-server) or test/package (npm install), or when its source uses what only the
- * whole suite provides (the markers below). Prints what it runs, then runs mocha on those files.
+ * Chromium, no ../shared recordings, no npm registry, from test/ and from each workspace package's
+ * test/. A test file is left out when it lives in a broker/ (nats-server) or package/ (npm install)
+ * folder, or when its source uses what only the whole suite provides (the markers below). Prints what it runs, then runs mocha on those files.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -23,13 +23,22 @@ export interface UnitSelection {
 export function selectUnitTests(root: string): UnitSelection {
   const run: string[] = [];
   const leftOut: string[] = [];
-  for (const rel of testSources(path.join(root, 'test'))) {
-    const source = fs.readFileSync(path.join(root, 'test', rel), 'utf8');
-    const outside = OUTSIDE_FOLDERS.includes(rel.split(path.sep)[0]) || OUTSIDE_MARKERS.test(source);
-    if (outside) leftOut.push(path.join('test', rel));
-    else run.push(path.join('dist', 'test', rel.replace(/\.ts$/, '.js')));
+  for (const testRoot of testRoots(root)) {
+    for (const rel of testSources(path.join(root, testRoot))) {
+      const source = fs.readFileSync(path.join(root, testRoot, rel), 'utf8');
+      const outside = OUTSIDE_FOLDERS.includes(rel.split(path.sep)[0]) || OUTSIDE_MARKERS.test(source);
+      if (outside) leftOut.push(path.join(testRoot, rel));
+      else run.push(path.join('dist', testRoot, rel.replace(/\.ts$/, '.js')));
+    }
   }
   return { run, leftOut };
+}
+
+/** test/ and the tests of every workspace package (packages/NAME/test), repository-relative. */
+function testRoots(root: string): string[] {
+  const packages = path.join(root, 'packages');
+  const own = fs.existsSync(packages) ? fs.readdirSync(packages).map((name) => path.join('packages', name, 'test')) : [];
+  return ['test', ...own.filter((dir) => fs.existsSync(path.join(root, dir)))];
 }
 
 function testSources(dir: string, prefix = ''): string[] {

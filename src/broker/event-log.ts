@@ -7,7 +7,7 @@
  */
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Geometry } from '../events/geometry';
-import { ABORTED, raceAbort } from '../../streams/core/event-source';
+import { ABORTED, raceIdleAbort } from '../../streams/core/event-source';
 import type { Broker } from './connect';
 import { EVENTS_STREAM, HEADER, eventsSubject } from './names';
 
@@ -86,11 +86,7 @@ export class EventLog {
     if (this.peeked) return this.peeked;
     if (this.closed || signal.aborted) return undefined;
     this.pendingNext ??= this.iterator.next();
-    let timer: NodeJS.Timeout | undefined;
-    const next: Promise<IteratorResult<JsMsg> | 'idle'> =
-      idleMs === undefined ? this.pendingNext : Promise.race([this.pendingNext, new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))]);
-    const got = await raceAbort(next, signal);
-    clearTimeout(timer);
+    const got = await raceIdleAbort(this.pendingNext, signal, idleMs);
     if (got === ABORTED) return undefined;
     if (got === 'idle') return 'idle';
     this.pendingNext = undefined;

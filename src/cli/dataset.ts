@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadGestureDataset, readSample } from '../datasets/dvs-gesture';
 import { isNmnistFolder, listNmnistFolder } from '../datasets/nmnist-folder';
-import { summarizeEventFile } from '../formats/read-file';
+import { summarizeEventFile } from 'aedat-parser-ts/node';
 import { InputError } from './errors';
 import { requireFolder } from './files';
 import { parseSplit, type Split } from './options';

@@ -8,7 +8,7 @@
  */
 import { CommanderError } from 'commander';
 import * as path from 'path';
-import { FormatError } from '../formats/format-error';
+import { FormatError } from 'aedat-parser-ts';
 import { FitError } from '../../streams/operators/fit';
 
 /** An error whose message is written for the user; `exitCode` is 1 (input/runtime) or 2 (usage). */

@@ -5,9 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { FormatName } from '../formats/decoder';
-import { FormatError } from '../formats/format-error';
-import { detectFileFormat, readEventFile } from '../formats/read-file';
+import { FormatError, type FormatName } from 'aedat-parser-ts';
+import { detectFileFormat, readEventFile } from 'aedat-parser-ts/node';
 import { readFramesFile, type LoadedFrames } from '../snn/frames-file';
 import { InputError, UsageError } from './errors';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { FormatName } from '../formats/decoder';
-import { summarizeEventFile, type EventFileSummary } from '../formats/read-file';
+import type { FormatName } from 'aedat-parser-ts';
+import { summarizeEventFile, type EventFileSummary } from 'aedat-parser-ts/node';
 import { displayPath, eventFileFormat } from './files';
 import { fitAdvice, formatFitAdvice, type FitAdvice } from './fit-options';
 import { defaultModelDir, readModelInput } from './model-options';

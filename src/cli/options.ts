@@ -2,8 +2,7 @@
  * Option parsers for commander: each checks one value and throws a UsageError that names the
  * option, the rule and the value given, so every command rejects bad values the same way (exit 2).
  */
-import type { FormatName } from '../formats/decoder';
-import { FORMAT_NAMES, isFormatName } from '../formats/registry';
+import { FORMAT_NAMES, type FormatName, isFormatName } from 'aedat-parser-ts';
 import { UsageError } from './errors';
 
 export interface NumberRule {

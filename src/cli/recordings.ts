@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Geometry } from '../events/geometry';
-import { FormatError } from '../formats/format-error';
-import { eventFileGeometry } from '../formats/read-file';
+import { FormatError } from 'aedat-parser-ts';
+import { eventFileGeometry } from 'aedat-parser-ts/node';
 import { FitError, planFit, type FitPlan } from '../../streams/operators/fit';
 import { InputError, UsageError } from './errors';
 import { eventFileFormat, hasEvents, requireFolder } from './files';

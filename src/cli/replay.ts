@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ClassifierModel } from '../snn/model/classifier-model';
-import { eventFileGeometry } from '../formats/read-file';
+import { eventFileGeometry } from 'aedat-parser-ts/node';
 import { replay } from '../eval/replay/replay';
 import { modelSensorGeometry } from '../../streams/operators/fit';
 import { openDataset } from '../../streams/sources/open-dataset';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { streamToServer } from '../client/sensor-client';
-import { eventFileGeometry, readEventFile, summarizeEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile, summarizeEventFile } from 'aedat-parser-ts/node';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import { parseNumberOption, printJson, UsageError } from './output';

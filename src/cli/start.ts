@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import WebSocket from 'ws';
 import { readLabelsBeside, type LabelWindow } from '../datasets/dvs-gesture';
-import { eventFileGeometry, readEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile } from 'aedat-parser-ts/node';
 import { startService } from '../server/service';
 import { streamToServer } from '../client/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';

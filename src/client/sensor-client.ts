@@ -25,7 +25,7 @@ import { Observable } from 'rxjs';
 import WebSocket from 'ws';
 import { type EventBatch, sliceByIndex } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { Aedat31Writer } from '../formats/aedat3';
+import { Aedat31Writer } from 'aedat-parser-ts';
 import { encodeEventMessage, encodeAedat31Message } from '../formats/wire';
 import { CLOSE_NORMAL, describeCloseCode } from '../server/close-codes';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../defaults';

@@ -22,9 +22,22 @@ export interface OracleResult {
   readonly stepsUsed: Int32Array;
 }
 
-function finish(kind: OracleKind, n: number, correct: number, stepsUsed: Int32Array): OracleResult {
+/**
+ * Runs an oracle over every sample: `correctStop(row, y)` is the step (1..T) at which the sample
+ * whose predictions start at `predicted[row]` stops correct, or 0 when it never does (it then
+ * runs to T and is wrong).
+ */
+function runOracle(kind: OracleKind, trace: ConfidenceTrace, correctStop: (row: number, y: number) => number): OracleResult {
+  const { n, steps: T, labels } = trace;
+  const stepsUsed = new Int32Array(n);
+  let correct = 0;
   let total = 0;
-  for (let i = 0; i < n; i++) total += stepsUsed[i];
+  for (let i = 0; i < n; i++) {
+    const stop = correctStop(i * T, labels[i]);
+    if (stop > 0) correct++;
+    stepsUsed[i] = stop > 0 ? stop : T;
+    total += stepsUsed[i];
+  }
   return {
     kind,
     accuracy: n > 0 ? correct / n : NaN,
@@ -37,38 +50,23 @@ function finish(kind: OracleKind, n: number, correct: number, stepsUsed: Int32Ar
 
 /** The paper's oracle: stop at the first correct step. */
 export function oracleFirstCorrect(trace: ConfidenceTrace): OracleResult {
-  const { n, steps: T, predicted, labels } = trace;
-  const stepsUsed = new Int32Array(n);
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const y = labels[i];
+  const { steps: T, predicted } = trace;
+  return runOracle('first-correct', trace, (row, y) => {
     let t = 0;
-    while (t < T && predicted[i * T + t] !== y) t++;
-    if (t < T) {
-      correct++;
-      stepsUsed[i] = t + 1;
-    } else stepsUsed[i] = T;
-  }
-  return finish('first-correct', n, correct, stepsUsed);
+    while (t < T && predicted[row + t] !== y) t++;
+    return t < T ? t + 1 : 0;
+  });
 }
 
 /** The stricter oracle: stop at the first step from which the prediction stays correct to T. */
 export function oracleStaysCorrect(trace: ConfidenceTrace): OracleResult {
-  const { n, steps: T, predicted, labels } = trace;
-  const stepsUsed = new Int32Array(n);
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const y = labels[i];
+  const { steps: T, predicted } = trace;
+  return runOracle('stays-correct', trace, (row, y) => {
     let t = T - 1;
-    while (t >= 0 && predicted[i * T + t] === y) t--;
-    // t is the last wrong step (−1 when never wrong).
-    if (t === T - 1) stepsUsed[i] = T;
-    else {
-      correct++;
-      stepsUsed[i] = t + 2;
-    }
-  }
-  return finish('stays-correct', n, correct, stepsUsed);
+    while (t >= 0 && predicted[row + t] === y) t--;
+    // t is the last wrong step (−1 when never wrong); wrong at T is never correct.
+    return t === T - 1 ? 0 : t + 2;
+  });
 }
 
 export function oracle(trace: ConfidenceTrace, kind: OracleKind): OracleResult {

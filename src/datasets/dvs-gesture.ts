@@ -16,8 +16,8 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
-import { type Aedat3Index, type Aedat3ReadOptions, indexAedat3File, readAedat3Window } from '../formats/aedat3';
-import { FormatError } from '../formats/format-error';
+import { type Aedat3Index, type Aedat3ReadOptions, indexAedat3File, readAedat3Window } from 'aedat-parser-ts/node';
+import { FormatError } from 'aedat-parser-ts';
 
 /** Class names by label (0–10); the CSV's class k is label k − 1. */
 export const GESTURE_CLASSES: readonly string[] = [

@@ -8,7 +8,7 @@
  * Corrupt input throws FormatError('idx', byteOffset, reason).
  */
 import * as fs from 'fs';
-import { FormatError } from '../formats/format-error';
+import { FormatError } from 'aedat-parser-ts';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -68,29 +68,19 @@ function decodeData(type: IdxType, bytes: Uint8Array, count: number): IdxData {
   if (type === 'u8') return bytes.slice(0, count);
   if (type === 'i8') return new Int8Array(bytes.slice(0, count).buffer);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (type) {
-    case 'i16': {
-      const a = new Int16Array(count);
-      for (let i = 0; i < count; i++) a[i] = dv.getInt16(2 * i, false);
-      return a;
-    }
-    case 'i32': {
-      const a = new Int32Array(count);
-      for (let i = 0; i < count; i++) a[i] = dv.getInt32(4 * i, false);
-      return a;
-    }
-    case 'f32': {
-      const a = new Float32Array(count);
-      for (let i = 0; i < count; i++) a[i] = dv.getFloat32(4 * i, false);
-      return a;
-    }
-    case 'f64': {
-      const a = new Float64Array(count);
-      for (let i = 0; i < count; i++) a[i] = dv.getFloat64(8 * i, false);
-      return a;
-    }
-  }
+  const { make, bytes: size, read } = BIG_ENDIAN[type];
+  const a = make(count);
+  for (let i = 0; i < count; i++) a[i] = read(dv, size * i);
+  return a;
 }
+
+/** The multi-byte IDX types: their array, element size and big-endian read. */
+const BIG_ENDIAN: Record<Exclude<IdxType, 'u8' | 'i8'>, { make: (n: number) => Int16Array | Int32Array | Float32Array | Float64Array; bytes: number; read: (dv: DataView, offset: number) => number }> = {
+  i16: { make: (n) => new Int16Array(n), bytes: 2, read: (dv, o) => dv.getInt16(o, false) },
+  i32: { make: (n) => new Int32Array(n), bytes: 4, read: (dv, o) => dv.getInt32(o, false) },
+  f32: { make: (n) => new Float32Array(n), bytes: 4, read: (dv, o) => dv.getFloat32(o, false) },
+  f64: { make: (n) => new Float64Array(n), bytes: 8, read: (dv, o) => dv.getFloat64(o, false) },
+};
 
 export interface IdxArray {
   header: IdxHeader;

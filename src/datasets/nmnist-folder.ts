@@ -1,6 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { FormatError } from '../formats/format-error';
+import { FormatError } from 'aedat-parser-ts';
 
 export interface NmnistFolderSample {
   /** e.g. `Test/7/00001` */

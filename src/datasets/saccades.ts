@@ -17,8 +17,7 @@ import * as path from 'path';
 import type { EventBatch } from '../events/event-batch';
 import { DvsEmulator, type DvsEmulatorOptions } from '../emulator/dvs-emulator';
 import { keyedSeed, Rng } from '../prng';
-import { FormatError } from '../formats/format-error';
-import { encodeNmnist } from '../formats/nmnist-writer';
+import { encodeNmnist, FormatError } from 'aedat-parser-ts';
 import { IdxFile } from './idx';
 
 export const SACCADE_SIZE = 34;

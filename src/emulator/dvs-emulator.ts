@@ -253,39 +253,28 @@ export class DvsEmulator {
         if (d < ton && -d < toff) continue;
         const slope = l1 - l0;
         let last = lastEv[i];
-        if (d >= ton) {
-          const n = Math.floor(d / ton);
-          for (let k = 1; k <= n; k++) {
-            const level = r + k * ton;
-            let f = slope > 0 ? (level - l0) / slope : 1;
-            if (f < 0) f = 0;
-            else if (f > 1) f = 1;
-            const te = Math.round(tPrev + f * dt);
-            if (te - last < refr) {
-              dropped++;
-              continue;
-            }
-            last = te;
-            this.pushEvent(i, te, 1);
+        // One loop for both polarities: the crossings step up by ton (ON) or down by toff (OFF).
+        const on = d >= ton;
+        const step = on ? ton : -toff;
+        const n = on ? Math.floor(d / ton) : Math.floor(-d / toff);
+        // Interpolate only when the intensity moved towards the crossings (else at the frame's end).
+        const towards = on ? slope > 0 : slope < 0;
+        const polarity = on ? 1 : 0;
+        for (let k = 1; k <= n; k++) {
+          const level = r + k * step;
+          let f = towards ? (level - l0) / slope : 1;
+          if (f < 0) f = 0;
+          else if (f > 1) f = 1;
+          const te = Math.round(tPrev + f * dt);
+          if (te - last < refr) {
+            dropped++;
+            continue;
           }
-          r += n * ton;
-        } else {
-          const n = Math.floor(-d / toff);
-          for (let k = 1; k <= n; k++) {
-            const level = r - k * toff;
-            let f = slope < 0 ? (level - l0) / slope : 1;
-            if (f < 0) f = 0;
-            else if (f > 1) f = 1;
-            const te = Math.round(tPrev + f * dt);
-            if (te - last < refr) {
-              dropped++;
-              continue;
-            }
-            last = te;
-            this.pushEvent(i, te, 0);
-          }
-          r -= n * toff;
+          last = te;
+          this.pushEvent(i, te, polarity);
         }
+        // r + n·(−toff) is r − n·toff to the bit: recordings stay byte-identical.
+        r += n * step;
         ref[i] = r;
       }
     }

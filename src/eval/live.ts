@@ -12,7 +12,7 @@ import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { concatBatches, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import { loadGestureDataset, parseTrialName, type GestureSplit, type LabelWindow } from '../datasets/dvs-gesture';
-import { eventFileGeometry, readEventFile } from '../formats/read-file';
+import { eventFileGeometry, readEventFile } from 'aedat-parser-ts/node';
 import { SnnRunner } from '../snn/runner';
 import { SnnScheduler } from '../snn/scheduler';
 import type { ClassifierModel } from '../snn/model/classifier-model';

@@ -1,5 +1,2 @@
-/** Sensor size in pixels. Coordinates satisfy 0 <= x < width, 0 <= y < height. */
-export interface Geometry {
-  readonly width: number;
-  readonly height: number;
-}
+/** Sensor size in pixels (aedat-parser-ts's, which decoders fill from file headers). */
+export type { Geometry } from 'aedat-parser-ts';

@@ -1,10 +1,11 @@
-import { catchError, EMPTY, finalize, map, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import { catchError, EMPTY, finalize, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
 import { classifyStats, type ClassifyStats } from '../../streams/core/engine';
 import { segmentStats, type LiveSegmentation, type OnDecided, type SegmentStats } from '../../streams/core/live-segmenter';
-import { classifyStream, planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import { planStreamFit, type StreamPipeline } from '../../streams/operators/classify-stream';
+import { serveStream } from '../../streams/operators/serve-stream';
 import { FitError, fitFromParams, type FitSettings } from '../../streams/operators/fit';
 import type { Decision, Frame } from '../../streams/types';
 import type { Geometry } from '../events/geometry';
@@ -47,12 +48,6 @@ export interface ServiceOptions extends ServerOptions {
   readonly threads?: number;
   /** The SNN runner: `typed` (SnnRunner), `tensor` (TensorRunner), `auto` (tensor on TF.js's native backend; default). */
   readonly runner?: RunnerKind | 'auto';
-}
-
-/** `d` with its true class from `trueLabel`, when `d` has none and `trueLabel` knows it. */
-function labelled(d: Decision, trueLabel: ServiceOptions['trueLabel']): Decision {
-  const t = d.trueLabel === undefined ? trueLabel?.(d) : undefined;
-  return t === undefined ? d : { ...d, trueLabel: t };
 }
 
 export interface Service {
@@ -104,7 +99,8 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
     stats: classifyStats(),
     segmentStats: segmentStats(),
     settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
-    onTrace: traces ? (t) => server.publishTrace(t) : undefined,
+    // Bound, not wrapped: a trace goes from the engine to the hub without running server code.
+    onTrace: traces ? server.hub.publishTrace.bind(server.hub) : undefined,
     onFrame: preview && ((f: Frame) => preview.publish(f)),
   };
 }
@@ -141,8 +137,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     let finish!: () => void;
     running.set(stream.streamId, new Promise<void>((resolve) => (finish = resolve)));
     const input = { streamId: stream.streamId, sensor: stream.geometry, source: stream.source, fit: fitFromParams(stream.params, o.fit) };
-    const classified = shards ? shards.classify(input) : classifyStream(input, pipeline);
-    return classified.pipe(
+    // The stream's whole walk, queue → pipeline → subscribers, runs on the streams side; this
+    // thread only counts the decision afterwards (below).
+    const served = serveStream(input, pipeline, { fanOut: server.hub, trueLabel: o.trueLabel, classify: shards?.classify });
+    return served.pipe(
       catchError((err: unknown) => {
         metrics.pipelineErrors.inc();
         o.onStreamError?.(stream.streamId, err);
@@ -160,10 +158,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
 
   const decisions = server.ingest$.pipe(
     mergeMap(classifyIngest),
-    map((d) => labelled(d, o.trueLabel)),
     tap((d) => {
       syncCounters();
-      server.publish(d);
+      metrics.recordDecision(d);
     }),
     share(),
   );

@@ -194,6 +194,14 @@ export function conv2dBackpropInputImpl(dy: tf.Tensor4D, filter: tf.Tensor4D, in
   });
 }
 
+/** Replaces the wasm backend's `kernelName` with `wrap(its own kernel)`, keeping its setup and dispose; nothing when the backend has none. */
+function wrapWasmKernel(kernelName: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (!original) return;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc: wrap(original.kernelFunc) });
+}
+
 /** Installs our Conv2DBackpropFilter / Conv2DBackpropInput / BatchMatMul / AvgPoolGrad kernels for the 'wasm' backend (idempotent). */
 export function registerWasmConvGradKernels(): void {
   if (wasmKernelsRegistered) return;
@@ -211,56 +219,40 @@ export function registerWasmConvGradKernels(): void {
   // XNNPACK but any transposeA/transposeB through a naive loop, ~10× slower. Every matMul gradient
   // (dA = dY·Bᵀ, dB = Aᵀ·dY) asks for a transpose, so for batch-1 products we transpose the operand
   // explicitly (a cheap copy) and run the fast plain product. Same sums, same result up to rounding.
-  const matMul = tf.getKernel('BatchMatMul', 'wasm');
-  if (matMul) {
-    const plain = matMul.kernelFunc;
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({
-      kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: matMul.setupFunc, disposeFunc: matMul.disposeFunc,
-      kernelFunc: (args) => {
-        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-        const batch1 = (s: number[]) => s.slice(0, -2).every((d) => d === 1);
-        if ((!transposeA && !transposeB) || !batch1(a.shape) || !batch1(b.shape)) return plain(args);
-        const backend = args.backend as tf.KernelBackend;
-        return tf.tidy(() => {
-          const a2 = asTensor<tf.Rank.R2>(a, backend).reshape([a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]) as tf.Tensor2D;
-          const b2 = asTensor<tf.Rank.R2>(b, backend).reshape([b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]) as tf.Tensor2D;
-          const out = tf.matMul(transposeA ? tf.transpose(a2) : a2, transposeB ? tf.transpose(b2) : b2);
-          // BatchMatMul's output keeps the broadcast batch dims (all 1 here).
-          const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-          return lead.length ? out.reshape([...lead, ...out.shape]) : out;
-        });
-      },
+  wrapWasmKernel('BatchMatMul', (plain) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+    const batch1 = (s: number[]) => s.slice(0, -2).every((d) => d === 1);
+    if ((!transposeA && !transposeB) || !batch1(a.shape) || !batch1(b.shape)) return plain(args);
+    const backend = args.backend as tf.KernelBackend;
+    return tf.tidy(() => {
+      const a2 = asTensor<tf.Rank.R2>(a, backend).reshape([a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]) as tf.Tensor2D;
+      const b2 = asTensor<tf.Rank.R2>(b, backend).reshape([b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]) as tf.Tensor2D;
+      const out = tf.matMul(transposeA ? tf.transpose(a2) : a2, transposeB ? tf.transpose(b2) : b2);
+      // BatchMatMul's output keeps the broadcast batch dims (all 1 here).
+      const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+      return lead.length ? out.reshape([...lead, ...out.shape]) : out;
     });
-  }
+  });
   // AvgPoolGrad for non-overlapping windows (window = stride, 'valid' — the only pooling our specs
   // use): every input cell of a window gets dy/(fh·fw), i.e. a nearest-neighbour upsampling of dy,
   // which the wasm ResizeNearestNeighbor does ~3× faster than the wasm AvgPoolGrad. Half-pixel
   // centres make the source index floor((y + ½)/s) = ⌊y/s⌋ robust to rounding for any integer s.
   // Rows/columns that "valid" pooling dropped get zero gradient. Other pools use the original.
-  const avgGrad = tf.getKernel('AvgPoolGrad', 'wasm');
-  if (avgGrad) {
-    const general = avgGrad.kernelFunc;
-    tf.unregisterKernel('AvgPoolGrad', 'wasm');
-    tf.registerKernel({
-      kernelName: 'AvgPoolGrad', backendName: 'wasm', setupFunc: avgGrad.setupFunc, disposeFunc: avgGrad.disposeFunc,
-      kernelFunc: (args) => {
-        const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-        const a = args.attrs as unknown as tf.AvgPoolGradAttrs;
-        const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
-        const [fh, fw] = pair(a.filterSize), [sh, sw] = pair(a.strides);
-        if (fh !== sh || fw !== sw || !(a.pad === 'valid' || a.pad === 0) || input.shape.length !== 4) return general(args);
-        const backend = args.backend as tf.KernelBackend;
-        return tf.tidy(() => {
-          const [, H, W] = input.shape, [, ho, wo] = dy.shape;
-          const up = tf.image.resizeNearestNeighbor(tf.mul(asTensor<tf.Rank.R4>(dy, backend), 1 / (fh * fw)) as tf.Tensor4D,
-            [ho * fh, wo * fw], false, true);
-          return H > ho * fh || W > wo * fw ? tf.pad(up, [[0, 0], [0, H - ho * fh], [0, W - wo * fw], [0, 0]]) : up;
-        });
-      },
+  wrapWasmKernel('AvgPoolGrad', (general) => (args) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const a = args.attrs as unknown as tf.AvgPoolGradAttrs;
+    const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
+    const [fh, fw] = pair(a.filterSize), [sh, sw] = pair(a.strides);
+    if (fh !== sh || fw !== sw || !(a.pad === 'valid' || a.pad === 0) || input.shape.length !== 4) return general(args);
+    const backend = args.backend as tf.KernelBackend;
+    return tf.tidy(() => {
+      const [, H, W] = input.shape, [, ho, wo] = dy.shape;
+      const up = tf.image.resizeNearestNeighbor(tf.mul(asTensor<tf.Rank.R4>(dy, backend), 1 / (fh * fw)) as tf.Tensor4D,
+        [ho * fh, wo * fw], false, true);
+      return H > ho * fh || W > wo * fw ? tf.pad(up, [[0, 0], [0, H - ho * fh], [0, W - wo * fw], [0, 0]]) : up;
     });
-  }
+  });
   install('Conv2DBackpropInput', ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     checkNHWC(a.dataFormat);

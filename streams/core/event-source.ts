@@ -35,6 +35,22 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 }
 
 /**
+ * `pending`, or 'idle' when it has not settled within `idleMs` of wall time (never, when
+ * undefined), or ABORTED as soon as `signal` aborts. `pending` itself runs on: a caller keeps it
+ * for its next call, so nothing it delivers is lost. The idle timer is always cleared.
+ */
+export async function raceIdleAbort<T>(pending: Promise<T>, signal: AbortSignal, idleMs?: number): Promise<T | 'idle' | typeof ABORTED> {
+  if (idleMs === undefined) return raceAbort(pending, signal);
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)));
+  try {
+    return await raceAbort(Promise.race([pending, idle]), signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * An `EventPull` over an async iterator: a pending `next()` races the signal, and aborting calls
  * the iterator's `return()` (a pending read finishes in the background, then the file closes).
  * `onSettle` receives the consumer's hand-back (sources that can use it: live segmenters).

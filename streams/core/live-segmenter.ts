@@ -14,7 +14,7 @@ import { sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import type { Sample } from '../types';
 import { ActivityDetector, activityEndIndex, type ActivityScan, type ActivitySnapshot } from './activity-detector';
-import { ABORTED, raceAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
+import { ABORTED, raceAbort, raceIdleAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
 
 export type LiveSegmentation =
   | { readonly kind: 'activity'; readonly windowUs: number; readonly threshold: number; readonly quietUs: number }
@@ -118,11 +118,7 @@ class StreamReader {
     while (this.batch === null || this.i >= this.batch.length) {
       if (this.done || signal.aborted) return false;
       this.pending ??= this.pull.next();
-      let timer: NodeJS.Timeout | undefined;
-      const next: Promise<IteratorResult<EventBatch, undefined> | 'idle'> =
-        idleMs === undefined ? this.pending : Promise.race([this.pending, new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))]);
-      const got = await raceAbort(next, signal);
-      clearTimeout(timer);
+      const got = await raceIdleAbort(this.pending, signal, idleMs);
       if (got === ABORTED) return false;
       if (got === 'idle') return 'idle';
       this.pending = null;

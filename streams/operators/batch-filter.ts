@@ -47,6 +47,24 @@ export function gatherKept(batch: EventBatch, keep: Uint8Array, kept: number): E
   return out;
 }
 
+/** Each event's row-major pixel index in `geometry`, −1 for an event outside it (counted in `outOfBounds`). */
+export function pixelIndices(batch: EventBatch, geometry: Geometry): { readonly index: Int32Array; readonly outOfBounds: number } {
+  const n = batch.length;
+  const { width, height } = geometry;
+  const { x, y } = batch;
+  const index = new Int32Array(n);
+  let outOfBounds = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    const yi = y[i];
+    if (xi >= width || yi >= height) {
+      index[i] = -1;
+      outOfBounds++;
+    } else index[i] = yi * width + xi;
+  }
+  return { index, outOfBounds };
+}
+
 /** Throws unless `g` is a positive integer sensor size. */
 export function checkGeometry(g: Geometry, who: string): void {
   if (!Number.isInteger(g.width) || !Number.isInteger(g.height) || g.width <= 0 || g.height <= 0) {

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { batchFilter, checkGeometry, countFiltered, gatherKept, type FilterStats } from './batch-filter';
+import { batchFilter, checkGeometry, countFiltered, gatherKept, pixelIndices, type FilterStats } from './batch-filter';
 
 /** Per-pixel time of the last event (kept or not), row-major, -Infinity where none yet. */
 export interface BackgroundActivityState {
@@ -30,17 +30,15 @@ export function backgroundActivityBatch(
   const n = batch.length;
   const { width, height } = state.geometry;
   const last = state.lastEvent;
+  const { index, outOfBounds } = pixelIndices(batch, state.geometry);
   const { x, y, t } = batch;
   const keep = new Uint8Array(n);
   let kept = 0;
-  let oob = 0;
   for (let i = 0; i < n; i++) {
+    const k = index[i];
+    if (k < 0) continue;
     const xi = x[i];
     const yi = y[i];
-    if (xi >= width || yi >= height) {
-      oob++;
-      continue;
-    }
     const ti = t[i];
     const since = ti - windowUs;
     const xa = xi > 0 ? xi - 1 : 0;
@@ -62,9 +60,9 @@ export function backgroundActivityBatch(
       keep[i] = 1;
       kept++;
     }
-    last[yi * width + xi] = ti;
+    last[k] = ti;
   }
-  countFiltered(stats, n, kept, oob);
+  countFiltered(stats, n, kept, outOfBounds);
   return gatherKept(batch, keep, kept);
 }
 

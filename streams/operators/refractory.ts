@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { batchFilter, checkGeometry, countFiltered, gatherKept, type FilterStats } from './batch-filter';
+import { batchFilter, checkGeometry, countFiltered, gatherKept, pixelIndices, type FilterStats } from './batch-filter';
 
 /** Per-pixel time of the last kept event (µs), row-major, -Infinity where none yet. */
 export interface RefractoryState {
@@ -22,20 +22,14 @@ export function createRefractoryState(geometry: Geometry): RefractoryState {
  */
 export function refractoryBatch(batch: EventBatch, state: RefractoryState, periodUs: number, stats?: FilterStats): EventBatch {
   const n = batch.length;
-  const { width, height } = state.geometry;
   const last = state.lastKept;
-  const { x, y, t } = batch;
+  const { index, outOfBounds } = pixelIndices(batch, state.geometry);
+  const t = batch.t;
   const keep = new Uint8Array(n);
   let kept = 0;
-  let oob = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[i];
-    const yi = y[i];
-    if (xi >= width || yi >= height) {
-      oob++;
-      continue;
-    }
-    const k = yi * width + xi;
+    const k = index[i];
+    if (k < 0) continue;
     const ti = t[i];
     if (ti - last[k] >= periodUs) {
       last[k] = ti;
@@ -43,7 +37,7 @@ export function refractoryBatch(batch: EventBatch, state: RefractoryState, perio
       kept++;
     }
   }
-  countFiltered(stats, n, kept, oob);
+  countFiltered(stats, n, kept, outOfBounds);
   return gatherKept(batch, keep, kept);
 }
 

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { eventsOf, sourceFromIterator, type EventSource } from '../core/event-source';
 import { sliceByIndex, lowerBoundTime, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile, type ReadEventFileOptions } from '../../src/formats/read-file';
+import { readEventFile, type ReadEventFileOptions } from 'aedat-parser-ts/node';
 import { ASAP, PACED_SLICE_US, Pacer, type Pacing } from './pacing';
 
 export interface FromEventFileOptions extends ReadEventFileOptions {

@@ -13,7 +13,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import type { JsMsg } from '@nats-io/jetstream';
 import { connectBroker, type Broker } from '../../src/broker/connect';
 import { DECISIONS_STREAM, HEADER } from '../../src/broker/names';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { streamToServer, type SensorClientResult } from '../../src/client/sensor-client';
 import { SnnRunner } from '../../src/snn/runner';
 import { SnnScheduler } from '../../src/snn/scheduler';

@@ -12,7 +12,7 @@ import { startGateway, type Gateway } from '../../src/broker/gateway';
 import { streamToken } from '../../src/broker/names';
 import { startWorker, type Worker, type WorkerEvent } from '../../src/broker/worker';
 import { sliceByTime, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { streamToServer } from '../../src/client/sensor-client';
 import { SnnRunner } from '../../src/snn/runner';
 import { SnnScheduler } from '../../src/snn/scheduler';

@@ -22,7 +22,7 @@ import { publishWithRetry, PublishAbortedError } from '../../src/broker/publish'
 import { streamHasWork, type StreamEntry } from '../../src/broker/stream-entry';
 import type { IngestConnection } from '../../src/server/types';
 import { decodeStandaloneMessage, encodeAedat31Message, encodeEventMessage, WireDecoder } from '../../src/formats/wire';
-import { Aedat31Writer } from '../../src/formats/aedat3/writer';
+import { Aedat31Writer } from 'aedat-parser-ts';
 import { randomRecording } from '../helpers/gesture-fixture';
 import { runSpikestreamAsync } from '../helpers/cli';
 import { makeDecision } from '../helpers/decision-fixture';

@@ -6,7 +6,7 @@ import { formatDecision, formatSummary, summarizeDecisions } from '../../src/cli
 import { fitAdvice, formatFitAdvice, parseRoi } from '../../src/cli/fit-options';
 import { parseChoice, parseFormat, parseIntOption, parseNumberOption, parsePort, parseSpeed } from '../../src/cli/options';
 import { formatBytes, formatCount, formatEventRate, formatTable } from '../../src/cli/output';
-import { FormatError } from '../../src/formats/format-error';
+import { FormatError } from 'aedat-parser-ts';
 import { FitError } from '../../streams/operators/fit';
 import { makeDecision as decision } from '../helpers/decision-fixture';
 

@@ -3,10 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runSpikestream } from '../helpers/cli';
 import { makeTempDir, sharedRecording } from '../helpers/paths';
-import { summarizeEventFile } from '../../src/formats/read-file';
-import { expectSameEvents } from '../helpers/decode';
+import { readEventFile, summarizeEventFile } from 'aedat-parser-ts/node';
+import { expectSameEvents } from '../../packages/aedat-parser-ts/test/helpers/decode';
 import { concatBatches, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
 
 async function readAll(file: string): Promise<EventBatch> {
   const parts: EventBatch[] = [];

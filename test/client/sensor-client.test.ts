@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { sliceByIndex } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { Aedat31Writer } from '../../src/formats/aedat3';
+import { Aedat31Writer } from 'aedat-parser-ts';
 import { type SpikeServer, type ServerOptions, type IngestStream, createServer } from '../../src/server/server';
 import { SensorClientError, type SensorFailureKind, streamToServer } from '../../src/client/sensor-client';
 import { makeTempDir } from '../helpers/paths';

@@ -11,9 +11,8 @@ import {
   readSample,
   sampleEventCount,
 } from '../../src/datasets/dvs-gesture';
-import { encodeAedat31 } from '../../src/formats/aedat3';
-import { FormatError } from '../../src/formats/format-error';
-import { expectSameEvents } from '../helpers/decode';
+import { encodeAedat31, FormatError } from 'aedat-parser-ts';
+import { expectSameEvents } from '../../packages/aedat-parser-ts/test/helpers/decode';
 import { makeTempDir, sharedRecording } from '../helpers/paths';
 import { randomRecording } from '../helpers/gesture-fixture';
 

@@ -3,8 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { concatBatches } from '../../src/events/event-batch';
-import { FormatError } from '../../src/formats/format-error';
-import { NmnistDecoder } from '../../src/formats/nmnist';
+import { FormatError, NmnistDecoder } from 'aedat-parser-ts';
 import { IdxFile, parseIdx, parseIdxHeader } from '../../src/datasets/idx';
 import { loadImages, saccadeFileName, saccadeItemSeed, saccadeSample, writeSaccadeDataset } from '../../src/datasets/saccades';
 import { generateSaccades } from '../../src/cli/dataset-saccades';
@@ -35,6 +34,23 @@ describe('datasets/idx', () => {
     expect(Array.from(a.data)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     const b = parseIdx(idxBytes(0x0b, [2], [0xff, 0xfe, 0x01, 0x00]));
     expect(Array.from(b.data)).to.deep.equal([-2, 256]);
+  });
+
+  it('parses big-endian int32, float32 and float64 arrays into their own typed arrays', () => {
+    const be = (size: number, write: (buf: Buffer, v: number, o: number) => void, values: number[]): number[] => {
+      const buf = Buffer.alloc(size * values.length);
+      values.forEach((v, i) => write(buf, v, size * i));
+      return [...buf];
+    };
+    const i32 = parseIdx(idxBytes(0x0c, [2], be(4, (b, v, o) => b.writeInt32BE(v, o), [-70000, 3])));
+    expect(i32.data).to.be.instanceOf(Int32Array);
+    expect(Array.from(i32.data)).to.deep.equal([-70000, 3]);
+    const f32 = parseIdx(idxBytes(0x0d, [2], be(4, (b, v, o) => b.writeFloatBE(v, o), [0.5, -1.25])));
+    expect(f32.data).to.be.instanceOf(Float32Array);
+    expect(Array.from(f32.data)).to.deep.equal([0.5, -1.25]);
+    const f64 = parseIdx(idxBytes(0x0e, [1, 2], be(8, (b, v, o) => b.writeDoubleBE(v, o), [Math.PI, -1e-300])));
+    expect(f64.data).to.be.instanceOf(Float64Array);
+    expect(Array.from(f64.data)).to.deep.equal([Math.PI, -1e-300]);
   });
 
   it('rejects corrupt files with FormatError and the byte offset', () => {

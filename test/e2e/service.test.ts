@@ -24,7 +24,7 @@ import WebSocket from 'ws';
 import { startService, type Service, type ServiceOptions } from '../../src/server/service';
 import { streamToServer, SensorClientError, type SensorClientResult } from '../../src/client/sensor-client';
 import { encodeEventMessage } from '../../src/formats/wire';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { parseGestureLabels } from '../../src/datasets/dvs-gesture';
 import type { EventBatch } from '../../src/events/event-batch';
 import { SnnRunner } from '../../src/snn/runner';

@@ -1,17 +1,19 @@
 import { expect } from 'chai';
 import { batchFromArrays, concatBatches } from '../../src/events/event-batch';
-import { Aedat31Writer } from '../../src/formats/aedat3';
+import { Aedat31Writer } from 'aedat-parser-ts';
 import {
   WireDecoder,
   WireError,
   WIRE_HEADER_BYTES,
   closeCodeFor,
   decodeEventMessage,
+  decodeStandaloneMessage,
   encodeAedat31Message,
   encodeEventMessage,
   readWireHeader,
 } from '../../src/formats/wire';
 import { makeBatch, sameBatch } from '../server/helpers';
+import { eventWords, rawPacket } from '../../packages/aedat-parser-ts/test/helpers/fixtures';
 
 const G = { width: 128, height: 128 };
 
@@ -226,6 +228,29 @@ describe('formats/wire', () => {
       dv(t0).setFloat64(10, 3, true);
       expectWireError(() => readWireHeader(t0), 'time', 10);
     });
+  });
+
+  it('a wire kind-2 message decodes alone only with whole packets and no timestamp reset before it (WireDecoder.lastStandalone)', () => {
+    const before = batchFromArrays({ x: [1, 2], y: [1, 2], p: [1, 0], t: [1000, 2000] });
+    const after = batchFromArrays({ x: [3, 4], y: [3, 4], p: [1, 1], t: [5, 50] });
+    const reset = rawPacket({ type: 0, size: 8, capacity: 1 }, eventWords([[(1 << 1) | 1, 0x7fffffff]]));
+    const message = (payload: Uint8Array): Uint8Array => encodeAedat31Message(payload, G);
+    const wire = new WireDecoder({ geometry: G });
+    const whole = message(new Aedat31Writer({ geometry: G }).encode(before));
+    expect(Array.from(wire.decode(whole).batch.t)).to.deep.equal([1000, 2000]);
+    expect(wire.lastStandalone, 'whole packets').to.equal(true);
+    expect(Array.from(decodeStandaloneMessage(whole).batch.t)).to.deep.equal([1000, 2000]);
+    wire.decode(message(reset));
+    expect(wire.lastStandalone, 'the reset itself').to.equal(false);
+    const shifted = message(new Aedat31Writer({ geometry: G }).encode(after));
+    expect(Array.from(wire.decode(shifted).batch.t)).to.deep.equal([2005, 2050]);
+    expect(wire.lastStandalone, 'after a reset: the shift is the connection\u2019s').to.equal(false);
+    expect(Array.from(decodeStandaloneMessage(shifted).batch.t), 'alone it would lose the shift').to.deep.equal([5, 50]);
+    const split = new WireDecoder({ geometry: G });
+    const payload = new Aedat31Writer({ geometry: G }).encode(before);
+    const halves = [payload.subarray(0, 30), payload.subarray(30)].map(message);
+    expect(halves.map((m) => (split.decode(m), split.lastStandalone))).to.deep.equal([false, false]);
+    expect(() => decodeStandaloneMessage(halves[0])).to.throw(WireError, /ends inside a packet/);
   });
 });
 

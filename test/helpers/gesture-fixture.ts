@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EventBatchBuilder, type EventBatch } from '../../src/events/event-batch';
-import { encodeAedat31 } from '../../src/formats/aedat3';
+import { encodeAedat31 } from 'aedat-parser-ts';
 
 /** Events every ~`gap` µs over [t0, t1) at random DVS128 pixels, deterministic per seed. */
 export function randomRecording(t0: number, t1: number, gap: number, seed: number): EventBatch {

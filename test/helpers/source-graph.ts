@@ -1,6 +1,6 @@
 /**
  * Reads the repository's own TypeScript with the compiler API: which file imports which (relative
- * imports and the `spikestream` path aliases), the import cycles among them, and the functions
+ * imports, the `spikestream` path aliases and the workspace package `aedat-parser-ts`), the import cycles among them, and the functions
  * longer than a limit. Used by the architecture tests and `scripts/architecture.ts`.
  */
 import * as fs from 'fs';
@@ -16,7 +16,12 @@ const aliases: Record<string, string> = {
   'spikestream/operators': 'streams/operators/index.ts',
   'spikestream/sources': 'streams/sources/index.ts',
   'spikestream/sinks': 'streams/sinks/index.ts',
+  'aedat-parser-ts': 'packages/aedat-parser-ts/src/index.ts',
+  'aedat-parser-ts/node': 'packages/aedat-parser-ts/src/node.ts',
 };
+
+/** The repository's own code: the application and the workspace package's sources (not tests, benchmarks or scripts). */
+export const SOURCE_ROOTS: readonly string[] = ['index.ts', 'src', 'streams', 'packages/aedat-parser-ts/src'];
 
 /** Every `.ts` file (not `.d.ts`) below `dirs`, repository-relative, sorted. */
 export function sourceFiles(dirs: readonly string[]): string[] {
@@ -41,7 +46,8 @@ function parse(rel: string): ts.SourceFile {
 function resolveSpecifier(from: string, spec: string): string | undefined {
   if (aliases[spec]) return aliases[spec];
   if (!spec.startsWith('.')) return undefined;
-  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+  // The package's sources name their imports as compiled ES modules do (`./x.js` for x.ts).
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec.replace(/\.js$/, '')));
   for (const candidate of [`${base}.ts`, `${base}/index.ts`, base]) {
     if (candidate.endsWith('.ts') && fs.existsSync(path.join(repoRoot, candidate))) return candidate;
   }

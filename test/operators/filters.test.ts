@@ -6,7 +6,7 @@ import { filterPolarity, polarityFilter } from '../../streams/operators/polarity
 import { refractoryFilter } from '../../streams/operators/refractory';
 import { backgroundActivityFilter } from '../../streams/operators/denoise';
 import { downsampledGeometry, downsampleBatch, spatialDownsample } from '../../streams/operators/downsample';
-import { filterStats } from '../../streams/operators/batch-filter';
+import { filterStats, pixelIndices } from '../../streams/operators/batch-filter';
 import { joined, randomEvents, splitRandom, toPlain } from './util';
 
 async function run(batches: EventBatch[], op: OperatorFunction<EventBatch, EventBatch>): Promise<EventBatch[]> {
@@ -27,6 +27,13 @@ describe('operators: filters', () => {
     const re = cropBatch(b, { x: 5, y: 5, width: 11, height: 6 }, { reorigin: true });
     expect(toPlain(re)).to.deep.equal({ x: [0, 5, 10], y: [0, 5, 0], p: [0, 1, 0], t: [2, 3, 4] });
     expect(cropBatch(b, { x: 0, y: 0, width: 32, height: 24 })).to.equal(b);
+  });
+
+  it('pixelIndices: each event’s row-major pixel, −1 and counted outside the sensor (either side)', () => {
+    const edge = batchFromArrays({ x: [0, 31, 32, 3, 31], y: [0, 23, 0, 24, 0], p: [1, 1, 1, 1, 0], t: [1, 2, 3, 4, 5] });
+    const { index, outOfBounds } = pixelIndices(edge, geom);
+    expect([...index]).to.deep.equal([0, 23 * 32 + 31, -1, -1, 31]);
+    expect(outOfBounds).to.equal(2);
   });
 
   it('polarityFilter keeps one polarity', async () => {

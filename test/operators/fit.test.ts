@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { batchFromArrays } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { describeFitPlan, fitBatches, FitError, fitSample, fitStats, fitToModel, makeFit, modelSensorGeometry, planFit } from '../../streams/operators/fit';
 import { eventsOf, sourceFromBatches } from '../../streams/core/event-source';
 import type { Sample } from '../../streams/types';

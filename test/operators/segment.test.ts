@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { concatMap, from, lastValueFrom, map, toArray } from 'rxjs';
 import { batchFromArrays, concatBatches, type EventBatch } from '../../src/events/event-batch';
-import { encodeAedat31 } from '../../src/formats/aedat3';
+import { encodeAedat31 } from 'aedat-parser-ts';
 import { eventsOf, sourceFromBatches, type EventSource } from '../../streams/core/event-source';
 import { segmentLive, segmentStats, type LiveSegmentOptions } from '../../streams/core/live-segmenter';
 import { segmentByActivity, segmentTumbling } from '../../streams/operators/segment';

@@ -1,19 +1,9 @@
 import { expect } from 'chai';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as path from 'path';
 import { makeTempDir, repoRoot } from '../helpers/paths';
-
-/** Runs a command, returning stdout; a failure shows its stderr. */
-function run(cmd: string, args: string[], cwd: string, timeout = 240_000): string {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`);
-  }
-}
+import { runCommand as run } from '../../packages/aedat-parser-ts/test/helpers/commands';
 
 /** The ```ts blocks of README.md: what a user copies. */
 function readmeSnippets(): string[] {
@@ -122,6 +112,20 @@ describe('the packed package installs and runs', function () {
     const installed = path.join(dir, 'app', 'node_modules', 'spikestream', 'dist');
     const undeclared = [...importedPackages(installed)].filter((name) => !declared.has(name));
     expect(undeclared).to.deep.equal([]);
+  });
+
+  it('carries aedat-parser-ts 0.1.0 (bundled: it is not on the registry), whose decoders and FormatError are the ones spikestream uses', () => {
+    const script = `
+      const path = require('path');
+      const s = require('spikestream');
+      const at = require.resolve('aedat-parser-ts', { paths: [path.dirname(require.resolve('spikestream'))] });
+      const lib = require(at);
+      const pkg = require(require.resolve('aedat-parser-ts/package.json', { paths: [path.dirname(require.resolve('spikestream'))] }));
+      let thrown;
+      try { lib.detectFormat(new Uint8Array(8), 'x.txt'); } catch (e) { thrown = e; }
+      console.log(JSON.stringify({ version: pkg.version, license: pkg.license, sameError: s.FormatError === lib.FormatError && thrown instanceof s.FormatError }));`;
+    const out = JSON.parse(run('node', ['--input-type=commonjs', '-e', script], path.join(dir, 'app')).trim()) as Record<string, unknown>;
+    expect(out).to.deep.equal({ version: '0.1.0', license: 'MIT', sameError: true });
   });
 
   it('npx spikestream runs the installed command', () => {

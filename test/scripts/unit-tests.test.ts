@@ -26,9 +26,10 @@ describe('scripts/unit-tests (npm run test:unit)', () => {
     }
   });
 
-  it('on this repository: the viewer page, the broker and the real-file tests are left out; every file it runs exists once built', () => {
+  it('on this repository: the viewer page, the broker and the real-file tests are left out, the aedat-parser-ts unit tests are in; every file it runs exists once built', () => {
     const s = selectUnitTests(repoRoot);
-    expect(s.leftOut).to.include.members([path.join('test', 'viewer', 'viewer-page.test.ts'), path.join('test', 'formats', 'fuzz.test.ts')]);
+    expect(s.leftOut).to.include.members([path.join('test', 'viewer', 'viewer-page.test.ts'), path.join('packages', 'aedat-parser-ts', 'test', 'fuzz.test.ts')]);
+    expect(s.run, "the workspace package's own tests are run too").to.include(path.join('dist', 'packages', 'aedat-parser-ts', 'test', 'csv.test.js'));
     for (const f of s.run) expect(fs.existsSync(path.join(repoRoot, f)), f).to.equal(true);
   });
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import WebSocket from 'ws';
 import type { EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService } from '../../src/server/service';
 import { sumDeep } from '../../src/server/threads/shard-pool';

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { SnnRunner } from '../../src/snn/runner';
-import { encodeAedat31 } from '../../src/formats/aedat3';
+import { encodeAedat31 } from 'aedat-parser-ts';
 import { loadClassifierModel, type ClassifierModel } from '../../src/snn/model/classifier-model';
 import { classify } from '../../streams/operators/classify';
 import { classifyStats } from '../../streams/core/engine';

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import * as path from 'path';
 import { concatMap, lastValueFrom, toArray } from 'rxjs';
 import { sliceByIndex, concatBatches, type EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { SnnRunner } from '../../src/snn/runner';
 import { SnnScheduler } from '../../src/snn/scheduler';
 import { ActivityDetector, type ActivityScan } from '../../streams/core/activity-detector';

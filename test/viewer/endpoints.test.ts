@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { loadViewerAssets, viewerDir } from '../../src/server/http/viewer-routes';
 import { decodePreviewFrame, type PreviewFrame } from '../../src/server/preview';
 import { streamToServer } from '../../src/client/sensor-client';

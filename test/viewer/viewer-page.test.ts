@@ -19,7 +19,7 @@ import type { ConsoleMessage, HTTPRequest, Page } from 'puppeteer-core';
 import WebSocket from 'ws';
 import { readLabelsBeside } from '../../src/datasets/dvs-gesture';
 import type { EventBatch } from '../../src/events/event-batch';
-import { readEventFile } from '../../src/formats/read-file';
+import { readEventFile } from 'aedat-parser-ts/node';
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService, type Service, type ServiceOptions } from '../../src/server/service';
 import { liveTrueLabel } from '../../src/eval/live-score';

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EventBatchBuilder, type EventBatch } from '../../events/event-batch';
-import { Aedat31Writer } from '../../formats/aedat3';
+import { Aedat31Writer } from 'aedat-parser-ts';
 import { emulateRecording } from './emulate';
 import { SYNTH_HEIGHT, SYNTH_LIGHTINGS, SYNTH_WIDTH, type RecordingPlan, type SynthWorld } from './params';
 import { planRecording } from './plan';

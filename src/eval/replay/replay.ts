@@ -8,7 +8,7 @@ import { filter, lastValueFrom, map, tap, toArray, type Observable } from 'rxjs'
 import { createRunner, resolveRunnerKind } from '../../snn/step-runner';
 import { SnnScheduler } from '../../snn/scheduler';
 import { readLabelsBeside } from '../../datasets/dvs-gesture';
-import { detectFileFormat, eventFileGeometry } from '../../formats/read-file';
+import { detectFileFormat, eventFileGeometry } from 'aedat-parser-ts/node';
 import type { ClassifierModel } from '../../snn/model/classifier-model';
 import { classifyStats } from '../../../streams/core/engine';
 import { classify } from '../../../streams/operators/classify';

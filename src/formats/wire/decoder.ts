@@ -4,8 +4,7 @@
  */
 import { type EventBatch, allocBatch, emptyBatch, sliceByIndex } from '../../events/event-batch';
 import type { Geometry } from '../../events/geometry';
-import { Aedat3Decoder } from '../aedat3';
-import { FormatError } from '../format-error';
+import { Aedat3Decoder, FormatError } from 'aedat-parser-ts';
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE, KIND_EVENTS, WIRE_HEADER_BYTES, decodeEventMessage, decodeEventsPayload, readWireHeader, type DecodeOptions } from './codec';
 import { WireError } from './wire-error';
 

@@ -2,7 +2,7 @@
  * The wire format's typed error: a `FormatError` (format 'wire') that also carries a `code` and
  * the WebSocket close code the service answers it with.
  */
-import { FormatError } from '../format-error';
+import { FormatError } from 'aedat-parser-ts';
 
 export type WireErrorCode =
   | 'truncated' // shorter than the header or than `count` implies
