@@ -22,7 +22,7 @@ import type { LoadedFrames } from '../snn/frames-file';
 import { loadModel } from '../snn/model/model-file';
 import { UsageError } from './errors';
 import { readFramesArgument } from './files';
-import { parseInputEncoding, type InputEncoding } from '../events/input-encoding';
+import { parseInputEncoding, type InputEncoding } from '../snn/input-encoding';
 import { readModelInput } from './model-options';
 import { checkNumber, parseChoice } from './options';
 import { STOP_RULES } from '../confidence/decide';

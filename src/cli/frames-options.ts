@@ -1,6 +1,6 @@
 /** `spikestream frames` options (frames.ts), shared with `--live-style` (frames-live-style.ts). */
 import type { Split } from './options';
-import type { InputEncoding } from '../events/input-encoding';
+import type { InputEncoding } from '../snn/input-encoding';
 
 /** The binning written into a frames file's header: `encoding` only when it is not the default 'polarity'. */
 export function encodingField(encoding: InputEncoding): { encoding?: InputEncoding } {
@@ -15,7 +15,7 @@ export interface FramesOptions {
   eventsPerBin?: number;
   steps: number;
   downsample: number;
-  /** --encoding: what the two channels count (src/events/input-encoding.ts). */
+  /** --encoding: what the two channels count (src/snn/input-encoding.ts). */
   encoding: InputEncoding;
   limit?: number;
   skip?: number;

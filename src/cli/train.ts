@@ -10,7 +10,7 @@
  * per epoch (and a final summary) on stdout instead of the progress bar.
  */
 import type { Command } from 'commander';
-import { parseInputEncoding } from '../events/input-encoding';
+import { parseInputEncoding } from '../snn/input-encoding';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';

@@ -1,3 +1,2 @@
 export * from './geometry';
 export * from './event-batch';
-export * from './input-encoding';

@@ -4,7 +4,7 @@
  * read from the same prom-client registry that `/metrics` exposes.
  */
 import { formatTheta, thetaOrigin, type ClassifierModel } from '../snn/model/classifier-model';
-import { channelNames } from '../events/input-encoding';
+import { channelNames } from '../snn/input-encoding';
 import type { StopRule } from '../confidence/decide';
 import type { ServiceMetrics } from './metrics';
 import type { StreamStatus } from './types';

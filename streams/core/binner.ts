@@ -1,6 +1,6 @@
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
-import { parseInputEncoding, type InputEncoding } from '../../src/events/input-encoding';
+import { parseInputEncoding, type InputEncoding } from '../../src/snn/input-encoding';
 import type { Frame, FrameCloseReason } from '../types';
 
 /** Counters `binFrames`/`binEvents` increment. */

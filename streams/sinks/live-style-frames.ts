@@ -23,7 +23,7 @@
  * prefix's (steps past its last frame, zero-padded, keep that label).
  */
 import { Observable } from 'rxjs';
-import type { InputEncoding } from '../../src/events/input-encoding';
+import type { InputEncoding } from '../../src/snn/input-encoding';
 import { lowerBoundTime, sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import { keyedSeed, Rng } from '../../src/prng';

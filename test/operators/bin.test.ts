@@ -130,7 +130,7 @@ describe('operators: binFrames', () => {
   });
 });
 
-describe('binning: the input encodings (src/events/input-encoding.ts)', () => {
+describe('binning: the input encodings (src/snn/input-encoding.ts)', () => {
   it('time-split counts either polarity by the half of the step it falls in (time bins)', () => {
     // bin 0 = [0, 10): half 0 is [0, 5), half 1 is [5, 10); bin 1 = [10, 20): the same from 10.
     const ev = batchFromArrays({ x: [0, 0, 1, 1, 2, 2], y: [0, 0, 0, 0, 1, 1], p: [1, 0, 1, 0, 0, 1], t: [0, 4, 5, 9, 14, 15] });

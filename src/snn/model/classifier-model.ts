@@ -5,7 +5,7 @@ import { convertWeights, type ConversionMode, type SnnNetwork } from '../convert
 import { loadModel } from './model-file';
 import { storedAtSteps, storedOperatingPoint } from './operating-points';
 import { resolveModelDir } from './bundled';
-import { parseInputEncoding, type InputEncoding } from '../../events/input-encoding';
+import { parseInputEncoding, type InputEncoding } from '../input-encoding';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {

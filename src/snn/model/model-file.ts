@@ -15,7 +15,7 @@ import * as path from 'path';
 import type { NamedWeight } from '../weights';
 import { ModelSpec, ResolvedSpec, validateSpec } from '../spec';
 import type { ConversionMode } from '../convert';
-import type { InputEncoding } from '../../events/input-encoding';
+import type { InputEncoding } from '../input-encoding';
 
 export interface InputBinning {
   /** Time window per frame in µs (or eventsPerBin for count binning). */
