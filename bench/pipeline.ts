@@ -1,6 +1,6 @@
 /**
  * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]
- * [--threads T] [--p99 ms] [--thetas calibrated,1] [--all-levels] [--profile DIR]` (or `npm run
+ * [--threads T] [--p99 ms] [--thetas calibrated,1] [--all-levels] [--on-decided next-sample] [--profile DIR]` (or `npm run
  * bench:pipeline`). `--profile DIR`: the service runs under `node --cpu-prof`, one .cpuprofile per level
  * in DIR (open it in Chrome DevTools). `--thetas calibrated,1`: each level runs once per θ, back to back,
  * and the service's CPU ratio is printed (θ = 1 never stops early). `--all-levels`: go on past a level
@@ -31,6 +31,7 @@
  */
 import * as os from 'os';
 import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
+import type { OnDecided } from '../streams/core/live-segmenter';
 import { defaultThreads } from '../src/cli/thread-options';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording } from './cameras';
 import { droppedEvents, forkService, GEOMETRY, RECORDING, scrapeMetrics } from './service-child';
@@ -60,7 +61,7 @@ interface Level {
 
 async function runLevel(n: number, seconds: number, p99Bound: number, rec: EncodedRecording, threads: number, theta: number | undefined, profile?: string): Promise<Level> {
   const profileAt = profile ? { dir: profile, name: `service-${n}streams${theta === undefined ? '' : `-theta${theta}`}.cpuprofile` } : undefined;
-  const c = await forkService({ slots: Math.max(32, n), threads, theta, profile: profileAt });
+  const c = await forkService({ slots: Math.max(32, n), threads, theta, profile: profileAt, onDecided: argValue(process.argv, '--on-decided') as OnDecided | undefined });
   const url = c.url;
   const { ws: sub, arrivals } = await decisionArrivals(url);
 

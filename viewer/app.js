@@ -7,6 +7,7 @@
 
 import { Feed } from './feed.js';
 import { decodePreview } from './event-image.js';
+import { installFileDrop } from './file-player.js';
 import { Panel } from './panel.js';
 
 const query = new URLSearchParams(location.search);
@@ -83,7 +84,7 @@ function removePanel(id) {
     p.dispose();
   }
   panels.delete(id);
-  $('empty').hidden = panels.size > 0;
+  $('empty').hidden = panels.size > 0 || document.querySelector('.panel.file') !== null;
 }
 
 function clearPanels() {
@@ -250,5 +251,8 @@ async function start() {
   pollFigures();
 }
 
-window.spikestreamViewer = { stats, panels, feeds };
+/** The event file opened in the page, if any (see file-player.js). */
+const file = {};
+installFileDrop(file);
+window.spikestreamViewer = { stats, panels, feeds, file };
 start();

@@ -4,7 +4,8 @@
  *
  * - `GET /` → viewer/index.html; `GET /viewer/<file>` → the other files of viewer/ (a flat
  *   folder: HTML, CSS, JS); `GET /viewer/vendor/uPlot.iife.min.js` and `uPlot.min.css` → uPlot
- *   from node_modules. Everything is served from the package: the page works offline, and its
+ *   from node_modules; `GET /viewer/vendor/aedat-parser-ts.js` → aedat-parser-ts's browser build,
+ *   which decodes event files dropped on the page. Everything is served from the package: the page works offline, and its
  *   Content-Security-Policy forbids any other origin. These are public, like /health.
  * - `GET /viewer/config.json` (the model: classes, θ, T, input size; the preview rate) and
  *   `GET /viewer/figures.json` (the service's figures, see ../viewer.ts): the page's data, so
@@ -55,7 +56,7 @@ export function viewerDir(): string {
   }
 }
 
-/** Every servable file of the viewer folder (flat) and uPlot's two files, by URL path. */
+/** Every servable file of the viewer folder (flat), uPlot's two files and aedat-parser-ts's browser build, by URL path. */
 export function loadViewerAssets(dir = viewerDir()): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   const add = (urlPath: string, file: string): void => {
@@ -68,6 +69,8 @@ export function loadViewerAssets(dir = viewerDir()): Map<string, Asset> {
   if (index) assets.set('/', index);
   const uplot = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
   for (const name of ['uPlot.iife.min.js', 'uPlot.min.css']) add(`/viewer/vendor/${name}`, path.join(uplot, name));
+  // The page decodes dropped event files with aedat-parser-ts's browser build (one ES module).
+  add('/viewer/vendor/aedat-parser-ts.js', require.resolve('aedat-parser-ts/browser'));
   return assets;
 }
 
