@@ -140,6 +140,8 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     expect(config.model).to.include({ name: 'gesture', theta: live.theta, stopRule: live.stopRule, maxSteps: 16, binUs: 100_000, inputWidth: 32, inputHeight: 32 });
     expect(config.model!.thetaLabel).to.match(live.stopRule === 'calibrated' ? /^θ = [\d.]+ \(calibrated probability that the class is right, answer at ≥ θ; / : /^θ = [\d.]+ \(the paper's c_t, answer at > θ; /);
     expect(config.model!.classes).to.have.length(11);
+    // The event image's colours are named after the model's input channels.
+    expect(config.model!.channels).to.deep.equal(model.encoding === 'time-split' ? ['first half of the step', 'second half of the step'] : ['OFF', 'ON']);
 
     const decisions: Decision[] = [];
     svc.decisions.subscribe((d) => decisions.push(d));
