@@ -50,7 +50,13 @@ async function main(settings: ShardSettings): Promise<void> {
     segmentStats: segments,
     settings: settings.settings,
     onTrace: settings.traces ? (trace) => post({ type: 'trace', trace }) : undefined,
-    onFrame: settings.frames ? (frame) => post({ type: 'frame', frame }) : undefined,
+    // The engine steps this frame's data after the preview saw it: a copy goes, transferred (one copy, not a clone's two).
+    onFrame: settings.frames
+      ? (frame) => {
+          const data = frame.data.slice();
+          port!.postMessage({ type: 'frame', frame: { ...frame, data } } satisfies FromShard, [data.buffer]);
+        }
+      : undefined,
   };
   // Step latencies and slot counts reach /metrics at least every 250 ms.
   const timer = setInterval(() => { if (steps.length) post({ type: 'stats', stats: snapshot() }); }, 250);
