@@ -4,7 +4,8 @@
  *
  * 1. CPU per input vs WebSocket ingest: the first `--seconds` (default 10) of the bundled 128×128
  *    DVS128-Gesture-style recording (13,500 events/s) at real time through each input, one fresh
- *    service each; the service's CPU seconds over the run, and the ratio to WebSocket ingest's.
+ *    service each, every input `--rounds` times (default 3) interleaved; the median of the service's
+ *    CPU seconds over a run, and its ratio to WebSocket ingest's.
  * 2. `--streams` (default 16) UDP inputs in real time: the same seconds sent to every input at once
  *    (faery's t64 layout, 100 events a datagram); events received and sent per input, events dropped
  *    by our queues (target 0), the service's CPU share of one core, and the lag left at the end.
@@ -14,6 +15,7 @@
  *
  * Senders run in this process (pre-encoded, paced by event time) except aestream. Progress on
  * stderr; the last line of stdout is one JSON line. `--parts 1,2,3` picks parts.
+ * Usage: npm run bench:live-inputs [-- --seconds 10 --rounds 3 --streams 16 --parts 1,2,3]
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as dgram from 'dgram';
@@ -29,7 +31,7 @@ import { streamToServer } from '../src/client/sensor-client';
 import { paceBatches } from '../streams/sources/from-event-file';
 import { REALTIME } from '../streams/sources/pacing';
 import type { Decision } from '../streams/types';
-import { argValue, machine, printFigures, type BenchFigure } from './common';
+import { argValue, machine, median, printFigures, type BenchFigure } from './common';
 import { DvNetworkWriter, type DvCompression } from '../test/helpers/dv-network-writer';
 import { Evt3Encoder } from '../test/helpers/evt3-encoder';
 import { encodeDatagram, SENDER_EVENTS_PER_DATAGRAM } from '../test/helpers/udp-encoder';
@@ -220,28 +222,40 @@ async function drained(s: ServiceChild, settleMs = 1000): Promise<ChildReport> {
   }
 }
 
-async function cpuPerInput(events: EventBatch, dir: string): Promise<BenchFigure[]> {
-  const figures: BenchFigure[] = [];
-  let wsCpu = 0;
-  for (const [i, t] of TRANSPORTS.entries()) {
-    const { inputs, send, close } = await t.prepare(events, dir);
-    const s = await ServiceChild.start(inputs);
-    const before = await s.report();
-    const t0 = performance.now();
-    await send(s);
-    const after = await drained(s);
-    const wall = (performance.now() - t0) / 1000;
-    const cpu = (after.cpuUs - before.cpuUs) / 1e6;
-    if (t.name === 'websocket') wsCpu = cpu;
-    // A WebSocket stream is gone from the list once its sensor closed: its events are in /metrics.
-    const received = t.name === 'websocket' ? after.metrics['spikestream_events_in_total'] ?? 0 : after.streams.reduce((a, x) => a + x.enqueuedEvents, 0);
-    const dropped = after.streams.reduce((a, x) => a + x.droppedEvents, 0);
-    log(`[1/3 ${i + 1}/${TRANSPORTS.length}] ${t.name}: service CPU ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s (×${(cpu / wsCpu).toFixed(3)} WebSocket), ${received}/${events.length} events, ${dropped} dropped, load ${os.loadavg()[0].toFixed(1)}`);
-    figures.push({ name: `service CPU per input: ${t.name}`, unit: 'CPU s', value: cpu, backend: 'typed', machine: machine(), ratioToWebSocket: cpu / wsCpu, wallS: wall, events: events.length, received, dropped, decisions: after.decisions.length, loadAvg1: os.loadavg()[0] });
-    await s.stop();
-    await close?.();
+/** One run of `t`: a fresh service, the events at real time, drained; the service's CPU seconds and what it received. */
+async function runOnce(t: Transport, events: EventBatch, dir: string): Promise<{ cpu: number; wall: number; received: number; dropped: number; decisions: number }> {
+  const { inputs, send, close } = await t.prepare(events, dir);
+  const s = await ServiceChild.start(inputs);
+  const before = await s.report();
+  const t0 = performance.now();
+  await send(s);
+  const after = await drained(s);
+  const wall = (performance.now() - t0) / 1000;
+  await s.stop();
+  await close?.();
+  // A WebSocket stream is gone from the list once its sensor closed: its events are in /metrics.
+  const received = t.name === 'websocket' ? after.metrics['spikestream_events_in_total'] ?? 0 : after.streams.reduce((a, x) => a + x.enqueuedEvents, 0);
+  const dropped = after.streams.reduce((a, x) => a + x.droppedEvents, 0);
+  return { cpu: (after.cpuUs - before.cpuUs) / 1e6, wall, received, dropped, decisions: after.decisions.length };
+}
+
+/** Every transport `rounds` times, interleaved (so that the machine's load moves all alike); medians and their ratio to WebSocket ingest's. */
+async function cpuPerInput(events: EventBatch, dir: string, rounds: number): Promise<BenchFigure[]> {
+  const runs = new Map<string, Awaited<ReturnType<typeof runOnce>>[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, t] of TRANSPORTS.entries()) {
+      const run = await runOnce(t, events, dir);
+      runs.set(t.name, [...(runs.get(t.name) ?? []), run]);
+      log(`[1/3 round ${r + 1}/${rounds}, ${i + 1}/${TRANSPORTS.length}] ${t.name}: service CPU ${run.cpu.toFixed(2)} s over ${run.wall.toFixed(1)} s, ${run.received}/${events.length} events, ${run.dropped} dropped, ${run.decisions} decisions, load ${os.loadavg()[0].toFixed(1)}`);
+    }
   }
-  return figures;
+  const wsCpu = median(runs.get('websocket')!.map((x) => x.cpu));
+  return TRANSPORTS.map((t) => {
+    const rs = runs.get(t.name)!;
+    const cpu = median(rs.map((x) => x.cpu));
+    log(`[1/3] ${t.name}: median service CPU ${cpu.toFixed(3)} s, ×${(cpu / wsCpu).toFixed(3)} WebSocket ingest's`);
+    return { name: `service CPU per input: ${t.name}`, unit: 'CPU s (median)', value: cpu, backend: 'typed', machine: machine(), ratioToWebSocket: cpu / wsCpu, cpuPerRound: rs.map((x) => x.cpu), events: events.length, received: rs.map((x) => x.received), dropped: rs.map((x) => x.dropped), decisions: rs.map((x) => x.decisions), loadAvg1: os.loadavg()[0] };
+  });
 }
 
 async function manyUdp(events: EventBatch, streams: number): Promise<BenchFigure> {
@@ -293,12 +307,13 @@ async function main(): Promise<void> {
   const seconds = Number(argValue(args, '--seconds') ?? 10);
   const streams = Number(argValue(args, '--streams') ?? 16);
   const parts = new Set((argValue(args, '--parts') ?? '1,2,3').split(','));
+  const rounds = Number(argValue(args, '--rounds') ?? 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spikestream-bench-inputs-'));
   const figures: BenchFigure[] = [];
   try {
     const events = await recording(seconds);
     log(`bench:live-inputs: ${seconds} s of ${path.basename(RECORDING)} (${events.length} events) per run; load average ${os.loadavg()[0].toFixed(1)}`);
-    if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir)));
+    if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir, rounds)));
     if (parts.has('2')) figures.push(await manyUdp(events, streams));
     if (parts.has('3')) figures.push(await spifAccuracy(dir));
   } finally {
