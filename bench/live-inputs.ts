@@ -295,8 +295,16 @@ async function spifAccuracy(dir: string): Promise<BenchFigure> {
     const confident = report.decisions.filter((d) => d.streamId === id && d.confident !== false);
     return { n: confident.length, right: confident.filter((d) => isRightLive(windows, { ...d, eventTimeUs: d.eventTimeUs - shiftUs })).length };
   };
-  const ws = score('ws', 0);
-  const spif = score('spif', started * 1000 - events.t[0]);
+  const shift = { ws: 0, spif: started * 1000 - events.t[0] };
+  for (const id of ['ws', 'spif'] as const) {
+    const shown = report.decisions.filter((d) => d.streamId === id).map((d) => {
+      const t = d.eventTimeUs - shift[id];
+      return `${d.label}${d.confident === false ? '?' : isRightLive(windows, { ...d, eventTimeUs: t }) ? '✓' : '✗'}@${(t / 1e6).toFixed(2)}s`;
+    });
+    log(`[3/3] ${id} decisions (class, ✓ right / ✗ wrong / ? uncertain, recording time): ${shown.join(' ')}`);
+  }
+  const ws = score('ws', shift.ws);
+  const spif = score('spif', shift.spif);
   const points = 100 * (spif.right / spif.n - ws.right / ws.n);
   log(`[3/3] plain SPIF: ${spif.right}/${spif.n} confident decisions right; WebSocket ingest: ${ws.right}/${ws.n}; difference ${points.toFixed(1)} points`);
   return { name: 'plain SPIF accuracy minus WebSocket ingest accuracy (confident decisions right, whole recording, real time)', unit: 'points', value: points, backend: 'typed', machine: machine(), spif, websocket: ws, loadAvg1: os.loadavg()[0] };
