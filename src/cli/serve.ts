@@ -9,7 +9,7 @@ import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addOnDecidedOption, addThreadOptions, cliRunnerKind, type OnDecidedCliOptions, type ThreadCliOptions } from './thread-options';
+import { addOnDecidedOption, addThreadOptions, cliRunnerKind, cliThreads, describeThreads, type OnDecidedCliOptions, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
 
@@ -71,13 +71,14 @@ export function register(program: Command): void {
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
     if (o.nats !== undefined) return serveGateway({ ...o, nats: o.nats }, model, token, log);
+    const { threads, given } = cliThreads(o);
     const service = await startService({
       model,
       host: o.host,
       port: o.port,
       token,
       slots: o.slots,
-      threads: o.threads,
+      threads,
       runner: await cliRunnerKind(o),
       traces: o.traces,
       viewer: viewerFromCli(o),
@@ -95,9 +96,10 @@ export function register(program: Command): void {
     const { url } = service.address;
     const page = o.viewer ? viewerUrl(url) : undefined;
     const inputList = inputs.map((i) => ({ id: i.id, input: i.text }));
-    if (o.json) printJson({ type: 'listening', url, ...(page ? { viewer: page } : {}), model: model.dir, mode: model.mode, theta: model.theta, ...(inputs.length ? { inputs: inputList } : {}) });
+    if (o.json) printJson({ type: 'listening', url, ...(page ? { viewer: page } : {}), model: model.dir, mode: model.mode, theta: model.theta, threads, threadsGiven: given, ...(inputs.length ? { inputs: inputList } : {}) });
     else {
       if (page) log(`viewer: ${page}${token ? '?token=<token>' : ''}`);
+      log(describeThreads(threads, given));
       log(describeModel(model));
       log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
       for (const i of inputList) log(`input ${i.id}: ${i.input}`);

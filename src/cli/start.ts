@@ -21,7 +21,7 @@ import { modelSensorGeometry } from '../../streams/operators/fit';
 import { forLiveStreams } from '../snn/model/classifier-model';
 import { stopOnSignals } from './serve';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addThreadOptions, cliRunnerKind, cliThreads, describeThreads, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 import { printingSubscriber } from './decision-subscriber';
 import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
@@ -81,11 +81,15 @@ export function register(program: Command): void {
     const trueLabel = trueLabelFromFiles(dir, files);
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
     const viewer = viewerFromCli(o);
-    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
+    const { threads, given } = cliThreads(o);
+    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads, runner: await cliRunnerKind(o) });
     const base = service.address.url.replace(/^http/, 'ws');
     const page = viewer ? viewerUrl(service.address.url) : undefined;
-    if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}) });
-    else if (page) log(`viewer: ${page}`);
+    if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}), threads, threadsGiven: given });
+    else {
+      if (page) log(`viewer: ${page}`);
+      log(describeThreads(threads, given));
+    }
     for (const line of describeSkipped(selection.skipped)) log(line);
     if (!o.json) {
       log(describeModel(model));

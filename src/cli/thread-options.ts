@@ -17,16 +17,40 @@ export interface RunnerCliOptions {
 }
 
 export interface ThreadCliOptions extends RunnerCliOptions {
-  threads: number;
+  /** Undefined: the measured default (`cliThreads`). */
+  threads?: number;
 }
 
-/** One per core. */
-export function defaultThreads(): number {
+/** Cores this process may use. */
+function cores(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
+/**
+ * The default worker-thread count, chosen by measurement (docs/benchmarks.md, "Threads"): on 2
+ * cores one thread (all on the main thread) sustains more live streams than worker threads do —
+ * with workers the main thread's sockets and the forwarding take a core's share of their own, and
+ * each stream costs ≈ 1.4 % of a core instead of ≈ 0.8 %. From 4 cores, one worker per core but
+ * one (the main thread keeps the sockets). Never more threads than cores.
+ */
+export function defaultThreads(n = cores()): number {
+  return n < 4 ? 1 : n - 1;
+}
+
+/** One line saying how many threads classify and why (the first thing serve, start and replay say). */
+export function describeThreads(threads: number, given: boolean, n = cores()): string {
+  const how = threads === 1 ? '1 thread (all on the main thread)' : `${threads} worker threads (the main thread keeps the sockets)`;
+  const why = given ? 'as given with --threads' : `the default on this ${n}-core machine${n < 4 ? ', where one thread measured faster than worker threads' : ''}; --threads to change it`;
+  return `classifying on ${how}: ${why}`;
+}
+
+/** `--threads` as given, else the measured default. */
+export function cliThreads(o: { threads?: number }): { threads: number; given: boolean } {
+  return o.threads !== undefined ? { threads: o.threads, given: true } : { threads: defaultThreads(), given: false };
+}
+
 export function addThreadOptions(cmd: Command): Command {
-  return addRunnerOption(cmd.option('--threads <n>', `worker threads that classify (1: all on the main thread; default one per core, here ${defaultThreads()})`, parseIntOption('--threads', 1, 256), defaultThreads()));
+  return addRunnerOption(cmd.option('--threads <n>', `worker threads that classify (1: all on the main thread; default ${defaultThreads()} here: 1 below 4 cores, else one per core but one)`, parseIntOption('--threads', 1, 256)));
 }
 
 export function addRunnerOption(cmd: Command): Command {

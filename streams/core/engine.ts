@@ -110,6 +110,8 @@ export function sampleCursor(model: ClassifierModel, sample: Pick<Sample, 'id' |
     binUs: model.binUs,
     eventsPerBin: model.eventsPerBin,
     downsample: model.downsample,
+    encoding: model.encoding,
+    rampSteps: model.encodingSteps,
     maxSteps,
     stats,
   });

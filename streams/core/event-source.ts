@@ -77,6 +77,24 @@ export async function raceIdleAbort<T>(pending: Promise<T>, signal: AbortSignal,
 }
 
 /**
+ * Reads of an async iterator that an idle limit or an abort may cut short: the read they leave
+ * pending is taken up by the next call, so no value is lost (`raceIdleAbort`).
+ */
+export class KeptRead<T, R = unknown> {
+  private pending: Promise<IteratorResult<T, R>> | undefined;
+
+  constructor(private readonly read: () => Promise<IteratorResult<T, R>>) {}
+
+  /** The next result, 'idle' after `idleMs` without one, or ABORTED once `signal` aborts. */
+  async next(signal: AbortSignal, idleMs?: number): Promise<IteratorResult<T, R> | 'idle' | typeof ABORTED> {
+    this.pending ??= this.read();
+    const got = await raceIdleAbort(this.pending, signal, idleMs);
+    if (got !== 'idle' && got !== ABORTED) this.pending = undefined;
+    return got;
+  }
+}
+
+/**
  * An `EventPull` over an async iterator: a pending `next()` races the signal, and aborting calls
  * the iterator's `return()` (a pending read finishes in the background, then the file closes).
  * `onSettle` receives the consumer's hand-back (sources that can use it: live segmenters).

@@ -63,7 +63,7 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(pollMs);
+    await sleep(pollMs); // polls the condition
   }
 }
 
@@ -110,7 +110,7 @@ export class NatsServer {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     process.kill(child.pid as number, signal);
-    await Promise.race([exited, sleep(10_000)]);
+    await Promise.race([exited, sleep(10_000)]); // bounds the wait for the exit
   }
 
   /** Starts it again on the same port with the same store. */
@@ -179,7 +179,7 @@ export class CliProcess {
   async stop(): Promise<void> {
     this.signal('SIGCONT');
     this.signal('SIGTERM');
-    await Promise.race([this.exited, sleep(5000)]);
+    await Promise.race([this.exited, sleep(5000)]); // bounds the wait for the exit
     this.signal('SIGKILL');
   }
 }

@@ -124,7 +124,10 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(b.events).to.equal(TOTAL_EVENTS);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions('asap').length >= expected.length && sub.decisions('paced').length >= expected.length, 10_000, 'all decisions');
-    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
+    // Stopping sends every pending decision before it closes the subscribers (1001): once they are
+    // closed, a decision too many would be in, and would fail the equality.
+    await svc.stop(5000);
+    await Promise.all([sub.closed, filtered.closed]);
     expect(sub.decisions('asap').map(key)).to.deep.equal(expected);
     expect(sub.decisions('paced').map(key)).to.deep.equal(expected);
     expect(filtered.decisions().map((d) => d.streamId)).to.deep.equal(expected.map(() => 'paced'));
@@ -270,10 +273,13 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(r.closeCode).to.equal(1000);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions().length >= expected.length, 10_000, 'good decisions');
-    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
+    const m = await metrics(base);
+    // Stopping sends every pending decision before it closes the subscriber: after the close, a
+    // decision too many would be in, and would fail the equality.
+    await svc.stop(5000);
+    await sub.closed;
     expect(sub.decisions().map(key)).to.deep.equal(expected);
 
-    const m = await metrics(base);
     const dropped = m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0;
     console.log(`      rejected: auth ${m.get('spikestream_ingest_rejected_total{reason="auth"}')}, too_big ${m.get('spikestream_ingest_rejected_total{reason="too_big"}')}, malformed ${m.get('spikestream_ingest_rejected_total{reason="malformed"}')}; flood events dropped by the rate limit ${dropped} of ${60 * n}`);
     expect(dropped).to.be.greaterThan(0);
@@ -312,7 +318,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     const stalledStats = () => svc.server.hub.stats().find((s) => s.filter.trace === true)!;
     for (let i = 0; i < 2000 && stalledStats().dropped === 0; i++) {
       svc.server.publishTrace({ streamId: 'pad', sampleId: 'pad#0', step: i, confidence: 0, predicted: 0, pad });
-      if (i % 8 === 7) await sleep(1); // paces the publisher: its sockets write between bursts
+      if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve)); // one event-loop turn between bursts: the sockets write
     }
     expect(stalledStats().dropped, 'the stalled subscriber should be dropping').to.be.greaterThan(0);
     expect(stalledStats().bufferedAmount).to.be.at.most(128 * 1024);
