@@ -9,13 +9,14 @@
  * 2. `--streams` (default 16) UDP inputs in real time: the same seconds sent to every input at once
  *    (faery's t64 layout, 100 events a datagram); events received and sent per input, events dropped
  *    by our queues (target 0), the service's CPU share of one core, and the lag left at the end.
- * 3. Plain SPIF accuracy: the whole recording through the real `aestream` (SPIF words without time,
- *    stamped on arrival) beside WebSocket ingest, both at real time in one service; the share of
- *    confident decisions that are right against the label windows, for each.
+ * 3. Plain SPIF accuracy: the whole recording `--spif-passes` times (default 2) through the real
+ *    `aestream` (SPIF words without time) into two inputs, one per stamping (arrival, spread), beside
+ *    WebSocket ingest, all at real time in one service; the share of confident decisions that are
+ *    right against the label windows, for each.
  *
  * Senders run in this process (pre-encoded, paced by event time) except aestream. Progress on
  * stderr; the last line of stdout is one JSON line. `--parts 1,2,3` picks parts.
- * Usage: npm run bench:live-inputs [-- --seconds 10 --rounds 3 --streams 16 --parts 1,2,3]
+ * Usage: npm run bench:live-inputs [-- --seconds 10 --rounds 3 --streams 16 --spif-passes 2 --parts 1,2,3]
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as dgram from 'dgram';
@@ -278,36 +279,44 @@ async function manyUdp(events: EventBatch, streams: number): Promise<BenchFigure
   return { name: `${streams} UDP inputs in real time: events dropped by our queues`, unit: 'events', value: overflow, backend: 'typed', machine: machine(), streams, eventsPerStream: events.length, datagrams, lostBeforeUs: lost, minReceived: Math.min(...received), decisions: after.decisions.length, cpuCoreShare: cpu / (sendWall + drainS), lagEventsAtEnd: lagEvents, drainS, loadAvg1: os.loadavg()[0] };
 }
 
-async function spifAccuracy(dir: string): Promise<BenchFigure> {
-  const events = await recording(Infinity);
+/** Confident decisions of `id` that are right against the label windows, its times shifted back by `shiftUs`. */
+function scoreStream(decisions: readonly Decision[], id: string, shiftUs: number, windows: ReturnType<typeof parseGestureLabels>): { n: number; right: number; shown: string } {
+  const mine = decisions.filter((d) => d.streamId === id);
+  const right = (d: Decision): boolean => isRightLive(windows, { ...d, eventTimeUs: d.eventTimeUs - shiftUs });
+  const confident = mine.filter((d) => d.confident !== false);
+  const shown = mine.map((d) => `${d.label}${d.confident === false ? '?' : right(d) ? '✓' : '✗'}@${((d.eventTimeUs - shiftUs) / 1e6).toFixed(2)}s`).join(' ');
+  return { n: confident.length, right: confident.filter(right).length, shown };
+}
+
+async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure[]> {
+  const once = await recording(Infinity);
+  // `passes` copies of the recording, each after the last (time keeps increasing), as one longer camera session.
+  const span = once.t[once.length - 1] - once.t[0] + 1_000_000;
+  const events = concatBatches(Array.from({ length: passes }, (_, k) => ({ ...once, t: once.t.map((t) => t + k * span) })));
   const csv = path.join(dir, 'aestream.csv');
   // aestream's real-time mode never sends a file's first event: a copy of it goes first.
   writeEventsCsv(csv, events, { header: false, repeatFirst: true });
-  const port = await freeUdpPort();
-  const s = await ServiceChild.start([`udp://127.0.0.1:${port}?format=spif&width=128&height=128#spif`]);
+  const [arrival, spread] = [await freeUdpPort(), await freeUdpPort()];
+  const s = await ServiceChild.start([`udp://127.0.0.1:${arrival}?format=spif&width=128&height=128#spif`, `udp://127.0.0.1:${spread}?format=spif&stamp=spread&width=128&height=128#spif-spread`]);
   const started = Date.now();
-  const aestream = new Partner(aestreamBinary(), ['input', 'file', csv, 'output', 'udp', '127.0.0.1', String(port)]);
-  await Promise.all([aestream.done(events.t[events.length - 1] / 1000 + 60_000), streamToServer(`${s.url.replace(/^http/, 'ws')}/ingest/ws`, paced(events), GEOMETRY)]);
+  const send = (port: number): Partner => new Partner(aestreamBinary(), ['input', 'file', csv, 'output', 'udp', '127.0.0.1', String(port)]);
+  const senders = [send(arrival), send(spread)];
+  const limit = (events.t[events.length - 1] - events.t[0]) / 1000 + 60_000;
+  await Promise.all([...senders.map((p) => p.done(limit)), streamToServer(`${s.url.replace(/^http/, 'ws')}/ingest/ws`, paced(events), GEOMETRY)]);
   const report = await drained(s, 3000);
   await s.stop();
   const windows = parseGestureLabels(fs.readFileSync(LABELS, 'utf8'));
-  const score = (id: string, shiftUs: number): { n: number; right: number } => {
-    const confident = report.decisions.filter((d) => d.streamId === id && d.confident !== false);
-    return { n: confident.length, right: confident.filter((d) => isRightLive(windows, { ...d, eventTimeUs: d.eventTimeUs - shiftUs })).length };
-  };
-  const shift = { ws: 0, spif: started * 1000 - events.t[0] };
-  for (const id of ['ws', 'spif'] as const) {
-    const shown = report.decisions.filter((d) => d.streamId === id).map((d) => {
-      const t = d.eventTimeUs - shift[id];
-      return `${d.label}${d.confident === false ? '?' : isRightLive(windows, { ...d, eventTimeUs: t }) ? '✓' : '✗'}@${(t / 1e6).toFixed(2)}s`;
-    });
-    log(`[3/3] ${id} decisions (class, ✓ right / ✗ wrong / ? uncertain, recording time): ${shown.join(' ')}`);
-  }
-  const ws = score('ws', shift.ws);
-  const spif = score('spif', shift.spif);
-  const points = 100 * (spif.right / spif.n - ws.right / ws.n);
-  log(`[3/3] plain SPIF: ${spif.right}/${spif.n} confident decisions right; WebSocket ingest: ${ws.right}/${ws.n}; difference ${points.toFixed(1)} points`);
-  return { name: 'plain SPIF accuracy minus WebSocket ingest accuracy (confident decisions right, whole recording, real time)', unit: 'points', value: points, backend: 'typed', machine: machine(), spif, websocket: ws, loadAvg1: os.loadavg()[0] };
+  const allWindows = Array.from({ length: passes }, (_, k) => windows.map((w) => ({ ...w, tStart: w.tStart + k * span, tEnd: w.tEnd + k * span }))).flat();
+  const arrivalShift = started * 1000 - events.t[0];
+  const ws = scoreStream(report.decisions, 'ws', 0, allWindows);
+  log(`[3/3] ws decisions (class, ✓ right / ✗ wrong / ? uncertain, recording time): ${ws.shown}`);
+  return [['spif', 'arrival'], ['spif-spread', 'spread']].map(([id, stamp]) => {
+    const r = scoreStream(report.decisions, id, arrivalShift, allWindows);
+    log(`[3/3] ${id} decisions: ${r.shown}`);
+    const points = 100 * (r.right / r.n - ws.right / ws.n);
+    log(`[3/3] plain SPIF (stamp=${stamp}): ${r.right}/${r.n} confident decisions right; WebSocket ingest: ${ws.right}/${ws.n}; difference ${points.toFixed(1)} points`);
+    return { name: `plain SPIF (stamp=${stamp}) accuracy minus WebSocket ingest's (confident decisions right; ${passes} pass(es) of the recording, real time)`, unit: 'points', value: points, backend: 'typed', machine: machine(), spif: { n: r.n, right: r.right }, websocket: { n: ws.n, right: ws.right }, loadAvg1: os.loadavg()[0] };
+  });
 }
 
 async function main(): Promise<void> {
@@ -316,6 +325,7 @@ async function main(): Promise<void> {
   const streams = Number(argValue(args, '--streams') ?? 16);
   const parts = new Set((argValue(args, '--parts') ?? '1,2,3').split(','));
   const rounds = Number(argValue(args, '--rounds') ?? 3);
+  const passes = Number(argValue(args, '--spif-passes') ?? 2);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spikestream-bench-inputs-'));
   const figures: BenchFigure[] = [];
   try {
@@ -323,7 +333,7 @@ async function main(): Promise<void> {
     log(`bench:live-inputs: ${seconds} s of ${path.basename(RECORDING)} (${events.length} events) per run; load average ${os.loadavg()[0].toFixed(1)}`);
     if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir, rounds)));
     if (parts.has('2')) figures.push(await manyUdp(events, streams));
-    if (parts.has('3')) figures.push(await spifAccuracy(dir));
+    if (parts.has('3')) figures.push(...(await spifAccuracy(dir, passes)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
