@@ -10,9 +10,9 @@
  *    (faery's t64 layout, 100 events a datagram); events received and sent per input, events dropped
  *    by our queues (target 0), the service's CPU share of one core, and the lag left at the end.
  * 3. Plain SPIF accuracy: the whole recording `--spif-passes` times (default 2) through the real
- *    `aestream` (SPIF words without time) into two inputs, one per stamping (arrival, spread), beside
- *    WebSocket ingest, all at real time in one service; the share of confident decisions that are
- *    right against the label windows, for each.
+ *    `aestream` (SPIF words without time, stamped on arrival) beside WebSocket ingest, both at real
+ *    time in one service; the share of confident decisions that are right against the label
+ *    windows, for each.
  *
  * Senders run in this process (pre-encoded, paced by event time) except aestream. Progress on
  * stderr; the last line of stdout is one JSON line. `--parts 1,2,3` picks parts.
@@ -292,7 +292,7 @@ function scoreStream(decisions: readonly Decision[], id: string, shiftUs: number
   return { n: confident.length, right: confident.filter(right).length, shown };
 }
 
-async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure[]> {
+async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure> {
   const once = await recording(Infinity);
   // `passes` copies of the recording, each after the last (time keeps increasing), as one longer camera session.
   const span = once.t[once.length - 1] - once.t[0] + 1_000_000;
@@ -300,27 +300,23 @@ async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure[]>
   const csv = path.join(dir, 'aestream.csv');
   // aestream's real-time mode never sends a file's first event: a copy of it goes first.
   writeEventsCsv(csv, events, { header: false, repeatFirst: true });
-  const [arrival, spread] = [await freeUdpPort(), await freeUdpPort()];
-  const s = await ServiceChild.start([`udp://127.0.0.1:${arrival}?format=spif&width=128&height=128#spif`, `udp://127.0.0.1:${spread}?format=spif&stamp=spread&width=128&height=128#spif-spread`]);
+  const port = await freeUdpPort();
+  const s = await ServiceChild.start([`udp://127.0.0.1:${port}?format=spif&width=128&height=128#spif`]);
   const started = Date.now();
-  const send = (port: number): Partner => new Partner(aestreamBinary(), ['input', 'file', csv, 'output', 'udp', '127.0.0.1', String(port)]);
-  const senders = [send(arrival), send(spread)];
+  const aestream = new Partner(aestreamBinary(), ['input', 'file', csv, 'output', 'udp', '127.0.0.1', String(port)]);
   const limit = (events.t[events.length - 1] - events.t[0]) / 1000 + 60_000;
-  await Promise.all([...senders.map((p) => p.done(limit)), streamToServer(`${s.url.replace(/^http/, 'ws')}/ingest/ws`, paced(events), GEOMETRY)]);
+  await Promise.all([aestream.done(limit), streamToServer(`${s.url.replace(/^http/, 'ws')}/ingest/ws`, paced(events), GEOMETRY)]);
   const report = await drained(s, 3000);
   await s.stop();
   const windows = parseGestureLabels(fs.readFileSync(LABELS, 'utf8'));
   const allWindows = Array.from({ length: passes }, (_, k) => windows.map((w) => ({ ...w, tStart: w.tStart + k * span, tEnd: w.tEnd + k * span }))).flat();
-  const arrivalShift = started * 1000 - events.t[0];
   const ws = scoreStream(report.decisions, 'ws', 0, allWindows);
+  const spif = scoreStream(report.decisions, 'spif', started * 1000 - events.t[0], allWindows);
   log(`[3/3] ws decisions (class, ✓ right / ✗ wrong / ? uncertain, recording time): ${ws.shown}`);
-  return [['spif', 'arrival'], ['spif-spread', 'spread']].map(([id, stamp]) => {
-    const r = scoreStream(report.decisions, id, arrivalShift, allWindows);
-    log(`[3/3] ${id} decisions: ${r.shown}`);
-    const points = 100 * (r.right / r.n - ws.right / ws.n);
-    log(`[3/3] plain SPIF (stamp=${stamp}): ${r.right}/${r.n} confident decisions right; WebSocket ingest: ${ws.right}/${ws.n}; difference ${points.toFixed(1)} points`);
-    return { name: `plain SPIF (stamp=${stamp}) accuracy minus WebSocket ingest's (confident decisions right; ${passes} pass(es) of the recording, real time)`, unit: 'points', value: points, backend: 'typed', machine: machine(), spif: { n: r.n, right: r.right }, websocket: { n: ws.n, right: ws.right }, loadAvg1: os.loadavg()[0] };
-  });
+  log(`[3/3] spif decisions: ${spif.shown}`);
+  const points = 100 * (spif.right / spif.n - ws.right / ws.n);
+  log(`[3/3] plain SPIF: ${spif.right}/${spif.n} confident decisions right; WebSocket ingest: ${ws.right}/${ws.n}; difference ${points.toFixed(1)} points`);
+  return { name: `plain SPIF accuracy minus WebSocket ingest's (confident decisions right; ${passes} pass(es) of the recording, real time)`, unit: 'points', value: points, backend: 'typed', machine: machine(), spif: { n: spif.n, right: spif.right }, websocket: { n: ws.n, right: ws.right }, loadAvg1: os.loadavg()[0] };
 }
 
 async function main(): Promise<void> {
@@ -337,7 +333,7 @@ async function main(): Promise<void> {
     log(`bench:live-inputs: ${seconds} s of ${path.basename(RECORDING)} (${events.length} events) per run; load average ${os.loadavg()[0].toFixed(1)}`);
     if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir, rounds, Math.min(3, seconds / 4))));
     if (parts.has('2')) figures.push(await manyUdp(events, streams));
-    if (parts.has('3')) figures.push(...(await spifAccuracy(dir, passes)));
+    if (parts.has('3')) figures.push(await spifAccuracy(dir, passes));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

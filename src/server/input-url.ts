@@ -2,8 +2,8 @@
  * `--input URL`: where a live input comes from, what the service calls it, and its per-stream
  * settings. Forms:
  *
- * - `udp://HOST:PORT?format=F&width=W&height=H` (F: spif, spif-ts, t64_x16_y16_on8, t32_x16_y15_on1;
- *   `&stamp=arrival|spread` how plain SPIF words get their time); binds HOST (127.0.0.1, or 0.0.0.0 to take datagrams from other machines);
+ * - `udp://HOST:PORT?format=F&width=W&height=H` (F: spif, spif-ts, t64_x16_y16_on8, t32_x16_y15_on1);
+ *   binds HOST (127.0.0.1, or 0.0.0.0 to take datagrams from other machines);
  * - `dv+tcp://HOST:PORT`, `dv+unix:///path` (an iniVation DV network stream; we connect);
  * - `-` (stdin) or a path (a file or a FIFO) holding a raw EVT 2.0 / EVT 3.0 / AEDAT stream.
  *
@@ -13,7 +13,7 @@
  */
 import * as path from 'path';
 import { parseDvUrl, type DvEndpoint } from '../../streams/sources/from-dv-network';
-import { isUdpFormat, SPIF_STAMPS, UDP_FORMATS, type SpifStamp, type UdpFormat } from '../../streams/sources/udp-formats';
+import { isUdpFormat, UDP_FORMATS, type UdpFormat } from '../../streams/sources/udp-formats';
 import { STREAM_ID_RE } from './subscribers';
 
 interface InputCommon {
@@ -27,7 +27,7 @@ interface InputCommon {
 
 export type InputSpec = InputCommon &
   (
-    | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly format: UdpFormat; readonly width: number; readonly height: number; readonly spifStamp?: SpifStamp }
+    | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly format: UdpFormat; readonly width: number; readonly height: number }
     | { readonly kind: 'dv'; readonly endpoint: DvEndpoint }
     | { readonly kind: 'readable'; readonly path: string | '-' }
   );
@@ -64,12 +64,7 @@ function udpSpec(u: URL, text: string, id: string | undefined): InputSpec {
     throw new InputUrlError(`${text}: format=${format ?? '(missing)'} is not a UDP format: one of ${UDP_FORMATS.join(', ')}`);
   }
   const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const stamp = u.searchParams.get('stamp') ?? undefined;
-  if (stamp !== undefined && (format !== 'spif' || !(SPIF_STAMPS as readonly string[]).includes(stamp))) {
-    throw new InputUrlError(`${text}: stamp=${stamp}: only format=spif takes stamp=, one of ${SPIF_STAMPS.join(', ')}`);
-  }
-  const spifStamp = stamp as SpifStamp | undefined;
-  return { kind: 'udp', id: id ?? `udp-${port}`, text, params: u.searchParams, host, port, format, width: dimension(u, 'width', text), height: dimension(u, 'height', text), spifStamp };
+  return { kind: 'udp', id: id ?? `udp-${port}`, text, params: u.searchParams, host, port, format, width: dimension(u, 'width', text), height: dimension(u, 'height', text) };
 }
 
 function dvSpec(u: URL, rest: string, text: string, id: string | undefined): InputSpec {

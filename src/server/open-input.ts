@@ -18,7 +18,7 @@ export interface OpenedInput {
 
 export function openInput(spec: InputSpec, o: LiveInputOptions): OpenedInput {
   if (spec.kind === 'udp') {
-    const udp = new UdpInput({ ...o, host: spec.host, port: spec.port, format: spec.format, width: spec.width, height: spec.height, spifStamp: spec.spifStamp });
+    const udp = new UdpInput({ ...o, host: spec.host, port: spec.port, format: spec.format, width: spec.width, height: spec.height });
     return { spec, input: udp.input, started: udp.listening.then(() => undefined) };
   }
   if (spec.kind === 'dv') return { spec, input: new DvNetworkInput(spec.endpoint, o).input, started: Promise.resolve() };

@@ -15,7 +15,7 @@ import * as dgram from 'dgram';
 import type { Observable } from 'rxjs';
 import type { EventBatch } from '../../src/events/event-batch';
 import { arrivalMicros, LiveInput, liveObservable, type LiveInputOptions } from './live-input';
-import { isUdpFormat, SPIF_STAMPS, UDP_FORMATS, UdpDatagramDecoder, type SpifStamp, type UdpFormat } from './udp-formats';
+import { isUdpFormat, UDP_FORMATS, UdpDatagramDecoder, type UdpFormat } from './udp-formats';
 
 /** 8 MiB: about 16,000 SPIF datagrams, 0.5 s of a busy camera, waiting in the kernel. */
 export const DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -32,8 +32,6 @@ export interface UdpInputOptions extends LiveInputOptions {
   readonly receiveBufferBytes?: number;
   /** The arrival clock for SPIF words without time (µs; default wall-clock µs that never go back). */
   readonly now?: () => number;
-  /** How `spif` words get their time (default 'arrival'; see `SpifStamp`). */
-  readonly spifStamp?: SpifStamp;
 }
 
 /** A bad UDP input option: what and which, in one line. */
@@ -46,7 +44,6 @@ function checkOptions(o: UdpInputOptions): void {
   for (const [k, v] of [['width', o.width], ['height', o.height]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 32768) throw new UdpOptionError(`UDP ${k} must be an integer in 1..32768 (UDP carries no sensor size), got ${String(v)}`);
   }
-  if (o.spifStamp !== undefined && !SPIF_STAMPS.includes(o.spifStamp)) throw new UdpOptionError(`unknown SPIF stamping '${String(o.spifStamp)}' (one of ${SPIF_STAMPS.join(', ')})`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UdpOptionError(`UDP port must be an integer in 0..65535, got ${String(o.port)}`);
 }
 
@@ -75,7 +72,7 @@ export class UdpInput {
     const input = this.input;
     const geometry = { width: o.width, height: o.height };
     input.setGeometry(geometry);
-    const decoder = new UdpDatagramDecoder(o.format, geometry, o.now ?? arrivalMicros, o.spifStamp);
+    const decoder = new UdpDatagramDecoder(o.format, geometry, o.now ?? arrivalMicros);
     socket.on('message', (d) => {
       input.received(d.length);
       const r = decoder.decode(d);

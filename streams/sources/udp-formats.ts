@@ -4,7 +4,7 @@
  * numbers or loss detection: a lost datagram cannot be seen.
  *
  * - `spif`: one uint32 per event, bit 31 = 1 (no timestamp), bits 30–16 x, bit 15 polarity,
- *   bits 14–0 y. Events are stamped from the arrival clock (`SpifStamp`).
+ *   bits 14–0 y. Every event of a datagram is stamped with its arrival time.
  * - `spif-ts`: the same word with bit 31 = 0, then a uint32 µs timestamp (8 bytes per event).
  * - `t64_x16_y16_on8` (faery's default): 13 packed bytes, u64 t, u16 x, u16 y, u8 on.
  * - `t32_x16_y15_on1`: u32 t, u16 x, u16 `(y << 1) | on`.
@@ -23,16 +23,6 @@ export const UDP_FORMATS: readonly UdpFormat[] = ['spif', 'spif-ts', 't64_x16_y1
 
 /** Bytes per event of each format. */
 export const UDP_EVENT_BYTES: Readonly<Record<UdpFormat, number>> = { spif: 4, 'spif-ts': 8, t64_x16_y16_on8: 13, t32_x16_y15_on1: 8 };
-
-/**
- * How SPIF words without time get one: `arrival` stamps every event of a datagram with its arrival
- * time; `spread` spaces them evenly over the time since the previous datagram arrived (at most
- * `SPIF_SPREAD_MAX_US`), where a sender that sends full datagrams (AEStream: 128 words) took them.
- */
-export type SpifStamp = 'arrival' | 'spread';
-export const SPIF_STAMPS: readonly SpifStamp[] = ['arrival', 'spread'];
-/** The longest time back a `spread` datagram reaches (after a quiet spell its events came at its end). */
-export const SPIF_SPREAD_MAX_US = 50_000;
 
 export function isUdpFormat(s: string): s is UdpFormat {
   return (UDP_FORMATS as readonly string[]).includes(s);
@@ -58,15 +48,12 @@ export class UdpDatagramDecoder {
   /** 2^32 × the number of wraps seen (32-bit formats). */
   private epoch = 0;
   private last32 = -1;
-  /** The previous `spif` datagram's arrival (µs), -1 before the first. */
-  private lastArrival = -1;
 
   constructor(
     readonly format: UdpFormat,
     readonly geometry: Geometry,
     /** The arrival clock for `spif` (µs, never going back). */
     private readonly now: () => number,
-    readonly spifStamp: SpifStamp = 'arrival',
   ) {
     this.eventBytes = UDP_EVENT_BYTES[format];
   }
@@ -91,8 +78,6 @@ export class UdpDatagramDecoder {
   private readSpif(view: DataView, n: number, out: EventBatch): string | undefined {
     const timed = this.format === 'spif-ts';
     const arrival = timed ? 0 : this.now();
-    // `spread`: event i at arrival − span + span·(i+1)/n, the last one at the arrival.
-    const span = timed || this.spifStamp === 'arrival' || this.lastArrival < 0 ? 0 : Math.min(arrival - this.lastArrival, SPIF_SPREAD_MAX_US);
     const step = timed ? 8 : 4;
     for (let i = 0; i < n; i++) {
       const w = view.getUint32(i * step, true);
@@ -104,9 +89,8 @@ export class UdpDatagramDecoder {
       out.x[i] = (w >>> 16) & 0x7fff;
       out.p[i] = (w >>> 15) & 1;
       out.y[i] = w & 0x7fff;
-      out.t[i] = timed ? this.unwrap32(view.getUint32(i * step + 4, true)) : Math.round(arrival - span + (span * (i + 1)) / n);
+      out.t[i] = timed ? this.unwrap32(view.getUint32(i * step + 4, true)) : arrival;
     }
-    if (!timed) this.lastArrival = arrival;
     return undefined;
   }
 

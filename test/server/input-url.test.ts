@@ -7,7 +7,6 @@ describe('server/input-url: --input URL forms', () => {
     expect(s).to.deep.include({ kind: 'udp', id: 'udp-3333', host: '0.0.0.0', port: 3333, format: 'spif', width: 128, height: 128 });
     expect(s.params.get('fit')).to.equal('scale');
     expect(s.params.get('roi')).to.equal('0,0,64,64');
-    expect(parseInputUrl('udp://127.0.0.1:3335?format=spif&stamp=spread&width=1&height=1')).to.deep.include({ spifStamp: 'spread' });
     expect(parseInputUrl('udp://localhost:3334?format=t64_x16_y16_on8&width=640&height=480#cam')).to.deep.include({ id: 'cam', host: 'localhost' });
   });
 
@@ -34,8 +33,6 @@ describe('server/input-url: --input URL forms', () => {
       ['udp://127.0.0.1:3333?format=evt3&width=128&height=128', /format=evt3 is not a UDP format/],
       ['udp://127.0.0.1:3333?format=spif&width=128', /UDP carries no sensor size: give height=1\.\.32768/],
       ['udp://127.0.0.1?format=spif&width=1&height=1', /a UDP input needs a port/],
-      ['udp://127.0.0.1:1?format=spif-ts&stamp=spread&width=1&height=1', /stamp=spread: only format=spif takes stamp=, one of arrival, spread/],
-      ['udp://127.0.0.1:1?format=spif&stamp=guess&width=1&height=1', /stamp=guess: only format=spif takes stamp=/],
       ['dv+tcp://127.0.0.1', /needs a host and a port/],
       ['dv+unix://tmp/x.sock', /three slashes/],
       ['http://127.0.0.1:8080', /unknown input scheme 'http:\/\/'/],

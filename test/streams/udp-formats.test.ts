@@ -41,16 +41,6 @@ describe('streams/sources/udp-formats: the datagrams AEStream and faery send', (
     expect(dec.decode(datagram('spif', sample)).batch.t[0]).to.equal(5_000_250);
   });
 
-  it('spif with stamp=spread: events spaced evenly since the previous datagram (at most 50 ms back), the last at the arrival', () => {
-    let now = 1_000_000;
-    const dec = new UdpDatagramDecoder('spif', G, () => now, 'spread');
-    expect(Array.from(dec.decode(datagram('spif', sample)).batch.t)).to.deep.equal([1_000_000, 1_000_000, 1_000_000]); // the first: no previous arrival
-    now += 300;
-    expect(Array.from(dec.decode(datagram('spif', sample)).batch.t)).to.deep.equal([1_000_100, 1_000_200, 1_000_300]);
-    now += 2_000_000; // after a quiet spell the datagram's events came at its end
-    expect(Array.from(dec.decode(datagram('spif', [sample[0], sample[1]])).batch.t)).to.deep.equal([now - 25_000, now]);
-  });
-
   it('t64 carries Unix-epoch µs exactly (beyond 2^32)', () => {
     const t = 1_718_320_550_772_020;
     const r = new UdpDatagramDecoder('t64_x16_y16_on8', G, () => 0).decode(datagram('t64_x16_y16_on8', [[t, 1, 2, 1]]));
