@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { OnDecided } from '../streams/core/live-segmenter';
 
 /** The folder that holds models/ (dist/bench or <outDir>/bench: walk up). */
 export const ROOT = (() => {
@@ -35,6 +36,8 @@ export interface ServiceChildOptions {
   readonly threads: number;
   /** undefined: the model's calibrated θ. */
   readonly theta?: number;
+  /** After an early decision (default: the service's, `DEFAULT_ON_DECIDED`). */
+  readonly onDecided?: OnDecided;
   /** Folder for a `.cpuprofile` of the child (node --cpu-prof), and its file name. */
   readonly profile?: { readonly dir: string; readonly name: string };
 }
@@ -61,7 +64,7 @@ function request<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
 
 /** Forks the service; resolves once it listens. */
 export async function forkService(o: ServiceChildOptions): Promise<ServiceChild> {
-  const env = { ...process.env, BENCH_SLOTS: String(o.slots), BENCH_THREADS: String(o.threads), BENCH_THETA: o.theta === undefined ? '' : String(o.theta) };
+  const env = { ...process.env, BENCH_SLOTS: String(o.slots), BENCH_THREADS: String(o.threads), BENCH_THETA: o.theta === undefined ? '' : String(o.theta), BENCH_ON_DECIDED: o.onDecided ?? '' };
   const execArgv = o.profile ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', o.profile.dir, '--cpu-prof-name', o.profile.name] : process.execArgv;
   const c = fork(__filename, ['--service-child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await request<{ url: string }>(c, '', 'ready');
@@ -106,6 +109,7 @@ async function child(): Promise<void> {
     runner: 'typed',
     maxIngestStreams: 1024,
     maxSubscribers: 16,
+    ...(process.env.BENCH_ON_DECIDED ? { onDecided: process.env.BENCH_ON_DECIDED as OnDecided } : {}),
   });
   const send = (m: unknown): void => void process.send!(m);
   process.on('message', (m: { cmd: string }) => {

@@ -26,6 +26,8 @@ import { defaultThreads } from '../src/cli/thread-options';
 /** One minute of the soak. */
 export interface SoakRow {
   minute: number;
+  /** Seconds since the cameras started when the row was taken (a starved service answers late). */
+  elapsedS: number;
   rssMiB: number;
   serviceCpuPct: number;
   p50: number;
@@ -40,6 +42,7 @@ export interface SoakRow {
 }
 
 interface Window {
+  readonly started: number;
   stats: ChildStats;
   wall: number;
   arrivalsSeen: number;
@@ -54,6 +57,7 @@ async function sampleMinute(minute: number, svc: ServiceChild, cams: WireCameras
   const lat = decisionLatencies(fresh, cams.logs);
   const row: SoakRow = {
     minute,
+    elapsedS: (now - w.started) / 1000,
     rssMiB: stats.rss / 2 ** 20,
     serviceCpuPct: (100 * (stats.cpuUs - w.stats.cpuUs)) / 1000 / (now - w.wall),
     p50: lat.length ? median(lat) : NaN,
@@ -130,13 +134,14 @@ async function soak(streams: number, minutes: number, threads: number, log: stri
   const svc = await forkService({ slots: Math.max(32, streams), threads });
   const { ws: sub, arrivals } = await decisionArrivals(svc.url);
   const cams = new WireCameras(svc.url, encodeRecording(batches, GEOMETRY), streams, { prefix: 'soak', seconds: minutes * rowS });
-  const w: Window = { stats: await svc.stats(), wall: performance.now(), arrivalsSeen: 0 };
+  const now = performance.now();
+  const w: Window = { started: now, stats: await svc.stats(), wall: now, arrivalsSeen: 0 };
   const started = w.wall;
   const rows: SoakRow[] = [];
   const running = cams.run();
   process.stdout.write(' minute | RSS MiB |   CPU | latency p50 / p99 ms | decisions | events sent |   events in | dropped | late p99 | load1 | progress\n');
   for (let minute = 1; minute <= minutes; minute++) {
-    await new Promise((r) => setTimeout(r, started + minute * rowS * 1000 - performance.now()));
+    await new Promise((r) => setTimeout(r, Math.max(0, started + minute * rowS * 1000 - performance.now())));
     const row = await sampleMinute(minute, svc, cams, arrivals, w);
     rows.push(row);
     printRow(row, minutes * rowS, started);

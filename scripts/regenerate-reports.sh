@@ -33,7 +33,8 @@ report() { # report MODEL VAL TEST [--live-val LIVE_STYLE.ssf] — calibrate (θ
 
 gesture() {
   [ -d "$DATA/gestures" ] || ss dataset synth-gestures --out "$DATA/gestures" --seed 1 --json > /dev/null
-  local bins=(--bin-us 100000 --steps 16 --downsample 4)
+  # The bundled gesture model reads time-split frames (src/events/input-encoding.ts): either polarity, by half step.
+  local bins=(--bin-us 100000 --steps 16 --downsample 4 --encoding time-split)
   frames "$DATA/g-val.ssf" "$DATA/gestures" --split train --users 18-23 "${bins[@]}"
   frames "$DATA/g-test.ssf" "$DATA/gestures" --split test "${bins[@]}"
   # Live-style validation samples for the live calibration: the validation users' whole recordings cut the

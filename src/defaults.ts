@@ -43,3 +43,12 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
 
 /** Batches handed to each stream's consumer per event-loop turn. */
 export const DEFAULT_BATCHES_PER_TURN = 4;
+
+/**
+ * What a served live stream (the service, its worker threads, a NATS worker) does after an early
+ * decision: skip the rest of the decided sample (to its quiet-gap end or T·bin), so that early exit
+ * saves the work live — the segmenter only looks for the sample's end, nothing is binned or stepped.
+ * 'next-sample' (the library's `segmentLive` default) would cut the gesture's tail into a new
+ * sample and classify it again, spending what the decision saved.
+ */
+export const DEFAULT_ON_DECIDED = 'skip-to-window-end' as const;

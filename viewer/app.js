@@ -57,7 +57,7 @@ async function loadConfig() {
   model = JSON.parse(text).model;
   const m = model;
   const bin = m.binUs !== undefined ? `${m.binUs / 1000} ms bins` : `${m.eventsPerBin} events per bin`;
-  $('model').textContent = `${m.name} (${m.mode}) · ${m.thetaLabel ?? `θ = ${m.theta}`} · T = ${m.maxSteps} · ${bin} · input ${m.inputWidth}×${m.inputHeight}`;
+  $('model').textContent = `${m.name} (${m.mode}) · ${m.thetaLabel ?? `θ = ${m.theta}`} · T = ${m.maxSteps} · ${bin} · input ${m.inputWidth}×${m.inputHeight} (blue: ${m.channels[0]}, orange: ${m.channels[1]})`;
   return changed;
 }
 

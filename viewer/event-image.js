@@ -1,7 +1,8 @@
 // The preview feed's binary frames (src/server/preview.ts): a 24-byte little-endian header —
 // u8 version (1), u8 stream id length S, u8 sample id length N, u8 0, u16 width, u16 height,
 // u16 step, u16 0, u32 event count, f64 frame end (µs) — then the two ids (UTF-8) and
-// width·height·2 bytes of event counts (clipped to 255), H×W×2 with channel 0 = OFF, 1 = ON.
+// width·height·2 bytes of event counts (clipped to 255), H×W×2 in the model's input channels
+// (channel 0 = OFF, 1 = ON; or, for a time-split model, the first and second half of the step).
 
 const HEADER_BYTES = 24;
 const utf8 = new TextDecoder();
@@ -29,7 +30,7 @@ export function decodePreview(buffer) {
   };
 }
 
-// Background, ON and OFF colours (RGB); the two polarities add up where both fired.
+// Background and the colours of channel 1 (ON) and channel 0 (OFF) (RGB); they add up where both fired.
 const BG = [11, 15, 20];
 const ON = [255, 96, 48];
 const OFF = [56, 160, 255];

@@ -7,7 +7,7 @@
  */
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Geometry } from '../events/geometry';
-import { ABORTED, raceIdleAbort } from '../../streams/core/event-source';
+import { ABORTED, KeptRead } from '../../streams/core/event-source';
 import type { Broker } from './connect';
 import { EVENTS_STREAM, HEADER, eventsSubject } from './names';
 
@@ -51,21 +51,22 @@ export function toLogMessage(m: JsMsg): LogMessage {
 
 export class EventLog {
   private peeked: LogMessage | undefined;
-  private pendingNext: Promise<IteratorResult<JsMsg>> | undefined;
   private closed = false;
   /** The sequence to read from next (the last taken message's + 1, or where the log was opened). */
   nextSeq: number;
   /** `pending` of the last message taken (0: nothing more was stored when it came). */
   lastPending = Infinity;
 
-  private readonly iterator: AsyncIterator<JsMsg>;
+  /** Reads of the consumer's messages; one cut short by an idle limit or an abort is taken up by the next. */
+  private readonly reads: KeptRead<JsMsg>;
 
   private constructor(
     private readonly messages: ConsumerMessages,
     fromSeq: number,
   ) {
     this.nextSeq = fromSeq;
-    this.iterator = messages[Symbol.asyncIterator]();
+    const iterator = messages[Symbol.asyncIterator]();
+    this.reads = new KeptRead(() => iterator.next());
   }
 
   /** The stream's messages from sequence `fromSeq` on (0: from its first stored message). */
@@ -85,11 +86,9 @@ export class EventLog {
   async peek(signal: AbortSignal, idleMs?: number): Promise<LogMessage | 'idle' | undefined> {
     if (this.peeked) return this.peeked;
     if (this.closed || signal.aborted) return undefined;
-    this.pendingNext ??= this.iterator.next();
-    const got = await raceIdleAbort(this.pendingNext, signal, idleMs);
+    const got = await this.reads.next(signal, idleMs);
     if (got === ABORTED) return undefined;
     if (got === 'idle') return 'idle';
-    this.pendingNext = undefined;
     if (got.done) {
       this.closed = true;
       return undefined;

@@ -22,7 +22,7 @@ import type { FitSettings } from '../../streams/operators/fit';
 import { Placement, presenceKey } from './placement';
 import { decodeStreamEntry } from './stream-entry';
 import { StreamTask, type TaskDeps, type WorkerEvent } from './stream-task';
-import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
+import { DEFAULT_ON_DECIDED, DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
 export type { WorkerEvent } from './stream-task';
 
@@ -200,7 +200,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const slots = o.slots ?? DEFAULT_SLOTS;
   const metrics = new WorkerMetrics();
   const scheduler = new SnnScheduler(createRunner(o.model.net, slots, o.runner ?? DEFAULT_RUNNER));
-  const pipeline = { model: o.model, scheduler, stats: classifyStats(), settings: { segmentation: o.segmentation, onDecided: o.onDecided } };
+  const pipeline = { model: o.model, scheduler, stats: classifyStats(), settings: { segmentation: o.segmentation, onDecided: o.onDecided ?? DEFAULT_ON_DECIDED } };
   const work = new WorkerTasks(id, slots, buckets, {
     broker,
     workerId: id,

@@ -22,6 +22,7 @@ import type { LoadedFrames } from '../snn/frames-file';
 import { loadModel } from '../snn/model/model-file';
 import { UsageError } from './errors';
 import { readFramesArgument } from './files';
+import { parseInputEncoding, type InputEncoding } from '../snn/input-encoding';
 import { readModelInput } from './model-options';
 import { checkNumber, parseChoice } from './options';
 import { STOP_RULES } from '../confidence/decide';
@@ -81,12 +82,17 @@ export function loadModelDir(dir: string): { dir: string } & ReturnType<typeof l
   return { dir: resolved, ...loadModel(resolved) };
 }
 
-/** A frames file (.ssf) checked to exist and to have the frame size the model takes. */
-export function readFramesFor(file: string, model: { dir: string; spec: { input: { width: number; height: number } } }, option: string): LoadedFrames {
+/** A frames file (.ssf) checked to exist and to have the frame size and channel encoding the model takes. */
+export function readFramesFor(file: string, model: { dir: string; spec: { input: { width: number; height: number } }; meta?: { binning?: { encoding?: InputEncoding } } }, option: string): LoadedFrames {
   const frames = readFramesArgument(file, option);
   const { width, height } = model.spec.input;
   if (frames.width !== width || frames.height !== height) {
     throw new UsageError(`${option} ${file}: frames are ${frames.width}×${frames.height}, but the model ${model.dir} takes ${width}×${height} (bin the dataset for this model with spikestream frames … --downsample, or use a model trained on such frames)`);
+  }
+  const framesEncoding = parseInputEncoding(frames.header.binning?.encoding, `${option} ${file}: binning.encoding`);
+  const modelEncoding = parseInputEncoding(model.meta?.binning?.encoding, `${model.dir}: binning.encoding`);
+  if (framesEncoding !== modelEncoding) {
+    throw new UsageError(`${option} ${file}: frames are encoded '${framesEncoding}', but the model ${model.dir} takes '${modelEncoding}' (bin the dataset again with spikestream frames … --encoding ${modelEncoding})`);
   }
   return frames;
 }

@@ -11,7 +11,7 @@ import { requireDatasetFolder } from './dataset';
 import { UsageError } from './errors';
 import { printJson } from './output';
 import { progressBar } from './progress';
-import type { FramesOptions } from './frames-options';
+import { encodingField, type FramesOptions } from './frames-options';
 
 /** `--restart-steps 2-8` (or `4`): the range the decision step is drawn from. */
 export function parseRestartSteps(value: string): [number, number] {
@@ -43,7 +43,7 @@ export async function liveStyleFrames(dir: string, o: FramesOptions): Promise<vo
   }
   const recordings = await gestureRecordings(dir, { split: o.split, users });
   if (recordings.length === 0) throw new UsageError(`${dir}: no ${o.split} recordings${o.users ? ` of users ${o.users}` : ''}`);
-  const binning = { binUs: o.binUs ?? 100_000, T: o.steps, downsample: o.downsample ?? 4 };
+  const binning = { binUs: o.binUs ?? 100_000, T: o.steps, downsample: o.downsample ?? 4, ...encodingField(o.encoding) };
   const augment = o.augment !== undefined ? augmentSpecOption(o.augment) : undefined;
   const copies = augment ? o.augmentCopies : 0;
   const stats = augmentStats();

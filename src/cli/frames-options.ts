@@ -1,5 +1,11 @@
 /** `spikestream frames` options (frames.ts), shared with `--live-style` (frames-live-style.ts). */
 import type { Split } from './options';
+import type { InputEncoding } from '../snn/input-encoding';
+
+/** The binning written into a frames file's header: `encoding` only when it is not the default 'polarity'. */
+export function encodingField(encoding: InputEncoding): { encoding?: InputEncoding } {
+  return encoding === 'polarity' ? {} : { encoding };
+}
 
 export interface FramesOptions {
   out: string;
@@ -9,6 +15,8 @@ export interface FramesOptions {
   eventsPerBin?: number;
   steps: number;
   downsample: number;
+  /** --encoding: what the two channels count (src/snn/input-encoding.ts). */
+  encoding: InputEncoding;
   limit?: number;
   skip?: number;
   dtype: 'uint8' | 'float32';

@@ -8,7 +8,8 @@ import { requireDatasetFolder, requireSomeSamples } from './dataset';
 import { UsageError } from './errors';
 import { requireOutputFile } from './files';
 import { parseChoice, parseIntOption, parseNumberOption, parseSplit, type Split } from './options';
-import type { FramesOptions } from './frames-options';
+import { encodingField, type FramesOptions } from './frames-options';
+import { INPUT_ENCODINGS, type InputEncoding } from '../snn/input-encoding';
 import { printJson } from './output';
 import { progressBar } from './progress';
 
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option('--events-per-bin <n>', 'event-count bins instead of time bins', parseIntOption('--events-per-bin', 1))
     .option('--steps <T>', 'frames per sample (T)', parseIntOption('--steps', 1), 16)
     .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseIntOption('--downsample', 1))
+    .option('--encoding <e>', 'what the two channels count: polarity (OFF, ON); time-split (either polarity, first and second half of each step); time-ramp (either polarity: events, and events weighted by their time in the sample); the time encodings are polarity-invariant (src/snn/input-encoding.ts)', parseChoice('--encoding', INPUT_ENCODINGS), 'polarity' as InputEncoding)
     .option('--limit <n>', 'keep only the first n samples', parseIntOption('--limit', 1))
     .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseIntOption('--skip', 0))
     .option('--dtype <t>', 'float32 (exact) or uint8 (4× smaller; counts above 255 are clipped, counted and warned about)', parseChoice('--dtype', ['uint8', 'float32'] as const), 'float32' as const)
@@ -50,6 +52,7 @@ export function register(program: Command): void {
       if (o.binUs !== undefined && o.eventsPerBin !== undefined) throw new UsageError('give --bin-us or --events-per-bin, not both');
       await requireDatasetFolder(dir);
       requireOutputFile(o.out);
+      if (o.encoding === 'time-ramp' && o.dtype === 'uint8') throw new UsageError('--dtype uint8 holds whole counts only: time-ramp frames carry fractional weights (use --dtype float32)');
       if (o.augment !== undefined && !o.liveStyle) throw new UsageError('--augment augments whole recordings: use it with --live-style');
       if (o.liveStyle) {
         await liveStyleFrames(dir, o);
@@ -63,6 +66,7 @@ export function register(program: Command): void {
         eventsPerBin: o.eventsPerBin,
         T: o.steps,
         downsample: o.downsample ?? (small ? 1 : 4),
+        ...encodingField(o.encoding),
       };
       const bar = progressBar('frames', { enabled: !o.json, unit: 'samples' });
       bar.start(ds.size);

@@ -13,7 +13,7 @@ import { eventFileFormat, hasEvents, isFolder } from './files';
 import { addFitOptions, checkFit, type FitCliOptions } from './fit-options';
 import { parseIntOption, parseSpeed, parseSplit, type Split } from './options';
 import { printJson } from './output';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addThreadOptions, cliRunnerKind, cliThreads, describeThreads, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 
 interface ReplayOptions extends ModelCliOptions, FitCliOptions, ThreadCliOptions {
@@ -57,7 +57,8 @@ export function register(program: Command): void {
     const pacing = o.realtime ? REALTIME : o.speed !== undefined ? speed(o.speed) : ASAP;
     const model = loadModelFromCli(o);
     await checkReplayTarget(target, model, o);
-    if (!o.json) process.stdout.write(`${describeModel(model)}\n`);
+    const { threads, given } = cliThreads(o);
+    if (!o.json) process.stdout.write(`${describeThreads(threads, given)}\n${describeModel(model)}\n`);
     const t0 = performance.now();
     const r = await replay(target, model, {
       pacing,
@@ -65,7 +66,7 @@ export function register(program: Command): void {
       limit: o.limit,
       slots: o.slots,
       fit: { fit: o.fit, roi: o.roi },
-      threads: o.threads,
+      threads,
       runner: await cliRunnerKind(o),
       onDecision: (d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(formatDecision(d, model.classes) + '\n')),
     });

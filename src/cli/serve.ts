@@ -9,10 +9,11 @@ import { parseIntOption, parseNumberOption, parsePort } from './options';
 import { printJson } from './output';
 import { serveGateway, type GatewayCliOptions } from './serve-nats';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addOnDecidedOption, addThreadOptions, cliRunnerKind, cliThreads, describeThreads, type OnDecidedCliOptions, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
+import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, OnDecidedCliOptions, InputCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes' | 'batchMs'>> {
   host: string;
   port: number;
   token?: string;
@@ -60,39 +61,49 @@ export function register(program: Command): void {
     .option('--nats <url>', 'gateway mode: store sensor events in NATS JetStream (nats://host:port) for `spikestream worker` processes to classify, and relay their decisions')
     .option('--retention-age <s>', 'with --nats: seconds of events JetStream keeps (default 3600)', parseIntOption('--retention-age', 1))
     .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
+    .option('--batch-ms <ms>', 'with --nats: longest a sensor message waits to be stored with the next ones as one JetStream message (default 20; 0: one each)', parseIntOption('--batch-ms', 0, 1000))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
-  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))).action(async (o: ServeOptions) => {
+  addInputOption(addOnDecidedOption(addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))))).action(async (o: ServeOptions) => {
     const token = o.token ?? process.env.SPIKESTREAM_TOKEN;
     if (!token && !isLoopbackHost(o.host)) throw new UsageError(`listening on ${o.host} (beyond loopback) needs a token: --token or SPIKESTREAM_TOKEN`);
+    const inputs = inputSpecsFromCli(o);
+    if (inputs.length > 0 && o.nats !== undefined) throw new UsageError('--input and --nats do not go together: run `spikestream sensor --from URL --url ws://GATEWAY/ingest/ID` to bring an input to a gateway');
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
     if (o.nats !== undefined) return serveGateway({ ...o, nats: o.nats }, model, token, log);
+    const { threads, given } = cliThreads(o);
     const service = await startService({
       model,
       host: o.host,
       port: o.port,
       token,
       slots: o.slots,
-      threads: o.threads,
+      threads,
       runner: await cliRunnerKind(o),
       traces: o.traces,
       viewer: viewerFromCli(o),
       maxIngestStreams: o.maxStreams,
       maxEventsPerSecond: o.rateLimit,
       idleFlushMs: o.idleFlushMs > 0 ? o.idleFlushMs : undefined,
+      onDecided: o.onDecided,
       sampleWallLimitMs: o.sampleWallLimit,
       minEvents: o.minEvents,
       fit: { fit: o.fit, roi: o.roi },
+      inputs,
+      onInputNotice: log,
       onStreamError: (id, err) => log(`stream ${id}: ${err instanceof Error ? err.message : String(err)}`),
     });
     const { url } = service.address;
     const page = o.viewer ? viewerUrl(url) : undefined;
-    if (o.json) printJson({ type: 'listening', url, ...(page ? { viewer: page } : {}), model: model.dir, mode: model.mode, theta: model.theta });
+    const inputList = inputs.map((i) => ({ id: i.id, input: i.text }));
+    if (o.json) printJson({ type: 'listening', url, ...(page ? { viewer: page } : {}), model: model.dir, mode: model.mode, theta: model.theta, threads, threadsGiven: given, ...(inputs.length ? { inputs: inputList } : {}) });
     else {
       if (page) log(`viewer: ${page}${token ? '?token=<token>' : ''}`);
+      log(describeThreads(threads, given));
       log(describeModel(model));
       log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
+      for (const i of inputList) log(`input ${i.id}: ${i.input}`);
     }
     if (!o.quiet) service.decisions.subscribe((d) => (o.json ? printJson({ type: 'decision', ...d }) : process.stdout.write(`${formatDecision(d, model.classes)}\n`)));
     await stopOnSignals(service, log);

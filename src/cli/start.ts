@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import WebSocket from 'ws';
 import { readLabelsBeside, type LabelWindow } from '../datasets/dvs-gesture';
 import { eventFileGeometry, readEventFile } from 'aedat-parser-ts/node';
 import { startService } from '../server/service';
@@ -9,7 +8,7 @@ import { streamToServer } from '../client/sensor-client';
 import { paceBatches } from '../../streams/sources/from-event-file';
 import { ASAP, REALTIME, speed } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';
-import { formatDecision, formatSummary, summarizeDecisions } from './decisions';
+import { formatSummary, summarizeDecisions } from './decisions';
 import { liveTrueLabel } from '../eval/live-score';
 import { thetaLabel } from './model-options';
 import { addModelOptions, describeModel, loadModelFromCli, packageRoot, type ModelCliOptions } from './model-options';
@@ -22,15 +21,18 @@ import { modelSensorGeometry } from '../../streams/operators/fit';
 import { forLiveStreams } from '../snn/model/classifier-model';
 import { stopOnSignals } from './serve';
 import { addViewerOptions, viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
-import { addThreadOptions, cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { addThreadOptions, cliRunnerKind, cliThreads, describeThreads, type ThreadCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
+import { printingSubscriber } from './decision-subscriber';
+import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
+import { START_INPUT_HELP, startOnInputs } from './start-inputs';
 
 /** The bundled recordings the main job feeds in (DVS128 Gesture layout, with labels). */
 export function defaultRecordingsDir(): string {
   return path.join(packageRoot(), 'recordings', 'gestures');
 }
 
-interface StartOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions {
+interface StartOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, InputCliOptions {
   once?: boolean;
   speed?: number;
   asap?: boolean;
@@ -56,23 +58,6 @@ function trueLabelFromFiles(dir: string, files: readonly string[]): (d: Decision
   };
 }
 
-/** A real subscriber over WebSocket: what it receives is what gets printed (and kept in `received` for the summary). */
-async function printingSubscriber(base: string, json: boolean, classes: readonly string[], received: Decision[]): Promise<WebSocket> {
-  const subscriber = new WebSocket(`${base}/decisions`);
-  await new Promise<void>((resolve, reject) => {
-    subscriber.once('open', () => resolve());
-    subscriber.once('error', reject);
-  });
-  subscriber.on('message', (data) => {
-    const { type, ...d } = JSON.parse(String(data)) as { type: string } & Decision;
-    if (type !== 'decision') return;
-    received.push(d);
-    if (json) printJson({ type: 'decision', ...d });
-    else process.stdout.write(`${formatDecision(d, classes)}\n`);
-  });
-  return subscriber;
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('start')
@@ -83,8 +68,9 @@ export function register(program: Command): void {
     .option('--recordings <dir>', 'folder of event files, each with an optional _labels.csv beside it (default: the bundled recordings/gestures)')
     .option('--port <port>', 'port (0 = any free port)', parsePort, 0)
     .option('--json', 'NDJSON output');
-  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every recording)'))).action(async (o: StartOptions) => {
+  addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(addInputOption(cmd, START_INPUT_HELP)), ' (every recording)'))).action(async (o: StartOptions) => {
     if (o.asap && o.speed !== undefined) throw new UsageError('give --speed or --asap, not both');
+    if (o.input.length > 0) return startOnInputs(o, inputSpecsFromCli(o));
     const dir = o.recordings ?? defaultRecordingsDir();
     const model = loadModelFromCli(o);
     const log = (line: string) => process.stderr.write(line + '\n');
@@ -95,11 +81,15 @@ export function register(program: Command): void {
     const trueLabel = trueLabelFromFiles(dir, files);
     // Recordings of another sensor size are fitted by the service, per stream, as a live sensor's would be.
     const viewer = viewerFromCli(o);
-    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads: o.threads, runner: await cliRunnerKind(o) });
+    const { threads, given } = cliThreads(o);
+    const service = await startService({ model, port: o.port, slots: DEFAULT_SLOTS, idleFlushMs: 1000, fit: { fit: o.fit, roi: o.roi }, viewer, trueLabel, threads, runner: await cliRunnerKind(o) });
     const base = service.address.url.replace(/^http/, 'ws');
     const page = viewer ? viewerUrl(service.address.url) : undefined;
-    if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}) });
-    else if (page) log(`viewer: ${page}`);
+    if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}), threads, threadsGiven: given });
+    else {
+      if (page) log(`viewer: ${page}`);
+      log(describeThreads(threads, given));
+    }
     for (const line of describeSkipped(selection.skipped)) log(line);
     if (!o.json) {
       log(describeModel(model));

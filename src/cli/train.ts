@@ -10,6 +10,7 @@
  * per epoch (and a final summary) on stdout instead of the progress bar.
  */
 import type { Command } from 'commander';
+import { parseInputEncoding } from '../snn/input-encoding';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../snn/backend';
@@ -77,6 +78,9 @@ export function register(program: Command): void {
       const val = o.val ? readFramesArgument(o.val, '--val') : undefined;
       const spec = o.spec ? readSpec(o.spec) : undefined;
       const init = o.init !== undefined ? loadInitModel(o.init) : undefined;
+      const encoding = parseInputEncoding(data.header.binning?.encoding);
+      if (val && parseInputEncoding(val.header.binning?.encoding) !== encoding) throw new UsageError(`--val ${o.val}: its frames are encoded otherwise than --data's ('${encoding}')`);
+      if (init && parseInputEncoding(init.meta.binning?.encoding) !== encoding) throw new UsageError(`--init ${o.init}: the model takes '${parseInputEncoding(init.meta.binning?.encoding)}' frames, --data holds '${encoding}'`);
       const backend = await initBackend(o.backend);
       const bar = progressBar('epoch', {
         enabled: !o.json,

@@ -10,10 +10,10 @@ import { addFitOptions, type FitCliOptions } from './fit-options';
 import { parseIntOption, parsePort } from './options';
 import { printJson } from './output';
 import { stopOnSignal } from './signals';
-import { addRunnerOption, cliRunnerKind, type RunnerCliOptions } from './thread-options';
+import { addOnDecidedOption, addRunnerOption, cliRunnerKind, type OnDecidedCliOptions, type RunnerCliOptions } from './thread-options';
 import { DEFAULT_SLOTS } from '../defaults';
 
-interface WorkerCliOptions extends ModelCliOptions, FitCliOptions, RunnerCliOptions {
+interface WorkerCliOptions extends ModelCliOptions, FitCliOptions, RunnerCliOptions, OnDecidedCliOptions {
   nats: string;
   slots: number;
   leaseMs?: number;
@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .option('--quiet', 'print only errors')
     .option('--json', 'NDJSON output');
-  addRunnerOption(addFitOptions(addModelOptions(cmd), ' (every stream)')).action(async (o: WorkerCliOptions) => {
+  addOnDecidedOption(addRunnerOption(addFitOptions(addModelOptions(cmd), ' (every stream)'))).action(async (o: WorkerCliOptions) => {
     const model = loadModelFromCli(o);
     const log = (line: string): void => void process.stderr.write(line + '\n');
     const report = (e: WorkerEvent): void => {
@@ -68,6 +68,7 @@ export function register(program: Command): void {
       fit: { fit: o.fit, roi: o.roi },
       runner: await cliRunnerKind(o),
       traces: o.traces,
+      onDecided: o.onDecided,
       metricsPort: o.metricsPort,
       metricsHost: o.metricsHost,
       report,

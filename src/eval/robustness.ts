@@ -126,7 +126,7 @@ async function perturbedFrames(name: string, model: ClassifierModel, o: Robustne
     fs.writeFileSync(stampFile, stamp);
   }
   const ds = await openDataset(dir, { split: 'all' });
-  return collectFrameDataset(ds, { binUs: model.binUs, eventsPerBin: model.eventsPerBin, T: model.maxSteps, downsample: model.downsample });
+  return collectFrameDataset(ds, { binUs: model.binUs, eventsPerBin: model.eventsPerBin, T: model.maxSteps, downsample: model.downsample, encoding: model.encoding, rampSteps: model.encodingSteps });
 }
 
 /** The robustness rows of a model: each perturbation alone, on the held-out users. */

@@ -3,7 +3,7 @@ import type { Geometry } from '../events/geometry';
 import type { OverflowPolicy } from '../../streams/core/bounded-queue';
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../formats/wire';
 import type { ServiceMetrics } from './metrics';
-import type { IngestMessage } from './types';
+import type { IngestMessage, StreamStatus } from './types';
 import type { ViewerOptions } from './viewer';
 import { DEFAULT_MAX_EVENTS_PER_SECOND, DEFAULT_MAX_INGEST_STREAMS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_RATE_LIMIT_ACTION } from '../defaults';
 
@@ -54,6 +54,8 @@ export interface ServerOptions {
    * end with the socket). The NATS gateway publishes the bytes to JetStream.
    */
   onIngestMessage?: (streamId: string, message: IngestMessage) => void;
+  /** Streams that reach the service other than through /ingest (`--input`): listed with the sensors in /health and the viewer. */
+  moreStreams?: () => StreamStatus[];
   /** More fields for the /health body (e.g. the broker connection); they may replace `status`. */
   health?: () => Record<string, unknown>;
   /** Serve the viewer page at `/` and its preview feed at `/preview` (default: no viewer). */

@@ -108,7 +108,8 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   });
   const ingest = new IngestEndpoint({ options: opts, limits, metrics, authorized, closing: isClosing, refuse });
   const subscribers = new SubscriberEndpoint({ hub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
-  const viewer = opts.viewer && viewerParts(opts.viewer, { metrics, authorized, streams: () => ingest.streams(), maxSubscribers: limits.maxSubscribers, closing: isClosing, refuse });
+  const allStreams = (): StreamStatus[] => [...ingest.streams(), ...(opts.moreStreams?.() ?? [])];
+  const viewer = opts.viewer && viewerParts(opts.viewer, { metrics, authorized, streams: () => allStreams(), maxSubscribers: limits.maxSubscribers, closing: isClosing, refuse });
   const server = http.createServer({ requireHostHeader: false }); // routes.ts checks Host itself, counted
   attachRoutes(server, {
     metrics,
@@ -119,7 +120,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     health: () => ({
       status: closing ? 'closing' : 'ok',
       uptimeS: Math.round((Date.now() - startedAt) / 100) / 10,
-      streams: ingest.streams(),
+      streams: allStreams(),
       subscribers: hub.size,
       limits,
       ...opts.health?.(),
@@ -144,7 +145,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     publishTrace(trace: StepTrace): void {
       hub.publishTrace(trace);
     },
-    streams: () => ingest.streams(),
+    streams: () => allStreams(),
     close(closeOpts: CloseOptions = {}): Promise<void> {
       if (closed) return closed;
       closing = true;

@@ -1,4 +1,4 @@
-import { catchError, EMPTY, finalize, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import { catchError, EMPTY, finalize, merge, mergeMap, share, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { createRunner, type RunnerKind } from '../snn/step-runner';
 import { SnnScheduler } from '../snn/scheduler';
 import { forLiveStreams, type ClassifierModel } from '../snn/model/classifier-model';
@@ -12,13 +12,15 @@ import type { Geometry } from '../events/geometry';
 import { startServiceShards } from './threads/service-shards';
 import { createServer, type IngestStream, type ListenInfo, type ServerOptions, type SpikeServer } from './server';
 import { viewerModelInfo } from './viewer';
-import { DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
+import { ServiceInputs, type InputOptions } from './inputs';
+import { DEFAULT_ON_DECIDED, DEFAULT_RUNNER, DEFAULT_SLOTS } from '../defaults';
 
-export interface ServiceOptions extends ServerOptions {
+export interface ServiceOptions extends ServerOptions, InputOptions {
   readonly model: ClassifierModel;
   /** SNN slots shared by all live streams (default 32). */
   readonly slots?: number;
   readonly segmentation?: LiveSegmentation;
+  /** After an early decision: skip the rest of the sample (default, `DEFAULT_ON_DECIDED`) or cut the next sample at once. */
   readonly onDecided?: OnDecided;
   /** End a sample when its sensor has sent nothing for this many ms (see `LiveSegmentOptions.idleFlushMs`). */
   readonly idleFlushMs?: number;
@@ -98,15 +100,24 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
     scheduler,
     stats: classifyStats(),
     segmentStats: segmentStats(),
-    settings: { onDecided: o.onDecided, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
+    settings: { onDecided: o.onDecided ?? DEFAULT_ON_DECIDED, segmentation: o.segmentation, idleFlushMs: o.idleFlushMs, wallLimitMs, minEvents: o.minEvents },
     // Bound, not wrapped: a trace goes from the engine to the hub without running server code.
     onTrace: traces ? server.hub.publishTrace.bind(server.hub) : undefined,
     onFrame: preview && ((f: Frame) => preview.publish(f)),
   };
 }
 
+/** The HTTP + WebSocket server and the live inputs (`--input`) beside it, both refusing a sensor size the model cannot take. */
+async function serverAndInputs(o: ServiceOptions, viewer: ServerOptions['viewer']): Promise<{ server: SpikeServer; inputs: ServiceInputs | undefined }> {
+  const acceptGeometry = o.acceptGeometry ?? fitRefusal(o);
+  let inputs: ServiceInputs | undefined;
+  const server = createServer({ ...o, viewer, acceptGeometry, moreStreams: () => inputs?.streams() ?? [] });
+  inputs = await ServiceInputs.start(o, server.metrics.registry, acceptGeometry);
+  return { server, inputs };
+}
+
 /**
- * The live service, composed with RxJS: sensor connections (`server.ingest$`) → per stream,
+ * The live service, composed with RxJS: sensor connections (`server.ingest$`) and live inputs → per stream,
  * `classifyStream` (fit → segment → per-sample engine, all streams sharing one batched runner) →
  * published to subscribers and metrics. A stream whose sensor size the model cannot take is
  * refused when it connects (HTTP 422 / close 4422); a pipeline error closes only its stream
@@ -115,7 +126,7 @@ function servicePipeline(o: ServiceOptions, server: SpikeServer, traces: boolean
 export async function startService(o: ServiceOptions): Promise<Service> {
   // The viewer's page needs the traces (chart, bars) and the frames (preview).
   const viewer = o.viewer && { ...o.viewer, model: o.viewer.model ?? viewerModelInfo(forLiveStreams(o.model)) };
-  const server = createServer({ ...o, viewer, acceptGeometry: o.acceptGeometry ?? fitRefusal(o) });
+  const { server, inputs } = await serverAndInputs(o, viewer);
   const { preview, metrics } = server;
   const threads = o.threads ?? 1;
   const pipeline = servicePipeline(o, server, Boolean(o.traces || viewer));
@@ -156,7 +167,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     );
   };
 
-  const decisions = server.ingest$.pipe(
+  const decisions = merge(server.ingest$, inputs?.streams$ ?? EMPTY).pipe(
     mergeMap(classifyIngest),
     tap((d) => {
       syncCounters();
@@ -171,6 +182,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   } catch (err) {
     // e.g. the port is in use: the worker threads must not keep the process alive.
     classifying.unsubscribe();
+    inputs?.close();
     await shards?.close();
     throw err;
   }
@@ -182,6 +194,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     segments,
     scheduler,
     async stop(drainMs = 2000) {
+      inputs?.close();
       const pipelinesDone = Promise.all([...running.values()]);
       await server.close({ drainMs, waitFor: pipelinesDone });
       await shards?.close();

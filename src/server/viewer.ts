@@ -4,6 +4,7 @@
  * read from the same prom-client registry that `/metrics` exposes.
  */
 import { formatTheta, thetaOrigin, type ClassifierModel } from '../snn/model/classifier-model';
+import { channelNames } from '../snn/input-encoding';
 import type { StopRule } from '../confidence/decide';
 import type { ServiceMetrics } from './metrics';
 import type { StreamStatus } from './types';
@@ -23,6 +24,8 @@ export interface ViewerModelInfo {
   readonly eventsPerBin?: number;
   readonly inputWidth: number;
   readonly inputHeight: number;
+  /** What the event image's two colours show: the input channels' names (OFF/ON, or the halves of a step). */
+  readonly channels: readonly [string, string];
 }
 
 export interface ViewerOptions {
@@ -77,6 +80,7 @@ export function viewerModelInfo(model: ClassifierModel): ViewerModelInfo {
     ...(model.binUs !== undefined ? { binUs: model.binUs } : { eventsPerBin: model.eventsPerBin }),
     inputWidth: model.net.inputWidth,
     inputHeight: model.net.inputHeight,
+    channels: channelNames(model.encoding),
   };
 }
 

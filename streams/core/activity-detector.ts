@@ -22,51 +22,42 @@ export interface ActivitySnapshot {
 }
 
 /**
- * The event-rate detector of activity-based segmentation: a ring of the timestamps inside the
- * sliding window W. It sees every event exactly once, in order, so its output depends on the
- * events only — never on how they were split into batches or on decisions taken meanwhile.
+ * The event-rate detector of activity-based segmentation: the rate is at the level at event t when
+ * `threshold` events fall in the sliding window (t − W, t], i.e. when the threshold-th newest
+ * event is inside it. So the detector keeps only the newest `threshold` timestamps (a fixed ring:
+ * one store and one compare per event, nothing evicted). It sees every event exactly once, in
+ * order, so its output depends on the events only — never on how they were split into batches
+ * or on decisions taken meanwhile.
  */
 export class ActivityDetector {
-  private ring: Float64Array;
-  private head = 0;
-  private size = 0;
+  private readonly ring: Float64Array;
+  /** Where the next time goes; once the ring is full, also the oldest of the newest `threshold`. */
+  private pos = 0;
+  /** Times in the ring (at most `threshold`). */
+  private count = 0;
+  private lastT = -Infinity;
   private quietFrom = -Infinity;
 
   constructor(
     readonly windowUs: number,
     readonly threshold: number,
   ) {
-    this.ring = new Float64Array(Math.max(16, threshold * 2));
-  }
-
-  private pushTime(t: number): void {
-    const W = this.windowUs;
-    let cap = this.ring.length;
-    while (this.size > 0 && this.ring[this.head] <= t - W) {
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-      this.size--;
-    }
-    if (this.size === cap) {
-      const bigger = new Float64Array(cap * 2);
-      for (let q = 0; q < this.size; q++) bigger[q] = this.ring[(this.head + q) % cap];
-      this.ring = bigger;
-      this.head = 0;
-      cap = bigger.length;
-    }
-    this.ring[(this.head + this.size) % cap] = t;
-    this.size++;
+    this.ring = new Float64Array(threshold);
   }
 
   /**
-   * The detector's state now, small enough to store per batch: its newest `threshold` times.
-   * A verdict needs only those — `threshold` events in (t − W, t] means the threshold-th newest
-   * is inside the window — so a detector restored from it scans every later event the same way.
+   * The detector's state now, small enough to store per batch: its newest times inside the
+   * window (at most `threshold`). A verdict needs only those, so a detector restored from it
+   * scans every later event the same way.
    */
   snapshot(): ActivitySnapshot {
-    const keep = Math.min(this.size, this.threshold);
-    const cap = this.ring.length;
-    const times = new Array<number>(keep);
-    for (let q = 0; q < keep; q++) times[q] = this.ring[(this.head + this.size - keep + q) % cap];
+    const thr = this.threshold;
+    const times: number[] = [];
+    const since = this.lastT - this.windowUs;
+    for (let q = 0; q < this.count; q++) {
+      const t = this.ring[(this.pos - this.count + q + thr) % thr];
+      if (t > since) times.push(t);
+    }
     return { times, quietFrom: this.quietFrom };
   }
 
@@ -77,28 +68,43 @@ export class ActivityDetector {
     for (let q = 1; q < n; q++) {
       if (!(s.times[q] >= s.times[q - 1])) throw new RangeError(`ActivityDetector.restore: times must be non-decreasing (at ${q})`);
     }
-    this.ring = new Float64Array(Math.max(16, this.threshold * 2));
+    this.ring.fill(0);
     this.ring.set(s.times);
-    this.head = 0;
-    this.size = n;
+    this.count = n;
+    this.pos = n % this.threshold;
+    this.lastT = n > 0 ? s.times[n - 1] : -Infinity;
     this.quietFrom = s.quietFrom;
   }
 
+  /** The verdict of every event of `batch` (see `ActivityScan`), the detector moved past it. */
   scan(batch: EventBatch): ActivityScan {
     const n = batch.length;
     const T = batch.t;
     const thr = this.threshold;
+    const W = this.windowUs;
+    const ring = this.ring;
     const quietBefore0 = this.quietFrom;
     const above = new Uint8Array(n);
     const quietAfter = new Float64Array(n);
+    let pos = this.pos;
+    let count = this.count;
+    let quietFrom = this.quietFrom;
     for (let i = 0; i < n; i++) {
-      this.pushTime(T[i]);
-      if (this.size >= thr) {
+      const t = T[i];
+      ring[pos] = t;
+      pos = pos + 1 === thr ? 0 : pos + 1;
+      if (count < thr) count++;
+      // Full ring: ring[pos] is the threshold-th newest time.
+      if (count === thr && ring[pos] > t - W) {
         above[i] = 1;
-        this.quietFrom = this.ring[(this.head + this.size - thr) % this.ring.length] + this.windowUs;
+        quietFrom = ring[pos] + W;
       }
-      quietAfter[i] = this.quietFrom;
+      quietAfter[i] = quietFrom;
     }
+    this.pos = pos;
+    this.count = count;
+    this.quietFrom = quietFrom;
+    if (n > 0) this.lastT = T[n - 1];
     return { above, quietAfter, quietBefore0 };
   }
 }

@@ -1,5 +1,6 @@
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
+import { parseInputEncoding, type InputEncoding } from '../../src/snn/input-encoding';
 import type { Frame, FrameCloseReason } from '../types';
 
 /** Counters `binFrames`/`binEvents` increment. */
@@ -37,6 +38,10 @@ export interface BinOptions {
   readonly downsample?: number;
   /** At most this many frames (default Infinity); the operator completes after frame maxSteps-1. */
   readonly maxSteps?: number;
+  /** What the two channels count (default 'polarity': OFF, ON; see input-encoding.ts). */
+  readonly encoding?: InputEncoding;
+  /** time-ramp: the steps T over which the ramp goes from 0 to 1 (the model's T, whatever maxSteps is). */
+  readonly rampSteps?: number;
   readonly stats?: BinStats;
 }
 
@@ -60,6 +65,9 @@ export function checkBinOptions(o: BinOptions): void {
   const g = o.geometry;
   if (!Number.isInteger(g.width) || !Number.isInteger(g.height) || g.width <= 0 || g.height <= 0) {
     throw new RangeError(`binFrames: geometry must have positive integer width and height, got ${g.width}×${g.height}`);
+  }
+  if (parseInputEncoding(o.encoding, 'binFrames: encoding') === 'time-ramp' && !(Number.isInteger(o.rampSteps) && (o.rampSteps as number) > 0)) {
+    throw new RangeError(`binFrames: the time-ramp encoding needs rampSteps, a positive integer (the model's T), got ${o.rampSteps}`);
   }
   if (o.tStart !== undefined && !Number.isFinite(o.tStart)) throw new RangeError(`binFrames: tStart must be finite, got ${o.tStart}`);
   if (o.tEnd !== undefined && o.tStart !== undefined && !(o.tEnd > o.tStart)) throw new RangeError(`binFrames: tEnd (${o.tEnd}) must be > tStart (${o.tStart})`);
@@ -92,6 +100,11 @@ export class FrameBinner {
   private readonly maxSteps: number;
   private readonly sampleId: string;
   private readonly streamId: string;
+  private readonly encoding: InputEncoding;
+  /** time-ramp: µs (time bins) or events (count bins) from the sample's start to a weight of 1. */
+  private readonly rampSpan: number;
+  /** Events binned in this sample so far (the count-bin ramp's clock). */
+  private binned = 0;
   private origin: number | null;
   private step = 0;
   private data: Float32Array | null = null;
@@ -115,6 +128,8 @@ export class FrameBinner {
     this.sampleId = o.sampleId ?? '';
     this.streamId = o.streamId ?? '';
     this.origin = o.tStart ?? null;
+    this.encoding = parseInputEncoding(o.encoding);
+    this.rampSpan = (o.rampSteps ?? 1) * (o.binUs ?? o.eventsPerBin ?? 1);
   }
 
   get finished(): boolean {
@@ -177,13 +192,24 @@ export class FrameBinner {
     return 'stop';
   }
 
-  private add(xi: number, yi: number, pi: number): void {
+  /**
+   * Bins one event into the open frame: `half` says whether it lies in the second half of its step
+   * (time-split), `elapsed` how far into the sample it came in µs or events (time-ramp).
+   */
+  private add(xi: number, yi: number, pi: number, half: boolean, elapsed: number): void {
     if (this.data === null) this.data = this.alloc();
     const f = this.f;
     const cx = f === 1 ? xi : Math.floor(xi / f);
     const cy = f === 1 ? yi : Math.floor(yi / f);
-    this.data[(cy * this.outW + cx) * 2 + (pi !== 0 ? 1 : 0)] += 1;
+    const cell = (cy * this.outW + cx) * 2;
+    if (this.encoding === 'polarity') this.data[cell + (pi !== 0 ? 1 : 0)] += 1;
+    else if (this.encoding === 'time-split') this.data[cell + (half ? 1 : 0)] += 1;
+    else {
+      this.data[cell] += 1;
+      this.data[cell + 1] += Math.min(1, elapsed / this.rampSpan);
+    }
     this.count++;
+    this.binned++;
   }
 
   /**
@@ -233,11 +259,14 @@ export class FrameBinner {
           // The event is not added yet: resuming at i emits any further empty bins first.
           if (r === 'pause') return { kind: 'paused', at: i };
         }
-        this.add(xi, yi, p[i]);
+        // The second half of bin k starts at origin + (k + ½)·binUs.
+        const sinceOrigin = ti - this.origin;
+        this.add(xi, yi, p[i], 2 * (sinceOrigin - this.step * binUs) >= binUs, sinceOrigin);
       } else {
         if (this.count === 0) this.firstT = ti;
         this.lastT = ti;
-        this.add(xi, yi, p[i]);
+        // The second half of a count bin is its events from index ⌈perBin/2⌉ on.
+        this.add(xi, yi, p[i], 2 * this.count >= perBin, this.binned);
         if (this.count === perBin) {
           const r = this.emitCurrent('count', this.firstT, this.lastT, emit);
           if (r === 'stop') return FINISHED;

@@ -110,10 +110,18 @@ export function sampleCursor(model: ClassifierModel, sample: Pick<Sample, 'id' |
     binUs: model.binUs,
     eventsPerBin: model.eventsPerBin,
     downsample: model.downsample,
+    encoding: model.encoding,
+    rampSteps: model.encodingSteps,
     maxSteps,
     stats,
   });
 }
+
+/**
+ * Why a sample's pull is aborted (its teardown or its wall-time limit): a constant, because
+ * `abort()` without a reason builds a DOMException (with its stack) for every sample.
+ */
+const SAMPLE_OVER = Object.freeze({ reason: 'the sample is over' });
 
 /** Steps the slot, or resolves undefined as soon as `signal` aborts (the scheduler then drops the step). */
 async function stepUnlessAborted(scheduler: SnnScheduler, slot: number, data: Float32Array, signal: AbortSignal): Promise<SlotReadout | undefined> {
@@ -161,7 +169,7 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
   const pullControl = new AbortController();
   let released = false;
   const teardown = (): void => {
-    pullControl.abort();
+    pullControl.abort(SAMPLE_OVER);
     if (!released) {
       released = true;
       o.scheduler.release(slot);
@@ -177,7 +185,7 @@ export async function runSample(sample: Sample, o: EngineOptions, signal: AbortS
     o.wallLimitMs !== undefined
       ? setTimeout(() => {
           wallLimited = true;
-          pullControl.abort(); // a pending pull settles as the end: the open bin becomes the last frame
+          pullControl.abort(SAMPLE_OVER); // a pending pull settles as the end: the open bin becomes the last frame
         }, o.wallLimitMs)
       : undefined;
   const pull = sample.events.open(pullControl.signal);

@@ -14,7 +14,7 @@ import { sliceByIndex, type EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
 import type { Sample } from '../types';
 import { ActivityDetector, activityEndIndex, type ActivityScan, type ActivitySnapshot } from './activity-detector';
-import { ABORTED, raceAbort, raceIdleAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
+import { ABORTED, KeptRead, raceAbort, type EventPull, type EventSource, type PullSettlement } from './event-source';
 
 export type LiveSegmentation =
   | { readonly kind: 'activity'; readonly windowUs: number; readonly threshold: number; readonly quietUs: number }
@@ -100,14 +100,16 @@ class StreamReader {
   /** The detector's state before `batch` was scanned (kept only when `keepSnapshots`). */
   before: ActivitySnapshot | undefined;
   private done = false;
-  private pending: Promise<IteratorResult<EventBatch, undefined>> | null = null;
+  private readonly reads: KeptRead<EventBatch, undefined>;
 
   constructor(
     private readonly pull: EventPull,
     private readonly detector: ActivityDetector | null,
     private readonly keepSnapshots: boolean,
     private resume: LiveResume | undefined,
-  ) {}
+  ) {
+    this.reads = new KeptRead(() => pull.next());
+  }
 
   /**
    * True when an event is available at `i`, pulling batches as needed; false at the stream's end
@@ -117,11 +119,9 @@ class StreamReader {
   async ensure(signal: AbortSignal, idleMs?: number): Promise<boolean | 'idle'> {
     while (this.batch === null || this.i >= this.batch.length) {
       if (this.done || signal.aborted) return false;
-      this.pending ??= this.pull.next();
-      const got = await raceIdleAbort(this.pending, signal, idleMs);
+      const got = await this.reads.next(signal, idleMs);
       if (got === ABORTED) return false;
       if (got === 'idle') return 'idle';
-      this.pending = null;
       if (got.done) {
         this.done = true;
         this.batch = null;

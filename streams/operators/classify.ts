@@ -7,21 +7,31 @@ export interface ClassifyOptions extends EngineOptions {
   readonly concurrency?: number;
 }
 
+/** The abort reason of an unsubscribed sample (a constant: `abort()` alone builds a DOMException each time). */
+const UNSUBSCRIBED = Object.freeze({ reason: 'unsubscribed' });
+
 /** One sample's decision as an Observable: subscribing runs the engine, unsubscribing aborts it (its pull and slot are freed at once). */
 export function classifySample(sample: Sample, o: EngineOptions): Observable<Decision> {
   return new Observable<Decision>((subscriber) => {
     const control = new AbortController();
+    let over = false;
     runSample(sample, o, control.signal).then(
       (d) => {
         if (control.signal.aborted) return;
+        over = true;
         if (d) subscriber.next(d);
         subscriber.complete();
       },
       (err: unknown) => {
-        if (!control.signal.aborted) subscriber.error(err);
+        if (control.signal.aborted) return;
+        over = true;
+        subscriber.error(err);
       },
     );
-    return () => control.abort();
+    // The engine has freed everything once it settled: abort only a sample still running.
+    return () => {
+      if (!over) control.abort(UNSUBSCRIBED);
+    };
   });
 }
 

@@ -7,6 +7,8 @@ import type { LabelledDataset } from '../sources/open-dataset';
 import type { Sample } from '../types';
 
 export interface FrameDatasetOptions extends InputBinning {
+  /** time-ramp: the steps the ramp spans when they are not T (a model's training T, for frames of fewer steps). */
+  rampSteps?: number;
   onProgress?(done: number, total: number): void;
   stats?: BinStats;
 }
@@ -21,6 +23,8 @@ export async function binSampleInto(sample: Sample, o: FrameDatasetOptions, out:
     binUs: o.binUs,
     eventsPerBin: o.binUs === undefined ? o.eventsPerBin : undefined,
     downsample: o.downsample ?? 1,
+    encoding: o.encoding,
+    rampSteps: o.rampSteps ?? o.T,
     maxSteps: o.T,
     stats: o.stats,
   });

@@ -55,6 +55,8 @@ export interface SubscriberHubOptions {
   onDrop?: (subscriber: Subscriber) => void;
   /** Called when the number of subscribers changes. */
   onCount?: (count: number) => void;
+  /** The wall clock the stall timeout is measured on, in ms (default `Date.now`). */
+  now?: () => number;
 }
 
 const OPEN = 1;
@@ -76,6 +78,7 @@ export class SubscriberHub {
   private readonly stallTimeoutMs: number | undefined;
   private readonly onDrop: ((s: Subscriber) => void) | undefined;
   private readonly onCount: ((n: number) => void) | undefined;
+  private readonly now: () => number;
   private readonly subs = new Set<Subscriber>();
   private nextId = 1;
   droppedTotal = 0;
@@ -87,6 +90,7 @@ export class SubscriberHub {
     this.stallTimeoutMs = opts.stallTimeoutMs;
     this.onDrop = opts.onDrop;
     this.onCount = opts.onCount;
+    this.now = opts.now ?? Date.now;
   }
 
   get size(): number {
@@ -130,7 +134,7 @@ export class SubscriberHub {
     let text: string | undefined;
     let bytes = 0;
     let sent = 0;
-    const now = this.stallTimeoutMs !== undefined ? Date.now() : 0;
+    const now = this.stallTimeoutMs !== undefined ? this.now() : 0;
     for (const s of this.subs) {
       if (traceOnly && !s.filter.trace) continue;
       if (uncertain && s.filter.confident) continue;

@@ -9,3 +9,8 @@ export { ASAP, REALTIME, speed, Pacer, type Pacing } from './pacing';
 export { eventsOf, mapSource, pullFromIterator, sourceFromBatches, sourceFromIterator, type EventPull, type EventSource, type PullSettlement } from '../core/event-source';
 export { bufferedSource, type BufferOptions } from '../core/buffered-source';
 export { segmentLive, segmentStats, DEFAULT_LIVE_SEGMENTATION, type LiveSegmentation, type LiveSegmentOptions, type OnDecided, type SegmentStats } from '../core/live-segmenter';
+export { LiveInput, LIVE_DROP_REASONS, type LiveDropReason, type LiveInputOptions, type LiveInputStats } from './live-input';
+export { fromUdp, UdpInput, UdpOptionError, DEFAULT_UDP_RECEIVE_BUFFER_BYTES, type UdpInputOptions } from './from-udp';
+export { UDP_FORMATS, UdpDatagramDecoder, isUdpFormat, type UdpFormat } from './udp-formats';
+export { fromDvNetwork, DvNetworkInput, DvUrlError, parseDvUrl, type DvEndpoint, type DvNetworkOptions } from './from-dv-network';
+export { fromReadable, ReadableInput, type ReadableInputOptions } from './from-readable';

@@ -4,7 +4,7 @@ import { soakSvg, soakVerdict, type SoakRow } from '../../bench/soak';
 function rows(rss: (m: number) => number, p99: (m: number) => number, minutes = 30): SoakRow[] {
   return Array.from({ length: minutes }, (_, i) => {
     const minute = i + 1;
-    return { minute, rssMiB: rss(minute), serviceCpuPct: 40, p50: 2, p99: p99(minute), latencyN: 100, decisions: 500, eventsSent: minute * 1e6, eventsIn: minute * 1e6, dropped: 0, latenessP99: 1, loadAverage1: 3 };
+    return { minute, elapsedS: minute * 60, rssMiB: rss(minute), serviceCpuPct: 40, p50: 2, p99: p99(minute), latencyN: 100, decisions: 500, eventsSent: minute * 1e6, eventsIn: minute * 1e6, dropped: 0, latenessP99: 1, loadAverage1: 3 };
   });
 }
 

@@ -55,6 +55,7 @@ export function freePort(): Promise<number> {
 }
 
 import { sleep } from '../helpers/time';
+import { DEFAULT_ON_DECIDED } from '../../src/defaults';
 
 export { sleep };
 
@@ -62,7 +63,7 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(pollMs);
+    await sleep(pollMs); // polls the condition
   }
 }
 
@@ -109,7 +110,7 @@ export class NatsServer {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     process.kill(child.pid as number, signal);
-    await Promise.race([exited, sleep(10_000)]);
+    await Promise.race([exited, sleep(10_000)]); // bounds the wait for the exit
   }
 
   /** Starts it again on the same port with the same store. */
@@ -178,7 +179,7 @@ export class CliProcess {
   async stop(): Promise<void> {
     this.signal('SIGCONT');
     this.signal('SIGTERM');
-    await Promise.race([this.exited, sleep(5000)]);
+    await Promise.race([this.exited, sleep(5000)]); // bounds the wait for the exit
     this.signal('SIGKILL');
   }
 }
@@ -279,7 +280,7 @@ export async function singleProcessDecisions(streamId: string): Promise<string[]
   if (reference?.modelStamp !== modelStamp) {
     const model = loadClassifierModel(MODEL_DIR);
     const scheduler = new SnnScheduler(new SnnRunner(model.net, 2));
-    reference = { modelStamp, decisions: await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler }).pipe(toArray())) };
+    reference = { modelStamp, decisions: await lastValueFrom(classifyLive('ref', { width: 128, height: 128 }, eventFileSource(RECORDING), { model, scheduler, onDecided: DEFAULT_ON_DECIDED }).pipe(toArray())) };
   }
   return reference.decisions.map((d) => essence({ ...d, streamId, sampleId: d.sampleId.replace(/^ref#/, `${streamId}#`) }));
 }

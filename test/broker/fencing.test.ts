@@ -5,7 +5,7 @@
  * over. Every sample still gets exactly one decision, equal to the single-process run.
  */
 import { expect } from 'chai';
-import { type Cluster, essence, requireNatsServer, scrape, sendRecording, singleProcessDecisions, sleep, startCluster, storedDecisions, streamDecisions, waitUntil } from './cluster';
+import { type Cluster, essence, requireNatsServer, scrape, sendRecording, singleProcessDecisions, startCluster, storedDecisions, streamDecisions, waitUntil } from './cluster';
 
 const LEASE_MS = 1500;
 const SPEED = 4;
@@ -33,14 +33,21 @@ describe('NATS mode: a paused worker is fenced', function () {
     workers[paused].signal('SIGSTOP');
     const stoppedAt = Date.now();
     await waitUntil(() => pausedStreams.every((id) => other.of('acquired').some((l) => l.value.streamId === id && l.at > stoppedAt)), 15_000, 'the other worker to take the paused worker\u2019s streams');
-    await sleep(500);
+    // Stopped until the new owner has stored a decision of a taken stream: the paused worker's view is then stale.
+    await waitUntil(
+      async () => (await storedDecisions(nats.url)).some((s) => s.worker !== pausedId && pausedStreams.includes(s.decision.streamId) && s.storedAt > stoppedAt),
+      30_000,
+      'the new owner to store a decision of a taken stream',
+      100,
+    );
     workers[paused].signal('SIGCONT');
     const resumedAt = Date.now();
 
     await sent;
     const expected = await singleProcessDecisions('x');
     await waitUntil(async () => (await storedDecisions(nats.url)).length >= streams.length * expected.length, 60_000, 'every decision to be stored', 500);
-    await sleep(1000); // room for a stale publish to show up, if one were let through
+    // The resumed worker publishes nothing more once it has learnt, for each stream, that it lost it.
+    await waitUntil(() => pausedStreams.every((id) => workers[paused].of('lost').some((l) => l.value.streamId === id)), 15_000, 'the paused worker to learn it lost its streams');
     const stored = await storedDecisions(nats.url);
     expect(new Set(stored.map((s) => s.decision.sampleId)).size, 'distinct sample ids').to.equal(stored.length);
     for (const id of streams) expect(streamDecisions(stored, id).map((s) => essence(s.decision)), `stream ${id}`).to.deep.equal(await singleProcessDecisions(id));

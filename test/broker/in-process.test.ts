@@ -21,6 +21,7 @@ import { sourceFromBatches } from '../../streams/core/event-source';
 import { classifyLive } from '../../streams/operators/classify-live';
 import type { Decision } from '../../streams/types';
 import { essence, MODEL_DIR, NatsServer, RECORDING, requireNatsServer, scrape, waitUntil } from './cluster';
+import { DEFAULT_ON_DECIDED } from '../../src/defaults';
 
 const GEOMETRY = { width: 128, height: 128 };
 
@@ -63,7 +64,7 @@ describe('NATS mode in one process: traces, a sensor reconnecting elsewhere, met
     const first = part(t0, t0 + 9_000_000);
     const second = part(t0 + 9_000_000, t0 + 18_000_000);
     const offline = async (batches: EventBatch[]): Promise<Decision[]> =>
-      lastValueFrom(classifyLive('cam', GEOMETRY, sourceFromBatches(batches), { model, scheduler: new SnnScheduler(new SnnRunner(model.net, 2)) }).pipe(toArray()));
+      lastValueFrom(classifyLive('cam', GEOMETRY, sourceFromBatches(batches), { model, scheduler: new SnnScheduler(new SnnRunner(model.net, 2)), onDecided: DEFAULT_ON_DECIDED }).pipe(toArray()));
     const [ref1, ref2] = [await offline(first), await offline(second)];
 
     // The sensor sends the first part through gateway a, then reconnects to gateway b with the second.

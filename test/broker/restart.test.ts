@@ -34,7 +34,7 @@ describe('NATS mode: the NATS server restarts mid-run', function () {
     await nats.stop();
     await waitUntil(async () => (await health()).broker.connected === false, 5000, '/health to report the broker away');
     expect((await health()).status).to.equal('degraded');
-    await sleep(1500); // longer than the gateways' publish timeouts; the sensors keep sending meanwhile
+    await sleep(1500); // a fixed wait is the point: the outage outlasts the gateways' publish timeouts; the sensors keep sending
     await nats.restart();
     await waitUntil(async () => (await health()).broker.connected === true, 15_000, '/health to report the broker back');
 

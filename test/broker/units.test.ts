@@ -35,6 +35,7 @@ import { startWorker } from '../../src/broker/worker';
 import { planStreamFit } from '../../streams/operators/classify-stream';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
 import { CliProcess, freePort, MODEL_DIR, NatsServer, requireNatsServer, sleep } from './cluster';
+import { waitFor } from '../helpers/time';
 
 describe('broker names and values', () => {
   it('a stream id is one subject token and KV key, and comes back from it', () => {
@@ -192,8 +193,12 @@ describe('publishWithRetry', () => {
   it('stops when told to, and gives a fatal answer back at once', async () => {
     const control = new AbortController();
     const f = fake([timeout, timeout, timeout, timeout]);
-    setTimeout(() => control.abort(), 30);
-    const err = await publishWithRetry(f.js, 's', 'x', {}, { signal: control.signal }).catch((e: unknown) => e);
+    // Told to stop while it retries: at its second retry.
+    let retries = 0;
+    const onRetry = (): void => {
+      if (++retries === 2) control.abort();
+    };
+    const err = await publishWithRetry(f.js, 's', 'x', {}, { signal: control.signal, onRetry }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PublishAbortedError);
     const fatal = new Error('no');
     const g = fake([fatal]);
@@ -205,12 +210,15 @@ describe('publishWithRetry', () => {
 describe('ConnectionPublisher: one connection into JetStream, in order, with back-pressure', () => {
   const geometry = { width: 128, height: 128 };
 
-  function setup(highWaterBytes: number) {
+  /** `batchMs` 0 (one stored message per ingest message) unless a test is about batching. */
+  function setup(highWaterBytes: number, batching: { batchMs?: number; maxBatchBytes?: number } = { batchMs: 0 }) {
     const published: { subject: string; bytes: Uint8Array; id: string; kind: string | undefined; total: string | undefined }[] = [];
     let hold: Promise<void> = Promise.resolve();
     let release!: () => void;
+    let attempts = 0;
     const js = {
       publish: async (subject: string, bytes: Uint8Array, o: { msgID: string; headers: { get(k: string): string } }) => {
+        attempts++;
         await hold;
         published.push({ subject, bytes, id: o.msgID, kind: o.headers.get(HEADER.kind) || undefined, total: o.headers.get(HEADER.eventsTotal) || undefined });
         return { seq: published.length, duplicate: false };
@@ -226,7 +234,7 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     const connection: IngestConnection = { pause: () => flow.paused++, resume: () => flow.resumed++, closed: new Promise<void>((r) => (close = r)) };
     const metrics = new GatewayBrokerMetrics(new Registry());
     const broker = { js } as unknown as Broker;
-    const p = new ConnectionPublisher({ broker, streams, gateway: 'g', metrics, highWaterBytes }, 'cam.0', 'g.1', geometry, connection);
+    const p = new ConnectionPublisher({ broker, streams, gateway: 'g', metrics, highWaterBytes, ...batching }, 'cam.0', 'g.1', geometry, connection);
     return {
       p,
       published,
@@ -237,6 +245,8 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
       close: () => close(),
       block: () => (hold = new Promise<void>((r) => (release = r))),
       unblock: () => release(),
+      /** Publish calls begun (a blocked one included). */
+      attempts: () => attempts,
     };
   }
 
@@ -289,13 +299,47 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     expect([...events[1].y, ...events[2].y]).to.deep.equal([...batches[1].y]);
   });
 
+  it('stores the messages that wait together as one kind-1 message with their events in order; the end marker cuts the wait short', async () => {
+    // A 10 s linger: only the end marker (the sensor closed) lets this test finish in time.
+    const t = setup(1 << 20, { batchMs: 10_000 });
+    const batches = [randomRecording(0, 20_000, 5, 1), randomRecording(20_000, 40_000, 5, 2), randomRecording(40_000, 60_000, 5, 3)];
+    for (const b of batches) t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
+    t.close();
+    await t.p.done;
+    expect(t.published.map((m) => m.kind)).to.deep.equal(['open', undefined, 'end']);
+    expect(t.published.map((m) => m.id)).to.deep.equal(['g.1:0', 'g.1:1', 'g.1:4']);
+    const stored = decodeStandaloneMessage(t.published[1].bytes).batch;
+    expect([...stored.t]).to.deep.equal(batches.flatMap((b) => [...b.t]));
+    expect([...stored.x]).to.deep.equal(batches.flatMap((b) => [...b.x]));
+    expect([...stored.p]).to.deep.equal(batches.flatMap((b) => [...b.p]));
+    expect(Number(t.published[1].total)).to.equal(batches.reduce((n, b) => n + b.length, 0));
+    expect(t.metrics.published.get()).to.equal(3);
+    expect(t.metrics.batchedMessages.get()).to.equal(3);
+    expect(t.metrics.backlogBytes.get()).to.equal(0);
+  });
+
+  it('keeps a stored batch within its byte budget', async () => {
+    const batches = [0, 1, 2, 3].map((k) => randomRecording(k * 10_000, (k + 1) * 10_000, 5, k + 1));
+    const messages = batches.map((b) => encodeEventMessage(b, geometry));
+    const t = setup(1 << 20, { batchMs: 10_000, maxBatchBytes: messages[0].length + messages[1].length });
+    for (const [k, b] of batches.entries()) t.p.push({ bytes: messages[k], batch: b, geometry, standalone: true, connection: t.connection });
+    t.close();
+    await t.p.done;
+    const data = t.published.filter((m) => m.kind === undefined);
+    expect(decodeStandaloneMessage(data[0].bytes).batch.length, 'the first two fit the budget together').to.equal(batches[0].length + batches[1].length);
+    expect(data.length).to.be.within(2, 3);
+    expect(data.reduce((n, m) => n + decodeStandaloneMessage(m.bytes).batch.length, 0)).to.equal(batches.reduce((n, b) => n + b.length, 0));
+    for (const m of data) expect(m.bytes.length).to.be.at.most(messages[0].length + messages[1].length + 64);
+  });
+
   it('drops and counts what is still queued when the gateway gives up', async () => {
     const t = setup(1 << 20);
     t.block();
     const b = randomRecording(0, 1000, 5, 1);
     t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
     t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
-    await sleep(10);
+    // The open marker went through before the block; the first message is then in flight, held.
+    await waitFor(() => t.attempts() === 2, 2000, 'the first message to be in flight to the blocked broker');
     t.p.abandon();
     t.unblock();
     await t.p.done;
@@ -333,7 +377,7 @@ describe('leases and fencing on a real nats-server', function () {
     const t0 = Date.now();
     while (!b && Date.now() - t0 < 5000) {
       b = await Lease.acquire(kv, 'cam0', 'B', leaseMs);
-      if (!b) await sleep(50);
+      if (!b) await sleep(50); // polls the key until the TTL frees it
     }
     expect(b, 'taken after the TTL').to.be.instanceOf(Lease);
     expect(Date.now() - t0).to.be.within(300, 2500);
@@ -354,7 +398,7 @@ describe('leases and fencing on a real nats-server', function () {
     const silent = { create: async () => 1, update: () => new Promise<number>(() => undefined), delete: async () => undefined } as unknown as KV;
     const lease = (await Lease.acquire(silent, 'cam2', 'A', 300)) as Lease;
     expect(lease.held).to.equal(true);
-    await sleep(350);
+    await sleep(350); // a fixed wait is the point: the lease ends by the worker's own clock, read when asked (no event fires)
     expect(lease.held).to.equal(false);
     expect(lease.ended).to.equal('expired');
   });
@@ -382,7 +426,7 @@ describe('leases and fencing on a real nats-server', function () {
       const a = new DecisionPublisher(broker as Broker, 'cam8', 'A');
       await a.fence('A:1');
       for (const n of [0, 1]) await a.publish(makeDecision({ streamId: 'cam8', sampleId: `cam8#${n}` }));
-      await sleep(500); // the broker no longer remembers the ids
+      await sleep(500); // a fixed wait is the point: past the 100 ms duplicate window the broker forgets the ids, unannounced
       const b = new DecisionPublisher(broker as Broker, 'cam8', 'B');
       await b.fence('B:1');
       expect(await b.publish(makeDecision({ streamId: 'cam8', sampleId: 'cam8#1' }))).to.equal('duplicate');
@@ -411,7 +455,7 @@ describe('a NATS URL that cannot be used', function () {
       for (let k = 0; k < 50; k++) {
         e = await connectBroker(`nats://127.0.0.1:${port}`, { name: 't', timeoutMs: 2000 }).catch((x: unknown) => x);
         if (!/connection refused/.test(String(e))) break;
-        await sleep(100);
+        await sleep(100); // polls until the plain nats-server listens
       }
       expect(String(e)).to.match(/has no JetStream: start it with -js/);
     } finally {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ABORTED, raceIdleAbort } from '../../streams/core/event-source';
+import { ABORTED, KeptRead, raceIdleAbort } from '../../streams/core/event-source';
 
 describe('raceIdleAbort: a pending read, an idle limit and an abort', () => {
   it('gives the value when it comes first, with or without an idle limit', async () => {
@@ -32,5 +32,29 @@ describe('raceIdleAbort: a pending read, an idle limit and an abort', () => {
     let caught: unknown;
     await raceIdleAbort(Promise.reject(err), new AbortController().signal, 1000).catch((e: unknown) => (caught = e));
     expect(caught).to.equal(err);
+  });
+});
+
+describe('KeptRead: iterator reads an idle limit or an abort may cut short', () => {
+  it('takes up the read left pending, so no value is lost or read twice', async () => {
+    let reads = 0;
+    let deliver!: (v: IteratorResult<string>) => void;
+    const kept = new KeptRead<string>(() => {
+      reads++;
+      return new Promise((resolve) => (deliver = resolve));
+    });
+    const signal = new AbortController().signal;
+    expect(await kept.next(signal, 5)).to.equal('idle');
+    const ac = new AbortController();
+    const aborted = kept.next(ac.signal);
+    ac.abort();
+    expect(await aborted).to.equal(ABORTED);
+    expect(reads, 'one read, still pending').to.equal(1);
+    const got = kept.next(signal, 1000);
+    deliver({ done: false, value: 'a' });
+    expect(await got).to.deep.equal({ done: false, value: 'a' });
+    void kept.next(signal, 1000);
+    expect(reads, 'a new read once the first was taken').to.equal(2);
+    deliver({ done: true, value: undefined });
   });
 });

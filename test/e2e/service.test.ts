@@ -2,7 +2,7 @@
  * End to end over real sockets on 127.0.0.1 with the bundled model and recording: sensors
  * stream user30_natural.aedat to ws://…/ingest/<id>, subscribers read ws://…/decisions.
  *
- * About equality with the offline pipeline: with the live default `onDecided: 'next-sample'`,
+ * About equality with the offline pipeline: with `onDecided: 'next-sample'` (the library's default),
  * the next sample starts at the first event the segmenter has NOT yet routed when it learns
  * of the decision. The decision is asynchronous (the batched SNN step runs on setImmediate), so
  * by then the segmenter has already pushed the rest of the current delivery (a file chunk, a
@@ -11,8 +11,8 @@
  * boundaries and event-loop timing — even offline: fromEventFile as fast as possible gave 19, 20
  * or 55 decisions in different runs (64 KiB file reads racing the setImmediate SNN step).
  * With `onDecided: 'skip-to-window-end'` a sample's span is set by the activity detector
- * alone, and live decisions equal the offline ones exactly, whatever the batching; the tests
- * that compare decisions use that mode, and check the default mode for what does hold.
+ * alone, and live decisions equal the offline ones exactly, whatever the batching; it is the
+ * service's default (`DEFAULT_ON_DECIDED`). The tests that compare decisions name that mode.
  */
 import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
@@ -114,8 +114,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     for (const s of services.splice(0)) await s.stop(500);
   });
 
-  it('live decisions equal the offline pipeline exactly (skip-to-window-end), whatever the batching and pacing', async () => {
-    const svc = await service({ onDecided: 'skip-to-window-end' });
+  it('live decisions equal the offline pipeline exactly (skip-to-window-end, the service default), whatever the batching and pacing', async () => {
+    const svc = await service(); // DEFAULT_ON_DECIDED: skip-to-window-end
     const base = svc.address.url;
     const sub = await subscribe(base);
     const filtered = await subscribe(base, '?stream=paced');
@@ -124,7 +124,10 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(b.events).to.equal(TOTAL_EVENTS);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions('asap').length >= expected.length && sub.decisions('paced').length >= expected.length, 10_000, 'all decisions');
-    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
+    // Stopping sends every pending decision before it closes the subscribers (1001): once they are
+    // closed, a decision too many would be in, and would fail the equality.
+    await svc.stop(5000);
+    await Promise.all([sub.closed, filtered.closed]);
     expect(sub.decisions('asap').map(key)).to.deep.equal(expected);
     expect(sub.decisions('paced').map(key)).to.deep.equal(expected);
     expect(filtered.decisions().map((d) => d.streamId)).to.deep.equal(expected.map(() => 'paced'));
@@ -144,8 +147,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(correct / inside.length).to.be.at.least(0.9);
   });
 
-  it('default live mode (next-sample): live decisions equal the offline pipeline exactly', async () => {
-    const svc = await service();
+  it('next-sample mode (the library default): live decisions equal the offline pipeline exactly', async () => {
+    const svc = await service({ onDecided: 'next-sample' });
     const base = svc.address.url;
     const sub = await subscribe(base);
     const r = await send(base, 'cam', speed(20));
@@ -270,10 +273,13 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     expect(r.closeCode).to.equal(1000);
     const expected = (await offlineDecisions('skip-to-window-end')).map(key);
     await waitFor(() => sub.decisions().length >= expected.length, 10_000, 'good decisions');
-    await sleep(50); // a fixed wait is the point: a decision too many would arrive now and fail the equality
+    const m = await metrics(base);
+    // Stopping sends every pending decision before it closes the subscriber: after the close, a
+    // decision too many would be in, and would fail the equality.
+    await svc.stop(5000);
+    await sub.closed;
     expect(sub.decisions().map(key)).to.deep.equal(expected);
 
-    const m = await metrics(base);
     const dropped = m.get('spikestream_events_dropped_total{reason="rate_limit"}') ?? 0;
     console.log(`      rejected: auth ${m.get('spikestream_ingest_rejected_total{reason="auth"}')}, too_big ${m.get('spikestream_ingest_rejected_total{reason="too_big"}')}, malformed ${m.get('spikestream_ingest_rejected_total{reason="malformed"}')}; flood events dropped by the rate limit ${dropped} of ${60 * n}`);
     expect(dropped).to.be.greaterThan(0);
@@ -312,7 +318,7 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     const stalledStats = () => svc.server.hub.stats().find((s) => s.filter.trace === true)!;
     for (let i = 0; i < 2000 && stalledStats().dropped === 0; i++) {
       svc.server.publishTrace({ streamId: 'pad', sampleId: 'pad#0', step: i, confidence: 0, predicted: 0, pad });
-      if (i % 8 === 7) await sleep(1); // paces the publisher: its sockets write between bursts
+      if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve)); // one event-loop turn between bursts: the sockets write
     }
     expect(stalledStats().dropped, 'the stalled subscriber should be dropping').to.be.greaterThan(0);
     expect(stalledStats().bufferedAmount).to.be.at.most(128 * 1024);

@@ -130,6 +130,74 @@ describe('operators: binFrames', () => {
   });
 });
 
+describe('binning: the input encodings (src/snn/input-encoding.ts)', () => {
+  it('time-split counts either polarity by the half of the step it falls in (time bins)', () => {
+    // bin 0 = [0, 10): half 0 is [0, 5), half 1 is [5, 10); bin 1 = [10, 20): the same from 10.
+    const ev = batchFromArrays({ x: [0, 0, 1, 1, 2, 2], y: [0, 0, 0, 0, 1, 1], p: [1, 0, 1, 0, 0, 1], t: [0, 4, 5, 9, 14, 15] });
+    const fs = binEvents(ev, { geometry: geom, tStart: 0, binUs: 10, encoding: 'time-split' });
+    expect(fs.length).to.equal(2);
+    expect([at(fs[0], 0, 0, 0), at(fs[0], 0, 0, 1)]).to.deep.equal([2, 0]);
+    expect([at(fs[0], 1, 0, 0), at(fs[0], 1, 0, 1)]).to.deep.equal([0, 2]);
+    expect([at(fs[1], 2, 1, 0), at(fs[1], 2, 1, 1)]).to.deep.equal([1, 1]);
+    // The same events under the default encoding: OFF and ON.
+    const pol = binEvents(ev, { geometry: geom, tStart: 0, binUs: 10 });
+    expect([at(pol[0], 0, 0, 0), at(pol[0], 0, 0, 1)]).to.deep.equal([1, 1]);
+  });
+
+  it('time-split splits a count bin by event index', () => {
+    const ev = batchFromArrays({ x: [0, 0, 0, 0, 0], y: [0, 0, 0, 0, 0], p: [1, 1, 1, 1, 1], t: [1, 2, 3, 4, 5] });
+    const fs = binEvents(ev, { geometry: geom, eventsPerBin: 4, encoding: 'time-split' });
+    expect([at(fs[0], 0, 0, 0), at(fs[0], 0, 0, 1)]).to.deep.equal([2, 2]);
+    expect([at(fs[1], 0, 0, 0), at(fs[1], 0, 0, 1)]).to.deep.equal([1, 0]);
+  });
+
+  it('time-split frames do not change when every polarity is swapped', () => {
+    const all = randomEvents(2000, 5, 4, 21, 4);
+    const swapped = { ...all, p: all.p.map((v) => (v ? 0 : 1)) as typeof all.p };
+    const o: BinOptions = { geometry: geom, binUs: 37, tStart: 0, encoding: 'time-split' };
+    const a = binEvents(all, o), b = binEvents(swapped, o);
+    expect(a.map((f) => Array.from(f.data))).to.deep.equal(b.map((f) => Array.from(f.data)));
+    expect(binEvents(all, { ...o, encoding: 'polarity' }).map((f) => Array.from(f.data))).to.not.deep.equal(binEvents(swapped, { ...o, encoding: 'polarity' }).map((f) => Array.from(f.data)));
+  });
+
+  it('time-split gives the same frames however the input is split', async () => {
+    const all = randomEvents(3000, 5, 4, 21, 4);
+    const o: BinOptions = { geometry: geom, binUs: 50, encoding: 'time-split' };
+    const offline = binEvents(all, o);
+    const live = await runBin(splitRandom(all, 3, 120), o);
+    expect(live.map((f) => Array.from(f.data))).to.deep.equal(offline.map((f) => Array.from(f.data)));
+  });
+
+  it('time-ramp counts every event in channel 0 and its time in the sample in channel 1', () => {
+    // T = 4 steps of 10 µs from t = 0: the ramp reaches 1 at t = 40 and stays there.
+    const ev = batchFromArrays({ x: [0, 0, 1, 2], y: [0, 0, 0, 1], p: [1, 0, 0, 1], t: [0, 5, 20, 45] });
+    const fs = binEvents(ev, { geometry: geom, tStart: 0, binUs: 10, encoding: 'time-ramp', rampSteps: 4 });
+    expect(fs.length).to.equal(5);
+    expect([at(fs[0], 0, 0, 0), at(fs[0], 0, 0, 1)]).to.deep.equal([2, 0.125]);
+    expect([at(fs[2], 1, 0, 0), at(fs[2], 1, 0, 1)]).to.deep.equal([1, 0.5]);
+    expect([at(fs[4], 2, 1, 0), at(fs[4], 2, 1, 1)]).to.deep.equal([1, 1]);
+    // maxSteps does not change the ramp: it spans rampSteps, the model's T.
+    const short = binEvents(ev, { geometry: geom, tStart: 0, binUs: 10, encoding: 'time-ramp', rampSteps: 4, maxSteps: 3 });
+    expect(short.map((f) => Array.from(f.data))).to.deep.equal(fs.slice(0, 3).map((f) => Array.from(f.data)));
+    // Count bins: the clock is the event's index in the sample.
+    const byCount = binEvents(ev, { geometry: geom, eventsPerBin: 2, encoding: 'time-ramp', rampSteps: 2 });
+    expect([at(byCount[0], 0, 0, 0), at(byCount[0], 0, 0, 1)]).to.deep.equal([2, 0.25]);
+    expect([at(byCount[1], 2, 1, 0), at(byCount[1], 2, 1, 1)]).to.deep.equal([1, 0.75]);
+  });
+
+  it('time-ramp is polarity-invariant and needs rampSteps', () => {
+    const all = randomEvents(2000, 5, 4, 21, 4);
+    const swapped = { ...all, p: all.p.map((v) => (v ? 0 : 1)) as typeof all.p };
+    const o: BinOptions = { geometry: geom, binUs: 37, tStart: 0, encoding: 'time-ramp', rampSteps: 16 };
+    expect(binEvents(all, o).map((f) => Array.from(f.data))).to.deep.equal(binEvents(swapped, o).map((f) => Array.from(f.data)));
+    expect(() => binEvents(all, { ...o, rampSteps: undefined })).to.throw(RangeError, /time-ramp encoding needs rampSteps/);
+  });
+
+  it('rejects an unknown encoding with a RangeError naming it', () => {
+    expect(() => binEvents(batchFromArrays({ x: [0], y: [0], p: [1], t: [0] }), { geometry: geom, binUs: 10, encoding: 'gray' as never })).to.throw(RangeError, /encoding must be one of polarity, time-split, time-ramp \(got "gray"\)/);
+  });
+});
+
 describe('FrameCursor (pull-driven binning)', () => {
   const { FrameCursor } = require('../../streams/core/frame-cursor') as typeof import('../../streams/core/frame-cursor');
   const { binEvents, binStats } = require('../../streams/core/binner') as typeof import('../../streams/core/binner');

@@ -2,6 +2,18 @@ import { WebSocket } from 'ws';
 import * as net from 'net';
 import type { EventBatch } from '../../src/events/event-batch';
 import type { Geometry } from '../../src/events/geometry';
+import type { Service } from '../../src/server/service';
+
+/**
+ * True once `svc` has classified everything its sensors sent: its live segmenters accounted for
+ * all `eventsSent` events (in a sample, skipped, or outside every sample), every sample they cut
+ * is decided (or empty), and `published` (decisions seen, e.g. by a subscriber) counts every
+ * decision. A stream's last sample is decided after its sensor closes, which nothing else announces.
+ */
+export function everyEventDecided(svc: Service, eventsSent: number, published: number): boolean {
+  const [st, seg] = [svc.stats, svc.segments];
+  return seg.routed + seg.skipped + seg.unrouted === eventsSent && st.samples === st.decisions + st.emptySamples && published === st.decisions;
+}
 
 /** Deterministic batch: small gaps (0…maxGap µs) from t0, coordinates inside `g`. */
 export function makeBatch(n: number, g: Geometry, seed = 1, t0 = 1000, maxGap = 20): EventBatch {
@@ -86,8 +98,26 @@ export interface RawResponse {
 }
 
 /**
+ * Whether `text` (latin1) holds a whole first response: its headers, then the body its
+ * Content-Length or final chunk says (none after HEAD, 1xx, 204 or 304). A body that runs until
+ * the connection closes is never whole here: the close says so.
+ */
+export function responseComplete(text: string, head: boolean): boolean {
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const headers = text.slice(0, end);
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(headers)?.[1] ?? 0);
+  if (head || (status >= 100 && status < 200) || status === 204 || status === 304) return true;
+  const body = text.slice(end + 4);
+  if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(headers)) return body.endsWith('0\r\n\r\n');
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
+  return length !== null && body.length >= Number(length[1]);
+}
+
+/**
  * Writes `request` as is to 127.0.0.1:`port` over a plain TCP socket (no HTTP client to tidy it
- * up) and collects what comes back until the server closes the connection or `timeoutMs` passes.
+ * up) and collects what comes back until the first response is whole (`responseComplete`), the
+ * server closes the connection, or `timeoutMs` passes.
  */
 export function rawRequest(port: number, request: string | Buffer, timeoutMs = 2000): Promise<RawResponse> {
   return new Promise((resolve) => {
@@ -104,10 +134,10 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 2
       resolve({ status: m ? Number(m[1]) : 0, text });
     };
     const timer = setTimeout(finish, timeoutMs);
+    const head = /^HEAD /.test(typeof request === 'string' ? request : request.toString('latin1'));
     socket.on('data', (d) => {
       chunks.push(d);
-      // A refused or answered request is complete once its headers (and a short body) are in.
-      if (/\r\n\r\n/.test(Buffer.concat(chunks).toString('latin1'))) setTimeout(finish, 20);
+      if (responseComplete(Buffer.concat(chunks).toString('latin1'), head)) finish();
     });
     socket.on('error', finish);
     socket.on('close', finish);

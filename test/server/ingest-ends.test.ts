@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import type { Geometry } from '../../src/events/geometry';
 import { type SpikeServer, type ServerOptions, type IngestStream, createServer, CLOSE_GEOMETRY_REFUSED, INGEST_CLOSE_REASONS, INGEST_REJECT_REASONS } from '../../src/server/server';
 import { encodeEventMessage } from '../../src/formats/wire';
-import { closed, makeBatch, openWs, refusedStatus, sleep, waitFor } from './helpers';
+import { closed, makeBatch, openWs, refusedStatus, waitFor } from './helpers';
 
 const MODEL_SIZE: Geometry = { width: 128, height: 128 };
 const onlyModelSize = (g: Geometry): string | undefined =>
@@ -172,15 +172,19 @@ describe('server: sensors the model cannot take, and every close counted', funct
   it('an upgrade that completes its headers during shutdown is refused with 503 and counted as shutting_down', async () => {
     const { srv, ws: url } = await server();
     const port = Number(new URL(url).port);
+    let serverSide: net.Socket | undefined;
+    srv.http.once('connection', (accepted: net.Socket) => (serverSide = accepted));
     const socket = net.connect(port, '127.0.0.1');
     let answer = '';
     socket.on('data', (d) => (answer += d.toString('latin1')));
     socket.on('error', () => undefined);
     await new Promise((r) => socket.once('connect', r));
-    socket.write('GET /ingest/late HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-    // A fixed wait: the first line must reach the server's parser before close() (else the connection is
-    // idle and simply closed), and nothing announces a partly received request.
-    await sleep(50);
+    const firstLines = 'GET /ingest/late HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+    socket.write(firstLines);
+    // The first lines must reach the server's parser before close() (else the connection is idle and
+    // simply closed). Nothing announces a partly received request, but the server's socket counts
+    // what it read, and the parser takes each read as it comes.
+    await waitFor(() => (serverSide?.bytesRead ?? 0) >= firstLines.length, 2000, 'the server to read the first lines');
     const closing = srv.close({ drainMs: 300 });
     socket.write('Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     await waitFor(() => answer.includes('\r\n\r\n'), 2000, 'an answer');

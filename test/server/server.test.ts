@@ -295,17 +295,25 @@ describe('server: HTTP + WebSocket service (loopback)', function () {
         srv.publishTrace({ streamId: 'a', sampleId: `a#${i}`, step: i, confidence: 0.5, predicted: 1 });
         srv.publishTrace({ streamId: 'b', sampleId: `b#${i}`, step: i, confidence: 0.5, predicted: 2 });
       }
-      await waitFor(() => all.length === 6 && onlyA.length === 3 && traceB.length === 6 && traceAll.length === 12, 3000, 'messages');
-      await sleep(50); // a fixed wait is the point: a message a filter should have dropped would arrive now
-      expect(all.every((m) => m.type === 'decision')).to.equal(true);
-      expect(onlyA.map((m) => m.sampleId)).to.deep.equal(['a#0', 'a#1', 'a#2']);
-      expect(traceB.every((m) => m.streamId === 'b')).to.equal(true);
-      expect(traceB.filter((m) => m.type === 'trace').length).to.equal(3);
-      expect(traceAll.filter((m) => m.type === 'trace').length).to.equal(6);
-      expect(all[0]).to.deep.equal({ type: 'decision', ...decision('a', 0) });
       expect(srv.metrics.decisions.get()).to.equal(6);
       expect(srv.metrics.earlyDecisions.get()).to.equal(5);
       expect(srv.metrics.stepsSaved.get()).to.equal(5 * 12);
+      // One last decision per stream marks the end: the hub writes to each socket in publish order,
+      // so once a subscriber holds the markers its filter lets through, a message the filter should
+      // have dropped would already be there.
+      srv.publish(decision('a', 99));
+      srv.publish(decision('b', 99));
+      const isMarker = (m: (typeof all)[number]): boolean => m.sampleId === 'a#99' || m.sampleId === 'b#99';
+      const markers = (ms: typeof all): number => ms.filter(isMarker).length;
+      await waitFor(() => markers(all) === 2 && markers(onlyA) === 1 && markers(traceB) === 1 && markers(traceAll) === 2, 3000, 'the end markers');
+      const [allGot, onlyAGot, traceBGot, traceAllGot] = [all, onlyA, traceB, traceAll].map((ms) => ms.filter((m) => !isMarker(m)));
+      expect([allGot.length, onlyAGot.length, traceBGot.length, traceAllGot.length]).to.deep.equal([6, 3, 6, 12]);
+      expect(allGot.every((m) => m.type === 'decision')).to.equal(true);
+      expect(onlyAGot.map((m) => m.sampleId)).to.deep.equal(['a#0', 'a#1', 'a#2']);
+      expect(traceBGot.every((m) => m.streamId === 'b')).to.equal(true);
+      expect(traceBGot.filter((m) => m.type === 'trace').length).to.equal(3);
+      expect(traceAllGot.filter((m) => m.type === 'trace').length).to.equal(6);
+      expect(allGot[0]).to.deep.equal({ type: 'decision', ...decision('a', 0) });
     });
 
     it('a stalled subscriber does not delay a healthy one; its drops are counted', async () => {

@@ -67,14 +67,18 @@ describe('sinks/to-subscribers (hub with fake sockets)', () => {
     expect(answers.sent.map((m) => JSON.parse(m).sampleId)).to.deep.equal(['x#0']);
   });
 
-  it('terminates a subscriber stalled longer than stallTimeoutMs', async () => {
-    const hub = new SubscriberHub({ maxBufferedBytes: 100, stallTimeoutMs: 20 });
+  it('terminates a subscriber stalled for stallTimeoutMs, measured on its clock', () => {
+    let nowMs = 1000;
+    const hub = new SubscriberHub({ maxBufferedBytes: 100, stallTimeoutMs: 20, now: () => nowMs });
     const s = new FakeSocket();
     s.bufferedAmount = 100;
     hub.add(s);
-    hub.publish(d('x', 0));
-    await new Promise((r) => setTimeout(r, 30)); // a fixed wait is the point: the stall must outlast stallTimeoutMs (20 ms)
+    hub.publish(d('x', 0)); // the first drop starts the stall
+    nowMs += 19;
     hub.publish(d('x', 1));
+    expect(s.terminated, 'stalled 19 ms of 20').to.equal(false);
+    nowMs += 1;
+    hub.publish(d('x', 2));
     expect(s.terminated).to.equal(true);
     expect(hub.size).to.equal(0);
   });

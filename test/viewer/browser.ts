@@ -46,7 +46,7 @@ export async function launchBrowser(executablePath: string): Promise<LaunchedBro
 /** Closes the browser, then makes sure its process is gone (by PID) and removes its profile. */
 export async function closeBrowser(b: LaunchedBrowser | undefined): Promise<void> {
   if (!b) return;
-  await Promise.race([b.browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+  await Promise.race([b.browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]); // bounds the close
   try {
     process.kill(b.pid, 'SIGKILL');
   } catch {

@@ -19,7 +19,7 @@ import { speed } from '../../streams/sources/pacing';
 import type { Decision } from '../../streams/types';
 import { makeTempDir, repoRoot } from '../helpers/paths';
 import { writeTinyModel } from '../helpers/tiny-model';
-import { openWs, refusedStatus, sleep, waitFor } from '../server/helpers';
+import { everyEventDecided, openWs, refusedStatus, sleep, waitFor } from '../server/helpers';
 
 const RECORDING = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
 const GEOMETRY = { width: 128, height: 128 };
@@ -140,6 +140,8 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     expect(config.model).to.include({ name: 'gesture', theta: live.theta, stopRule: live.stopRule, maxSteps: 16, binUs: 100_000, inputWidth: 32, inputHeight: 32 });
     expect(config.model!.thetaLabel).to.match(live.stopRule === 'calibrated' ? /^θ = [\d.]+ \(calibrated probability that the class is right, answer at ≥ θ; / : /^θ = [\d.]+ \(the paper's c_t, answer at > θ; /);
     expect(config.model!.classes).to.have.length(11);
+    // The event image's colours are named after the model's input channels.
+    expect(config.model!.channels).to.deep.equal(model.encoding === 'time-split' ? ['first half of the step', 'second half of the step'] : ['OFF', 'ON']);
 
     const decisions: Decision[] = [];
     svc.decisions.subscribe((d) => decisions.push(d));
@@ -192,9 +194,12 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     const t0 = performance.now();
     await sensor(svc, 'cam', 10); // 28 s of recording in ~2.8 s: 280 frames binned
     const seconds = (performance.now() - t0) / 1000;
-    // A fixed wait is the point: the page for another stream must receive nothing, and the stream's
-    // last pending frame goes out when its pipeline ends, which the service does not announce.
-    await sleep(300);
+    const subscribers = metricValue(await svc.server.metrics.expose(), 'spikestream_preview_subscribers');
+    // Stopping ends the stream's pipeline, whose last pending frame then goes out, before it closes
+    // the pages (1001): once both are closed every frame is in, and the other stream's page got none.
+    const pagesClosed = Promise.all([all, other].map((page) => new Promise((resolve) => page.once('close', resolve))));
+    await svc.stop(5000);
+    await pagesClosed;
     expect(otherGot).to.equal(0);
     expect(frames.length).to.be.within(5, Math.ceil(seconds * 10) + 3);
     for (const { f } of frames) {
@@ -207,9 +212,7 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     expect(gaps[Math.floor(gaps.length / 2)]).to.be.within(80, 130);
     const text = await svc.server.metrics.expose();
     expect(metricValue(text, 'spikestream_preview_frames_total')).to.equal(frames.length);
-    expect(metricValue(text, 'spikestream_preview_subscribers')).to.equal(2);
-    all.close();
-    other.close();
+    expect(subscribers).to.equal(2);
   });
 
   it('a page that stops reading never slows the pipeline: its frames are dropped and counted, decisions are unchanged', async () => {
@@ -224,11 +227,7 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     svc.decisions.subscribe((d) => decisions.push(d));
     const stalled = await stalledPreview(svc.address.port, '/preview?stream=watched');
     const [watched, control] = await Promise.all([sensor(svc, 'watched', 10), sensor(svc, 'control', 10)]);
-    // Done when the segmenters have accounted for every event sent and every sample they cut is decided and published.
-    const [st, seg] = [svc.stats, svc.segments];
-    const allDecided = () =>
-      seg.routed + seg.skipped + seg.unrouted === watched.events + control.events && st.samples === st.decisions + st.emptySamples && decisions.length === st.decisions;
-    await waitFor(allDecided, 10_000, 'every event sent to be segmented and every sample decided and published');
+    await waitFor(() => everyEventDecided(svc, watched.events + control.events, decisions.length), 10_000, 'every event sent to be segmented and every sample decided and published');
     const text = await svc.server.metrics.expose();
     const dropped = metricValue(text, 'spikestream_preview_dropped_total');
     const sent = metricValue(text, 'spikestream_preview_frames_total');

@@ -31,6 +31,7 @@ import { repoRoot } from '../helpers/paths';
 import { closeBrowser, findChromium, launchBrowser, NO_CHROMIUM, type LaunchedBrowser } from './browser';
 import { installProbes, probe, type ChartState, type EventImageState } from './probes';
 import { sleep, waitFor as waitForCondition } from '../helpers/time';
+import { everyEventDecided } from '../server/helpers';
 
 /** Each poll asks the browser: every 50 ms. */
 const waitFor = (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> => waitForCondition(cond, timeoutMs, what, 50);
@@ -123,7 +124,7 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
   }
 
   /** The recording from `fromS` to `untilS` seconds to `svc` as stream `id`, paced at `factor`× real time. */
-  function sensor(svc: Service, id: string, factor: number, { fromS = 0, untilS = Infinity } = {}): Promise<unknown> {
+  function sensor(svc: Service, id: string, factor: number, { fromS = 0, untilS = Infinity } = {}): ReturnType<typeof streamToServer> {
     const t0 = batches[0].t[0];
     async function* source(): AsyncGenerator<EventBatch> {
       for (const x of batches) {
@@ -171,20 +172,13 @@ describe('viewer: the live page in a real browser (Chromium, puppeteer-core)', f
       images.push(r.image);
       charts.push(r.chart);
     }
-    await sending;
-    // The streams' last samples are decided after their sensors close: wait until no stream is
-    // left and the subscribers got nothing new for a second, then for the pages to list it all.
-    let seen = -1;
+    const [user30, late, unsure] = await sending;
+    // The streams' last samples are decided after their sensors close: wait until each service has
+    // decided every event sent and its subscriber holds every decision, then for the pages to list it all.
     await waitFor(
-      async () => {
-        const n = subA.decisions.length + subB.decisions.length;
-        const quiet = n === seen && a.server.streams().length === 0 && b.server.streams().length === 0;
-        seen = n;
-        if (!quiet) await sleep(1000); // a fixed wait is the point: 'quiet' means nothing new for a whole second
-        return quiet;
-      },
+      () => everyEventDecided(a, user30.events + late.events, subA.decisions.length) && everyEventDecided(b, unsure.events, subB.decisions.length),
       20_000,
-      'the services to publish their last decisions',
+      'the services to decide every event sent and publish their last decisions',
     );
     await waitFor(
       async () =>

@@ -5,6 +5,7 @@ import { convertWeights, type ConversionMode, type SnnNetwork } from '../convert
 import { loadModel } from './model-file';
 import { storedAtSteps, storedOperatingPoint } from './operating-points';
 import { resolveModelDir } from './bundled';
+import { parseInputEncoding, type InputEncoding } from '../input-encoding';
 
 /** Everything the streaming classifier needs from a model directory, with overrides applied. */
 export interface ClassifierModel {
@@ -16,6 +17,10 @@ export interface ClassifierModel {
   readonly binUs?: number;
   readonly eventsPerBin?: number;
   readonly downsample: number;
+  /** What the input's two channels count ('polarity' for every model made before the time encodings existed). */
+  readonly encoding: InputEncoding;
+  /** The steps a time-ramp input spans (the T the model was trained with, whatever maxSteps is). */
+  readonly encodingSteps: number;
   /** T: the most steps a sample may use. */
   readonly maxSteps: number;
   readonly alpha: number;
@@ -117,6 +122,8 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
     binUs: binning.binUs,
     eventsPerBin: binning.binUs === undefined ? binning.eventsPerBin : undefined,
     downsample: binning.downsample ?? 1,
+    encoding: parseInputEncoding(meta.binning.encoding, `${dir}: spikestream.json binning.encoding`),
+    encodingSteps: meta.binning.T,
     maxSteps,
     // α and τ calibrated for another T do not carry over: α defaults to the QCFS/QFFS value for this T.
     alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits, spec.levels),

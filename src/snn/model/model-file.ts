@@ -15,6 +15,7 @@ import * as path from 'path';
 import type { NamedWeight } from '../weights';
 import { ModelSpec, ResolvedSpec, validateSpec } from '../spec';
 import type { ConversionMode } from '../convert';
+import type { InputEncoding } from '../input-encoding';
 
 export interface InputBinning {
   /** Time window per frame in µs (or eventsPerBin for count binning). */
@@ -24,6 +25,8 @@ export interface InputBinning {
   T: number;
   /** Spatial downsample factor from the sensor to the model input. */
   downsample?: number;
+  /** What the input's two channels count (absent: 'polarity', OFF and ON). */
+  encoding?: InputEncoding;
 }
 
 export interface EpochLog { epoch: number; loss: number; acc: number; valAcc?: number; lr: number; seconds: number; samplesPerSec: number }
