@@ -48,7 +48,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 interface ChildReport {
   cpuUs: number;
-  streams: { streamId: string; enqueuedEvents: number; queuedEvents: number; droppedEvents: number }[];
+  streams: { streamId: string; enqueuedEvents: number; queuedEvents: number; droppedEvents: number; firstEventUs?: number }[];
   metrics: Record<string, number>;
   decisions: Decision[];
 }
@@ -302,7 +302,6 @@ async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure> {
   writeEventsCsv(csv, events, { header: false, repeatFirst: true });
   const port = await freeUdpPort();
   const s = await ServiceChild.start([`udp://127.0.0.1:${port}?format=spif&width=128&height=128#spif`]);
-  const started = Date.now();
   const aestream = new Partner(aestreamBinary(), ['input', 'file', csv, 'output', 'udp', '127.0.0.1', String(port)]);
   const limit = (events.t[events.length - 1] - events.t[0]) / 1000 + 60_000;
   await Promise.all([aestream.done(limit), streamToServer(`${s.url.replace(/^http/, 'ws')}/ingest/ws`, paced(events), GEOMETRY)]);
@@ -311,7 +310,9 @@ async function spifAccuracy(dir: string, passes: number): Promise<BenchFigure> {
   const windows = parseGestureLabels(fs.readFileSync(LABELS, 'utf8'));
   const allWindows = Array.from({ length: passes }, (_, k) => windows.map((w) => ({ ...w, tStart: w.tStart + k * span, tEnd: w.tEnd + k * span }))).flat();
   const ws = scoreStream(report.decisions, 'ws', 0, allWindows);
-  const spif = scoreStream(report.decisions, 'spif', started * 1000 - events.t[0], allWindows);
+  // The receiver's clock against the recording's: AEStream sends its first datagram when the 128th word is in, at that event's time.
+  const firstArrival = report.streams.find((x) => x.streamId === 'spif')?.firstEventUs ?? NaN;
+  const spif = scoreStream(report.decisions, 'spif', firstArrival - events.t[SENDER_EVENTS_PER_DATAGRAM.spif - 1], allWindows);
   log(`[3/3] ws decisions (class, ✓ right / ✗ wrong / ? uncertain, recording time): ${ws.shown}`);
   log(`[3/3] spif decisions: ${spif.shown}`);
   const points = 100 * (spif.right / spif.n - ws.right / ws.n);

@@ -39,7 +39,8 @@ describe('server: live inputs beside WebSocket ingest (the service side)', funct
     await waitFor(() => lines.some((l) => l.startsWith('input big: refused: ')), 5000, 'the refusal');
     expect(lines.filter((l) => l.startsWith('input big:'))).to.have.length(1);
     expect(lines[0]).to.match(/640×480|640x480/);
-    await send(ok, encodeDatagram('t64_x16_y16_on8', randomEvents(100, 128, 128, 1)));
+    const events = randomEvents(100, 128, 128, 1, 3, 5000);
+    await send(ok, encodeDatagram('t64_x16_y16_on8', events));
     await send(ok, new Uint8Array(7));
     await waitFor(async () => (await scrapeMetrics(service!.address.url)).get('spikestream_input_bad_messages_total{input="ok"}') === 1, 5000, 'the bad datagram counted');
     const m = await scrapeMetrics(service.address.url);
@@ -47,7 +48,7 @@ describe('server: live inputs beside WebSocket ingest (the service side)', funct
     expect(m.get('spikestream_input_refused_total{input="ok"}')).to.equal(0);
     expect(m.get('spikestream_input_events_total{input="ok"}')).to.equal(100);
     const health = (await (await fetch(`${service.address.url}/health`)).json()) as { streams: { streamId: string; input?: string; messages: number }[] };
-    expect(health.streams.find((s) => s.streamId === 'ok')).to.deep.include({ input: `udp://127.0.0.1:${ok}?format=t64_x16_y16_on8&width=128&height=128#ok`, messages: 2 });
+    expect(health.streams.find((s) => s.streamId === 'ok')).to.deep.include({ input: `udp://127.0.0.1:${ok}?format=t64_x16_y16_on8&width=128&height=128#ok`, messages: 2, firstEventUs: events.t[0] });
     // The refused input's port is released: nothing listens beyond what the user asked for.
     const probe = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
