@@ -1,6 +1,8 @@
 /**
  * Cluster benchmark: `npm run bench:cluster` (`node dist/bench/cluster.js [--workers 1,2]
- * [--levels 8,16,32,48,64] [--seconds S] [--p99 ms]`).
+ * [--levels 8,16,32,48,64] [--seconds S] [--p99 ms] [--batch-ms 0,20]`); `--batch-ms` runs one
+ * cluster per value of the gateway's `--batch-ms` (how long a sensor message waits to be stored
+ * with the next ones as one JetStream message).
  *
  * Setup, per worker count k: a nats-server of its own (JetStream file store in a temporary
  * folder), one gateway (`spikestream serve --nats`) and k workers (`spikestream worker`), each a
@@ -169,9 +171,13 @@ async function main(): Promise<void> {
   const figures: BenchFigure[] = [];
   const put = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}): void =>
     void figures.push({ name, unit, value: Number(value.toPrecision(4)), backend: 'js', machine: mach, ...extra });
-  for (const k of workerCounts) {
-    const c = await startCluster(bin, { workers: Array.from({ length: k }, (_, i) => `bench${i + 1}`), gateways: 1, workerArgs: ['--slots', '256'], gatewayArgs: ['--max-streams', '1024'] });
-    process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | per stream: nats / gateway / workers / all | gen CPU | max lag | decisions | load1 | notes\n`);
+  // '--batch-ms 0,20': the gateway storing each sensor message alone, then batching (one cluster each).
+  const batchList = (argValue(args, '--batch-ms') ?? '').split(',').filter(Boolean).map(Number);
+  for (const [batchMs, k] of (batchList.length ? batchList : [undefined]).flatMap((b) => workerCounts.map((w) => [b, w] as const))) {
+    const tag = `${k}workers${batchMs === undefined ? '' : `_batch${batchMs}ms`}`;
+    const gatewayArgs = ['--max-streams', '1024', ...(batchMs === undefined ? [] : ['--batch-ms', String(batchMs)])];
+    const c = await startCluster(bin, { workers: Array.from({ length: k }, (_, i) => `bench${i + 1}`), gateways: 1, workerArgs: ['--slots', '256'], gatewayArgs });
+    process.stdout.write(`\n${k} worker${k === 1 ? '' : 's'}${batchMs === undefined ? '' : `, gateway batching ${batchMs} ms`}:\n streams | sustained | latency p50 / p99 ms | lease taken after p50 / max ms | nats CPU | gateway CPU | workers CPU | broker share | per stream: nats / gateway / workers / all | gen CPU | max lag | decisions | load1 | notes\n`);
     const done: Level[] = [];
     try {
       for (const n of levels) {
@@ -187,18 +193,18 @@ async function main(): Promise<void> {
       await c.stop();
     }
     const best = done.filter((l) => l.sustained).pop();
-    put(`cluster_max_realtime_streams_${k}workers`, 'streams', best ? best.n : 0, { workers: k, p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), loadAverage: os.loadavg() });
+    put(`cluster_max_realtime_streams_${tag}`, 'streams', best ? best.n : 0, { workers: k, p99BoundMs: p99Bound, secondsPerLevel: seconds, tested: done.map((l) => l.n), loadAverage: os.loadavg() });
     for (const l of done) {
-      const at = { workers: k, streams: l.n, sustained: l.sustained };
-      put(`cluster_decision_latency_p50_${k}workers_${l.n}streams`, 'ms', l.p50, at);
-      put(`cluster_decision_latency_p99_${k}workers_${l.n}streams`, 'ms', l.p99, at);
-      put(`cluster_lease_taken_max_${k}workers_${l.n}streams`, 'ms', l.takenMax, at);
-      put(`cluster_broker_cpu_${k}workers_${l.n}streams`, '% of one core', l.natsCpuPct, at);
-      put(`cluster_broker_cpu_share_${k}workers_${l.n}streams`, 'fraction', l.brokerShare, at);
-      put(`cluster_workers_cpu_${k}workers_${l.n}streams`, '% of one core', l.workersCpuPct, at);
-      put(`cluster_gateway_cpu_${k}workers_${l.n}streams`, '% of one core', l.gatewayCpuPct, at);
-      put(`cluster_cpu_per_stream_${k}workers_${l.n}streams`, '% of one core', (l.natsCpuPct + l.gatewayCpuPct + l.workersCpuPct) / l.n, { ...at, nats: l.natsCpuPct / l.n, gateway: l.gatewayCpuPct / l.n, workers: l.workersCpuPct / l.n, loadAverage1: l.loadAverage });
-      put(`cluster_generator_cpu_${k}workers_${l.n}streams`, '% of one core', l.generatorCpuPct, at);
+      const at = { workers: k, streams: l.n, sustained: l.sustained, ...(batchMs === undefined ? {} : { batchMs }) };
+      put(`cluster_decision_latency_p50_${tag}_${l.n}streams`, 'ms', l.p50, at);
+      put(`cluster_decision_latency_p99_${tag}_${l.n}streams`, 'ms', l.p99, at);
+      put(`cluster_lease_taken_max_${tag}_${l.n}streams`, 'ms', l.takenMax, at);
+      put(`cluster_broker_cpu_${tag}_${l.n}streams`, '% of one core', l.natsCpuPct, at);
+      put(`cluster_broker_cpu_share_${tag}_${l.n}streams`, 'fraction', l.brokerShare, at);
+      put(`cluster_workers_cpu_${tag}_${l.n}streams`, '% of one core', l.workersCpuPct, at);
+      put(`cluster_gateway_cpu_${tag}_${l.n}streams`, '% of one core', l.gatewayCpuPct, at);
+      put(`cluster_cpu_per_stream_${tag}_${l.n}streams`, '% of one core', (l.natsCpuPct + l.gatewayCpuPct + l.workersCpuPct) / l.n, { ...at, nats: l.natsCpuPct / l.n, gateway: l.gatewayCpuPct / l.n, workers: l.workersCpuPct / l.n, loadAverage1: l.loadAverage });
+      put(`cluster_generator_cpu_${tag}_${l.n}streams`, '% of one core', l.generatorCpuPct, at);
     }
   }
   printFigures('cluster', figures);

@@ -1,18 +1,20 @@
 /**
  * Live pipeline benchmark: `node dist/bench/pipeline.js [--max N] [--seconds S] [--levels 1,2,4]
- * [--threads T] [--p99 ms] [--thetas calibrated,1] [--all-levels] [--on-decided next-sample] [--profile DIR]` (or `npm run
- * bench:pipeline`). `--profile DIR`: the service runs under `node --cpu-prof`, one .cpuprofile per level
- * in DIR (open it in Chrome DevTools). `--thetas calibrated,1`: each level runs once per θ, back to back,
- * and the service's CPU ratio is printed (θ = 1 never stops early). `--all-levels`: go on past a level
- * that is not sustained.
+ * [--threads T] [--p99 ms] [--thetas calibrated,1] [--all-levels] [--on-decided next-sample]
+ * [--profile DIR]` (or `npm run bench:pipeline`). `--profile DIR`: the service runs under `node
+ * --cpu-prof`, one .cpuprofile per level in DIR (open it in Chrome DevTools). `--thetas
+ * calibrated,1`: each level runs once per θ, back to back, and the service's CPU ratio is printed
+ * (θ = 1 never stops early). `--all-levels`: go on past a level that is not sustained.
+ * `--on-decided`: the service's mode after an early decision (default: the service's own).
  *
  * Setup (two processes, because the machine has 2 cores and the service should be measured
- * alone): a forked child runs the service (`startService`, bundled model, 127.0.0.1, port 0, T
- * worker threads classifying — default one per core — and its main thread on the sockets);
- * this process is the load generator: N simulated cameras (`runWireCameras`, one WebSocket each,
- * pre-encoded wire messages shared by all) replay the bundled 28 s recording in real time — camera i starts at offset i/N of the
- * recording and wraps around (time kept monotone), i.e. DVS128-Gesture rates, ~13.5 kev/s per
- * camera — plus one WebSocket subscriber on /decisions. Each level runs S seconds (default 10).
+ * alone): a forked child runs the service (bench/service-child.ts: `startService`, bundled model,
+ * 127.0.0.1, port 0, T worker threads classifying — default the CLI's `defaultThreads` — and its
+ * main thread on the sockets); this process is the load generator: N simulated cameras
+ * (`runWireCameras`, one WebSocket each, pre-encoded wire messages shared by all) replay the
+ * bundled 28 s recording in real time — camera i starts at slice ⌊i·S/N⌋ of the recording and
+ * wraps around (time kept monotone), i.e. DVS128-Gesture rates, ~13.5 kev/s per camera — plus one
+ * WebSocket subscriber on /decisions. Each level runs S seconds (default 10).
  *
  * Decision latency: from the wall time the event that closed the deciding bin was sent (the
  * first event at/after the decision's eventTimeUs; recorded per 10 ms paced slice as it is

@@ -18,7 +18,8 @@
  * briefly trained toy network. Prints each figure with its backend, then one JSON line.
  * The anchor runs on the bundled model and on the 32×32 toy network (the busy one: ~2.4 spikes per
  * neuron). Env: SPIKESTREAM_BACKEND (default wasm for training; the SNN runner does not use TF.js);
- * SNN_BENCH_NO_ONNX=1 skips the anchor.
+ * SNN_BENCH_NO_ONNX=1 skips the anchor; `--bundled-only` measures only the bundled model (and its
+ * anchor), training no toy network.
  */
 import * as path from 'path';
 import { loadClassifierModel } from '../src/snn/model/classifier-model';
@@ -120,7 +121,8 @@ async function main(): Promise<void> {
   };
   const ort = process.env.SNN_BENCH_NO_ONNX ? 'SNN_BENCH_NO_ONNX is set' : loadOnnxRuntime((line) => process.stderr.write(line + '\n'));
   const classes = Array.from({ length: 11 }, (_, i) => `c${i}`);
-  for (const hw of [32, 64]) {
+  // --bundled-only: only the bundled model against its anchor (no toy network trained).
+  for (const hw of process.argv.includes('--bundled-only') ? [] : [32, 64]) {
     const T = 16;
     const ds = makeToyBars({ n: hw === 32 ? 320 : 160, T, height: hw, width: hw, seed: 1 });
     ds.classes = classes;

@@ -21,7 +21,7 @@ function stays(walk: readonly WalkRoom[]): string {
 async function main(): Promise<void> {
   const walk = await measureWebSocketWalk();
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ files: files.length, cycles, longFunctions: long, rooms, webSocketWalk: { crossings: walk.crossings, rooms: stays(walk.walk), entry: walk.entry, exit: walk.exit } }));
+    console.log(JSON.stringify({ files: files.length, cycles, longFunctions: long, rooms, webSocketWalk: { crossings: walk.crossings, rooms: stays(walk.walk), entry: walk.entry, exit: walk.exit, serverCalls: walk.serverCalls } }));
     return;
   }
   console.log(`${files.length} files, ${cycles.length} import cycles, ${long.filter((f) => !f.exempt).length} functions over 80 lines (${long.filter((f) => f.exempt).length} exempt decoder loops)`);
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   for (const f of long) console.log(`long: ${f.file}:${f.line} ${f.name} ${f.lines} lines${f.exempt ? ' (decoder inner loop)' : ''}`);
   for (const r of rooms) console.log(`room ${r.room} → ${r.imports.join(', ')}`);
   console.log(`WebSocket message → subscriber decision: ${walk.crossings} crossings between src/server and streams/ (${stays(walk.walk)})`);
+  console.log(`  src/server hooks that ran meanwhile and returned: ${walk.serverCalls.join(', ')}`);
 }
 
 main().catch((err: unknown) => {

@@ -9,6 +9,12 @@
  * resumed below `lowWaterBytes`; each pause is counted. Only what is still queued when the
  * gateway stops, or what the broker refuses for good, is dropped, and counted.
  *
+ * Batching: consecutive data messages that wait together — for at most `batchMs` (default 20 ms)
+ * after the oldest arrived, and within `maxBatchBytes` — are stored as ONE kind-1 message holding
+ * their events in order (a batch of one keeps its exact bytes). Fewer, larger JetStream messages
+ * cost the gateway, nats-server and the worker (one decode per stored message) less per event;
+ * the worker's decisions do not depend on how events were split into messages.
+ *
  * Messages are stored as received, except a kind-2 message (raw AEDAT 3.1 packets) that does not
  * decode alone — it starts or ends inside a packet, or follows a timestamp reset whose shift
  * lives in the gateway's decoder (`IngestMessage.standalone`): that one is stored re-encoded as
@@ -17,6 +23,7 @@
  */
 import { headers } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
+import { concatBatches, type EventBatch } from '../events/event-batch';
 import type { Geometry } from '../events/geometry';
 import type { IngestConnection, IngestMessage } from '../server/types';
 import { encodeEventMessage } from '../formats/wire';
@@ -35,14 +42,25 @@ export interface PublisherDeps {
   /** Pause the sensor while more than this many bytes wait for the broker (default 8 MiB). */
   readonly highWaterBytes?: number;
   readonly log?: (line: string) => void;
+  /** Longest a data message waits for others to be stored with it (ms; default 20, 0: one message each). */
+  readonly batchMs?: number;
+  /** Most bytes of the messages stored as one (default 256 KiB; keep it under the broker's max payload). */
+  readonly maxBatchBytes?: number;
 }
 
 interface Item {
   readonly kind: Exclude<MarkerKind, 'fence'> | 'data';
   readonly bytes: Uint8Array;
+  /** The decoded events of a data message (what a batch of several is re-encoded from). */
+  readonly batch?: EventBatch;
+  /** Date.now() when it was queued. */
+  readonly at: number;
   readonly n: number;
   readonly eventsTotal: number;
 }
+
+export const DEFAULT_GATEWAY_BATCH_MS = 20;
+const DEFAULT_MAX_BATCH_BYTES = 256 << 10;
 
 const EMPTY = new Uint8Array(0);
 
@@ -57,6 +75,8 @@ export class ConnectionPublisher {
   private wake: (() => void) | undefined;
   private readonly stopControl = new AbortController();
   private readonly highWater: number;
+  private readonly batchMs: number;
+  private readonly maxBatchBytes: number;
   private readonly openedAt = Date.now();
   /** Resolves once the `end` marker is stored (or the publisher was stopped). */
   readonly done: Promise<void>;
@@ -69,6 +89,8 @@ export class ConnectionPublisher {
     private readonly connection: IngestConnection,
   ) {
     this.highWater = deps.highWaterBytes ?? 8 << 20;
+    this.batchMs = deps.batchMs ?? DEFAULT_GATEWAY_BATCH_MS;
+    this.maxBatchBytes = deps.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     this.enqueue('open', EMPTY);
     connection.closed.then(() => this.end());
     this.done = this.pump();
@@ -78,7 +100,7 @@ export class ConnectionPublisher {
   push(m: IngestMessage): void {
     if (this.ended) return;
     this.eventsTotal += m.batch.length;
-    this.enqueue('data', m.standalone ? m.bytes : encodeEventMessage(m.batch, m.geometry));
+    this.enqueue('data', m.standalone ? m.bytes : encodeEventMessage(m.batch, m.geometry), m.batch);
     if (!this.paused && this.queuedBytes > this.highWater) {
       this.paused = true;
       this.deps.metrics.pauses.inc();
@@ -109,11 +131,49 @@ export class ConnectionPublisher {
     this.wake?.();
   }
 
-  private enqueue(kind: Item['kind'], bytes: Uint8Array): void {
-    this.queue.push({ kind, bytes, n: this.count++, eventsTotal: this.eventsTotal });
+  private enqueue(kind: Item['kind'], bytes: Uint8Array, batch?: EventBatch): void {
+    this.queue.push({ kind, bytes, batch, at: Date.now(), n: this.count++, eventsTotal: this.eventsTotal });
     this.queuedBytes += bytes.length;
     this.deps.metrics.backlogBytes.inc(bytes.length);
     this.wake?.();
+  }
+
+  /** The data messages at the queue's head that go out as one (at least one), within the byte budget. */
+  private leadingData(): Item[] {
+    const group: Item[] = [];
+    let bytes = 0;
+    for (const item of this.queue) {
+      if (item.kind !== 'data' || (group.length > 0 && bytes + item.bytes.length > this.maxBatchBytes)) break;
+      group.push(item);
+      bytes += item.bytes.length;
+    }
+    return group;
+  }
+
+  /**
+   * Waits, at most until `first` is `batchMs` old, for more data to store with it; returns at
+   * once when a marker is queued (the connection ended), the budget is full, or on stop.
+   */
+  private async linger(first: Item, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const wait = first.at + this.batchMs - Date.now();
+      const last = this.queue[this.queue.length - 1];
+      if (wait <= 0 || signal.aborted || last.kind !== 'data' || this.queuedBytes >= this.maxBatchBytes) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** What goes to JetStream for `group`: a lone message's bytes, or the group's events as one kind-1 message. */
+  private payload(group: readonly Item[]): Uint8Array {
+    if (group.length === 1) return group[0].bytes;
+    return encodeEventMessage(concatBatches(group.map((i) => i.batch as EventBatch)), this.geometry);
   }
 
   private async pump(): Promise<void> {
@@ -121,38 +181,50 @@ export class ConnectionPublisher {
     const signal = this.stopControl.signal;
     const subject = eventsSubject(this.streamId);
     while (!signal.aborted) {
-      const item = this.queue[0];
-      if (item === undefined) {
+      const head = this.queue[0];
+      if (head === undefined) {
         if (this.ended) return;
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
+      if (head.kind === 'data' && this.batchMs > 0) await this.linger(head, signal);
+      if (signal.aborted) return;
+      const group = head.kind === 'data' && this.batchMs > 0 ? this.leadingData() : [head];
+      const last = group[group.length - 1];
+      const bytes = this.payload(group);
       const h = headers();
       h.set(HEADER.connection, this.connectionId);
-      if (item.kind !== 'data') h.set(HEADER.kind, item.kind);
-      if (item.kind === 'open') h.set(HEADER.geometry, `${this.geometry.width}x${this.geometry.height}`);
-      h.set(HEADER.eventsTotal, String(item.eventsTotal));
+      if (head.kind !== 'data') h.set(HEADER.kind, head.kind);
+      if (head.kind === 'open') h.set(HEADER.geometry, `${this.geometry.width}x${this.geometry.height}`);
+      h.set(HEADER.eventsTotal, String(last.eventsTotal));
       let seq: number | undefined;
       try {
-        const ack = await publishWithRetry(deps.broker.js, subject, item.bytes, { msgID: `${this.connectionId}:${item.n}`, headers: h }, { signal, onRetry: (reason) => deps.metrics.retries.inc({ reason }) });
+        const ack = await publishWithRetry(deps.broker.js, subject, bytes, { msgID: `${this.connectionId}:${head.n}`, headers: h }, { signal, onRetry: (reason) => deps.metrics.retries.inc({ reason }) });
         seq = ack.seq;
         deps.metrics.published.inc();
-        deps.metrics.publishedBytes.inc(item.bytes.length);
+        deps.metrics.publishedBytes.inc(bytes.length);
+        if (head.kind === 'data') deps.metrics.batchedMessages.inc(group.length);
       } catch (err) {
         if (err instanceof PublishAbortedError) return;
-        deps.metrics.dropped.inc();
-        deps.log?.(`stream ${this.streamId}: JetStream refused a message for good (${(err as Error).message}); it is dropped`);
+        deps.metrics.dropped.inc(group.length);
+        deps.log?.(`stream ${this.streamId}: JetStream refused ${group.length === 1 ? 'a message' : `${group.length} messages stored as one`} for good (${(err as Error).message}); dropped`);
       }
-      this.queue.shift();
-      this.queuedBytes -= item.bytes.length;
-      deps.metrics.backlogBytes.dec(item.bytes.length);
-      if (this.paused && this.queuedBytes <= this.highWater / 2) {
-        this.paused = false;
-        this.connection.resume();
-      }
-      if (seq !== undefined && item.kind === 'open') await this.announce({ state: 'open' });
-      if (seq !== undefined && item.kind === 'end') await this.announce({ state: 'closed', endSeq: seq });
+      this.release(group);
+      if (seq !== undefined && head.kind === 'open') await this.announce({ state: 'open' });
+      if (seq !== undefined && head.kind === 'end') await this.announce({ state: 'closed', endSeq: seq });
+    }
+  }
+
+  /** `group` is stored (or dropped): off the queue; the sensor resumes below half the high water. */
+  private release(group: readonly Item[]): void {
+    this.queue.splice(0, group.length);
+    const bytes = group.reduce((n, i) => n + i.bytes.length, 0);
+    this.queuedBytes -= bytes;
+    this.deps.metrics.backlogBytes.dec(bytes);
+    if (this.paused && this.queuedBytes <= this.highWater / 2) {
+      this.paused = false;
+      this.connection.resume();
     }
   }
 

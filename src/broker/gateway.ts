@@ -25,6 +25,8 @@ export interface GatewayOptions extends ServerOptions {
   readonly retention?: RetentionOptions;
   /** Bytes of one connection's messages waiting for the broker before its sensor is paused (default 8 MiB). */
   readonly maxBacklogBytes?: number;
+  /** Longest an ingest message waits for others of its connection to be stored with it as one JetStream message (ms; default 20; 0: one each). */
+  readonly batchMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -123,6 +125,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   // A message NATS cannot carry is refused at the socket (1009), as any message over the limit.
   const maxPayload = broker.nc.info?.max_payload ?? 1 << 20;
   const maxMessageBytes = Math.min(o.maxMessageBytes ?? 8 << 20, maxPayload - HEADER_ROOM);
+  // Messages stored as one stay well inside a NATS message (re-encoding may add a few bytes).
+  const maxBatchBytes = Math.min(256 << 10, Math.floor((maxPayload - HEADER_ROOM) / 2));
   const publishers = new Map<IngestConnection, ConnectionPublisher>();
   let connections = 0;
   let connected = true;
@@ -136,7 +140,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     onIngestMessage: (streamId, m) => {
       let p = publishers.get(m.connection);
       if (!p) {
-        const created = new ConnectionPublisher({ broker, streams, gateway: id, metrics: brokerMetrics, highWaterBytes: o.maxBacklogBytes, log }, streamId, `${id}.${++connections}`, m.geometry, m.connection);
+        const deps = { broker, streams, gateway: id, metrics: brokerMetrics, highWaterBytes: o.maxBacklogBytes, batchMs: o.batchMs, maxBatchBytes, log };
+        const created = new ConnectionPublisher(deps, streamId, `${id}.${++connections}`, m.geometry, m.connection);
         publishers.set(m.connection, created);
         created.done.then(() => publishers.delete(m.connection));
         p = created;

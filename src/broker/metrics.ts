@@ -25,7 +25,8 @@ export const RETRY_REASONS: readonly RetryReason[] = ['timeout', 'no_responders'
 export class GatewayBrokerMetrics extends MetricSet {
   readonly connected = this.gauge('spikestream_broker_connected', '1 while the gateway is connected to NATS, else 0.');
   readonly disconnects = this.counter('spikestream_broker_disconnects_total', 'Times the NATS connection was lost.');
-  readonly published = this.counter('spikestream_broker_published_total', 'Ingest messages and connection markers stored in JetStream.');
+  readonly published = this.counter('spikestream_broker_published_total', 'JetStream messages stored: batches of ingest messages, and connection markers.');
+  readonly batchedMessages = this.counter('spikestream_broker_ingest_messages_stored_total', 'Ingest messages stored in JetStream (several may share one stored message).');
   readonly publishedBytes = this.counter('spikestream_broker_published_bytes_total', 'Bytes of ingest messages stored in JetStream.');
   readonly retries = this.counter('spikestream_broker_publish_retries_total', `Publishes tried again because the broker did not store them, by reason (${RETRY_REASONS.join(', ')}).`, ['reason']);
   readonly dropped = this.counter('spikestream_broker_dropped_messages_total', 'Ingest messages never stored: refused for good by the broker, or still queued when the gateway stopped.');

@@ -21,6 +21,8 @@ export interface GatewayCliOptions extends FitCliOptions {
   /** Seconds / bytes of event messages JetStream keeps. */
   retentionAge?: number;
   retentionBytes?: number;
+  /** Longest an ingest message waits to be stored with others as one JetStream message (ms). */
+  batchMs?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -40,6 +42,7 @@ export async function serveGateway(o: GatewayCliOptions, model: ClassifierModel,
       const r = planStreamFit(model, g, fit);
       return 'refusal' in r ? r.refusal : undefined;
     },
+    batchMs: o.batchMs,
     retention: { maxAgeMs: o.retentionAge !== undefined ? o.retentionAge * 1000 : undefined, maxBytes: o.retentionBytes },
     log,
   });

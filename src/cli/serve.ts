@@ -13,7 +13,7 @@ import { addOnDecidedOption, addThreadOptions, cliRunnerKind, cliThreads, descri
 import { DEFAULT_SLOTS } from '../defaults';
 import { addInputOption, inputSpecsFromCli, type InputCliOptions } from './input-options';
 
-interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, OnDecidedCliOptions, InputCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes'>> {
+interface ServeOptions extends ModelCliOptions, FitCliOptions, ViewerCliOptions, ThreadCliOptions, OnDecidedCliOptions, InputCliOptions, Partial<Pick<GatewayCliOptions, 'nats' | 'retentionAge' | 'retentionBytes' | 'batchMs'>> {
   host: string;
   port: number;
   token?: string;
@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option('--nats <url>', 'gateway mode: store sensor events in NATS JetStream (nats://host:port) for `spikestream worker` processes to classify, and relay their decisions')
     .option('--retention-age <s>', 'with --nats: seconds of events JetStream keeps (default 3600)', parseIntOption('--retention-age', 1))
     .option('--retention-bytes <n>', 'with --nats: bytes of events JetStream keeps, oldest dropped first (default 1 GiB)', parseIntOption('--retention-bytes', 1))
+    .option('--batch-ms <ms>', 'with --nats: longest a sensor message waits to be stored with the next ones as one JetStream message (default 20; 0: one each)', parseIntOption('--batch-ms', 0, 1000))
     .option('--quiet', 'do not print decisions')
     .option('--json', 'NDJSON output');
   addInputOption(addOnDecidedOption(addThreadOptions(addViewerOptions(addFitOptions(addModelOptions(cmd), ' (every sensor stream)'))))).action(async (o: ServeOptions) => {

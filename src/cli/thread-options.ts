@@ -1,7 +1,9 @@
 /**
- * `--threads <n>` (worker threads that classify, one per core by default) and `--runner
- * auto|typed|tensor` (the SNN runner; auto: the tensor runner when TF.js's native backend,
- * tfjs-node-gpu or tfjs-node, starts) for replay, serve and start; `worker` (NATS) takes `--runner`.
+ * How the classifying side runs: `--threads <n>` (worker threads that classify; the default chosen by
+ * measurement, `defaultThreads`) and `--runner auto|typed|tensor` (the SNN runner; auto: the tensor
+ * runner when TF.js's native backend, tfjs-node-gpu or tfjs-node, starts) for replay, serve and start;
+ * `worker` (NATS) takes `--runner`; serve and worker take `--on-decided` (what a live stream does
+ * after an early decision).
  */
 import type { Command } from 'commander';
 import * as os from 'os';
@@ -37,7 +39,7 @@ export function defaultThreads(n = cores()): number {
   return n < 4 ? 1 : n - 1;
 }
 
-/** One line saying how many threads classify and why (the first thing serve, start and replay say). */
+/** One line saying how many threads classify and why (serve, start and replay say it at start). */
 export function describeThreads(threads: number, given: boolean, n = cores()): string {
   const how = threads === 1 ? '1 thread (all on the main thread)' : `${threads} worker threads (the main thread keeps the sockets)`;
   const why = given ? 'as given with --threads' : `the default on this ${n}-core machine${n < 4 ? ', where one thread measured faster than worker threads' : ''}; --threads to change it`;

@@ -6,7 +6,7 @@
  *
  * The service hands the stream's pulled queue in once, and a decision leaves once, when the
  * fan-out writes it to each subscriber socket: on the walk from a sensor's message to a
- * subscriber's decision no `src/server` code runs in between (docs/architecture.md, "Crossings";
+ * subscriber's decision the data passes through no `src/server` code (docs/architecture.md, "Crossings";
  * `test/architecture/crossings.test.ts` measures it). Whatever the transport counts (metrics)
  * it counts from the returned Observable, after the subscribers have the decision.
  */

@@ -28,10 +28,15 @@ describe('architecture: the walk from a WebSocket message to a subscriber decisi
   it('crosses between src/server and streams/ twice: in with the message, out with the subscriber write', async () => {
     const m = await measureWebSocketWalk();
     console.log(`      ${m.crossings} crossings; entry ${m.entry.join(' → ')}; exit ${m.exit.join(' → ')}`);
+    console.log(`      src/server code run meanwhile (hooks that return): ${m.serverCalls.join(', ')}`);
     // The message enters the streams side at its ingest (the decode is src/formats), the engine resumes there.
     expect(walkRoom(m.entry[m.entry.length - 1])).to.equal('streams');
     expect(m.exit.find((f) => walkRoom(f) !== undefined)).to.match(/^streams\//);
     expect(m.exit[m.exit.length - 1]).to.equal('streams/sinks/to-subscribers.ts');
     expect(m.crossings).to.be.at.most(2);
+    // What src/server code ran meanwhile is the hooks docs/architecture.md names: the ingest's rate
+    // limiter and counters, the scheduler's step gauges and the metrics after the write.
+    const hookFiles = ['src/server/http/ingest-endpoint.ts', 'src/server/limits.ts', 'src/server/metric-handles.ts', 'src/server/metrics.ts', 'src/server/service.ts'];
+    expect(m.serverCalls.map((c) => c.slice(0, c.indexOf('.ts:') + 3)).filter((f) => !hookFiles.includes(f))).to.deep.equal([]);
   });
 });

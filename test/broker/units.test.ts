@@ -210,7 +210,8 @@ describe('publishWithRetry', () => {
 describe('ConnectionPublisher: one connection into JetStream, in order, with back-pressure', () => {
   const geometry = { width: 128, height: 128 };
 
-  function setup(highWaterBytes: number) {
+  /** `batchMs` 0 (one stored message per ingest message) unless a test is about batching. */
+  function setup(highWaterBytes: number, batching: { batchMs?: number; maxBatchBytes?: number } = { batchMs: 0 }) {
     const published: { subject: string; bytes: Uint8Array; id: string; kind: string | undefined; total: string | undefined }[] = [];
     let hold: Promise<void> = Promise.resolve();
     let release!: () => void;
@@ -233,7 +234,7 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     const connection: IngestConnection = { pause: () => flow.paused++, resume: () => flow.resumed++, closed: new Promise<void>((r) => (close = r)) };
     const metrics = new GatewayBrokerMetrics(new Registry());
     const broker = { js } as unknown as Broker;
-    const p = new ConnectionPublisher({ broker, streams, gateway: 'g', metrics, highWaterBytes }, 'cam.0', 'g.1', geometry, connection);
+    const p = new ConnectionPublisher({ broker, streams, gateway: 'g', metrics, highWaterBytes, ...batching }, 'cam.0', 'g.1', geometry, connection);
     return {
       p,
       published,
@@ -296,6 +297,39 @@ describe('ConnectionPublisher: one connection into JetStream, in order, with bac
     expect([...events[0].x]).to.deep.equal([...batches[0].x]);
     expect([...events[1].t, ...events[2].t]).to.deep.equal([...batches[1].t]);
     expect([...events[1].y, ...events[2].y]).to.deep.equal([...batches[1].y]);
+  });
+
+  it('stores the messages that wait together as one kind-1 message with their events in order; the end marker cuts the wait short', async () => {
+    // A 10 s linger: only the end marker (the sensor closed) lets this test finish in time.
+    const t = setup(1 << 20, { batchMs: 10_000 });
+    const batches = [randomRecording(0, 20_000, 5, 1), randomRecording(20_000, 40_000, 5, 2), randomRecording(40_000, 60_000, 5, 3)];
+    for (const b of batches) t.p.push({ bytes: encodeEventMessage(b, geometry), batch: b, geometry, standalone: true, connection: t.connection });
+    t.close();
+    await t.p.done;
+    expect(t.published.map((m) => m.kind)).to.deep.equal(['open', undefined, 'end']);
+    expect(t.published.map((m) => m.id)).to.deep.equal(['g.1:0', 'g.1:1', 'g.1:4']);
+    const stored = decodeStandaloneMessage(t.published[1].bytes).batch;
+    expect([...stored.t]).to.deep.equal(batches.flatMap((b) => [...b.t]));
+    expect([...stored.x]).to.deep.equal(batches.flatMap((b) => [...b.x]));
+    expect([...stored.p]).to.deep.equal(batches.flatMap((b) => [...b.p]));
+    expect(Number(t.published[1].total)).to.equal(batches.reduce((n, b) => n + b.length, 0));
+    expect(t.metrics.published.get()).to.equal(3);
+    expect(t.metrics.batchedMessages.get()).to.equal(3);
+    expect(t.metrics.backlogBytes.get()).to.equal(0);
+  });
+
+  it('keeps a stored batch within its byte budget', async () => {
+    const batches = [0, 1, 2, 3].map((k) => randomRecording(k * 10_000, (k + 1) * 10_000, 5, k + 1));
+    const messages = batches.map((b) => encodeEventMessage(b, geometry));
+    const t = setup(1 << 20, { batchMs: 10_000, maxBatchBytes: messages[0].length + messages[1].length });
+    for (const [k, b] of batches.entries()) t.p.push({ bytes: messages[k], batch: b, geometry, standalone: true, connection: t.connection });
+    t.close();
+    await t.p.done;
+    const data = t.published.filter((m) => m.kind === undefined);
+    expect(decodeStandaloneMessage(data[0].bytes).batch.length, 'the first two fit the budget together').to.equal(batches[0].length + batches[1].length);
+    expect(data.length).to.be.within(2, 3);
+    expect(data.reduce((n, m) => n + decodeStandaloneMessage(m.bytes).batch.length, 0)).to.equal(batches.reduce((n, b) => n + b.length, 0));
+    for (const m of data) expect(m.bytes.length).to.be.at.most(messages[0].length + messages[1].length + 64);
   });
 
   it('drops and counts what is still queued when the gateway gives up', async () => {

@@ -6,6 +6,7 @@
  * steps the SNN asynchronously; the second stack starts where that resumed. Used by
  * `test/architecture/crossings.test.ts` and `scripts/architecture.ts`.
  */
+import { Session } from 'inspector/promises';
 import * as path from 'path';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import WebSocket from 'ws';
@@ -57,12 +58,44 @@ export interface WalkMeasure {
   readonly entry: string[];
   /** … and where the decision was written to the subscriber, outermost first. */
   readonly exit: string[];
+  /**
+   * Every `src/server` function that ran from the message's send until the service saw its
+   * decision, `file:function ×calls` (V8's precise coverage): the hooks the streams side calls and
+   * that return (counters, the rate limiter), and the metrics counted after the write.
+   */
+  readonly serverCalls: string[];
 }
 
 /** The walk of `files` through the two rooms, with both sockets counted as the server's (it accepted them). */
 export function walkOf(entry: readonly string[], exit: readonly string[]): WalkRoom[] {
   const rooms = [...entry, ...exit].map(walkRoom).filter((r): r is WalkRoom => r !== undefined);
   return ['src/server', ...rooms, 'src/server'];
+}
+
+/** The `src/server` functions `run` called, with their call counts, read from V8's precise coverage. */
+async function serverCallsDuring(run: () => Promise<void>): Promise<string[]> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
+    await session.post('Profiler.takePreciseCoverage'); // resets the counts: only `run` is counted
+    await run();
+    const { result } = await session.post('Profiler.takePreciseCoverage');
+    const calls: string[] = [];
+    for (const script of result) {
+      const file = script.url.startsWith('file://') ? stackFiles(`at ${new URL(script.url).pathname}:1:1`)[0] : undefined;
+      if (file === undefined || walkRoom(file) !== 'src/server') continue;
+      for (const f of script.functions) {
+        const count = f.ranges[0]?.count ?? 0;
+        if (count > 0) calls.push(`${file}:${f.functionName || '(anonymous)'} ×${count}`);
+      }
+    }
+    return calls.sort();
+  } finally {
+    await session.post('Profiler.stopPreciseCoverage').catch(() => undefined);
+    session.disconnect();
+  }
 }
 
 /**
@@ -81,6 +114,7 @@ export async function measureWebSocketWalk(): Promise<WalkMeasure> {
   const message = encodeEventMessage(concatBatches(batches), { width: 128, height: 128 });
   let entry: string | undefined;
   let exit: string | undefined;
+  let serverCalls: string[] = [];
   const push = BoundedEventQueue.prototype.push;
   const send = WebSocket.prototype.send;
   const limit = Error.stackTraceLimit;
@@ -101,8 +135,10 @@ export async function measureWebSocketWalk(): Promise<WalkMeasure> {
     const decided = lastValueFrom(service.decisions.pipe(take(1), toArray()));
     const sensor = new WebSocket(`${wsBase}/ingest/walk?width=128&height=128`, { perMessageDeflate: false });
     await new Promise((resolve, reject) => sensor.once('open', resolve).once('error', reject));
-    sensor.send(message);
-    await decided;
+    serverCalls = await serverCallsDuring(async () => {
+      sensor.send(message);
+      await decided;
+    });
     await waitFor(() => exit !== undefined, 5000, 'the decision written to the subscriber');
     sensor.close();
     subscriber.close();
@@ -116,5 +152,5 @@ export async function measureWebSocketWalk(): Promise<WalkMeasure> {
   const entryFiles = stackFiles(entry);
   const exitFiles = stackFiles(exit);
   const walk = walkOf(entryFiles, exitFiles);
-  return { walk, crossings: crossings(walk), entry: entryFiles, exit: exitFiles };
+  return { walk, crossings: crossings(walk), entry: entryFiles, exit: exitFiles, serverCalls };
 }

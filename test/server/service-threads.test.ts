@@ -10,9 +10,14 @@ import type { EventBatch } from '../../src/events/event-batch';
 import { readEventFile } from 'aedat-parser-ts/node';
 import { streamToServer } from '../../src/client/sensor-client';
 import { startService } from '../../src/server/service';
-import { sumDeep } from '../../src/server/threads/shard-pool';
+import { ShardPool, sumDeep } from '../../src/server/threads/shard-pool';
+import { lastValueFrom, toArray } from 'rxjs';
+import { SnnScheduler } from '../../src/snn/scheduler';
+import { createRunner } from '../../src/snn/step-runner';
+import { classifyStream } from '../../streams/operators/classify-stream';
+import { sourceFromBatches } from '../../streams/core/event-source';
 import { loadClassifierModel } from '../../src/snn/model/classifier-model';
-import type { Decision } from '../../streams/types';
+import type { Decision, Frame } from '../../streams/types';
 import { repoRoot } from '../helpers/paths';
 
 const RECORDING = path.join(repoRoot, 'recordings', 'gestures', 'user30_natural.aedat');
@@ -103,5 +108,32 @@ describe('service on worker threads', function () {
 
   it('sumDeep adds counters field by field, nested objects included', () => {
     expect(sumDeep([{ a: 1, b: { c: 2 } }, { a: 3, b: { c: 4 } }])).to.deep.equal({ a: 4, b: { c: 6 } });
+  });
+});
+
+describe('worker threads: preview frames', function () {
+  this.timeout(120_000);
+
+  it('come back as the one-thread pipeline bins them (transferred copies: the worker still steps its own)', async () => {
+    const model = loadClassifierModel(path.join(repoRoot, 'models', 'gesture'));
+    const batches: EventBatch[] = [];
+    for await (const b of readEventFile(RECORDING)) batches.push(b);
+    const part = batches.slice(0, 40);
+    const settings = { onDecided: 'skip-to-window-end' as const };
+    const local: Frame[] = [];
+    const scheduler = new SnnScheduler(createRunner(model.net, 2, 'typed'));
+    const want = await lastValueFrom(classifyStream({ streamId: 'cam', sensor: GEOMETRY, source: sourceFromBatches(part) }, { model, scheduler, settings, onFrame: (f) => local.push(f) }).pipe(toArray()));
+    const remote: Frame[] = [];
+    const pool = new ShardPool({ model, slots: 2, runner: 'typed', settings, traces: false, frames: true }, 1, { onFrame: (f) => remote.push(f) });
+    try {
+      await pool.ready();
+      const got = await lastValueFrom(pool.classify({ streamId: 'cam', sensor: GEOMETRY, source: sourceFromBatches(part) }).pipe(toArray()));
+      expect(got.map(essence)).to.deep.equal(want.map(essence));
+    } finally {
+      await pool.close();
+    }
+    expect(local.length).to.be.greaterThan(10);
+    expect(remote.map((f) => [f.sampleId, f.step, f.eventCount])).to.deep.equal(local.map((f) => [f.sampleId, f.step, f.eventCount]));
+    for (let k = 0; k < local.length; k++) expect(remote[k].data, `frame ${k}`).to.deep.equal(local[k].data);
   });
 });

@@ -15,9 +15,16 @@ import { BoundedEventQueue } from '../../../streams/core/bounded-queue';
 import { SnnScheduler } from '../../snn/scheduler';
 import { createRunner, resolveRunnerKind } from '../../snn/step-runner';
 import { unpackBatches, type FromShard, type ShardSettings, type ShardStats, type ToShard } from './protocol';
+import type { Frame } from '../../../streams/types';
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker.ts runs as a worker thread');
+
+/** The engine steps this frame's data after the preview saw it: a copy goes, transferred (one copy, not a clone's two). */
+function postFrame(frame: Frame): void {
+  const data = frame.data.slice();
+  port!.postMessage({ type: 'frame', frame: { ...frame, data } } satisfies FromShard, [data.buffer]);
+}
 
 async function main(settings: ShardSettings): Promise<void> {
   const kind = await resolveRunnerKind(settings.runner, () => undefined);
@@ -50,7 +57,7 @@ async function main(settings: ShardSettings): Promise<void> {
     segmentStats: segments,
     settings: settings.settings,
     onTrace: settings.traces ? (trace) => post({ type: 'trace', trace }) : undefined,
-    onFrame: settings.frames ? (frame) => post({ type: 'frame', frame }) : undefined,
+    onFrame: settings.frames ? postFrame : undefined,
   };
   // Step latencies and slot counts reach /metrics at least every 250 ms.
   const timer = setInterval(() => { if (steps.length) post({ type: 'stats', stats: snapshot() }); }, 250);
