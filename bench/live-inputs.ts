@@ -16,7 +16,8 @@
  *
  * Senders run in this process (pre-encoded, paced by event time) except aestream. Progress on
  * stderr; the last line of stdout is one JSON line. `--parts 1,2,3` picks parts.
- * Usage: npm run bench:live-inputs [-- --seconds 12 --rounds 3 --streams 16 --spif-passes 2 --parts 1,2,3]
+ * Usage: npm run bench:live-inputs [-- --seconds 12 --rounds 3 --streams 16 --spif-passes 2 --parts 1,2,3
+ *   --only fifo,dv+tcp (part 1: these inputs, by name prefix, beside WebSocket ingest)]
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as dgram from 'dgram';
@@ -245,17 +246,19 @@ async function runOnce(t: Transport, events: EventBatch, dir: string, warmupS: n
 }
 
 /** Every transport `rounds` times, interleaved (so that the machine's load moves all alike); medians and their ratio to WebSocket ingest's. */
-async function cpuPerInput(events: EventBatch, dir: string, rounds: number, warmupS: number): Promise<BenchFigure[]> {
+async function cpuPerInput(events: EventBatch, dir: string, rounds: number, warmupS: number, only: readonly string[]): Promise<BenchFigure[]> {
+  // WebSocket ingest always runs: it is what the others are measured against.
+  const transports = TRANSPORTS.filter((t) => t.name === 'websocket' || only.length === 0 || only.some((p) => t.name.startsWith(p)));
   const runs = new Map<string, Awaited<ReturnType<typeof runOnce>>[]>();
   for (let r = 0; r < rounds; r++) {
-    for (const [i, t] of TRANSPORTS.entries()) {
+    for (const [i, t] of transports.entries()) {
       const run = await runOnce(t, events, dir, warmupS);
       runs.set(t.name, [...(runs.get(t.name) ?? []), run]);
-      log(`[1/3 round ${r + 1}/${rounds}, ${i + 1}/${TRANSPORTS.length}] ${t.name}: service CPU ${run.cpu.toFixed(2)} s over ${run.wall.toFixed(1)} s, ${run.received}/${events.length} events, ${run.dropped} dropped, ${run.decisions} decisions, load ${os.loadavg()[0].toFixed(1)}`);
+      log(`[1/3 round ${r + 1}/${rounds}, ${i + 1}/${transports.length}] ${t.name}: service CPU ${run.cpu.toFixed(2)} s over ${run.wall.toFixed(1)} s, ${run.received}/${events.length} events, ${run.dropped} dropped, ${run.decisions} decisions, load ${os.loadavg()[0].toFixed(1)}`);
     }
   }
   const wsCpu = median(runs.get('websocket')!.map((x) => x.cpu));
-  return TRANSPORTS.map((t) => {
+  return transports.map((t) => {
     const rs = runs.get(t.name)!;
     const cpu = median(rs.map((x) => x.cpu));
     log(`[1/3] ${t.name}: median service CPU ${cpu.toFixed(3)} s, ×${(cpu / wsCpu).toFixed(3)} WebSocket ingest's`);
@@ -327,12 +330,13 @@ async function main(): Promise<void> {
   const parts = new Set((argValue(args, '--parts') ?? '1,2,3').split(','));
   const rounds = Number(argValue(args, '--rounds') ?? 3);
   const passes = Number(argValue(args, '--spif-passes') ?? 2);
+  const only = (argValue(args, '--only') ?? '').split(',').filter((x) => x !== '');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spikestream-bench-inputs-'));
   const figures: BenchFigure[] = [];
   try {
     const events = await recording(seconds);
     log(`bench:live-inputs: ${seconds} s of ${path.basename(RECORDING)} (${events.length} events) per run; load average ${os.loadavg()[0].toFixed(1)}`);
-    if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir, rounds, Math.min(3, seconds / 4))));
+    if (parts.has('1')) figures.push(...(await cpuPerInput(events, dir, rounds, Math.min(3, seconds / 4), only)));
     if (parts.has('2')) figures.push(await manyUdp(events, streams));
     if (parts.has('3')) figures.push(await spifAccuracy(dir, passes));
   } finally {

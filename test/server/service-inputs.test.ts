@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import WebSocket from 'ws';
 import * as dgram from 'dgram';
 import * as path from 'path';
 import { startService, type Service } from '../../src/server/service';
@@ -49,6 +50,17 @@ describe('server: live inputs beside WebSocket ingest (the service side)', funct
     expect(m.get('spikestream_input_events_total{input="ok"}')).to.equal(100);
     const health = (await (await fetch(`${service.address.url}/health`)).json()) as { streams: { streamId: string; input?: string; messages: number }[] };
     expect(health.streams.find((s) => s.streamId === 'ok')).to.deep.include({ input: `udp://127.0.0.1:${ok}?format=t64_x16_y16_on8&width=128&height=128#ok`, messages: 2, firstEventUs: events.t[0] });
+    // A WebSocket sensor cannot take a live input's stream id.
+    const ws = new WebSocket(`${service.address.url.replace(/^http/, 'ws')}/ingest/ok?width=128&height=128`);
+    const refusal = await new Promise<{ status: number; body: string }>((resolve) =>
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }),
+    );
+    expect(refusal.status).to.equal(409);
+    expect(refusal.body).to.include("stream 'ok' is a live input of this service (--input)");
     // The refused input's port is released: nothing listens beyond what the user asked for.
     const probe = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
