@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 /** The benchmarks (the other files in bench/ are their shared helpers: cameras, common, gen-files, service-child, wire-cameras). */
-export const BENCHMARKS = ['io', 'snn', 'emulator', 'confidence', 'pipeline', 'cluster', 'viewer', 'soak'] as const;
+export const BENCHMARKS = ['io', 'snn', 'emulator', 'confidence', 'pipeline', 'cluster', 'viewer', 'soak', 'live-inputs'] as const;
 
 function main(): void {
   const [name, ...rest] = process.argv.slice(2);

@@ -33,13 +33,14 @@ report() { # report MODEL VAL TEST [--live-val LIVE_STYLE.ssf] — calibrate (θ
 
 gesture() {
   [ -d "$DATA/gestures" ] || ss dataset synth-gestures --out "$DATA/gestures" --seed 1 --json > /dev/null
-  # The bundled gesture model reads time-split frames (src/events/input-encoding.ts): either polarity, by half step.
-  local bins=(--bin-us 100000 --steps 16 --downsample 4 --encoding time-split)
+  # The bundled gesture model reads time-ramp frames (src/snn/input-encoding.ts): events of either polarity,
+  # and the same weighted by their time in the sample (float32: the weights are fractions).
+  local bins=(--bin-us 100000 --steps 16 --downsample 4 --encoding time-ramp)
   frames "$DATA/g-val.ssf" "$DATA/gestures" --split train --users 18-23 "${bins[@]}"
   frames "$DATA/g-test.ssf" "$DATA/gestures" --split test "${bins[@]}"
   # Live-style validation samples for the live calibration: the validation users' whole recordings cut the
   # way a live stream cuts them, each step labelled by the live scoring rule (--min-overlap 0; −1 = no gesture).
-  frames "$DATA/g-live-val.ssf" "$DATA/gestures" --split train --users 18-23 --live-style --min-overlap 0 --seed 2 --dtype uint8 "${bins[@]}"
+  frames "$DATA/g-live-val.ssf" "$DATA/gestures" --split train --users 18-23 --live-style --min-overlap 0 --seed 2 "${bins[@]}"
   report gesture "$DATA/g-val.ssf" "$DATA/g-test.ssf" --live-val "$DATA/g-live-val.ssf"
   # Live test streams: three held-out users generated with another seed, whole recordings.
   [ -d "$DATA/gestures-live" ] || ss dataset synth-gestures --out "$DATA/gestures-live" --seed 7 --subjects 3 --first-user 24 --json > /dev/null

@@ -32,8 +32,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ -f "$shared/peers/build-aestream.sh" ]; then
-  if ! out=$(bash "$shared/peers/build-aestream.sh" "${TMPDIR:-/tmp}/spikestream-aestream-peer" 2>&1); then
-    echo "npm test: building the AEStream test partner failed (bash $shared/peers/build-aestream.sh): $(printf '%s' "$out" | tail -n 1); the live-input tests will fail" >&2
+  if ! out=$("$BASH" "$shared/peers/build-aestream.sh" "${TMPDIR:-/tmp}/spikestream-aestream-peer" 2>&1); then
+    echo "npm test: building the AEStream test partner failed (bash $shared/peers/build-aestream.sh): ${out##*$'\n'}; the live-input tests will fail" >&2
   fi
 fi
 

@@ -10,8 +10,8 @@ import * as path from 'path';
 
 /** Folders whose every test needs an outside program or the registry. */
 const OUTSIDE_FOLDERS = ['broker', 'package'];
-/** Source text that marks a test file needing ../shared (real recordings) or Chromium. */
-const OUTSIDE_MARKERS = /\b(sharedRecording|readSharedRecording|sharedDir|checkRealRecording|puppeteer|findChromium|launchBrowser)\b|from '\.\/browser'/;
+/** Source text that marks a test file needing ../shared (real recordings, the live partners of ../shared/peers) or Chromium. */
+const OUTSIDE_MARKERS = /\b(sharedRecording|readSharedRecording|sharedDir|checkRealRecording|aestreamBinary|faerySender|puppeteer|findChromium|launchBrowser)\b|from '\.\/browser'/;
 
 export interface UnitSelection {
   /** Compiled test files to run, relative to the repository root. */

@@ -43,7 +43,7 @@ export async function liveStyleFrames(dir: string, o: FramesOptions): Promise<vo
   }
   const recordings = await gestureRecordings(dir, { split: o.split, users });
   if (recordings.length === 0) throw new UsageError(`${dir}: no ${o.split} recordings${o.users ? ` of users ${o.users}` : ''}`);
-  const binning = { binUs: o.binUs ?? 100_000, T: o.steps, downsample: o.downsample ?? 4, ...encodingField(o.encoding) };
+  const binning = { binUs: o.binUs ?? 100_000, T: o.steps, downsample: o.downsample ?? 4, ...encodingField(o.encoding, o.rampSteps) };
   const augment = o.augment !== undefined ? augmentSpecOption(o.augment) : undefined;
   const copies = augment ? o.augmentCopies : 0;
   const stats = augmentStats();

@@ -3,8 +3,8 @@ import type { Split } from './options';
 import type { InputEncoding } from '../snn/input-encoding';
 
 /** The binning written into a frames file's header: `encoding` only when it is not the default 'polarity'. */
-export function encodingField(encoding: InputEncoding): { encoding?: InputEncoding } {
-  return encoding === 'polarity' ? {} : { encoding };
+export function encodingField(encoding: InputEncoding, rampSteps?: number): { encoding?: InputEncoding; rampSteps?: number } {
+  return { ...(encoding === 'polarity' ? {} : { encoding }), ...(rampSteps !== undefined ? { rampSteps } : {}) };
 }
 
 export interface FramesOptions {
@@ -17,6 +17,8 @@ export interface FramesOptions {
   downsample: number;
   /** --encoding: what the two channels count (src/snn/input-encoding.ts). */
   encoding: InputEncoding;
+  /** --ramp-steps: time-ramp's steps from 0 to 1 (default T). */
+  rampSteps?: number;
   limit?: number;
   skip?: number;
   dtype: 'uint8' | 'float32';

@@ -35,6 +35,7 @@ export function register(program: Command): void {
     .option('--steps <T>', 'frames per sample (T)', parseIntOption('--steps', 1), 16)
     .option('--downsample <f>', 'spatial downsample factor (default 4 for 128×128, 1 for 34×34)', parseIntOption('--downsample', 1))
     .option('--encoding <e>', 'what the two channels count: polarity (OFF, ON); time-split (either polarity, first and second half of each step); time-ramp (either polarity: events, and events weighted by their time in the sample); the time encodings are polarity-invariant (src/snn/input-encoding.ts)', parseChoice('--encoding', INPUT_ENCODINGS), 'polarity' as InputEncoding)
+    .option('--ramp-steps <n>', 'time-ramp: the steps over which the weight rises from 0 to 1 (default: --steps); stored with the frames and in a model trained on them', parseIntOption('--ramp-steps', 1))
     .option('--limit <n>', 'keep only the first n samples', parseIntOption('--limit', 1))
     .option('--skip <n>', 'leave out the first n samples (with --limit: disjoint train/validation parts)', parseIntOption('--skip', 0))
     .option('--dtype <t>', 'float32 (exact) or uint8 (4× smaller; counts above 255 are clipped, counted and warned about)', parseChoice('--dtype', ['uint8', 'float32'] as const), 'float32' as const)
@@ -53,6 +54,7 @@ export function register(program: Command): void {
       await requireDatasetFolder(dir);
       requireOutputFile(o.out);
       if (o.encoding === 'time-ramp' && o.dtype === 'uint8') throw new UsageError('--dtype uint8 holds whole counts only: time-ramp frames carry fractional weights (use --dtype float32)');
+      if (o.rampSteps !== undefined && o.encoding !== 'time-ramp') throw new UsageError('--ramp-steps is for --encoding time-ramp');
       if (o.augment !== undefined && !o.liveStyle) throw new UsageError('--augment augments whole recordings: use it with --live-style');
       if (o.liveStyle) {
         await liveStyleFrames(dir, o);
@@ -66,7 +68,7 @@ export function register(program: Command): void {
         eventsPerBin: o.eventsPerBin,
         T: o.steps,
         downsample: o.downsample ?? (small ? 1 : 4),
-        ...encodingField(o.encoding),
+        ...encodingField(o.encoding, o.rampSteps),
       };
       const bar = progressBar('frames', { enabled: !o.json, unit: 'samples' });
       bar.start(ds.size);

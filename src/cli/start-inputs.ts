@@ -14,7 +14,7 @@ import { printJson } from './output';
 import { UsageError } from './errors';
 import { stopOnSignals } from './serve';
 import { printingSubscriber } from './decision-subscriber';
-import { cliRunnerKind, type ThreadCliOptions } from './thread-options';
+import { cliRunnerKind, cliThreads, describeThreads, type ThreadCliOptions } from './thread-options';
 import { viewerFromCli, viewerUrl, type ViewerCliOptions } from './viewer-options';
 import { DEFAULT_SLOTS } from '../defaults';
 
@@ -37,6 +37,7 @@ export async function startOnInputs(o: StartInputsOptions, inputs: readonly Inpu
   const model = loadModelFromCli(o);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const viewer = viewerFromCli(o);
+  const { threads, given } = cliThreads(o);
   const service = await startService({
     model,
     port: o.port,
@@ -44,7 +45,7 @@ export async function startOnInputs(o: StartInputsOptions, inputs: readonly Inpu
     idleFlushMs: 1000,
     fit: { fit: o.fit, roi: o.roi },
     viewer,
-    threads: o.threads,
+    threads,
     runner: await cliRunnerKind(o),
     inputs,
     onInputNotice: log,
@@ -54,6 +55,7 @@ export async function startOnInputs(o: StartInputsOptions, inputs: readonly Inpu
   if (o.json) printJson({ type: 'listening', url: service.address.url, ...(page ? { viewer: page } : {}), inputs: inputList });
   else {
     if (page) log(`viewer: ${page}`);
+    log(describeThreads(threads, given));
     log(describeModel(model));
     log(`serving on ${service.address.url}; classifying ${inputs.length} live input(s) until Ctrl-C:`);
     for (const i of inputList) log(`  ${i.id}: ${i.input}`);

@@ -121,7 +121,7 @@ export class ServiceInputs {
   }
 
   /** The inputs as /health and the viewer list streams. */
-  streams(): (StreamStatus & { input: string })[] {
+  streams(): (StreamStatus & { input: string; firstEventUs: number | undefined })[] {
     return this.opened.map(({ spec, input }) => {
       const q = input.queue.stats;
       const d = input.stats.dropped;
@@ -135,6 +135,7 @@ export class ServiceInputs {
         droppedEvents: d.queue_overflow + d.discarded + d.bad_input + d.out_of_bounds + d.time_backwards,
         rateLimitedEvents: 0,
         input: spec.text,
+        firstEventUs: input.stats.firstEventUs,
       };
     });
   }

@@ -2,9 +2,8 @@
  * Opens one parsed `--input` (input-url.ts) as a live input of streams/sources: the service
  * (inputs.ts) and `spikestream sensor --from` use it alike.
  */
-import * as fs from 'fs';
 import { DvNetworkInput } from '../../streams/sources/from-dv-network';
-import { ReadableInput } from '../../streams/sources/from-readable';
+import { openEventPath, ReadableInput } from '../../streams/sources/from-readable';
 import { UdpInput } from '../../streams/sources/from-udp';
 import type { LiveInput, LiveInputOptions } from '../../streams/sources/live-input';
 import type { InputSpec } from './input-url';
@@ -23,6 +22,6 @@ export function openInput(spec: InputSpec, o: LiveInputOptions): OpenedInput {
   }
   if (spec.kind === 'dv') return { spec, input: new DvNetworkInput(spec.endpoint, o).input, started: Promise.resolve() };
   // A FIFO opens only once its writer does: never waited for; a path that cannot be read ends the input with one line.
-  const stream = spec.path === '-' ? process.stdin : fs.createReadStream(spec.path);
+  const stream = spec.path === '-' ? process.stdin : openEventPath(spec.path);
   return { spec, input: new ReadableInput(stream, { ...o, name: spec.path === '-' ? 'stdin' : spec.path }).input, started: Promise.resolve() };
 }

@@ -109,7 +109,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
   const ingest = new IngestEndpoint({ options: opts, limits, metrics, authorized, closing: isClosing, refuse });
   const subscribers = new SubscriberEndpoint({ hub, maxSubscribers: limits.maxSubscribers, authorized, closing: isClosing, refuse });
   const allStreams = (): StreamStatus[] => [...ingest.streams(), ...(opts.moreStreams?.() ?? [])];
-  const viewer = opts.viewer && viewerParts(opts.viewer, { metrics, authorized, streams: () => allStreams(), maxSubscribers: limits.maxSubscribers, closing: isClosing, refuse });
+  const viewer = opts.viewer && viewerParts(opts.viewer, { metrics, authorized, streams: allStreams, maxSubscribers: limits.maxSubscribers, closing: isClosing, refuse });
   const server = http.createServer({ requireHostHeader: false }); // routes.ts checks Host itself, counted
   attachRoutes(server, {
     metrics,
@@ -145,7 +145,7 @@ export function createServer(opts: ServerOptions = {}): SpikeServer {
     publishTrace(trace: StepTrace): void {
       hub.publishTrace(trace);
     },
-    streams: () => allStreams(),
+    streams: allStreams,
     close(closeOpts: CloseOptions = {}): Promise<void> {
       if (closed) return closed;
       closing = true;

@@ -40,7 +40,7 @@ export interface BinOptions {
   readonly maxSteps?: number;
   /** What the two channels count (default 'polarity': OFF, ON; see input-encoding.ts). */
   readonly encoding?: InputEncoding;
-  /** time-ramp: the steps T over which the ramp goes from 0 to 1 (the model's T, whatever maxSteps is). */
+  /** time-ramp: the steps over which the ramp goes from 0 to 1 (the model's, whatever maxSteps is). */
   readonly rampSteps?: number;
   readonly stats?: BinStats;
 }
@@ -67,7 +67,7 @@ export function checkBinOptions(o: BinOptions): void {
     throw new RangeError(`binFrames: geometry must have positive integer width and height, got ${g.width}×${g.height}`);
   }
   if (parseInputEncoding(o.encoding, 'binFrames: encoding') === 'time-ramp' && !(Number.isInteger(o.rampSteps) && (o.rampSteps as number) > 0)) {
-    throw new RangeError(`binFrames: the time-ramp encoding needs rampSteps, a positive integer (the model's T), got ${o.rampSteps}`);
+    throw new RangeError(`binFrames: the time-ramp encoding needs rampSteps, a positive integer (the model's binning.rampSteps or T), got ${o.rampSteps}`);
   }
   if (o.tStart !== undefined && !Number.isFinite(o.tStart)) throw new RangeError(`binFrames: tStart must be finite, got ${o.tStart}`);
   if (o.tEnd !== undefined && o.tStart !== undefined && !(o.tEnd > o.tStart)) throw new RangeError(`binFrames: tEnd (${o.tEnd}) must be > tStart (${o.tStart})`);

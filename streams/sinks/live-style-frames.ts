@@ -54,8 +54,9 @@ export interface LiveStyleOptions {
   readonly binUs: number;
   readonly T: number;
   readonly downsample?: number;
-  /** What the frames' two channels count (default 'polarity'). */
+  /** What the frames' two channels count (default 'polarity'), and for time-ramp the steps of the ramp (default T). */
   readonly encoding?: InputEncoding;
+  readonly rampSteps?: number;
   readonly segmentation?: LiveSegmentation;
   /** The decision step k (1-based) is drawn uniformly from [min, max] for every sample (default [2, 8]). */
   readonly restartSteps?: readonly [number, number];
@@ -124,7 +125,7 @@ function checkOptions(o: LiveStyleOptions): { restart: readonly [number, number]
 
 /** Bins `slice` from `tStart` into up to T frames written into `out` (zero-padded); returns the frames' ends. */
 function binInto(slice: EventBatch, geometry: Geometry, tStart: number, tEnd: number, o: LiveStyleOptions, stats: BinStats, out: Float32Array): number[] {
-  const cursor = new FrameCursor({ geometry, tStart, tEnd, binUs: o.binUs, downsample: o.downsample ?? 1, encoding: o.encoding, rampSteps: o.T, maxSteps: o.T, stats });
+  const cursor = new FrameCursor({ geometry, tStart, tEnd, binUs: o.binUs, downsample: o.downsample ?? 1, encoding: o.encoding, rampSteps: o.rampSteps ?? o.T, maxSteps: o.T, stats });
   cursor.feed(slice);
   cursor.end();
   out.fill(0);

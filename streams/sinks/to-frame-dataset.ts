@@ -7,8 +7,6 @@ import type { LabelledDataset } from '../sources/open-dataset';
 import type { Sample } from '../types';
 
 export interface FrameDatasetOptions extends InputBinning {
-  /** time-ramp: the steps the ramp spans when they are not T (a model's training T, for frames of fewer steps). */
-  rampSteps?: number;
   onProgress?(done: number, total: number): void;
   stats?: BinStats;
 }

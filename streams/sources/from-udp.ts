@@ -54,14 +54,12 @@ export class UdpInput {
   readonly listening: Promise<{ address: string; port: number }>;
   /** The receive buffer the kernel granted (bytes; Linux reports twice what it reserves for data). */
   receiveBufferBytes = 0;
-  private readonly socket: dgram.Socket;
 
   constructor(o: UdpInputOptions) {
     checkOptions(o);
     const host = o.host ?? '127.0.0.1';
     const name = (port: number): string => `udp://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: o.receiveBufferBytes ?? DEFAULT_UDP_RECEIVE_BUFFER_BYTES });
-    this.socket = socket;
     this.input = new LiveInput(name(o.port), o, () => {
       try {
         socket.close();

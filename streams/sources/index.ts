@@ -13,4 +13,4 @@ export { LiveInput, LIVE_DROP_REASONS, type LiveDropReason, type LiveInputOption
 export { fromUdp, UdpInput, UdpOptionError, DEFAULT_UDP_RECEIVE_BUFFER_BYTES, type UdpInputOptions } from './from-udp';
 export { UDP_FORMATS, UdpDatagramDecoder, isUdpFormat, type UdpFormat } from './udp-formats';
 export { fromDvNetwork, DvNetworkInput, DvUrlError, parseDvUrl, type DvEndpoint, type DvNetworkOptions } from './from-dv-network';
-export { fromReadable, ReadableInput, type ReadableInputOptions } from './from-readable';
+export { fromReadable, openEventPath, ReadableInput, type ReadableInputOptions } from './from-readable';

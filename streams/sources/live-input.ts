@@ -49,6 +49,8 @@ export interface LiveInputStats {
   badMessages: number;
   /** Connections made after the first (DV network streams). */
   reconnects: number;
+  /** The time of the first event that reached the queue (µs; an arrival stamp for SPIF without time), or undefined. */
+  firstEventUs: number | undefined;
   dropped: Record<LiveDropReason, number>;
 }
 
@@ -67,6 +69,7 @@ export class LiveInput {
     events: 0,
     badMessages: 0,
     reconnects: 0,
+    firstEventUs: undefined,
     dropped: { queue_overflow: 0, discarded: 0, bad_input: 0, out_of_bounds: 0, time_backwards: 0 },
   };
   private geom: Geometry | undefined;
@@ -174,6 +177,7 @@ export class LiveInput {
       if (kept.length === 0) return;
     }
     this.lastT = kept.t[kept.length - 1];
+    this.stats.firstEventUs ??= kept.t[0];
     this.stats.events += kept.length;
     this.opts.onEvents?.(kept.length, bytes);
     this.queue.push(kept);

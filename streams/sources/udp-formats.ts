@@ -77,7 +77,7 @@ export class UdpDatagramDecoder {
   /** SPIF words (and, for spif-ts, their 32-bit times); a word whose timestamp bit says the other SPIF refuses the datagram. */
   private readSpif(view: DataView, n: number, out: EventBatch): string | undefined {
     const timed = this.format === 'spif-ts';
-    const stamp = timed ? 0 : this.now();
+    const arrival = timed ? 0 : this.now();
     const step = timed ? 8 : 4;
     for (let i = 0; i < n; i++) {
       const w = view.getUint32(i * step, true);
@@ -89,7 +89,7 @@ export class UdpDatagramDecoder {
       out.x[i] = (w >>> 16) & 0x7fff;
       out.p[i] = (w >>> 15) & 1;
       out.y[i] = w & 0x7fff;
-      out.t[i] = timed ? this.unwrap32(view.getUint32(i * step + 4, true)) : stamp;
+      out.t[i] = timed ? this.unwrap32(view.getUint32(i * step + 4, true)) : arrival;
     }
     return undefined;
   }

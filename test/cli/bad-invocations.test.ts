@@ -69,6 +69,11 @@ describe('spikestream: bad invocations (exit code, one line on stderr, no stack 
     // A 34×34 frames file for a 32×32 model: the calibrate size mismatch.
     const frames = runSpikestream(['frames', mnist, '--split', 'test', '--limit', '2', '--out', path.join(dir, 'mnist.ssf'), '--json']);
     expect(frames.code, frames.stderr).to.equal(0);
+    // Gesture frames in two encodings (no bundled model reads time-split ones): the encoding mismatches.
+    for (const [name, encoding] of [['split.ssf', 'time-split'], ['pol.ssf', 'polarity']]) {
+      const made = runSpikestream(['frames', gestures, '--split', 'test', '--limit', '2', '--encoding', encoding, '--out', path.join(dir, name), '--json']);
+      expect(made.code, made.stderr).to.equal(0);
+    }
     busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const busyPort = (busy.address() as net.AddressInfo).port;
@@ -112,6 +117,11 @@ describe('spikestream: bad invocations (exit code, one line on stderr, no stack 
       { args: ['calibrate', '--model', 'models/gesture', '--val', t('mnist.ssf')], code: 2, says: /frames are 34×34, but the model .* takes 32×32/ },
       { args: ['evaluate', '--model', 'models/gesture', '--data', t('mnist.ssf'), '--out', t('report')], code: 2, says: /frames are 34×34/ },
       { args: ['replay', gestures, '--model', '/nonexistent'], code: 2, says: /\/nonexistent does not exist/ },
+      { args: ['calibrate', '--model', 'models/gesture', '--val', t('split.ssf')], code: 2, says: /split\.ssf: frames are encoded 'time-split', but the model .* takes '[a-z-]+' \(bin the dataset again with spikestream frames … --encoding / },
+      { args: ['train', '--data', t('pol.ssf'), '--val', t('split.ssf'), '--out', t('m')], code: 2, says: /--val .*split\.ssf: its frames are encoded otherwise than --data's \('polarity'\)/ },
+      { args: ['frames', gestures, '--split', 'test', '--encoding', 'time-ramp', '--dtype', 'uint8', '--out', t('r.ssf')], code: 2, says: /--dtype uint8 holds whole counts only: time-ramp frames carry fractional weights/ },
+      { args: ['frames', gestures, '--split', 'test', '--ramp-steps', '4', '--out', t('r.ssf')], code: 2, says: /--ramp-steps is for --encoding time-ramp/ },
+      { args: ['frames', gestures, '--split', 'test', '--encoding', 'gray', '--out', t('r.ssf')], code: 2, says: /--encoding must be .*polarity.*time-split.*time-ramp.*, got 'gray'/ },
       // datasets
       { args: ['frames', gestures, '--split', 'train', '--out', t('f.ssf')], code: 1, says: /has no train samples \(try --split test or all\)/ },
       { args: ['frames', gestures, '--split', 'test', '--out', path.join(dir, 'nope', 'f.ssf')], code: 2, says: /nope does not exist/ },

@@ -77,6 +77,30 @@ describe('loadClassifierModel: the stop rule, the calibrated confidence and live
   });
 });
 
+describe('loadClassifierModel: the input encoding', () => {
+  const tmp = makeTempDir('spikestream-encoding-');
+  const withBinning = (name: string, binning: Record<string, unknown>): string => {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    const src = path.join(repoRoot, 'models', 'gesture');
+    for (const f of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    const meta = JSON.parse(fs.readFileSync(path.join(src, 'spikestream.json'), 'utf8'));
+    meta.binning = { binUs: 100_000, T: 16, downsample: 4, ...binning };
+    fs.writeFileSync(path.join(dir, 'spikestream.json'), JSON.stringify(meta));
+    return dir;
+  };
+
+  it('a model without an encoding reads polarity frames; a time-ramp one spans rampSteps, else its T, whatever maxSteps is', () => {
+    expect(loadClassifierModel(withBinning('old', {}))).to.deep.include({ encoding: 'polarity', encodingSteps: 16 });
+    expect(loadClassifierModel(withBinning('ramp', { encoding: 'time-ramp' }), { maxSteps: 8 })).to.deep.include({ encoding: 'time-ramp', encodingSteps: 16, maxSteps: 8 });
+    expect(loadClassifierModel(withBinning('ramp4', { encoding: 'time-ramp', rampSteps: 4 }))).to.deep.include({ encoding: 'time-ramp', encodingSteps: 4 });
+  });
+
+  it('refuses an unknown encoding, naming the file and the field', () => {
+    expect(() => loadClassifierModel(withBinning('bad', { encoding: 'gray' }))).to.throw(RangeError, /spikestream.json binning.encoding must be one of polarity, time-split, time-ramp \(got "gray"\)/);
+  });
+});
+
 describe('θ names the rule that chose it (printed by the CLI and the viewer)', () => {
   const dir = path.join(repoRoot, 'models', 'gesture');
 

@@ -1,6 +1,7 @@
 /**
- * `npm test`'s first step on a fresh machine: nats-server and Chromium installed from Debian's
- * packages as root, otherwise one line with the exact command and exit 1; a missing ../shared is
+ * `npm test`'s first step on a fresh machine: nats-server, Chromium and python3-numpy installed from
+ * Debian's packages as root, otherwise one line with the exact command and exit 1; the AEStream
+ * partner built by ../shared/peers/build-aestream.sh (a failure is one line); a missing ../shared is
  * one line and no failure. Run against a PATH of stand-ins (id, apt-get), so nothing is installed.
  */
 import { expect } from 'chai';
@@ -38,7 +39,9 @@ describe('scripts/test-prerequisites.sh (npm test on a fresh machine)', () => {
     fake('id', 'echo 1000');
     expect(run()).to.deep.equal({
       code: 1,
-      lines: ['npm test: the broker and viewer tests need nats-server chromium: run  sudo apt-get install -y nats-server chromium  (or npm run test:unit for the tests that need neither)'],
+      lines: [
+        'npm test: the broker, viewer and live-input tests need nats-server chromium python3-numpy: run  sudo apt-get install -y nats-server chromium python3-numpy  (or npm run test:unit for the tests that need none)',
+      ],
     });
   });
 
@@ -46,13 +49,28 @@ describe('scripts/test-prerequisites.sh (npm test on a fresh machine)', () => {
     fake('id', 'echo 0');
     fake('apt-get', `echo "$@" >> ${dir}/apt.log`);
     fake('nats-server', 'true');
-    expect(run()).to.deep.equal({ code: 0, lines: ['npm test: installing chromium (Debian packages) for the broker and viewer tests'] });
+    fake('python3', 'true');
+    expect(run()).to.deep.equal({ code: 0, lines: ['npm test: installing chromium (Debian packages) for the broker, viewer and live-input tests'] });
     expect(fs.readFileSync(path.join(dir, 'apt.log'), 'utf8')).to.equal('update -qq\ninstall -y -qq --no-install-recommends chromium\n');
   });
 
-  it('with both present: silent; without ../shared: one line saying what it is, and no failure', () => {
+  it("builds the AEStream partner with the peers' own script; a failed build is one line, and the rest runs", () => {
     fake('nats-server', 'true');
     fake('chromium', 'true');
+    fake('python3', 'true');
+    fs.mkdirSync(path.join(dir, 'shared', 'peers'));
+    const script = path.join(dir, 'shared', 'peers', 'build-aestream.sh');
+    fs.writeFileSync(script, `echo "$1" >> ${dir}/built.log; echo "$1/aestream"\n`);
+    expect(run({ TMPDIR: dir })).to.deep.equal({ code: 0, lines: [] });
+    expect(fs.readFileSync(path.join(dir, 'built.log'), 'utf8')).to.equal(`${dir}/spikestream-aestream-peer\n`);
+    fs.writeFileSync(script, 'echo "flatc: not found"; exit 1\n');
+    expect(run({ TMPDIR: dir })).to.deep.equal({ code: 0, lines: [`npm test: building the AEStream test partner failed (bash ${script}): flatc: not found; the live-input tests will fail`] });
+  });
+
+  it('with all present: silent; without ../shared: one line saying what it is, and no failure', () => {
+    fake('nats-server', 'true');
+    fake('chromium', 'true');
+    fake('python3', 'true');
     expect(run()).to.deep.equal({ code: 0, lines: [] });
     const r = run({ SPIKESTREAM_SHARED: path.join(dir, 'nowhere') });
     expect(r.code).to.equal(0);

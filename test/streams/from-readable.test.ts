@@ -6,7 +6,7 @@ import { PassThrough } from 'stream';
 import { firstValueFrom, toArray } from 'rxjs';
 import { concatBatches, type EventBatch } from '../../src/events/event-batch';
 import { readEventFile } from 'aedat-parser-ts/node';
-import { fromReadable, headerComplete, ReadableInput } from '../../streams/sources/from-readable';
+import { fromReadable, headerComplete, openEventPath, ReadableInput } from '../../streams/sources/from-readable';
 import { makeTempDir, readSharedRecording, sharedRecording } from '../helpers/paths';
 
 async function fileEvents(file: string): Promise<EventBatch> {
@@ -34,7 +34,7 @@ describe('fromReadable: a raw event byte stream on stdin or a FIFO', function ()
     const bytes = readSharedRecording('prophesee_evt3_expelliarmus_sample.raw');
     const fifo = path.join(dir, 'cam.raw');
     execFileSync('mkfifo', [fifo]);
-    const input = new ReadableInput(fs.createReadStream(fifo), { name: fifo });
+    const input = new ReadableInput(openEventPath(fifo), { name: fifo });
     const got = drain(input);
     // The writer hands the bytes over in USB-buffer-sized pieces, as metavision_hal_showcase -o does.
     const out = fs.createWriteStream(fifo);
@@ -67,6 +67,16 @@ describe('fromReadable: a raw event byte stream on stdin or a FIFO', function ()
     expect(input.input.stats.badMessages).to.equal(1);
     expect(notices).to.have.length(1);
     expect(notices[0]).to.match(/^stdin: .*unrecognised event file.*: the stream ends$/);
+  });
+
+  it('a path that cannot be opened ends the input with one line; a plain file is read as a file', async () => {
+    const notices: string[] = [];
+    const missing = new ReadableInput(openEventPath(path.join(dir, 'nope.raw')), { name: 'nope.raw', onNotice: (l) => notices.push(l) });
+    expect((await drain(missing)).length).to.equal(0);
+    expect(notices).to.have.length(1);
+    expect(notices[0]).to.match(/^nope\.raw: cannot open: ENOENT.*: the stream ends$/);
+    const file = sharedRecording('prophesee_evt3_expelliarmus_sample.raw');
+    expectSame(await drain(new ReadableInput(openEventPath(file))), await fileEvents(file));
   });
 
   it('headerComplete: waits for the end of a `%` or `#` header, not longer', () => {

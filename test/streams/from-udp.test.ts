@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import * as dgram from 'dgram';
 import { fromUdp, UdpInput, UdpOptionError } from '../../streams/sources/from-udp';
 import { waitFor } from '../helpers/time';
+import { encodeDatagram } from '../helpers/udp-encoder';
+import { batchFromArrays } from '../../src/events/event-batch';
 
 function send(port: number, bytes: Uint8Array): Promise<void> {
   const s = dgram.createSocket('udp4');
@@ -10,14 +12,7 @@ function send(port: number, bytes: Uint8Array): Promise<void> {
 
 /** One faery t64 datagram of events (t, x, y, on). */
 function t64(events: [number, number, number, number][]): Uint8Array {
-  const b = Buffer.alloc(13 * events.length);
-  events.forEach(([t, x, y, p], i) => {
-    b.writeBigUInt64LE(BigInt(t), 13 * i);
-    b.writeUInt16LE(x, 13 * i + 8);
-    b.writeUInt16LE(y, 13 * i + 10);
-    b.writeUInt8(p, 13 * i + 12);
-  });
-  return b;
+  return encodeDatagram('t64_x16_y16_on8', batchFromArrays({ t: events.map((e) => e[0]), x: events.map((e) => e[1]), y: events.map((e) => e[2]), p: events.map((e) => e[3]) }));
 }
 
 describe('fromUdp / UdpInput', function () {

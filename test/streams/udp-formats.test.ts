@@ -1,33 +1,14 @@
 import { expect } from 'chai';
-import { UdpDatagramDecoder, UDP_EVENT_BYTES, type UdpFormat } from '../../streams/sources/udp-formats';
+import { batchFromArrays } from '../../src/events/event-batch';
+import { UdpDatagramDecoder, type UdpFormat } from '../../streams/sources/udp-formats';
+import { encodeDatagram } from '../helpers/udp-encoder';
 
 const G = { width: 128, height: 128 };
 type Ev = [t: number, x: number, y: number, p: number];
 
-/** Datagram bytes as each sender lays them out (FORMATS.md; faery's udp_encoder.py; AEStream's dvs_to_udp.cpp). */
+/** A datagram of `events` as its sender lays it out. */
 function datagram(format: UdpFormat, events: readonly Ev[]): Uint8Array {
-  const size = UDP_EVENT_BYTES[format];
-  const b = new Uint8Array(events.length * size);
-  const v = new DataView(b.buffer);
-  events.forEach(([t, x, y, p], i) => {
-    const o = i * size;
-    if (format === 'spif' || format === 'spif-ts') {
-      const word = ((format === 'spif' ? 0x8000 | x : x & 0x7fff) << 16) | (p ? 0x8000 | y : y & 0x7fff);
-      v.setUint32(o, word >>> 0, true);
-      if (format === 'spif-ts') v.setUint32(o + 4, t % 4294967296, true);
-    } else if (format === 't64_x16_y16_on8') {
-      v.setUint32(o, t % 4294967296, true);
-      v.setUint32(o + 4, Math.floor(t / 4294967296), true);
-      v.setUint16(o + 8, x, true);
-      v.setUint16(o + 10, y, true);
-      v.setUint8(o + 12, p);
-    } else {
-      v.setUint32(o, t % 4294967296, true);
-      v.setUint16(o + 4, x, true);
-      v.setUint16(o + 6, ((y << 1) & 0x7fff) | p, true);
-    }
-  });
-  return b;
+  return encodeDatagram(format, batchFromArrays({ t: events.map((e) => e[0]), x: events.map((e) => e[1]), y: events.map((e) => e[2]), p: events.map((e) => e[3]) }));
 }
 
 function events(d: ReturnType<UdpDatagramDecoder['decode']>): Ev[] {

@@ -3,6 +3,7 @@
  * token, and the /preview feed over real sockets on 127.0.0.1 with the bundled model and recording.
  */
 import { expect } from 'chai';
+import { channelNames } from '../../src/snn/input-encoding';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -141,7 +142,8 @@ describe('viewer: the page’s files, JSON and preview feed over HTTP and WebSoc
     expect(config.model!.thetaLabel).to.match(live.stopRule === 'calibrated' ? /^θ = [\d.]+ \(calibrated probability that the class is right, answer at ≥ θ; / : /^θ = [\d.]+ \(the paper's c_t, answer at > θ; /);
     expect(config.model!.classes).to.have.length(11);
     // The event image's colours are named after the model's input channels.
-    expect(config.model!.channels).to.deep.equal(model.encoding === 'time-split' ? ['first half of the step', 'second half of the step'] : ['OFF', 'ON']);
+    expect(config.model!.channels).to.deep.equal(channelNames(model.encoding));
+    expect(model.encoding).to.equal('time-ramp'); // the bundled gesture model's input (docs/models-and-training.md)
 
     const decisions: Decision[] = [];
     svc.decisions.subscribe((d) => decisions.push(d));

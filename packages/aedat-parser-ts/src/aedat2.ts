@@ -24,9 +24,9 @@
  * backward steps (a jAER timestamp reset) are not wraps and are passed through unchanged; they
  * are counted in `timeReversals`.
  */
-import { allocBatch, type EventBatch } from './event-batch.js';
+import type { EventBatch } from './event-batch.js';
 import type { Geometry } from './geometry.js';
-import { ChunkCarry, type EventDecoder, type FormatName } from './decoder.js';
+import { ChunkCarry, type EventDecoder, type FormatName, wholeRecords } from './decoder.js';
 import { FormatError } from './format-error.js';
 import { checkMagicPrefix, HeaderLineReader, NO_EVENTS, trimBatch } from './header-lines.js';
 import { latin1Encode } from './latin1.js';
@@ -133,17 +133,10 @@ export class Aedat2Decoder implements EventDecoder {
   }
 
   private decodeRecords(b: Uint8Array, pos: number): EventBatch {
-    const nrec = ((b.length - pos) / 8) | 0;
-    const stop = pos + nrec * 8;
-    if (nrec === 0) {
-      this.carry.keep(b, pos);
-      return NO_EVENTS;
-    }
-    const out = allocBatch(nrec);
-    const xs = out.x;
-    const ys = out.y;
-    const ps = out.p;
-    const ts = out.t;
+    const records = wholeRecords(this.carry, b, pos, 8);
+    if (!records) return NO_EVENTS;
+    const { out, stop } = records;
+    const { x: xs, y: ys, p: ps, t: ts } = out;
     let n = 0;
     let skipped = 0;
     let reversals = 0;

@@ -1,4 +1,4 @@
-import type { EventBatch } from './event-batch.js';
+import { allocBatch, type EventBatch } from './event-batch.js';
 import type { Geometry } from './geometry.js';
 
 export type FormatName = 'aedat2' | 'aedat3' | 'aedat4' | 'nmnist' | 'prophesee-dat' | 'evt2' | 'evt3' | 'csv';
@@ -49,4 +49,18 @@ export class ChunkCarry {
     // Copy: the caller's chunk buffer may be reused by the stream that produced it.
     this.carried = from >= bytes.length ? new Uint8Array(0) : bytes.slice(from);
   }
+}
+
+/**
+ * The whole fixed-size records in `bytes` from `from` on: a batch with room for one event per
+ * record, and the offset where the records stop. When not one record is complete, the bytes
+ * are kept in `carry` for the next chunk and the result is undefined.
+ */
+export function wholeRecords(carry: ChunkCarry, bytes: Uint8Array, from: number, recordBytes: number): { out: EventBatch; stop: number } | undefined {
+  const records = Math.floor((bytes.length - from) / recordBytes);
+  if (records === 0) {
+    carry.keep(bytes, from);
+    return undefined;
+  }
+  return { out: allocBatch(records), stop: from + records * recordBytes };
 }

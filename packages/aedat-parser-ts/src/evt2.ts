@@ -31,6 +31,15 @@ export interface PropheseeRawOptions {
   readonly allowMissingHeader?: boolean;
 }
 
+/** What one pass over the words skipped or saw out of order; the decoder adds it to its totals. */
+export interface RawWordCounts {
+  orphans: number;
+  triggers: number;
+  others: number;
+  unknown: number;
+  reversals: number;
+}
+
 /** Header handling and word chunking shared by the EVT 2.0 and EVT 3.0 decoders. */
 export abstract class PropheseeRawDecoder implements EventDecoder {
   abstract readonly format: FormatName;
@@ -62,6 +71,19 @@ export abstract class PropheseeRawDecoder implements EventDecoder {
 
   get bytesConsumed(): number {
     return this.consumed;
+  }
+
+  /** Zeroed counts for one pass over the words (counted in rare branches only). */
+  protected static freshCounts(): RawWordCounts {
+    return { orphans: 0, triggers: 0, others: 0, unknown: 0, reversals: 0 };
+  }
+
+  protected addCounts(counts: RawWordCounts): void {
+    this.orphanEvents += counts.orphans;
+    this.triggerWords += counts.triggers;
+    this.otherWords += counts.others;
+    this.unknownWords += counts.unknown;
+    this.timeReversals += counts.reversals;
   }
 
   /** Decodes whole words in b[pos, stop); `offset` is the input offset of b[0]. */
@@ -142,26 +164,19 @@ export class Evt2Decoder extends PropheseeRawDecoder {
 
   protected override decodeWords(b: Uint8Array, pos: number, stop: number): EventBatch {
     const out = allocBatch((stop - pos) >>> 2);
-    const xs = out.x;
-    const ys = out.y;
-    const ps = out.p;
-    const ts = out.t;
+    const { x: xs, y: ys, p: ps, t: ts } = out;
     let n = 0;
     let base = this.timeBase;
     let have = this.haveTimeHigh;
     let prevTh = this.prevTh;
     let wrap = this.wrapOffset;
-    let orphans = 0;
-    let triggers = 0;
-    let others = 0;
-    let unknown = 0;
-    let reversals = 0;
+    const counts = PropheseeRawDecoder.freshCounts();
     for (let i = pos; i < stop; i += 4) {
       const hi = b[i + 3];
       const type = hi >>> 4;
       if (type <= 1) {
         if (!have) {
-          orphans++;
+          counts.orphans++;
           continue;
         }
         const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (hi << 24);
@@ -174,24 +189,20 @@ export class Evt2Decoder extends PropheseeRawDecoder {
         const th = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | ((hi & 0x0f) << 24);
         if (have && th < prevTh) {
           if (prevTh - th > TH_HALF) wrap += TWO_34;
-          else reversals++;
+          else counts.reversals++;
         }
         prevTh = th;
         base = wrap + th * 64;
         have = true;
-      } else if (type === 0xa) triggers++;
-      else if (type >= 0xe) others++;
-      else unknown++;
+      } else if (type === 0xa) counts.triggers++;
+      else if (type >= 0xe) counts.others++;
+      else counts.unknown++;
     }
     this.timeBase = base;
     this.haveTimeHigh = have;
     this.prevTh = prevTh;
     this.wrapOffset = wrap;
-    this.orphanEvents += orphans;
-    this.triggerWords += triggers;
-    this.otherWords += others;
-    this.unknownWords += unknown;
-    this.timeReversals += reversals;
+    this.addCounts(counts);
     return trimBatch(out, n);
   }
 }

@@ -67,10 +67,7 @@ export class Evt3Decoder extends PropheseeRawDecoder {
       else if (type === 5) bound += POPCOUNT12[b[i]];
     }
     const out = allocBatch(bound);
-    const xs = out.x;
-    const ys = out.y;
-    const ps = out.p;
-    const ts = out.t;
+    const { x: xs, y: ys, p: ps, t: ts } = out;
     let n = 0;
     let y = this.y;
     let baseX = this.baseX;
@@ -81,11 +78,7 @@ export class Evt3Decoder extends PropheseeRawDecoder {
     let time = this.time;
     let wrap = this.wrap;
     let lastT = this.lastT;
-    let orphans = 0;
-    let triggers = 0;
-    let others = 0;
-    let unknown = 0;
-    let reversals = 0;
+    const counts = PropheseeRawDecoder.freshCounts();
     for (let i = pos; i < stop; i += 2) {
       const hi = b[i + 1];
       const type = hi >>> 4;
@@ -96,9 +89,9 @@ export class Evt3Decoder extends PropheseeRawDecoder {
           break;
         case 0x2:
           if (y < 0 || !have) {
-            orphans++;
+            counts.orphans++;
           } else {
-            if (time < lastT) reversals++;
+            if (time < lastT) counts.reversals++;
             lastT = time;
             xs[n] = v & 0x7ff;
             ys[n] = y;
@@ -115,9 +108,9 @@ export class Evt3Decoder extends PropheseeRawDecoder {
         case 0x5: {
           const mask = type === 0x4 ? v : v & 0xff;
           if (y < 0 || !have || baseX < 0) {
-            orphans += POPCOUNT12[mask];
+            counts.orphans += POPCOUNT12[mask];
           } else if (mask !== 0) {
-            if (time < lastT) reversals++;
+            if (time < lastT) counts.reversals++;
             lastT = time;
             let m = mask;
             let x = baseX;
@@ -147,15 +140,15 @@ export class Evt3Decoder extends PropheseeRawDecoder {
           have = true;
           break;
         case 0xa:
-          triggers++;
+          counts.triggers++;
           break;
         case 0x7:
         case 0xe:
         case 0xf:
-          others++;
+          counts.others++;
           break;
         default:
-          unknown++;
+          counts.unknown++;
       }
     }
     this.y = y;
@@ -167,11 +160,7 @@ export class Evt3Decoder extends PropheseeRawDecoder {
     this.time = time;
     this.wrap = wrap;
     this.lastT = lastT;
-    this.orphanEvents += orphans;
-    this.triggerWords += triggers;
-    this.otherWords += others;
-    this.unknownWords += unknown;
-    this.timeReversals += reversals;
+    this.addCounts(counts);
     return trimBatch(out, n);
   }
 }

@@ -10,6 +10,7 @@ export { ChunkCarry, type EventDecoder, type FormatName } from './decoder.js';
 export { FormatError, attachFile } from './format-error.js';
 export { DETECT_HEAD_BYTES, detectFormat } from './detect.js';
 export { FORMAT_NAMES, createDecoder, isFormatName } from './registry.js';
+export { decodeEventStream, type DecodeEventStreamOptions } from './stream.js';
 export { DEFAULT_HEADER_LIMITS, type HeaderLimits } from './header-lines.js';
 export { Aedat2Decoder, aedat2Chip, looksLikeAedat2, type Aedat2Layout, type Aedat2Options } from './aedat2.js';
 export * from './aedat3/index.js';

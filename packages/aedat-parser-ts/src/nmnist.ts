@@ -12,9 +12,9 @@
  * a `geometry` option — N-Caltech101 files use the same encoding with coordinates up to ~240×180,
  * and the file itself cannot tell the two apart.
  */
-import { allocBatch, type EventBatch } from './event-batch.js';
+import type { EventBatch } from './event-batch.js';
 import type { Geometry } from './geometry.js';
-import { ChunkCarry, type EventDecoder, type FormatName } from './decoder.js';
+import { ChunkCarry, type EventDecoder, type FormatName, wholeRecords } from './decoder.js';
 import { FormatError } from './format-error.js';
 import { NO_EVENTS, trimBatch } from './header-lines.js';
 
@@ -77,17 +77,10 @@ export class NmnistDecoder implements EventDecoder {
   push(chunk: Uint8Array): EventBatch {
     if (chunk.length === 0) return NO_EVENTS;
     const b = this.carry.take(chunk);
-    const nrec = Math.floor(b.length / 5);
-    const stop = nrec * 5;
-    if (nrec === 0) {
-      this.carry.keep(b, 0);
-      return NO_EVENTS;
-    }
-    const out = allocBatch(nrec);
-    const xs = out.x;
-    const ys = out.y;
-    const ps = out.p;
-    const ts = out.t;
+    const records = wholeRecords(this.carry, b, 0, 5);
+    if (!records) return NO_EVENTS;
+    const { out, stop } = records;
+    const { x: xs, y: ys, p: ps, t: ts } = out;
     let n = 0;
     let offset = this.offset;
     let markers = 0;

@@ -14,9 +14,9 @@
  *
  * The `%` header parsing it shares with evt2.ts and evt3.ts is in prophesee-header.ts.
  */
-import { allocBatch, type EventBatch } from './event-batch.js';
+import type { EventBatch } from './event-batch.js';
 import type { Geometry } from './geometry.js';
-import { ChunkCarry, type EventDecoder, type FormatName } from './decoder.js';
+import { ChunkCarry, type EventDecoder, type FormatName, wholeRecords } from './decoder.js';
 import { FormatError } from './format-error.js';
 import { HeaderLineReader, NO_EVENTS, trimBatch } from './header-lines.js';
 import { declaredEvt, PERCENT, PropheseeHeader, peekPercentHeader } from './prophesee-header.js';
@@ -109,17 +109,10 @@ export class PropheseeDatDecoder implements EventDecoder {
   }
 
   private decodeRecords(b: Uint8Array, pos: number): EventBatch {
-    const nrec = Math.floor((b.length - pos) / 8);
-    const stop = pos + nrec * 8;
-    if (nrec === 0) {
-      this.carry.keep(b, pos);
-      return NO_EVENTS;
-    }
-    const out = allocBatch(nrec);
-    const xs = out.x;
-    const ys = out.y;
-    const ps = out.p;
-    const ts = out.t;
+    const records = wholeRecords(this.carry, b, pos, 8);
+    if (!records) return NO_EVENTS;
+    const { out, stop } = records;
+    const { x: xs, y: ys, p: ps, t: ts } = out;
     let prev = this.prev;
     let offset = this.wrapOffset;
     let reversals = 0;

@@ -3,7 +3,7 @@ import { buildSync } from 'esbuild';
 import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as path from 'path';
-import { latin1Decode, latin1Encode } from '../src/latin1';
+import { latin1Decode, latin1DecodePortable, latin1Encode } from '../src/latin1';
 
 const packageDir = path.resolve('packages', 'aedat-parser-ts');
 /** The target of issue 23: the minified core, without fzstd, for a browser page. */
@@ -69,7 +69,7 @@ describe('aedat-parser-ts: a core for every runtime', () => {
     }
   });
 
-  it('latin1 text: one byte per character both ways, 0x80–0x9F included (not windows-1252)', () => {
+  it('latin1 text: one byte per character both ways, 0x80–0x9F included (not windows-1252), with and without Node\'s Buffer', () => {
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
     const text = latin1Decode(bytes);
     expect(text.length).to.equal(256);
@@ -77,5 +77,10 @@ describe('aedat-parser-ts: a core for every runtime', () => {
     expect(Array.from(latin1Encode(text))).to.deep.equal(Array.from(bytes));
     const long = new Uint8Array(20_000).fill(0x41);
     expect(latin1Decode(long, 5, 19_999)).to.equal('A'.repeat(19_994));
+    // Node's Buffer (used when present) and the portable decoder of browsers agree on every byte.
+    expect(latin1DecodePortable(bytes)).to.equal(text);
+    expect(latin1DecodePortable(long, 5, 19_999)).to.equal('A'.repeat(19_994));
+    const shifted = new Uint8Array(bytes.buffer, 3, 200);
+    expect(latin1DecodePortable(shifted, 7, 150)).to.equal(latin1Decode(shifted, 7, 150));
   });
 });

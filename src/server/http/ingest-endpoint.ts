@@ -6,7 +6,7 @@
  * `spikestream_ingest_rejected_total{reason}` before anything is reserved: shutting down (503
  * `shutting_down`), handshake (400/405 `bad_request`), token (401 `auth`), stream id (400
  * `bad_request`), width/height (400 `bad_request`), sensor size the model cannot take (422
- * `geometry`), stream id already connected (409 `conflict`), too many streams (503 `busy`).
+ * `geometry`), stream id already connected or taken by a live input (409 `conflict`), too many streams (503 `busy`).
  *
  * An accepted connection becomes a `WebSocketIngest` (decoder, rate limit, bounded queue) and is
  * announced on `ingest$` once its geometry is known — from the URL, or from the first message,
@@ -80,6 +80,9 @@ export class IngestEndpoint {
       if (refused !== undefined) return this.reject(socket, { status: 422, message: refused }, 'geometry');
     }
     if (this.entries.has(streamId)) return this.reject(socket, { status: 409, message: `stream '${streamId}' is already connected` }, 'conflict');
+    if (this.deps.options.moreStreams?.().some((s) => s.streamId === streamId)) {
+      return this.reject(socket, { status: 409, message: `stream '${streamId}' is a live input of this service (--input)` }, 'conflict');
+    }
     const max = this.deps.limits.maxIngestStreams;
     if (this.entries.size >= max) return this.reject(socket, { status: 503, message: `too many ingest streams (limit ${max})`, headers: { 'Retry-After': '5' } }, 'busy');
 

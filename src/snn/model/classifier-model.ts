@@ -19,7 +19,7 @@ export interface ClassifierModel {
   readonly downsample: number;
   /** What the input's two channels count ('polarity' for every model made before the time encodings existed). */
   readonly encoding: InputEncoding;
-  /** The steps a time-ramp input spans (the T the model was trained with, whatever maxSteps is). */
+  /** The steps a time-ramp input's ramp spans (the model's binning.rampSteps, else the T it was trained with; whatever maxSteps is). */
   readonly encodingSteps: number;
   /** T: the most steps a sample may use. */
   readonly maxSteps: number;
@@ -123,7 +123,7 @@ export function loadClassifierModel(dirOrName: string, o: ClassifierOverrides = 
     eventsPerBin: binning.binUs === undefined ? binning.eventsPerBin : undefined,
     downsample: binning.downsample ?? 1,
     encoding: parseInputEncoding(meta.binning.encoding, `${dir}: spikestream.json binning.encoding`),
-    encodingSteps: meta.binning.T,
+    encodingSteps: meta.binning.rampSteps ?? meta.binning.T,
     maxSteps,
     // α and τ calibrated for another T do not carry over: α defaults to the QCFS/QFFS value for this T.
     alpha: o.alpha ?? atSteps?.alpha ?? alphaFor(mode === 'qffs' ? 'QFFS' : 'QCFS', maxSteps, spec.bits, spec.levels),

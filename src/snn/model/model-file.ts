@@ -27,6 +27,8 @@ export interface InputBinning {
   downsample?: number;
   /** What the input's two channels count (absent: 'polarity', OFF and ON). */
   encoding?: InputEncoding;
+  /** time-ramp: the steps the ramp takes from 0 to 1 (absent: T). */
+  rampSteps?: number;
 }
 
 export interface EpochLog { epoch: number; loss: number; acc: number; valAcc?: number; lr: number; seconds: number; samplesPerSec: number }

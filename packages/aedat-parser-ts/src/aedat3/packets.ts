@@ -104,10 +104,7 @@ export function decodePolarityEvents(
   fileOffset: number,
   limits: CoordinateLimits = NO_LIMITS,
 ): number {
-  const ox = out.x;
-  const oy = out.y;
-  const op = out.p;
-  const ot = out.t;
+  const { x: ox, y: oy, p: op, t: ot } = out;
   const W = limits.width;
   const H = limits.height;
   let o = outAt;
