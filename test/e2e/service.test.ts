@@ -11,8 +11,8 @@
  * boundaries and event-loop timing — even offline: fromEventFile as fast as possible gave 19, 20
  * or 55 decisions in different runs (64 KiB file reads racing the setImmediate SNN step).
  * With `onDecided: 'skip-to-window-end'` a sample's span is set by the activity detector
- * alone, and live decisions equal the offline ones exactly, whatever the batching; it is the
- * service's default (`DEFAULT_ON_DECIDED`). The tests that compare decisions name that mode.
+ * alone, and live decisions equal the offline ones exactly, whatever the batching (`--on-decided`;
+ * the service's default, `DEFAULT_ON_DECIDED`, is 'next-sample'). The tests that compare decisions name that mode.
  */
 import { sleep, waitFor } from '../helpers/time';
 import { expect } from 'chai';
@@ -114,8 +114,8 @@ describe('e2e: the service over real sockets (bundled model and recording)', fun
     for (const s of services.splice(0)) await s.stop(500);
   });
 
-  it('live decisions equal the offline pipeline exactly (skip-to-window-end, the service default), whatever the batching and pacing', async () => {
-    const svc = await service(); // DEFAULT_ON_DECIDED: skip-to-window-end
+  it('live decisions equal the offline pipeline exactly (skip-to-window-end), whatever the batching and pacing', async () => {
+    const svc = await service({ onDecided: 'skip-to-window-end' });
     const base = svc.address.url;
     const sub = await subscribe(base);
     const filtered = await subscribe(base, '?stream=paced');
