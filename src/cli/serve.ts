@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { forLiveStreams } from '../snn/model/classifier-model';
 import { startService, type Service } from '../server/service';
 import { isLoopbackHost } from '../server/server';
 import { formatDecision } from './decisions';
@@ -101,7 +102,7 @@ export function register(program: Command): void {
     else {
       if (page) log(`viewer: ${page}${token ? '?token=<token>' : ''}`);
       log(describeThreads(threads, given));
-      log(describeModel(model));
+      log(describeModel(forLiveStreams(model))); // live streams run on the live calibration and θ
       log(`listening on ${url}  (ingest: ${url.replace(/^http/, 'ws')}/ingest/<streamId>, decisions: ${url.replace(/^http/, 'ws')}/decisions)`);
       for (const i of inputList) log(`input ${i.id}: ${i.input}`);
     }

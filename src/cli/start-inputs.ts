@@ -56,7 +56,7 @@ export async function startOnInputs(o: StartInputsOptions, inputs: readonly Inpu
   else {
     if (page) log(`viewer: ${page}`);
     log(describeThreads(threads, given));
-    log(describeModel(model));
+    log(describeModel(forLiveStreams(model))); // live streams run on the live calibration and θ
     log(`serving on ${service.address.url}; classifying ${inputs.length} live input(s) until Ctrl-C:`);
     for (const i of inputList) log(`  ${i.id}: ${i.input}`);
   }

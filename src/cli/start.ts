@@ -92,7 +92,7 @@ export function register(program: Command): void {
     }
     for (const line of describeSkipped(selection.skipped)) log(line);
     if (!o.json) {
-      log(describeModel(model));
+      log(describeModel(forLiveStreams(model))); // live streams run on the live calibration and θ
       log(`serving on ${service.address.url}; feeding ${files.length} recording(s) from ${dir} as live sensors (${pacing.mode === 'asap' ? 'as fast as possible' : `${pacing.factor}× real time`})`);
     }
 

@@ -4,6 +4,7 @@
  * through leases and over from workers that die (src/broker/worker.ts).
  */
 import type { Command } from 'commander';
+import { forLiveStreams } from '../snn/model/classifier-model';
 import { startWorker, type WorkerEvent } from '../broker/worker';
 import { addModelOptions, describeModel, loadModelFromCli, type ModelCliOptions } from './model-options';
 import { addFitOptions, type FitCliOptions } from './fit-options';
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     });
     if (o.json) printJson({ type: 'ready', id: worker.id, leaseMs: worker.leaseMs, slots: o.slots, ...(worker.metricsUrl ? { metrics: worker.metricsUrl } : {}) });
     else if (!o.quiet) {
-      log(describeModel(model));
+      log(describeModel(forLiveStreams(model))); // live streams run on the live calibration and θ
       log(`worker ${worker.id}: ${o.slots} slots, lease ${worker.leaseMs} ms, NATS ${o.nats}${worker.metricsUrl ? `, metrics ${worker.metricsUrl}/metrics` : ''}`);
     }
     await stopOnSignal((signal) => {

@@ -60,6 +60,17 @@ describe('spikestream replay / start / serve / sensor', function () {
     expect(same.stderr).to.not.contain('note:');
   });
 
+  it('start names the θ its live streams stop at: the live one (the model line and the summary agree)', () => {
+    const r = runSpikestream(['start', '--once', '--asap']);
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = `${r.stderr}\n${r.stdout}`.split('\n');
+    const modelLine = lines.find((l) => l.startsWith('model '));
+    const summaryTheta = lines.find((l) => l.startsWith('θ '));
+    expect(modelLine, r.stderr).to.match(/θ = [\d.]+ \(.*scored with the live calibration/);
+    const value = (l: string | undefined) => /θ = ([\d.]+)/.exec(l ?? '')?.[1];
+    expect(value(modelLine)).to.equal(value(summaryTheta));
+  });
+
   it('start --once: serves, feeds the bundled recording as a live sensor, prints decisions and the summary', () => {
     const r = runSpikestream(['start', '--once', '--speed', '20', '--json']);
     expect(r.code, r.stderr).to.equal(0);
