@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'child_process';
 import * as os from 'os';
 import { percentile as percentileOf } from '../src/confidence/report';
 
@@ -33,4 +34,23 @@ export function printFigures(bench: string, figures: BenchFigure[]): void {
 export function argValue(args: readonly string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * Sends `{ cmd }` to a forked bench child (none when `cmd` is empty) and resolves with its first
+ * message of `type`; rejects if the child exits first.
+ */
+export function askChild<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`the bench child exited (${code}) before '${type}'`));
+    const on = (m: { type: string }): void => {
+      if (m.type !== type) return;
+      c.off('message', on);
+      c.off('exit', onExit);
+      resolve(m as T);
+    };
+    c.on('message', on);
+    c.once('exit', onExit);
+    if (cmd) c.send({ cmd });
+  });
 }

@@ -33,7 +33,7 @@ import { streamToServer } from '../src/client/sensor-client';
 import { paceBatches } from '../streams/sources/from-event-file';
 import { REALTIME } from '../streams/sources/pacing';
 import type { Decision } from '../streams/types';
-import { argValue, machine, median, printFigures, type BenchFigure } from './common';
+import { argValue, askChild, machine, median, printFigures, type BenchFigure } from './common';
 import { DvNetworkWriter, type DvCompression } from '../test/helpers/dv-network-writer';
 import { Evt3Encoder } from '../test/helpers/evt3-encoder';
 import { encodeDatagram, SENDER_EVENTS_PER_DATAGRAM } from '../test/helpers/udp-encoder';
@@ -63,26 +63,12 @@ class ServiceChild {
 
   static async start(inputs: readonly string[]): Promise<ServiceChild> {
     const c = fork(__filename, ['--child'], { env: { ...process.env, BENCH_INPUTS: JSON.stringify(inputs) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const { url } = await ServiceChild.once<{ url: string }>(c, 'ready');
+    const { url } = await askChild<{ url: string }>(c, '', 'ready');
     return new ServiceChild(c, url);
   }
 
-  private static once<T>(c: ChildProcess, type: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const on = (m: { type: string }): void => {
-        if (m.type !== type) return;
-        c.off('message', on);
-        resolve(m as T);
-      };
-      c.on('message', on);
-      c.once('exit', (code) => reject(new Error(`the service child exited (${code}) before '${type}'`)));
-    });
-  }
-
   report(): Promise<ChildReport> {
-    const r = ServiceChild.once<{ report: ChildReport }>(this.c, 'report');
-    this.c.send({ cmd: 'report' });
-    return r.then((m) => m.report);
+    return askChild<{ report: ChildReport }>(this.c, 'report', 'report').then((m) => m.report);
   }
 
   async stop(): Promise<void> {

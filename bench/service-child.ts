@@ -3,10 +3,11 @@
  * model, 127.0.0.1, port 0, the typed runner, T worker threads, θ calibrated or given. The parent
  * asks it for its CPU time, RSS and classification counters over IPC and scrapes /metrics.
  */
-import { fork, type ChildProcess } from 'child_process';
+import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { OnDecided } from '../streams/core/live-segmenter';
+import { askChild } from './common';
 
 /** The folder that holds models/ (dist/bench or <outDir>/bench: walk up). */
 export const ROOT = (() => {
@@ -50,28 +51,16 @@ export interface ServiceChild {
   stop(): Promise<void>;
 }
 
-function request<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }): void => {
-      if (m.type !== type) return;
-      c.off('message', on);
-      resolve(m as T);
-    };
-    c.on('message', on);
-    if (cmd) c.send({ cmd });
-  });
-}
-
 /** Forks the service; resolves once it listens. */
 export async function forkService(o: ServiceChildOptions): Promise<ServiceChild> {
   const env = { ...process.env, BENCH_SLOTS: String(o.slots), BENCH_THREADS: String(o.threads), BENCH_THETA: o.theta === undefined ? '' : String(o.theta), BENCH_ON_DECIDED: o.onDecided ?? '' };
   const execArgv = o.profile ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', o.profile.dir, '--cpu-prof-name', o.profile.name] : process.execArgv;
   const c = fork(__filename, ['--service-child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { url } = await request<{ url: string }>(c, '', 'ready');
+  const { url } = await askChild<{ url: string }>(c, '', 'ready');
   return {
     url,
     pid: c.pid,
-    stats: async () => (await request<{ stats: ChildStats }>(c, 'stats', 'stats')).stats,
+    stats: async () => (await askChild<{ stats: ChildStats }>(c, 'stats', 'stats')).stats,
     stop: async () => {
       const exited = new Promise((r) => c.once('exit', r));
       c.send({ cmd: 'stop' });

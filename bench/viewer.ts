@@ -23,12 +23,12 @@
  * --browser-nice (default 10), so that it takes what they leave — as a page on another machine
  * would — and its frame rate shows what that leftover allows.
  */
-import { fork, type ChildProcess } from 'child_process';
+import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'puppeteer-core';
-import { argValue, machine, median, percentile, printFigures, type BenchFigure } from './common';
+import { argValue, askChild, machine, median, percentile, printFigures, type BenchFigure } from './common';
 import { decisionArrivals, decisionLatencies, latenessP99, loadRecording, loggedCamera, type SliceLog } from './cameras';
 import { streamToServer } from '../src/client/sensor-client';
 import type { ViewerFigures } from '../src/server/viewer';
@@ -58,18 +58,6 @@ async function child(): Promise<void> {
     } else if (m.cmd === 'stop') void service.stop(1000).then(() => process.exit(0));
   });
   process.send!({ type: 'ready', url: service.address.url });
-}
-
-function ask<T>(c: ChildProcess, cmd: string, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }): void => {
-      if (m.type !== type) return;
-      c.off('message', on);
-      resolve(m as T);
-    };
-    c.on('message', on);
-    if (cmd) c.send({ cmd });
-  });
 }
 
 // ---------------------------------------------------------------- the browser side
@@ -145,7 +133,7 @@ type Recording = Awaited<ReturnType<typeof loadRecording>>;
 async function phase(o: { n: number; pages: number; seconds: number; p99: number; previewFps: number; recording: Recording; browser?: LaunchedBrowser }): Promise<Phase> {
   const { batches, t0, period } = o.recording;
   const c = fork(__filename, ['--child'], { env: { ...process.env, BENCH_STREAMS: String(o.n), BENCH_PREVIEW_FPS: String(o.previewFps) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { url } = await ask<{ url: string }>(c, '', 'ready');
+  const { url } = await askChild<{ url: string }>(c, '', 'ready');
   const pages: Page[] = [];
   for (let i = 0; i < o.pages; i++) {
     const page = await (await o.browser!.browser.createBrowserContext()).newPage();
@@ -157,7 +145,7 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
 
   const logs = new Map<string, SliceLog>();
   const lateness: number[] = [];
-  const svc0 = (await ask<{ sample: ServiceSample }>(c, 'sample', 'sample')).sample;
+  const svc0 = (await askChild<{ sample: ServiceSample }>(c, 'sample', 'sample')).sample;
   const browser0 = o.browser ? treeCpuSeconds(o.browser.pid) : 0;
   // Page counters from the moment the cameras start (the first second's panels are being built).
   const stats0 = await Promise.all(pages.map(pageStats));
@@ -176,7 +164,7 @@ async function phase(o: { n: number; pages: number; seconds: number; p99: number
   const wallS = (performance.now() - wall0) / 1000;
   const stats1 = await Promise.all(pages.map(pageStats));
   const browserCpu = o.browser ? treeCpuSeconds(o.browser.pid) - browser0 : 0;
-  const svc1 = (await ask<{ sample: ServiceSample }>(c, 'sample', 'sample')).sample;
+  const svc1 = (await askChild<{ sample: ServiceSample }>(c, 'sample', 'sample')).sample;
   await new Promise((r) => setTimeout(r, 300)); // the last decisions
   const figures = (await (await fetch(`${url}/viewer/figures.json`)).json()) as ViewerFigures;
   sub.close();
