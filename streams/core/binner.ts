@@ -103,8 +103,8 @@ export class FrameBinner {
   private readonly encoding: InputEncoding;
   /** time-ramp: µs (time bins) or events (count bins) from the sample's start to a weight of 1. */
   private readonly rampSpan: number;
-  /** Events binned in this sample so far (the count-bin ramp's clock). */
-  private binned = 0;
+  /** A step's length: binUs (time bins) or eventsPerBin (count bins). */
+  private readonly unit: number;
   private origin: number | null;
   private step = 0;
   private data: Float32Array | null = null;
@@ -129,7 +129,8 @@ export class FrameBinner {
     this.streamId = o.streamId ?? '';
     this.origin = o.tStart ?? null;
     this.encoding = parseInputEncoding(o.encoding);
-    this.rampSpan = (o.rampSteps ?? 1) * (o.binUs ?? o.eventsPerBin ?? 1);
+    this.unit = o.binUs ?? o.eventsPerBin ?? 1;
+    this.rampSpan = (o.rampSteps ?? 1) * this.unit;
   }
 
   get finished(): boolean {
@@ -193,23 +194,23 @@ export class FrameBinner {
   }
 
   /**
-   * Bins one event into the open frame: `half` says whether it lies in the second half of its step
-   * (time-split), `elapsed` how far into the sample it came in µs or events (time-ramp).
+   * Bins one event into the open frame. `at` is how far into the sample it came, in the steps' unit
+   * (µs for time bins, events for count bins): the time encodings read it, polarity does not.
    */
-  private add(xi: number, yi: number, pi: number, half: boolean, elapsed: number): void {
+  private add(xi: number, yi: number, pi: number, at: number): void {
     if (this.data === null) this.data = this.alloc();
     const f = this.f;
     const cx = f === 1 ? xi : Math.floor(xi / f);
     const cy = f === 1 ? yi : Math.floor(yi / f);
     const cell = (cy * this.outW + cx) * 2;
     if (this.encoding === 'polarity') this.data[cell + (pi !== 0 ? 1 : 0)] += 1;
-    else if (this.encoding === 'time-split') this.data[cell + (half ? 1 : 0)] += 1;
+    // The second half of step k starts at (k + ½)·unit.
+    else if (this.encoding === 'time-split') this.data[cell + (2 * (at - this.step * this.unit) >= this.unit ? 1 : 0)] += 1;
     else {
       this.data[cell] += 1;
-      this.data[cell + 1] += Math.min(1, elapsed / this.rampSpan);
+      this.data[cell + 1] += Math.min(1, at / this.rampSpan);
     }
     this.count++;
-    this.binned++;
   }
 
   /**
@@ -259,14 +260,11 @@ export class FrameBinner {
           // The event is not added yet: resuming at i emits any further empty bins first.
           if (r === 'pause') return { kind: 'paused', at: i };
         }
-        // The second half of bin k starts at origin + (k + ½)·binUs.
-        const sinceOrigin = ti - this.origin;
-        this.add(xi, yi, p[i], 2 * (sinceOrigin - this.step * binUs) >= binUs, sinceOrigin);
+        this.add(xi, yi, p[i], ti - this.origin);
       } else {
         if (this.count === 0) this.firstT = ti;
         this.lastT = ti;
-        // The second half of a count bin is its events from index ⌈perBin/2⌉ on.
-        this.add(xi, yi, p[i], 2 * this.count >= perBin, this.binned);
+        this.add(xi, yi, p[i], this.step * perBin + this.count);
         if (this.count === perBin) {
           const r = this.emitCurrent('count', this.firstT, this.lastT, emit);
           if (r === 'stop') return FINISHED;
